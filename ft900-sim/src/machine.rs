@@ -1,0 +1,771 @@
+//! The machine: a [`Core`], a machine [`Profile`] that decodes the I/O space, hooks, and the
+//! interpreter that runs FT32 code, behind an API shaped like Unicorn's.
+//!
+//! The interpreter executes pre-decoded instructions in blocks. It is generic over a `SLOW`
+//! flag: the fast variant runs when no hook, `until` address or single-step is in force and pays
+//! nothing for them; the slow variant checks hooks before each instruction and on each access.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::core::{Core, Reg, PM_SIZE, RAM_BIAS, RAM_SIZE};
+use crate::isa::{flag_word, FfuOp, Insn, Op, Width, IMM};
+use crate::stop::{Fault, FaultKind, StopReason};
+
+/// The data-space address where I/O registers start; below it is RAM.
+pub const IO_BASE: u32 = 0x1_0000;
+
+/// A machine profile: what sits in the I/O half of the data space (0x10000..0x1FFFF) and how the
+/// machine resets. The CPU core knows nothing of consoles, exit ports or peripherals.
+pub trait Profile {
+    /// Short name of the profile, e.g. `gdb-sim`.
+    fn name(&self) -> &'static str;
+
+    /// Puts registers into their reset state after a program was loaded; `entry` is the ELF
+    /// entry point.
+    fn reset(&mut self, core: &mut Core, entry: u32);
+
+    /// Reads an I/O address (17-bit data address, not rounded to the width).
+    /// `core.pc` is the address of the instruction doing the access.
+    fn io_read(&mut self, core: &mut Core, addr: u32, width: Width) -> Result<u32, StopReason>;
+
+    /// Writes an I/O address (17-bit data address, not rounded to the width).
+    fn io_write(
+        &mut self,
+        core: &mut Core,
+        addr: u32,
+        width: Width,
+        value: u32,
+    ) -> Result<(), StopReason>;
+
+    /// Called when the CPU executes `reti` (after the return address was popped).
+    fn on_reti(&mut self, _core: &mut Core) {}
+
+    /// What a `halt` instruction does. The default stops the machine.
+    fn on_halt(&mut self, core: &mut Core) -> StopReason {
+        StopReason::Halted(core.pc)
+    }
+}
+
+/// Result of a hook callback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookAction {
+    /// Go on.
+    Continue,
+    /// Stop the run: before the instruction for code hooks, after the current instruction for
+    /// memory hooks.
+    Stop,
+}
+
+/// Identifies a hook for [`Machine::hook_del`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HookId(u32);
+
+/// Which accesses a memory hook sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemHookKind {
+    /// Reads (data loads and program-memory loads).
+    Read,
+    /// Writes.
+    Write,
+    /// Reads and writes.
+    Access,
+}
+
+/// One memory access, as a memory hook sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemAccess {
+    /// `true` for a write.
+    pub write: bool,
+    /// Address in the flat space: program memory at 0, data space at [`RAM_BIAS`] (I/O at
+    /// `RAM_BIAS + 0x10000`), rounded to the access width as the bus sees it.
+    pub addr: u32,
+    /// Access width.
+    pub width: Width,
+    /// Value read or written.
+    pub value: u32,
+    /// Address of the instruction making the access.
+    pub pc: u32,
+}
+
+type CodeHookFn = Box<dyn FnMut(&mut Core, u32) -> HookAction + Send>;
+type MemHookFn = Box<dyn FnMut(&Core, &MemAccess) -> HookAction + Send>;
+
+struct CodeHook {
+    id: HookId,
+    begin: u32,
+    end: u32,
+    f: CodeHookFn,
+}
+
+struct MemHook {
+    id: HookId,
+    kind: MemHookKind,
+    begin: u32,
+    end: u32,
+    f: MemHookFn,
+}
+
+/// Errors of the memory-mapping and memory-access API.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MemError {
+    /// `mem_map` was asked for a region the FT32 does not have.
+    #[error(
+        "cannot map {size:#x} bytes at {addr:#x}: the FT32 has program memory at 0 (up to {PM_SIZE:#x} bytes) and data RAM at {RAM_BIAS:#x} (up to {RAM_SIZE:#x} bytes)"
+    )]
+    BadMapping {
+        /// Requested address.
+        addr: u32,
+        /// Requested size.
+        size: u32,
+    },
+    /// An access touched an unmapped address.
+    #[error("{len} bytes at {addr:#x} are not mapped")]
+    Unmapped {
+        /// Start address.
+        addr: u32,
+        /// Length.
+        len: usize,
+    },
+}
+
+/// Requests a running machine to stop from another thread (for example gdb's Ctrl-C).
+#[derive(Clone, Debug, Default)]
+pub struct StopHandle(Arc<AtomicBool>);
+
+impl StopHandle {
+    /// Asks the machine to stop at the next instruction-block boundary.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Limits of one run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunLimits {
+    /// Stop after this many instructions.
+    pub max_insns: Option<u64>,
+    /// Stop when PC reaches this address, before executing it.
+    pub until: Option<u32>,
+    /// Stop once the cycle counter reaches this value.
+    pub cycle_deadline: Option<u64>,
+}
+
+/// Instructions run between checks of the cross-thread stop flag.
+const BLOCK: u64 = 1 << 14;
+
+/// Number of recently executed PCs kept for fault reports.
+pub const TRAIL_LEN: usize = 16;
+
+/// An FT32 machine: CPU core, memories, a machine profile and hooks.
+pub struct Machine<P: Profile> {
+    /// CPU state and memories.
+    pub core: Core,
+    /// The machine profile (I/O space).
+    pub profile: P,
+    code_hooks: Vec<CodeHook>,
+    mem_hooks: Vec<MemHook>,
+    next_hook: u32,
+    stop_flag: Arc<AtomicBool>,
+    /// Set by a memory hook that asked to stop; honoured after the current instruction.
+    stop_after: bool,
+    trail: [u32; TRAIL_LEN],
+}
+
+/// Outcome of executing one instruction in the interpreter.
+type Step = Result<(), StopReason>;
+
+impl<P: Profile> Machine<P> {
+    /// A machine with nothing mapped; use [`Machine::mem_map`] (or a profile's constructor that
+    /// maps the standard memories).
+    pub fn new(profile: P) -> Machine<P> {
+        Machine {
+            core: Core::new(),
+            profile,
+            code_hooks: Vec::new(),
+            mem_hooks: Vec::new(),
+            next_hook: 0,
+            stop_flag: Arc::new(AtomicBool::new(false)),
+            stop_after: false,
+            trail: [u32::MAX; TRAIL_LEN],
+        }
+    }
+
+    /// A machine with the FT900's memories mapped: 256 KiB program memory, 64 KiB RAM.
+    pub fn with_standard_memory(profile: P) -> Machine<P> {
+        let mut m = Machine::new(profile);
+        m.core.map_pm(PM_SIZE);
+        m.core.map_ram(RAM_SIZE);
+        m
+    }
+
+    /// Maps memory in the flat space (Unicorn's `mem_map`): program memory `0..size` or RAM
+    /// `RAM_BIAS..RAM_BIAS+size`. Mapping grows a memory; it never shrinks one.
+    pub fn mem_map(&mut self, addr: u32, size: u32) -> Result<(), MemError> {
+        match addr {
+            0 if size <= PM_SIZE => self.core.map_pm(size),
+            RAM_BIAS if size <= RAM_SIZE => self.core.map_ram(size),
+            _ => return Err(MemError::BadMapping { addr, size }),
+        }
+        Ok(())
+    }
+
+    /// Reads memory from the flat space (Unicorn's `mem_read`).
+    pub fn mem_read(&self, addr: u32, buf: &mut [u8]) -> Result<(), MemError> {
+        if self.core.read_flat(addr, buf) {
+            Ok(())
+        } else {
+            Err(MemError::Unmapped {
+                addr,
+                len: buf.len(),
+            })
+        }
+    }
+
+    /// Writes memory in the flat space (Unicorn's `mem_write`); program-memory writes refresh
+    /// the decoded-instruction cache.
+    pub fn mem_write(&mut self, addr: u32, bytes: &[u8]) -> Result<(), MemError> {
+        if self.core.write_flat(addr, bytes) {
+            Ok(())
+        } else {
+            Err(MemError::Unmapped {
+                addr,
+                len: bytes.len(),
+            })
+        }
+    }
+
+    /// Reads a register (Unicorn's `reg_read`).
+    pub fn reg_read(&self, reg: Reg) -> u32 {
+        self.core.reg(reg)
+    }
+
+    /// Writes a register (Unicorn's `reg_write`).
+    pub fn reg_write(&mut self, reg: Reg, value: u32) {
+        self.core.set_reg(reg, value)
+    }
+
+    /// A handle that stops this machine from another thread (Unicorn's `emu_stop`).
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(self.stop_flag.clone())
+    }
+
+    /// Adds a code hook called before each instruction whose address is in `begin..=end`.
+    pub fn add_code_hook(
+        &mut self,
+        begin: u32,
+        end: u32,
+        f: impl FnMut(&mut Core, u32) -> HookAction + Send + 'static,
+    ) -> HookId {
+        let id = self.new_hook_id();
+        self.code_hooks.push(CodeHook {
+            id,
+            begin,
+            end,
+            f: Box::new(f),
+        });
+        id
+    }
+
+    /// Adds a memory hook called on each access of `kind` to flat addresses `begin..=end`
+    /// (data space at [`RAM_BIAS`]).
+    pub fn add_mem_hook(
+        &mut self,
+        kind: MemHookKind,
+        begin: u32,
+        end: u32,
+        f: impl FnMut(&Core, &MemAccess) -> HookAction + Send + 'static,
+    ) -> HookId {
+        let id = self.new_hook_id();
+        self.mem_hooks.push(MemHook {
+            id,
+            kind,
+            begin,
+            end,
+            f: Box::new(f),
+        });
+        id
+    }
+
+    /// Removes a hook; returns `false` if no hook had that id.
+    pub fn hook_del(&mut self, id: HookId) -> bool {
+        let before = self.code_hooks.len() + self.mem_hooks.len();
+        self.code_hooks.retain(|h| h.id != id);
+        self.mem_hooks.retain(|h| h.id != id);
+        before != self.code_hooks.len() + self.mem_hooks.len()
+    }
+
+    fn new_hook_id(&mut self) -> HookId {
+        self.next_hook += 1;
+        HookId(self.next_hook)
+    }
+
+    /// Runs from `begin` until PC reaches `until`, `count` instructions were executed, or the
+    /// machine stops for another reason (Unicorn's `emu_start`, without the wall-clock timeout:
+    /// runs here are deterministic).
+    pub fn emu_start(&mut self, begin: u32, until: Option<u32>, count: Option<u64>) -> StopReason {
+        self.core.pc = begin;
+        self.run(RunLimits {
+            max_insns: count,
+            until,
+            cycle_deadline: None,
+        })
+    }
+
+    /// Executes exactly one instruction (code hooks and `until` are not consulted).
+    pub fn step(&mut self) -> Option<StopReason> {
+        match self.exec_block::<true>(1, u64::MAX, None, false) {
+            Some(StopReason::CountReached) | None => None,
+            other => other,
+        }
+    }
+
+    /// Runs from the current PC within `limits`.
+    pub fn run(&mut self, limits: RunLimits) -> StopReason {
+        let slow = !self.code_hooks.is_empty() || !self.mem_hooks.is_empty() || limits.until.is_some();
+        let start = self.core.insns;
+        let deadline = limits.cycle_deadline.unwrap_or(u64::MAX);
+        loop {
+            if self.stop_flag.swap(false, Ordering::Relaxed) {
+                return StopReason::Stopped;
+            }
+            let budget = match limits.max_insns {
+                Some(max) => {
+                    let done = self.core.insns - start;
+                    if done >= max {
+                        return StopReason::CountReached;
+                    }
+                    (max - done).min(BLOCK)
+                }
+                None => BLOCK,
+            };
+            let stop = if slow {
+                self.exec_block::<true>(budget, deadline, limits.until, true)
+            } else {
+                self.exec_block::<false>(budget, deadline, None, false)
+            };
+            match stop {
+                None | Some(StopReason::CountReached) => continue,
+                Some(s) => return s,
+            }
+        }
+    }
+
+    /// The most recently executed instruction addresses, oldest first.
+    pub fn trail(&self) -> Vec<u32> {
+        let n = self.core.insns as usize;
+        (0..TRAIL_LEN)
+            .map(|k| self.trail[(n + k) % TRAIL_LEN])
+            .filter(|&pc| pc != u32::MAX)
+            .collect()
+    }
+
+    fn fault(&self, kind: FaultKind) -> StopReason {
+        StopReason::Fault(Fault {
+            kind,
+            pc: self.core.pc,
+        })
+    }
+
+    /// Executes up to `budget` instructions while the cycle counter is below `deadline`.
+    /// Returns `None` when the budget ran out without another reason to stop.
+    #[inline(never)]
+    fn exec_block<const SLOW: bool>(
+        &mut self,
+        budget: u64,
+        deadline: u64,
+        until: Option<u32>,
+        use_code_hooks: bool,
+    ) -> Option<StopReason> {
+        for _ in 0..budget {
+            if self.core.cycles >= deadline {
+                return Some(StopReason::CycleLimit);
+            }
+            let pc = self.core.pc;
+            if SLOW {
+                if until == Some(pc) {
+                    return Some(StopReason::Until(pc));
+                }
+                if use_code_hooks && self.run_code_hooks(pc) == HookAction::Stop {
+                    return Some(StopReason::Stopped);
+                }
+            }
+            let Some(insn) = self.core.fetch(pc) else {
+                return Some(self.fault(FaultKind::FetchUnmapped));
+            };
+            self.trail[self.core.insns as usize % TRAIL_LEN] = pc;
+            self.core.cycles += 1;
+            self.core.insns += 1;
+            if let Err(stop) = self.execute::<SLOW>(insn, pc) {
+                return Some(stop);
+            }
+            if SLOW && self.stop_after {
+                self.stop_after = false;
+                return Some(StopReason::Stopped);
+            }
+        }
+        Some(StopReason::CountReached)
+    }
+
+    fn run_code_hooks(&mut self, pc: u32) -> HookAction {
+        let mut action = HookAction::Continue;
+        for h in &mut self.code_hooks {
+            if (h.begin..=h.end).contains(&pc) && (h.f)(&mut self.core, pc) == HookAction::Stop {
+                action = HookAction::Stop;
+            }
+        }
+        action
+    }
+
+    #[cold]
+    fn run_mem_hooks(&mut self, access: MemAccess) {
+        for h in &mut self.mem_hooks {
+            let kind_ok = match h.kind {
+                MemHookKind::Read => !access.write,
+                MemHookKind::Write => access.write,
+                MemHookKind::Access => true,
+            };
+            if kind_ok
+                && (h.begin..=h.end).contains(&access.addr)
+                && (h.f)(&self.core, &access) == HookAction::Stop
+            {
+                self.stop_after = true;
+            }
+        }
+    }
+
+    /// Second operand: register or decoded immediate.
+    #[inline(always)]
+    fn operand_b(&self, insn: &Insn) -> u32 {
+        if insn.rb == IMM {
+            insn.imm
+        } else {
+            self.core.regs[insn.rb as usize]
+        }
+    }
+
+    /// Data-space load: RAM below [`IO_BASE`], the profile's I/O above. Addresses are truncated
+    /// to 17 bits; RAM accesses ignore the low address bits below the width.
+    #[inline(always)]
+    fn load<const SLOW: bool>(&mut self, ea: u32, width: Width) -> Result<u32, StopReason> {
+        let ea = ea & 0x1_FFFF;
+        let value = if ea < IO_BASE {
+            let a = ea & !(width.bytes() - 1);
+            match self.core.ram_read(a, width.bytes()) {
+                Some(v) => v,
+                None => {
+                    return Err(self.fault(FaultKind::DataUnmapped {
+                        addr: a,
+                        write: false,
+                    }))
+                }
+            }
+        } else {
+            self.profile.io_read(&mut self.core, ea, width)?
+        };
+        if SLOW && !self.mem_hooks.is_empty() {
+            self.run_mem_hooks(MemAccess {
+                write: false,
+                addr: RAM_BIAS + (ea & !(width.bytes() - 1)),
+                width,
+                value,
+                pc: self.core.pc,
+            });
+        }
+        Ok(value)
+    }
+
+    /// Data-space store (see [`Machine::load`]).
+    #[inline(always)]
+    fn store<const SLOW: bool>(&mut self, ea: u32, width: Width, value: u32) -> Step {
+        let ea = ea & 0x1_FFFF;
+        if ea < IO_BASE {
+            let a = ea & !(width.bytes() - 1);
+            if !self.core.ram_write(a, width.bytes(), value) {
+                return Err(self.fault(FaultKind::DataUnmapped {
+                    addr: a,
+                    write: true,
+                }));
+            }
+        } else {
+            self.profile.io_write(&mut self.core, ea, width, value)?;
+        }
+        if SLOW && !self.mem_hooks.is_empty() {
+            self.run_mem_hooks(MemAccess {
+                write: true,
+                addr: RAM_BIAS + (ea & !(width.bytes() - 1)),
+                width,
+                value: value & width.mask(),
+                pc: self.core.pc,
+            });
+        }
+        Ok(())
+    }
+
+    /// Program-memory load (`lpm`, `lpmi`) at a flat address; like the reference, the RAM
+    /// window at [`RAM_BIAS`] is reachable too.
+    #[inline(always)]
+    fn load_pm<const SLOW: bool>(&mut self, addr: u32, width: Width) -> Result<u32, StopReason> {
+        let a = addr & !(width.bytes() - 1);
+        let value = if a < RAM_BIAS {
+            self.core.pm_read(a, width.bytes())
+        } else {
+            self.core.ram_read(a - RAM_BIAS, width.bytes())
+        };
+        let Some(value) = value else {
+            return Err(self.fault(FaultKind::PmReadUnmapped { addr: a }));
+        };
+        if SLOW && !self.mem_hooks.is_empty() {
+            self.run_mem_hooks(MemAccess {
+                write: false,
+                addr: a,
+                width,
+                value,
+                pc: self.core.pc,
+            });
+        }
+        Ok(value)
+    }
+
+    #[inline(always)]
+    fn push<const SLOW: bool>(&mut self, value: u32) -> Step {
+        let sp = self.core.regs[31].wrapping_sub(4) & 0xFFFF;
+        self.core.regs[31] = sp;
+        self.store::<SLOW>(sp, Width::Word, value)
+    }
+
+    #[inline(always)]
+    fn pop<const SLOW: bool>(&mut self) -> Result<u32, StopReason> {
+        let sp = self.core.regs[31];
+        let value = self.load::<SLOW>(sp, Width::Word)?;
+        self.core.regs[31] = sp.wrapping_add(4) & 0xFFFF;
+        Ok(value)
+    }
+
+    /// Executes one decoded instruction at `pc`. On success PC points at the next instruction;
+    /// on a stop PC is left at this instruction.
+    #[inline(always)]
+    fn execute<const SLOW: bool>(&mut self, insn: Insn, pc: u32) -> Step {
+        let next = pc.wrapping_add(4);
+        let rd = insn.rd as usize;
+        let r1 = insn.r1 as usize;
+        match insn.op {
+            Op::Alu(op) => {
+                let b = self.operand_b(&insn);
+                self.core.regs[rd] = op.apply(self.core.regs[r1], b);
+            }
+            Op::Cmp(op) => {
+                let a = self.core.regs[r1];
+                let b = self.operand_b(&insn);
+                self.core.regs[rd] = flag_word(op, insn.cb, a, b, op.apply(a, b));
+            }
+            Op::Ldk => self.core.regs[rd] = insn.imm,
+            Op::Jmp => {
+                self.core.cycles += 1;
+                self.core.pc = insn.imm;
+                return Ok(());
+            }
+            Op::Call => {
+                self.core.cycles += 1;
+                self.push::<SLOW>(next)?;
+                self.core.pc = insn.imm;
+                return Ok(());
+            }
+            Op::JmpC | Op::CallC | Op::JmpIC | Op::CallIC => {
+                if (self.core.regs[rd] >> insn.cb) & 1 == insn.cv as u32 {
+                    self.core.cycles += 1;
+                    let target = if matches!(insn.op, Op::JmpC | Op::CallC) {
+                        insn.imm
+                    } else {
+                        self.core.regs[insn.rb as usize]
+                    };
+                    if matches!(insn.op, Op::CallC | Op::CallIC) {
+                        self.push::<SLOW>(next)?;
+                    }
+                    self.core.pc = target;
+                    return Ok(());
+                }
+            }
+            Op::JmpI => {
+                self.core.cycles += 1;
+                self.core.pc = self.core.regs[insn.rb as usize];
+                return Ok(());
+            }
+            Op::CallI => {
+                self.core.cycles += 1;
+                let target = self.core.regs[insn.rb as usize];
+                self.push::<SLOW>(next)?;
+                self.core.pc = target;
+                return Ok(());
+            }
+            Op::Lda(w) => {
+                self.core.regs[rd] = self.load::<SLOW>(insn.imm, w)?;
+                self.core.cycles += 1;
+            }
+            Op::Ldi(w) => {
+                let ea = self.core.regs[r1].wrapping_add(insn.imm);
+                self.core.regs[rd] = self.load::<SLOW>(ea, w)?;
+                self.core.cycles += 1;
+            }
+            Op::Sta(w) => self.store::<SLOW>(insn.imm, w, self.core.regs[rd])?,
+            Op::Sti(w) => {
+                let ea = self.core.regs[rd].wrapping_add(insn.imm);
+                self.store::<SLOW>(ea, w, self.core.regs[r1])?;
+            }
+            Op::Lpm(w) => {
+                self.core.regs[rd] = self.load_pm::<SLOW>(insn.imm, w)?;
+                self.core.cycles += 1;
+            }
+            Op::Lpmi(w) => {
+                let addr = self.core.regs[r1].wrapping_add(insn.imm);
+                self.core.regs[rd] = self.load_pm::<SLOW>(addr, w)?;
+                self.core.cycles += 1;
+            }
+            Op::Exa(w) => {
+                let old = self.load::<SLOW>(insn.imm, w)?;
+                self.store::<SLOW>(insn.imm, w, self.core.regs[rd])?;
+                self.core.regs[rd] = old;
+                self.core.cycles += 1;
+            }
+            Op::Exi(w) => {
+                let ea = self.core.regs[r1].wrapping_add(insn.imm);
+                let old = self.load::<SLOW>(ea, w)?;
+                self.store::<SLOW>(ea, w, self.core.regs[rd])?;
+                self.core.regs[rd] = old;
+                self.core.cycles += 1;
+            }
+            Op::Push => self.push::<SLOW>(self.core.regs[r1])?,
+            Op::Pop => {
+                self.core.cycles += 1;
+                self.core.regs[rd] = self.pop::<SLOW>()?;
+            }
+            Op::Link => {
+                self.push::<SLOW>(self.core.regs[rd])?;
+                let sp = self.core.regs[31];
+                self.core.regs[rd] = sp;
+                self.core.regs[31] = sp.wrapping_sub(insn.imm) & 0xFFFF;
+            }
+            Op::Unlink => {
+                self.core.regs[31] = self.core.regs[rd] & 0xFFFF;
+                self.core.regs[rd] = self.pop::<SLOW>()?;
+            }
+            Op::Return => {
+                self.core.pc = self.pop::<SLOW>()?;
+                return Ok(());
+            }
+            Op::Reti => {
+                self.core.pc = self.pop::<SLOW>()?;
+                self.profile.on_reti(&mut self.core);
+                return Ok(());
+            }
+            Op::Ffu(op, dw) => self.execute_ffu::<SLOW>(op, dw, &insn)?,
+            Op::Breakpoint => return Err(StopReason::Breakpoint(pc)),
+            Op::Halt => return Err(self.profile.on_halt(&mut self.core)),
+            Op::Illegal(why) => {
+                let word = self.core.pm_word(pc);
+                return Err(self.fault(FaultKind::IllegalInstruction { word, why }));
+            }
+        }
+        self.core.pc = next;
+        Ok(())
+    }
+
+    /// The fast function unit: division, multiplication and the string/memory/stream engines.
+    fn execute_ffu<const SLOW: bool>(&mut self, op: FfuOp, dw: u8, insn: &Insn) -> Step {
+        let rd = insn.rd as usize;
+        let a = self.core.regs[insn.r1 as usize];
+        let b = self.operand_b(insn);
+        let d = self.core.regs[rd];
+        let byte = Width::Byte;
+        match op {
+            // Division by zero: the reference simulator crashes; these are the results a
+            // restoring divider gives (FT900-HARDWARE.md §2.8).
+            FfuOp::Udiv => self.core.regs[rd] = a.checked_div(b).unwrap_or(u32::MAX),
+            FfuOp::Umod => self.core.regs[rd] = a.checked_rem(b).unwrap_or(a),
+            FfuOp::Div => {
+                self.core.regs[rd] = match (a as i32, b as i32) {
+                    (_, 0) if (a as i32) < 0 => 1,
+                    (_, 0) => u32::MAX,
+                    (i32::MIN, -1) => 0x8000_0000,
+                    (x, y) => (x / y) as u32,
+                }
+            }
+            FfuOp::Mod => {
+                self.core.regs[rd] = match (a as i32, b as i32) {
+                    (_, 0) => a,
+                    (i32::MIN, -1) => 0,
+                    (x, y) => (x % y) as u32,
+                }
+            }
+            FfuOp::Mul => self.core.regs[rd] = a.wrapping_mul(b),
+            FfuOp::Muluh => self.core.regs[rd] = ((a as u64 * b as u64) >> 32) as u32,
+            FfuOp::Strcmp => {
+                let mut i = 0u32;
+                let diff = loop {
+                    let x = self.load::<SLOW>(a.wrapping_add(i), byte)?;
+                    let y = self.load::<SLOW>(b.wrapping_add(i), byte)?;
+                    if x == 0 || x != y {
+                        break x.wrapping_sub(y);
+                    }
+                    i = i.wrapping_add(1);
+                };
+                self.core.regs[rd] = diff;
+            }
+            FfuOp::Memcpy => {
+                for i in 0..(b & 0x7FFF) {
+                    let v = self.load::<SLOW>(a.wrapping_add(i), byte)?;
+                    self.store::<SLOW>(d.wrapping_add(i), byte, v)?;
+                }
+            }
+            FfuOp::Memset => {
+                for i in 0..(b & 0x7FFF) {
+                    self.store::<SLOW>(d.wrapping_add(i), byte, a)?;
+                }
+            }
+            FfuOp::Strlen => {
+                let mut i = 0u32;
+                while self.load::<SLOW>(a.wrapping_add(i), byte)? != 0 {
+                    i = i.wrapping_add(1);
+                }
+                self.core.regs[rd] = i;
+            }
+            FfuOp::Stpcpy => {
+                let mut i = 0u32;
+                loop {
+                    let v = self.load::<SLOW>(a.wrapping_add(i), byte)?;
+                    self.store::<SLOW>(d.wrapping_add(i), byte, v)?;
+                    if v == 0 {
+                        break;
+                    }
+                    i = i.wrapping_add(1);
+                }
+                self.core.regs[rd] = d.wrapping_add(i);
+            }
+            FfuOp::Streamin | FfuOp::Streamini | FfuOp::Streamout | FfuOp::Streamouti => {
+                // Decoding rejects dw = 3 for the stream operations.
+                let w = match dw {
+                    0 => Width::Byte,
+                    1 => Width::Half,
+                    _ => Width::Word,
+                };
+                let (src_moves, dst_moves) = match op {
+                    FfuOp::Streamin => (false, true),
+                    FfuOp::Streamout => (true, false),
+                    _ => (true, true),
+                };
+                let mut i = 0u32;
+                while i < b {
+                    let src = if src_moves { a.wrapping_add(i) } else { a };
+                    let dst = if dst_moves { d.wrapping_add(i) } else { d };
+                    let v = self.load::<SLOW>(src, w)?;
+                    self.store::<SLOW>(dst, w, v)?;
+                    i = match i.checked_add(w.bytes()) {
+                        Some(n) => n,
+                        None => break,
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,229 @@
+//! `ft900-sim`: run `ft32-elf` programs on the simulated FT32.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use ft900_sim::disasm::disassemble;
+use ft900_sim::elf::{LoadPolicy, Program, Symbols};
+use ft900_sim::profile::gdbsim::GdbSim;
+use ft900_sim::{report, HookAction, Machine, Profile, RunLimits, Signal, StopReason};
+
+/// Exit status when `--max-insns` is reached.
+const EXIT_LIMIT: u8 = 125;
+/// Exit status for errors of the simulator itself (bad ELF, bad options).
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "ft900-sim",
+    version,
+    about = "Instruction-level simulator of the Bridgetek FT900 (FT32 CPU)",
+    long_about = "Runs unmodified ft32-elf executables on a simulated FT32 CPU.\n\n\
+        Programs linked for binutils-gdb's reference simulator (`ft32-elf-gcc -msim`) run on \
+        the gdb-sim machine: console output goes to stdout and the process exits with the \
+        guest's exit status. A guest fault prints the PC, symbol, registers and last \
+        instructions to stderr and exits with 128 + the signal number (SIGILL 132, SIGTRAP 133, \
+        SIGSEGV 139).",
+    after_help = "Examples:\n  \
+        ft32-elf-gcc -msim -O2 hello.c -o hello.elf\n  \
+        ft900-sim run hello.elf\n  \
+        ft900-sim run --stats --max-insns 100000000 hello.elf\n  \
+        ft900-sim run --trace insn --trace-file trace.txt hello.elf"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a program until it exits, faults or hits a limit.
+    Run(RunArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MachineKind {
+    /// binutils-gdb's reference simulator conventions (console at 0x10000, exit at 0x1FFFC,
+    /// cycle counter at 0x1FFF4), for programs linked with `ft32-elf-gcc -msim`.
+    GdbSim,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TraceKind {
+    /// Every instruction executed: address, symbol+offset, word and disassembly.
+    Insn,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The ft32-elf executable to run.
+    program: PathBuf,
+    /// Machine profile: which devices the I/O space holds.
+    #[arg(long, value_enum, default_value = "gdb-sim")]
+    machine: MachineKind,
+    /// Stop after this many instructions (exit status 125).
+    #[arg(long, value_name = "N")]
+    max_insns: Option<u64>,
+    /// Trace what the guest does (symbolized); see --trace-file.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    trace: Vec<TraceKind>,
+    /// Where traces go (default: stderr).
+    #[arg(long, value_name = "FILE")]
+    trace_file: Option<PathBuf>,
+    /// Print instructions, cycles, host time and MIPS to stderr at the end.
+    #[arg(long)]
+    stats: bool,
+    /// Load only at virtual addresses (like `ft32-elf-run --load-vma`, the default for
+    /// gdb-sim) or also put data images at their load address in program memory, as flash
+    /// holds them.
+    #[arg(long, value_enum, default_value = "vma")]
+    load: LoadKind,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LoadKind {
+    /// Each segment at its virtual address.
+    Vma,
+    /// Data segments also at their load address in program memory.
+    Flash,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("ft900-sim: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn load_program(path: &Path) -> Result<Program> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    Program::parse(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+fn run(args: &RunArgs) -> Result<u8> {
+    let program = load_program(&args.program)?;
+    let policy = match args.load {
+        LoadKind::Vma => LoadPolicy::Vma,
+        LoadKind::Flash => LoadPolicy::Flash,
+    };
+    match args.machine {
+        MachineKind::GdbSim => {
+            let stdout = Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout()));
+            let profile = GdbSim::new(stdout, Box::new(std::io::stdin()), Box::new(std::io::stderr()));
+            let mut machine = Machine::with_standard_memory(profile);
+            program
+                .load_into(&mut machine.core, policy)
+                .with_context(|| format!("{}", args.program.display()))?;
+            machine.profile.reset(&mut machine.core, program.entry);
+            let code = execute(&mut machine, &program.symbols, args)?;
+            machine.profile.flush().context("writing the guest's console output")?;
+            Ok(code)
+        }
+    }
+}
+
+/// Runs a loaded machine per the options, reports the outcome, and returns the exit status.
+fn execute<P: Profile>(m: &mut Machine<P>, symbols: &Symbols, args: &RunArgs) -> Result<u8> {
+    if args.trace.contains(&TraceKind::Insn) {
+        install_insn_trace(m, symbols, args.trace_file.as_deref())?;
+    }
+    let started = Instant::now();
+    let stop = m.run(RunLimits {
+        max_insns: args.max_insns,
+        ..RunLimits::default()
+    });
+    let elapsed = started.elapsed();
+    if args.stats {
+        let secs = elapsed.as_secs_f64();
+        eprintln!(
+            "stats: {} instructions, {} cycles, {:.3} s host time, {:.1} MIPS",
+            m.core.insns,
+            m.core.cycles,
+            secs,
+            m.core.insns as f64 / secs.max(1e-9) / 1e6
+        );
+    }
+    Ok(match stop {
+        StopReason::Exited(status) => status as u8,
+        StopReason::Fault(fault) => {
+            eprint!("{}", report::fault(m, &fault, symbols));
+            128 + fault.kind.signal() as u8
+        }
+        StopReason::Breakpoint(pc) => {
+            eprintln!(
+                "guest stopped: breakpoint instruction (call 8) at {pc:#010x} ({}), SIGTRAP",
+                symbols.describe_code(pc)
+            );
+            128 + Signal::Trap as u8
+        }
+        StopReason::Halted(pc) => {
+            // The reference simulator has no halt and stops with SIGILL there.
+            eprintln!(
+                "guest stopped: halt instruction at {pc:#010x} ({}), SIGILL",
+                symbols.describe_code(pc)
+            );
+            128 + Signal::Ill as u8
+        }
+        StopReason::CountReached => {
+            eprintln!(
+                "ft900-sim: instruction limit reached ({} instructions) at pc {:#010x} ({})",
+                m.core.insns,
+                m.core.pc,
+                symbols.describe_code(m.core.pc)
+            );
+            EXIT_LIMIT
+        }
+        other => {
+            eprintln!("ft900-sim: stopped: {other:?}");
+            EXIT_LIMIT
+        }
+    })
+}
+
+/// Writes one line per executed instruction: address, symbol+offset, word, disassembly.
+fn install_insn_trace<P: Profile>(
+    m: &mut Machine<P>,
+    symbols: &Symbols,
+    path: Option<&Path>,
+) -> Result<()> {
+    let sink: Box<dyn Write + Send> = match path {
+        Some(p) => Box::new(
+            File::create(p).with_context(|| format!("{}: cannot create trace file", p.display()))?,
+        ),
+        None => Box::new(std::io::stderr()),
+    };
+    let sink = Arc::new(Mutex::new(BufWriter::new(sink)));
+    let symbols = symbols.clone();
+    m.add_code_hook(0, u32::MAX, move |core, pc| {
+        let word = core
+            .pm()
+            .get(pc as usize..pc as usize + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let text = word.map_or_else(|| "(outside program memory)".to_string(), disassemble);
+        if let Ok(mut out) = sink.lock() {
+            let _ = writeln!(
+                out,
+                "{:>10} {pc:08x} {:<32} {:08x}  {text}",
+                core.insns,
+                symbols.describe_code(pc),
+                word.unwrap_or(0),
+            );
+        }
+        HookAction::Continue
+    });
+    Ok(())
+}
