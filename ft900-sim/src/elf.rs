@@ -103,7 +103,14 @@ impl Symbols {
             .rev()
             .take(64)
             .find(|s| s.code && s.size > 0 && pc - s.addr < s.size);
-        let nearest = || below.iter().rev().find(|s| s.code);
+        // An unsized label (assembly code) only names addresses shortly after it.
+        let nearest = || {
+            below
+                .iter()
+                .rev()
+                .find(|s| s.code)
+                .filter(|s| s.size == 0 && pc - s.addr < 0x1000)
+        };
         containing
             .or_else(nearest)
             .map(|s| (s.name.as_str(), pc - s.addr))
