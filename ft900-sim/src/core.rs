@@ -78,8 +78,8 @@ impl Reg {
     pub fn name(self) -> &'static str {
         const NAMES: [&str; 33] = [
             "$r0", "$r1", "$r2", "$r3", "$r4", "$r5", "$r6", "$r7", "$r8", "$r9", "$r10", "$r11",
-            "$r12", "$r13", "$r14", "$r15", "$r16", "$r17", "$r18", "$r19", "$r20", "$r21",
-            "$r22", "$r23", "$r24", "$r25", "$r26", "$r27", "$r28", "$fp", "$cc", "$sp", "pc",
+            "$r12", "$r13", "$r14", "$r15", "$r16", "$r17", "$r18", "$r19", "$r20", "$r21", "$r22",
+            "$r23", "$r24", "$r25", "$r26", "$r27", "$r28", "$fp", "$cc", "$sp", "pc",
         ];
         NAMES[self as usize]
     }
@@ -279,7 +279,9 @@ fn read_le(mem: &[u8], addr: u32, bytes: u32) -> Option<u32> {
     let a = addr as usize;
     match bytes {
         1 => mem.get(a).map(|&b| b as u32),
-        2 => mem.get(a..a + 2).map(|s| u16::from_le_bytes([s[0], s[1]]) as u32),
+        2 => mem
+            .get(a..a + 2)
+            .map(|s| u16::from_le_bytes([s[0], s[1]]) as u32),
         _ => mem
             .get(a..a + 4)
             .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]])),

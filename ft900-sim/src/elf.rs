@@ -87,9 +87,7 @@ impl Symbols {
     /// Builds the table from a list of symbols.
     pub fn new(mut symbols: Vec<Symbol>) -> Symbols {
         // Functions before labels at the same address, so lookups name the function.
-        symbols.sort_by(|a, b| {
-            (a.addr, b.size > 0, &a.name).cmp(&(b.addr, a.size > 0, &b.name))
-        });
+        symbols.sort_by(|a, b| (a.addr, b.size > 0, &a.name).cmp(&(b.addr, a.size > 0, &b.name)));
         Symbols { sorted: symbols }
     }
 
@@ -162,7 +160,9 @@ impl Program {
             return Err(ElfError::NotElf);
         }
         if bytes.len() < 6 {
-            return Err(ElfError::Malformed("file ends inside the ELF identification".into()));
+            return Err(ElfError::Malformed(
+                "file ends inside the ELF identification".into(),
+            ));
         }
         if bytes[4] != 1 {
             return Err(ElfError::WrongKind(format!(

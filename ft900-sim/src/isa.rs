@@ -301,7 +301,10 @@ impl std::fmt::Display for Illegal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Illegal::Pattern(p) if [2, 3, 4, 5, 6, 9, 10, 14].contains(p) => {
-                write!(f, "pattern {p} is an FT32B shortcode pair, not an FT900 instruction")
+                write!(
+                    f,
+                    "pattern {p} is an FT32B shortcode pair, not an FT900 instruction"
+                )
             }
             Illegal::Pattern(p) => write!(f, "undefined instruction pattern {p}"),
             Illegal::AluOp => write!(f, "undefined ALU operation 0xf"),
@@ -570,11 +573,17 @@ mod tests {
         assert_eq!(decode_k15(0x7FC8) as i32, 200);
         assert_eq!(decode_k15(0x7F38) as i32, -200);
         let i = decode(0xAC0F80FC); // ldi.l $r0,$sp,-4
-        assert_eq!((i.op, i.rd, i.r1, i.imm as i32), (Op::Ldi(Width::Word), 0, 31, -4));
+        assert_eq!(
+            (i.op, i.rd, i.r1, i.imm as i32),
+            (Op::Ldi(Width::Word), 0, 31, -4)
+        );
         let i = decode(0xAC117FC8); // ldi.l $r1,$r2,200
         assert_eq!((i.rd, i.r1, i.imm), (1, 2, 200));
         let i = decode(0xB5F680F8); // sti.l $sp,-8,$r13
-        assert_eq!((i.op, i.rd, i.r1, i.imm as i32), (Op::Sti(Width::Word), 31, 13, -8));
+        assert_eq!(
+            (i.op, i.rd, i.r1, i.imm as i32),
+            (Op::Sti(Width::Word), 31, 13, -8)
+        );
     }
 
     #[test]
@@ -619,7 +628,10 @@ mod tests {
     fn stack_and_return_forms() {
         assert_eq!(decode(0x84068000).op, Op::Push);
         assert_eq!(decode(0x84068000).r1, 13);
-        assert_eq!((decode(0x8CD00000).op, decode(0x8CD00000).rd), (Op::Pop, 13));
+        assert_eq!(
+            (decode(0x8CD00000).op, decode(0x8CD00000).rd),
+            (Op::Pop, 13)
+        );
         let i = decode(0x95D00018);
         assert_eq!((i.op, i.rd, i.imm), (Op::Link, 29, 24));
         assert_eq!(decode(0x9500FFFF).imm, 65535);
@@ -630,7 +642,10 @@ mod tests {
     #[test]
     fn undefined_encodings_are_illegal_not_panics() {
         for pattern in [2u32, 3, 4, 5, 6, 9, 10, 14, 0x1A, 0x1B, 0x1C, 0x1F] {
-            assert!(matches!(decode(pattern << 27).op, Op::Illegal(Illegal::Pattern(_))));
+            assert!(matches!(
+                decode(pattern << 27).op,
+                Op::Illegal(Illegal::Pattern(_))
+            ));
         }
         assert_eq!(decode(0x4000000F).op, Op::Illegal(Illegal::AluOp));
         assert_eq!(decode(0xF000000B).op, Op::Illegal(Illegal::FfuOp));

@@ -322,7 +322,8 @@ impl<P: Profile> Machine<P> {
 
     /// Runs from the current PC within `limits`.
     pub fn run(&mut self, limits: RunLimits) -> StopReason {
-        let slow = !self.code_hooks.is_empty() || !self.mem_hooks.is_empty() || limits.until.is_some();
+        let slow =
+            !self.code_hooks.is_empty() || !self.mem_hooks.is_empty() || limits.until.is_some();
         let start = self.core.insns;
         let deadline = limits.cycle_deadline.unwrap_or(u64::MAX);
         loop {

@@ -123,14 +123,21 @@ fn run(args: &RunArgs) -> Result<u8> {
     match args.machine {
         MachineKind::GdbSim => {
             let stdout = Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout()));
-            let profile = GdbSim::new(stdout, Box::new(std::io::stdin()), Box::new(std::io::stderr()));
+            let profile = GdbSim::new(
+                stdout,
+                Box::new(std::io::stdin()),
+                Box::new(std::io::stderr()),
+            );
             let mut machine = Machine::with_standard_memory(profile);
             program
                 .load_into(&mut machine.core, policy)
                 .with_context(|| format!("{}", args.program.display()))?;
             machine.profile.reset(&mut machine.core, program.entry);
             let code = execute(&mut machine, &program.symbols, args)?;
-            machine.profile.flush().context("writing the guest's console output")?;
+            machine
+                .profile
+                .flush()
+                .context("writing the guest's console output")?;
             Ok(code)
         }
     }
@@ -202,7 +209,8 @@ fn install_insn_trace<P: Profile>(
 ) -> Result<()> {
     let sink: Box<dyn Write + Send> = match path {
         Some(p) => Box::new(
-            File::create(p).with_context(|| format!("{}: cannot create trace file", p.display()))?,
+            File::create(p)
+                .with_context(|| format!("{}: cannot create trace file", p.display()))?,
         ),
         None => Box::new(std::io::stderr()),
     };

@@ -139,9 +139,9 @@ fn implicit_stack_updates_wrap_at_16_bits_and_alu_writes_do_not() {
     use asm::*;
     let code = [
         ldk(0, 0x1234),
-        push(0), // sp 0 -> 0xFFFC
+        push(0),            // sp 0 -> 0xFFFC
         alu_i(6, 5, 31, 0), // r5 = sp
-        pop(4), // sp back to 0
+        pop(4),             // sp back to 0
         ldk(14, 0x17566),
         link(14, 48),
         alu_i(6, 6, 14, 0), // r6 = r14 after link
@@ -157,7 +157,11 @@ fn implicit_stack_updates_wrap_at_16_bits_and_alu_writes_do_not() {
     assert_eq!(m.reg_read(Reg::R4), 0x1234);
     let mut w = [0u8; 4];
     m.mem_read(RAM_BIAS + 0xFFFC, &mut w).unwrap();
-    assert_eq!(u32::from_le_bytes(w), 0x17566, "link pushed the old r14 at 0xFFFC");
+    assert_eq!(
+        u32::from_le_bytes(w),
+        0x17566,
+        "link pushed the old r14 at 0xFFFC"
+    );
     assert_eq!(m.reg_read(Reg::R6), 0xFFFC);
     assert_eq!(m.reg_read(Reg::R7), (0xFFFC - 48) & 0xFFFF);
     assert_eq!(m.reg_read(Reg::R14), 0x17566);
@@ -169,16 +173,16 @@ fn data_accesses_truncate_to_17_bits_and_round_down_to_the_width() {
     use asm::*;
     let code = [
         ldk(1, 0x1234_5678u32 as i32 & 0x7FFFF),
-        alu_i(3, 1, 1, 0x278),      // ldl: r1 = (r1 << 10) | 0x278
+        alu_i(3, 1, 1, 0x278), // ldl: r1 = (r1 << 10) | 0x278
         ldk(2, 0x200),
-        sti(2, 2, 0, 1),             // RAM[0x200] = r1
-        ldi(2, 3, 2, 2),             // .l from 0x202 reads the word at 0x200
-        ldi(1, 4, 2, 3),             // .s from 0x203 reads the half at 0x202
-        ldi(0, 5, 2, 1),             // .b exact
+        sti(2, 2, 0, 1), // RAM[0x200] = r1
+        ldi(2, 3, 2, 2), // .l from 0x202 reads the word at 0x200
+        ldi(1, 4, 2, 3), // .s from 0x203 reads the half at 0x202
+        ldi(0, 5, 2, 1), // .b exact
         ldk(7, 0xF0),
-        sti(0, 2, -127, 7),          // byte store at 0x200-127
+        sti(0, 2, -127, 7), // byte store at 0x200-127
         ldi(0, 8, 2, -127),
-        exa(2, 7, 0x200),            // r7 <-> RAM[0x200]
+        exa(2, 7, 0x200), // r7 <-> RAM[0x200]
         ldk(0, 0),
         EXIT,
     ];
@@ -207,7 +211,7 @@ fn ffu_division_by_zero_and_int_min_rules() {
         ldk(3, -7),
         ffu_r(2, 2, 14, 3, 2), // div -7/0
         ldk(4, 1),
-        alu_i(8, 4, 4, 31),    // r4 = 0x80000000
+        alu_i(8, 4, 4, 31), // r4 = 0x80000000
         ldk(5, -1),
         ffu_r(2, 2, 15, 4, 5), // INT_MIN / -1
         ffu_r(3, 2, 16, 4, 5), // INT_MIN % -1
@@ -253,7 +257,7 @@ fn pm_write_port_writes_code_that_then_runs() {
     let payload = ldk(0, 9);
     let code = [
         ldk(1, (0x1337F7D1u32 >> 10) as i32), // ldk takes 20 bits: add the rest with ldl
-        alu_i(3, 1, 1, (0x1337F7D1 & 0x3FF) as i32),
+        alu_i(3, 1, 1, 0x1337F7D1 & 0x3FF),
         sta(2, 0x1FC80, 1),
         ldk(2, target as i32),
         sta(2, 0x1FC84, 2),
@@ -275,16 +279,26 @@ fn faults_report_pc_and_never_panic() {
     match run(&mut m) {
         StopReason::Fault(f) => {
             assert_eq!(f.pc, 4);
-            assert!(matches!(f.kind, FaultKind::IllegalInstruction { word: 0xD000_0000, .. }));
+            assert!(matches!(
+                f.kind,
+                FaultKind::IllegalInstruction {
+                    word: 0xD000_0000,
+                    ..
+                }
+            ));
         }
         other => panic!("expected a fault, got {other:?}"),
     }
     let (mut m, _) = machine(&[lda(2, 1, 0x10004)]);
-    assert!(matches!(run(&mut m), StopReason::Fault(f) if f.kind == FaultKind::IoRead { addr: 0x10004 }));
+    assert!(
+        matches!(run(&mut m), StopReason::Fault(f) if f.kind == FaultKind::IoRead { addr: 0x10004 })
+    );
     let (mut m, _) = machine(&[0x0034_0002]);
     assert_eq!(run(&mut m), StopReason::Breakpoint(0));
     let (mut m, _) = machine(&[ldk(1, 0x40000), 0x0830_0010]); // jmpi $r1
-    assert!(matches!(run(&mut m), StopReason::Fault(f) if f.kind == FaultKind::FetchUnmapped && f.pc == 0x40000));
+    assert!(
+        matches!(run(&mut m), StopReason::Fault(f) if f.kind == FaultKind::FetchUnmapped && f.pc == 0x40000)
+    );
     let (mut m, _) = machine(&[0x7800_0000]);
     assert_eq!(run(&mut m), StopReason::Halted(0));
 }
@@ -297,16 +311,27 @@ fn mem_map_limits_memory_like_unicorn() {
     assert!(m.mem_map(0, 0x5_0000).is_err());
     m.mem_map(0, 0x100).unwrap();
     m.mem_map(RAM_BIAS, 0x100).unwrap();
-    for (i, w) in [ldk(1, 0x80), sti(2, 1, 0, 1), ldk(1, 0x200), sti(2, 1, 0, 1)]
-        .iter()
-        .enumerate()
+    for (i, w) in [
+        ldk(1, 0x80),
+        sti(2, 1, 0, 1),
+        ldk(1, 0x200),
+        sti(2, 1, 0, 1),
+    ]
+    .iter()
+    .enumerate()
     {
         m.mem_write(4 * i as u32, &w.to_le_bytes()).unwrap();
     }
     match m.emu_start(0, None, None) {
         StopReason::Fault(f) => {
             assert_eq!(f.pc, 12);
-            assert_eq!(f.kind, FaultKind::DataUnmapped { addr: 0x200, write: true });
+            assert_eq!(
+                f.kind,
+                FaultKind::DataUnmapped {
+                    addr: 0x200,
+                    write: true
+                }
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -318,9 +343,9 @@ fn emu_start_until_count_step_and_hooks() {
     use asm::*;
     let code = [
         ldk(1, 5),
-        call(20),      // 4
-        ldk(0, 0),     // 8
-        EXIT,          // 12
+        call(20),  // 4
+        ldk(0, 0), // 8
+        EXIT,      // 12
         0,
         alu_i(0, 1, 1, 1), // 20
         sta(2, 0x40, 1),   // 24
@@ -346,10 +371,15 @@ fn emu_start_until_count_step_and_hooks() {
     });
     let writes = Arc::new(Mutex::new(Vec::new()));
     let w = writes.clone();
-    let hook = m.add_mem_hook(MemHookKind::Write, RAM_BIAS + 0x40, RAM_BIAS + 0x43, move |_, a| {
-        w.lock().unwrap().push((a.addr, a.value, a.pc));
-        HookAction::Stop
-    });
+    let hook = m.add_mem_hook(
+        MemHookKind::Write,
+        RAM_BIAS + 0x40,
+        RAM_BIAS + 0x43,
+        move |_, a| {
+            w.lock().unwrap().push((a.addr, a.value, a.pc));
+            HookAction::Stop
+        },
+    );
     assert_eq!(m.emu_start(0, None, None), StopReason::Stopped);
     assert_eq!(m.reg_read(Reg::Pc), 28, "stopped after the store completed");
     assert_eq!(*writes.lock().unwrap(), vec![(RAM_BIAS + 0x40, 6, 24)]);
@@ -393,7 +423,8 @@ fn tiny_elf(code: &[u32]) -> Vec<u8> {
     f[44..46].copy_from_slice(&1u16.to_le_bytes()); // phnum
     f[46..48].copy_from_slice(&40u16.to_le_bytes()); // shentsize
     let ph = 52;
-    let put = |f: &mut Vec<u8>, off: usize, v: u32| f[off..off + 4].copy_from_slice(&v.to_le_bytes());
+    let put =
+        |f: &mut Vec<u8>, off: usize, v: u32| f[off..off + 4].copy_from_slice(&v.to_le_bytes());
     put(&mut f, ph, 1); // PT_LOAD
     put(&mut f, ph + 4, 84); // offset
     put(&mut f, ph + 8, 0); // vaddr
@@ -420,7 +451,10 @@ fn elf_loader_rejects_bad_input_with_clear_errors() {
     let err = |bytes: &[u8]| Program::parse(bytes).unwrap_err();
     assert!(matches!(err(b"#!/bin/sh\n"), ElfError::NotElf));
     assert!(matches!(err(&good[..30]), ElfError::Malformed(_)));
-    assert!(matches!(err(&good[..good.len() - 2]), ElfError::Malformed(_)));
+    assert!(matches!(
+        err(&good[..good.len() - 2]),
+        ElfError::Malformed(_)
+    ));
     let mut arm = good.clone();
     arm[18] = 40;
     let e = err(&arm);

@@ -78,7 +78,12 @@ impl GdbSim {
 
     /// Writes to the flat address space through the PM write port (program memory at 0, RAM at
     /// the 0x800000 bias), as the reference does.
-    fn pm_port_write(&mut self, core: &mut Core, width: Width, value: u32) -> Result<(), StopReason> {
+    fn pm_port_write(
+        &mut self,
+        core: &mut Core,
+        width: Width,
+        value: u32,
+    ) -> Result<(), StopReason> {
         let addr = self.pm_addr & !(width.bytes() - 1);
         let bytes = &value.to_le_bytes()[..width.bytes() as usize];
         let ok = if addr >= RAM_BIAS {
