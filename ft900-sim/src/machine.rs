@@ -154,6 +154,9 @@ pub struct RunLimits {
 /// Instructions run between checks of the cross-thread stop flag.
 const BLOCK: u64 = 1 << 14;
 
+/// The most cycles one instruction takes in the cycle model (a taken branch or a load).
+const MAX_CYCLES_PER_INSN: u64 = 2;
+
 /// Number of recently executed PCs kept for fault reports.
 pub const TRAIL_LEN: usize = 16;
 
@@ -369,7 +372,7 @@ impl<P: Profile> Machine<P> {
     }
 
     /// Executes up to `budget` instructions while the cycle counter is below `deadline`.
-    /// Returns `None` when the budget ran out without another reason to stop.
+    /// Returns `Some(CountReached)` when the budget ran out without another reason to stop.
     #[inline(never)]
     fn exec_block<const SLOW: bool>(
         &mut self,
@@ -378,12 +381,27 @@ impl<P: Profile> Machine<P> {
         until: Option<u32>,
         use_code_hooks: bool,
     ) -> Option<StopReason> {
-        for _ in 0..budget {
-            if self.core.cycles >= deadline {
-                return Some(StopReason::CycleLimit);
-            }
+        if self.core.cycles >= deadline {
+            return Some(StopReason::CycleLimit);
+        }
+        // No instruction takes more than MAX_CYCLES_PER_INSN cycles, so this many instructions
+        // cannot overshoot the deadline and the loop need not compare cycles each time.
+        let safe = (deadline - self.core.cycles) / MAX_CYCLES_PER_INSN;
+        if safe == 0 {
+            // Close to the deadline: one instruction at a time.
+            return match self.exec_block::<SLOW>(1, u64::MAX, until, use_code_hooks) {
+                Some(StopReason::CountReached) if budget > 1 => {
+                    self.exec_block::<SLOW>(budget - 1, deadline, until, use_code_hooks)
+                }
+                other => other,
+            };
+        }
+        let budget = budget.min(safe);
+        let base = self.core.insns;
+        for n in 0..budget {
             let pc = self.core.pc;
             if SLOW {
+                self.core.insns = base + n;
                 if until == Some(pc) {
                     return Some(StopReason::Until(pc));
                 }
@@ -392,12 +410,16 @@ impl<P: Profile> Machine<P> {
                 }
             }
             let Some(insn) = self.core.fetch(pc) else {
+                self.core.insns = base + n;
                 return Some(self.fault(FaultKind::FetchUnmapped));
             };
-            self.trail[self.core.insns as usize % TRAIL_LEN] = pc;
+            self.trail[(base + n) as usize % TRAIL_LEN] = pc;
             self.core.cycles += 1;
-            self.core.insns += 1;
+            if SLOW {
+                self.core.insns = base + n + 1;
+            }
             if let Err(stop) = self.execute::<SLOW>(insn, pc) {
+                self.core.insns = base + n + 1;
                 return Some(stop);
             }
             if SLOW && self.stop_after {
@@ -405,6 +427,7 @@ impl<P: Profile> Machine<P> {
                 return Some(StopReason::Stopped);
             }
         }
+        self.core.insns = base + budget;
         Some(StopReason::CountReached)
     }
 
