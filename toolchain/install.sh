@@ -55,7 +55,8 @@ Two ways to get it
 
   2. From Debian's source packages (default when no tarball is given; ~20+ min on 2 cores):
      apt-get download binutils-source gcc-12-source newlib-source gdb-source (no root needed:
-     the .debs are unpacked with dpkg-deb -x into the work dir, not installed), then:
+     the .debs are checked against Debian's signed package index and unpacked with dpkg-deb -x
+     into the work dir, not installed), then:
        binutils: configure --target=ft32-elf --disable-nls --disable-werror --disable-gdb --disable-sim
        gcc:      Debian's tarball lacks the GFDL manuals, so debian/patches/gcc-gfdl-build.diff is
                  applied (patch -p2 in the gcc tree); C only, --without-headers --with-newlib;
@@ -66,7 +67,9 @@ Two ways to get it
      Build dependencies: ${BUILD_DEPS[*]}
      If they are missing: as root they are installed with apt-get; otherwise the exact
      apt-get command is printed and the script exits non-zero.
-  --work-dir DIR     downloads, sources and build trees (default: \$REPO/.cache/ft32-toolchain-build,
+  --deb-dir DIR      where the .debs are kept (default: \$REPO/.cache/debs, shared with
+                     fetch-gcc-torture.sh; cached ones are reused if they match the index)
+  --work-dir DIR     sources and build trees (default: \$REPO/.cache/ft32-toolchain-build,
                      git-ignored). Re-running resumes: unpacked sources, the patch and configured
                      build trees are reused, and make only redoes what is missing.
   --jobs N           parallel make jobs (default: nproc = $(nproc 2>/dev/null || echo 1))
@@ -105,6 +108,7 @@ die() {
 PREFIX=${FT32_PREFIX:-}
 TARBALL=${FT32_TOOLCHAIN_TARBALL:-}
 WORK_DIR=
+DEB_DIR=
 JOBS=
 STOP_AFTER=
 FORCE=0
@@ -120,6 +124,8 @@ while [[ $# -gt 0 ]]; do
     --tarball=*) TARBALL=${1#*=}; shift ;;
     --work-dir) need_arg "$@"; WORK_DIR=$2; shift 2 ;;
     --work-dir=*) WORK_DIR=${1#*=}; shift ;;
+    --deb-dir) need_arg "$@"; DEB_DIR=$2; shift 2 ;;
+    --deb-dir=*) DEB_DIR=${1#*=}; shift ;;
     --jobs | -j) need_arg "$@"; JOBS=$2; shift 2 ;;
     --jobs=*) JOBS=${1#*=}; shift ;;
     --stop-after) need_arg "$@"; STOP_AFTER=$2; shift 2 ;;
@@ -144,6 +150,8 @@ PREFIX=${PREFIX%/}
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "--jobs wants a positive number, got '$JOBS'"
 [[ -n $WORK_DIR ]] || WORK_DIR="$REPO/.cache/ft32-toolchain-build"
 [[ $WORK_DIR == /* ]] || WORK_DIR="$PWD/$WORK_DIR"
+[[ -n $DEB_DIR ]] || DEB_DIR="$REPO/.cache/debs"
+[[ $DEB_DIR == /* ]] || DEB_DIR="$PWD/$DEB_DIR"
 if [[ -n $STOP_AFTER ]]; then
     [[ " ${SOURCE_STEPS[*]} " == *" $STOP_AFTER "* ]] ||
         die "--stop-after wants one of: ${SOURCE_STEPS[*]} (got '$STOP_AFTER')"
@@ -187,7 +195,9 @@ EOF
 
 finish() {
     local what=${1:-installed in}
-    if [[ $SMOKE -eq 1 ]]; then
+    if [[ $what == "already installed in" ]]; then
+        : # the smoke test just passed
+    elif [[ $SMOKE -eq 1 ]]; then
         smoke_test || die "the installed toolchain in $PREFIX failed the smoke test (see above)"
     else
         log "smoke test skipped (--skip-smoke-test)"
@@ -296,38 +306,68 @@ check_build_deps() {
     fi
 }
 
-step_download() {
-    mkdir -p "$WORK_DIR/debs"
-    if ! (cd "$WORK_DIR/debs" && apt-get download "${apt_download_opts[@]}" "${SRC_PKGS[@]}"); then
-        if is_root; then
-            log "apt-get download failed; running apt-get update and retrying"
-            apt-get update
-            (cd "$WORK_DIR/debs" && apt-get download "${apt_download_opts[@]}" "${SRC_PKGS[@]}")
-        else
-            die "apt-get download failed. The package index is probably stale; as root run:
+# apt's answer for package $1: 'URL' FILE-NAME SIZE SHA256:HEX, from the signed package index.
+apt_uri() { apt-get download --print-uris "$1" 2>/dev/null | head -n1; }
+
+stale_index() {
+    if is_root; then
+        log "$1; running 'apt-get update' and retrying"
+        apt-get update >&2
+        return 0
+    fi
+    die "$1. The package index is probably missing or stale. As root, run:
     apt-get update
   then run this script again."
-        fi
-    fi
-    # apt-get download checks each .deb against the SHA256 in the signed package index.
-    local p deb ver
-    for p in "${SRC_PKGS[@]}"; do
-        deb=$(deb_for "$p")
-        ver=$(dpkg-deb -f "$deb" Version)
-        [[ ${ver#*:} == "${SRC_UPSTREAM[$p]}"-* ]] ||
-            die "$p is version $ver, but this recipe is for upstream ${SRC_UPSTREAM[$p]}"
-        log "downloaded $(basename "$deb") sha256=$(sha256sum "$deb" | awk '{print $1}')"
-    done
 }
 
-# The newest downloaded .deb of package $1.
+declare -A DEB_OF=() # package -> verified .deb path, set by step_download
+
+# Download (or reuse from DEB_DIR) package $1's .deb; $2=retry marks the second attempt.
+fetch_deb() {
+    local p=$1 retry=${2:-} line name sha deb got ver
+    line=$(apt_uri "$p") || true
+    if [[ -z $line ]]; then
+        [[ -z $retry ]] || die "apt still does not know $p after 'apt-get update' (not Debian bookworm?)"
+        stale_index "apt does not know $p"
+        fetch_deb "$p" retry
+        return
+    fi
+    read -r _ name _ sha <<<"$line"
+    sha=${sha#SHA256:}
+    [[ $sha =~ ^[0-9a-f]{64}$ ]] || die "could not read a SHA256 from apt's answer: $line"
+    deb="$DEB_DIR/$name"
+    # 'apt-get download' verifies what it fetches against the signed index, but keeps an existing
+    # file unchecked: so a cached .deb is checked here.
+    if [[ -f $deb && $(sha256sum "$deb" | awk '{print $1}') == "$sha" ]]; then
+        log "reusing $name (matches the package index)"
+    else
+        rm -f "$deb"
+        if ! (cd "$DEB_DIR" && apt-get download "${apt_download_opts[@]}" "$p" >&2); then
+            [[ -z $retry ]] || die "apt-get download $p failed again"
+            stale_index "apt-get download $p failed"
+            fetch_deb "$p" retry
+            return
+        fi
+    fi
+    got=$(sha256sum "$deb" | awk '{print $1}')
+    [[ $got == "$sha" ]] || die "sha256 of $deb is $got, but Debian's package index says $sha"
+    ver=$(dpkg-deb -f "$deb" Version)
+    [[ ${ver#*:} == "${SRC_UPSTREAM[$p]}"-* ]] ||
+        die "$p is version $ver, but this recipe is for upstream ${SRC_UPSTREAM[$p]}"
+    log "$name sha256=$got (= Debian's signed index)"
+    DEB_OF[$p]=$deb
+}
+
+step_download() {
+    mkdir -p "$DEB_DIR"
+    local p
+    for p in "${SRC_PKGS[@]}"; do fetch_deb "$p"; done
+}
+
+# The verified .deb of package $1.
 deb_for() {
-    local debs=()
-    shopt -s nullglob
-    debs=("$WORK_DIR/debs/$1"_*.deb)
-    shopt -u nullglob
-    [[ ${#debs[@]} -gt 0 ]] || die "no $1 .deb in $WORK_DIR/debs (run the download step)"
-    printf '%s\n' "${debs[@]}" | sort -V | tail -n1
+    [[ -n ${DEB_OF[$1]:-} ]] || die "internal: no verified .deb for $1 (download step not run)"
+    printf '%s\n' "${DEB_OF[$1]}"
 }
 
 # The single file matching glob $1 (relative to the unpacked package root).
@@ -462,7 +502,7 @@ install_from_source() {
     if [[ $DRY_RUN -eq 1 ]]; then
         check_build_deps
         log "dry run: steps that would run: ${SOURCE_STEPS[*]}"
-        log "  download: (cd $WORK_DIR/debs && apt-get download ${SRC_PKGS[*]})"
+        log "  download: (cd $DEB_DIR && apt-get download ${SRC_PKGS[*]}), checked against the index"
         log "  unpack:   dpkg-deb -x each .deb; tar -xJf the tarballs under usr/src into $WORK_DIR/src"
         log "  patch:    (cd src/gcc-* && patch -p2 < usr/src/gcc-12/debian/patches/gcc-gfdl-build.diff)"
         log "  builds:   in $WORK_DIR/build/{binutils,gcc,newlib,gdb}, make -j$JOBS, install to $PREFIX"
@@ -507,7 +547,6 @@ main() {
     if [[ $FORCE -eq 0 && $DRY_RUN -eq 0 && -z $STOP_AFTER ]] && smoke_test quiet; then
         log "$PREFIX already holds a working $TARGET toolchain (smoke test passes); nothing to do."
         log "use --force to reinstall."
-        SMOKE=0 # it just passed
         finish "already installed in"
         return 0
     fi

@@ -295,6 +295,9 @@ pub enum Illegal {
     FfuOp,
     /// Data width 3 on an instruction that accesses memory.
     Width,
+    /// An FFU operation the machine profile does not implement (the reference simulator has
+    /// only `streamout` of the four stream operations).
+    Unsupported(FfuOp),
 }
 
 impl std::fmt::Display for Illegal {
@@ -310,6 +313,9 @@ impl std::fmt::Display for Illegal {
             Illegal::AluOp => write!(f, "undefined ALU operation 0xf"),
             Illegal::FfuOp => write!(f, "undefined FFU operation 0xb"),
             Illegal::Width => write!(f, "reserved data width 3 on a memory access"),
+            Illegal::Unsupported(op) => {
+                write!(f, "{} is not implemented on this machine", op.mnemonic())
+            }
         }
     }
 }

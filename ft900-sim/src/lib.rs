@@ -25,6 +25,7 @@ pub mod core;
 pub mod disasm;
 pub mod elf;
 pub mod isa;
+pub mod lockstep;
 pub mod machine;
 pub mod profile;
 pub mod report;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::core::{Core, Reg, PM_SIZE, RAM_BIAS, RAM_SIZE};
-use crate::isa::{flag_word, FfuOp, Insn, Op, Width, IMM};
+use crate::isa::{flag_word, FfuOp, Illegal, Insn, Op, Width, IMM};
 use crate::stop::{Fault, FaultKind, StopReason};
 
 /// The data-space address where I/O registers start; below it is RAM.
@@ -37,6 +37,12 @@ pub trait Profile {
         width: Width,
         value: u32,
     ) -> Result<(), StopReason>;
+
+    /// Whether the FFU operation `op` exists on this machine. Only consulted for the rarely used
+    /// stream operations, so it costs nothing on the hot path.
+    fn implements_ffu(&self, _op: FfuOp) -> bool {
+        true
+    }
 
     /// Called when the CPU executes `reti` (after the return address was popped).
     fn on_reti(&mut self, _core: &mut Core) {}
@@ -766,6 +772,11 @@ impl<P: Profile> Machine<P> {
                 self.core.regs[rd] = d.wrapping_add(i);
             }
             FfuOp::Streamin | FfuOp::Streamini | FfuOp::Streamout | FfuOp::Streamouti => {
+                if !self.profile.implements_ffu(op) {
+                    let word = self.core.pm_word(self.core.pc);
+                    let why = Illegal::Unsupported(op);
+                    return Err(self.fault(FaultKind::IllegalInstruction { word, why }));
+                }
                 // Decoding rejects dw = 3 for the stream operations.
                 let w = match dw {
                     0 => Width::Byte,

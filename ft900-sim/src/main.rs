@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use ft900_sim::disasm::disassemble;
 use ft900_sim::elf::{LoadPolicy, Program, Symbols};
+use ft900_sim::lockstep::{describe, run_lockstep_detailed, LockstepConfig};
 use ft900_sim::profile::gdbsim::GdbSim;
 use ft900_sim::{report, HookAction, Machine, Profile, RunLimits, Signal, StopReason};
 
@@ -46,6 +47,21 @@ struct Cli {
 enum Command {
     /// Run a program until it exits, faults or hits a limit.
     Run(RunArgs),
+    /// Step a `-msim` program in the reference simulator (through ft32-elf-gdb) and in ours
+    /// side by side, and report the first instruction after which a register differs.
+    Lockstep(LockstepArgs),
+}
+
+#[derive(clap::Args)]
+struct LockstepArgs {
+    /// The ft32-elf executable (linked with `ft32-elf-gcc -msim`).
+    program: PathBuf,
+    /// The reference debugger [default: ft32-elf-gdb from $FT32_TOOLCHAIN/bin, else PATH].
+    #[arg(long, value_name = "PATH")]
+    gdb: Option<PathBuf>,
+    /// Compare at most this many instructions (gdb steps about 5000 per second).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    max_steps: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -99,6 +115,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(&args),
+        Command::Lockstep(args) => lockstep(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -141,6 +158,43 @@ fn run(args: &RunArgs) -> Result<u8> {
             Ok(code)
         }
     }
+}
+
+/// Where a tool of the ft32-elf toolchain is: `$FT32_TOOLCHAIN/bin`, else the `PATH`.
+fn toolchain_tool(name: &str) -> PathBuf {
+    if let Some(prefix) = std::env::var_os("FT32_TOOLCHAIN") {
+        let p = Path::new(&prefix).join("bin").join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    PathBuf::from(name)
+}
+
+/// Exit status 0 when both simulators agree, 1 at a divergence.
+fn lockstep(args: &LockstepArgs) -> Result<u8> {
+    let program = load_program(&args.program)?;
+    // Same state as gdb's `run`: loaded at the VMAs, console input at EOF, output discarded.
+    let profile = GdbSim::new(
+        Box::new(std::io::sink()),
+        Box::new(std::io::empty()),
+        Box::new(std::io::sink()),
+    );
+    let mut machine = Machine::with_standard_memory(profile);
+    program
+        .load_into(&mut machine.core, LoadPolicy::Vma)
+        .with_context(|| format!("{}", args.program.display()))?;
+    machine.profile.reset(&mut machine.core, program.entry);
+    let gdb = args
+        .gdb
+        .clone()
+        .unwrap_or_else(|| toolchain_tool("ft32-elf-gdb"));
+    let mut config = LockstepConfig::new(gdb);
+    config.max_steps = args.max_steps;
+    let run = run_lockstep_detailed(&args.program, &config, &mut machine)?;
+    let objdump = toolchain_tool("ft32-elf-objdump");
+    print!("{}", describe(&run, &args.program, Some(&objdump)));
+    Ok(if run.outcome.agrees() { 0 } else { 1 })
 }
 
 /// Runs a loaded machine per the options, reports the outcome, and returns the exit status.

@@ -151,3 +151,24 @@ impl StopReason {
         )
     }
 }
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::Exited(status) => write!(f, "exited with status {status}"),
+            StopReason::Fault(fault) => write!(
+                f,
+                "{} at pc {:#010x}: {}",
+                fault.kind.signal().name(),
+                fault.pc,
+                fault.kind
+            ),
+            StopReason::Breakpoint(pc) => write!(f, "breakpoint word (call 8) at pc {pc:#010x}"),
+            StopReason::Halted(pc) => write!(f, "halt at pc {pc:#010x}"),
+            StopReason::Until(pc) => write!(f, "reached the stop address {pc:#010x}"),
+            StopReason::CountReached => write!(f, "instruction count reached"),
+            StopReason::CycleLimit => write!(f, "cycle deadline reached"),
+            StopReason::Stopped => write!(f, "stop requested"),
+        }
+    }
+}

@@ -18,7 +18,7 @@
 use std::io::{Read, Write};
 
 use crate::core::{Core, RAM_BIAS};
-use crate::isa::Width;
+use crate::isa::{FfuOp, Width};
 use crate::machine::Profile;
 use crate::stop::{Fault, FaultKind, StopReason};
 
@@ -105,6 +105,12 @@ impl GdbSim {
 impl Profile for GdbSim {
     fn name(&self) -> &'static str {
         "gdb-sim"
+    }
+
+    /// gdb 13's simulator implements `streamout` only; `streamin`, `streamini` and `streamouti`
+    /// stop it with SIGILL, and this profile does the same so that programs agree exactly.
+    fn implements_ffu(&self, op: FfuOp) -> bool {
+        !matches!(op, FfuOp::Streamin | FfuOp::Streamini | FfuOp::Streamouti)
     }
 
     /// Like `ft32-elf-run`: PC = 0, and the stack pointer holds the ELF entry address (a quirk

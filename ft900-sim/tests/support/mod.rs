@@ -43,11 +43,17 @@ impl Toolchain {
     pub fn search_locations() -> Vec<String> {
         let mut v = Vec::new();
         match std::env::var_os("FT32_TOOLCHAIN") {
-            Some(p) => v.push(format!("$FT32_TOOLCHAIN/bin = {}/bin", Path::new(&p).display())),
+            Some(p) => v.push(format!(
+                "$FT32_TOOLCHAIN/bin = {}/bin",
+                Path::new(&p).display()
+            )),
             None => v.push("$FT32_TOOLCHAIN (not set)".to_string()),
         }
         if let Some(home) = std::env::var_os("HOME") {
-            v.push(format!("{}/.local/ft32-elf/bin", Path::new(&home).display()));
+            v.push(format!(
+                "{}/.local/ft32-elf/bin",
+                Path::new(&home).display()
+            ));
         }
         v.push("PATH".to_string());
         v
@@ -104,13 +110,18 @@ pub fn install_hint() -> String {
 
 /// Root of the cargo workspace (parent of the `ft900-sim` package directory).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("package has a parent dir").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("package has a parent dir")
+        .to_path_buf()
 }
 
 /// The cargo target directory (`target/`), derived from `CARGO_TARGET_TMPDIR` (= `target/tmp`).
 pub fn target_dir() -> PathBuf {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().map(Path::to_path_buf).unwrap_or_else(|| workspace_root().join("target"))
+    tmp.parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 /// The simulator under test: `$FT900_SIM_BIN` if set, else the binary cargo built for this package.
@@ -215,7 +226,12 @@ pub fn run_with_timeout(
     let _ = writer.join();
     let stdout = out_t.join().unwrap_or_default();
     let stderr = err_t.join().unwrap_or_default();
-    Ok(ProcOutput { status, stdout, stderr, elapsed })
+    Ok(ProcOutput {
+        status,
+        stdout,
+        stderr,
+        elapsed,
+    })
 }
 
 /// Run `f` over `items` on `threads` worker threads; results come back in input order.
@@ -227,7 +243,12 @@ where
 {
     use std::sync::Mutex;
     let n = items.len();
-    let queue = Mutex::new(items.into_iter().enumerate().collect::<std::collections::VecDeque<_>>());
+    let queue = Mutex::new(
+        items
+            .into_iter()
+            .enumerate()
+            .collect::<std::collections::VecDeque<_>>(),
+    );
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..threads.max(1) {
@@ -239,12 +260,21 @@ where
             });
         }
     });
-    results.into_inner().unwrap().into_iter().map(|r| r.expect("every item processed")).collect()
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.expect("every item processed"))
+        .collect()
 }
 
 /// Number of worker threads for the heavy suites: `$FT900_TEST_JOBS`, default 2.
 pub fn jobs() -> usize {
-    std::env::var("FT900_TEST_JOBS").ok().and_then(|s| s.parse().ok()).filter(|&n| n > 0).unwrap_or(2)
+    std::env::var("FT900_TEST_JOBS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(2)
 }
 
 /// A short, printable rendering of bytes (escapes control characters), at most `max` input bytes.

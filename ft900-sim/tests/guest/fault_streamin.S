@@ -1,0 +1,16 @@
+/* streamin (FFU 0xC) is not implemented by the reference simulator -> SIGILL.
+ * Expected: the reference stops with signal 4; ours exits with status 128+4 and a "guest fault:" report.
+ * ft900-test: signal=4
+ */
+	.text
+	.global main
+main:
+	ldk.l $r0,'<'
+	sta.b 0x10000,$r0
+	ldk.l $r0,'\n'
+	sta.b 0x10000,$r0
+	.long 0xF400802C
+	ldk.l $r0,'X'    /* never reached */
+	sta.b 0x10000,$r0
+	ldk.l $r0,0
+	return
