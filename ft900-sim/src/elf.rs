@@ -49,6 +49,10 @@ pub enum LoadPolicy {
     /// after `.text`), and data segments also pre-loaded into RAM at their virtual address. For
     /// FT900 firmware, whose start-up code copies `.data` from program memory itself.
     Flash,
+    /// Only what the chip's flash holds: every segment at its load address in program memory,
+    /// and nothing in RAM. The start-up code must copy `.data` and clear `.bss` itself, as on
+    /// silicon; the default of the `ft900` machine, so that a broken start-up shows here.
+    Rom,
 }
 
 /// One `PT_LOAD` segment.
@@ -285,7 +289,7 @@ impl Program {
                 continue;
             }
             // A data segment (virtual address in RAM).
-            if policy == LoadPolicy::Flash {
+            if policy != LoadPolicy::Vma {
                 let (p, f) = (seg.paddr as u64, seg.data.len() as u64);
                 if in_pm(p, f) {
                     if !core.write_flat(seg.paddr, &seg.data) {
@@ -294,6 +298,12 @@ impl Program {
                 } else if !in_ram(p, f) {
                     return Err(outside("load", p, f));
                 }
+            }
+            if policy == LoadPolicy::Rom {
+                if !in_ram(v, m) {
+                    return Err(outside("virtual", v, m));
+                }
+                continue;
             }
             if !core.write_flat(seg.vaddr, &image) {
                 return Err(outside("virtual", v, m));

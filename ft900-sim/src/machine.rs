@@ -38,6 +38,27 @@ pub trait Profile {
         value: u32,
     ) -> Result<(), StopReason>;
 
+    /// `true` for profiles with timed devices and interrupts. A constant, so that profiles
+    /// without them (gdb-sim) pay nothing for the checks below in the interpreter loop.
+    const TIMED: bool = false;
+
+    /// Cycle at which the profile next needs [`Profile::advance`] (`u64::MAX`: nothing is
+    /// scheduled). The CPU runs no further than this before calling `advance`.
+    fn next_event(&self) -> u64 {
+        u64::MAX
+    }
+
+    /// Runs every device event due at or before `core.cycles`.
+    fn advance(&mut self, _core: &mut Core) {}
+
+    /// The interrupt to enter at this instruction boundary, if any: returns the vector's PM
+    /// address, and the profile records the interrupt as in service. Called (for timed
+    /// profiles) after events, after every I/O access and after `reti`, so a request is taken
+    /// at the first instruction boundary at which it is eligible.
+    fn take_interrupt(&mut self, _core: &mut Core) -> Option<u32> {
+        None
+    }
+
     /// Whether the FFU operation `op` exists on this machine. Only consulted for the rarely used
     /// stream operations, so it costs nothing on the hot path.
     fn implements_ffu(&self, _op: FfuOp) -> bool {
@@ -178,6 +199,11 @@ pub struct Machine<P: Profile> {
     stop_flag: Arc<AtomicBool>,
     /// Set by a memory hook that asked to stop; honoured after the current instruction.
     stop_after: bool,
+    /// Timed profiles: an I/O access or `reti` happened, so pending interrupts and the next
+    /// event must be looked at again before the next instruction.
+    resync: bool,
+    /// Timed profiles: the CPU executed an unconditional jump to itself (an idle loop).
+    idle: bool,
     trail: [u32; TRAIL_LEN],
 }
 
@@ -196,6 +222,8 @@ impl<P: Profile> Machine<P> {
             next_hook: 0,
             stop_flag: Arc::new(AtomicBool::new(false)),
             stop_after: false,
+            resync: true,
+            idle: false,
             trail: [u32::MAX; TRAIL_LEN],
         }
     }
@@ -323,10 +351,49 @@ impl<P: Profile> Machine<P> {
 
     /// Executes exactly one instruction (code hooks and `until` are not consulted).
     pub fn step(&mut self) -> Option<StopReason> {
+        if P::TIMED {
+            if let Some(stop) = self.sync_devices() {
+                return Some(stop);
+            }
+        }
         match self.exec_block::<true>(1, u64::MAX, None, false) {
             Some(StopReason::CountReached) | None => None,
             other => other,
         }
+    }
+
+    /// Timed profiles, between instructions: run due device events, then enter a pending
+    /// interrupt. Returns a stop only if entering the interrupt faults.
+    fn sync_devices(&mut self) -> Option<StopReason> {
+        self.resync = false;
+        if self.core.cycles >= self.profile.next_event() {
+            self.profile.advance(&mut self.core);
+        }
+        if let Some(vector) = self.profile.take_interrupt(&mut self.core) {
+            // Entry pushes the return address like a call and costs what a call costs.
+            self.core.cycles += 2;
+            if let Err(stop) = self.push::<true>(self.core.pc) {
+                return Some(stop);
+            }
+            self.core.pc = vector;
+            self.resync = false;
+        }
+        None
+    }
+
+    /// Timed profiles: the CPU spins in `jmp .`; skip whole iterations up to the next event or
+    /// the run's deadline. Nothing observable changes: the loop reads and writes nothing, and
+    /// the cycle and instruction counters end where executing it would have left them.
+    fn skip_idle(&mut self, deadline: u64, insn_budget: u64) {
+        self.idle = false;
+        let target = self.profile.next_event().min(deadline);
+        if target == u64::MAX || target <= self.core.cycles {
+            return;
+        }
+        // One iteration (a taken jump) costs two cycles.
+        let iterations = ((target - self.core.cycles) / 2).min(insn_budget);
+        self.core.cycles += 2 * iterations;
+        self.core.insns += iterations;
     }
 
     /// Runs from the current PC within `limits`.
@@ -349,13 +416,25 @@ impl<P: Profile> Machine<P> {
                 }
                 None => BLOCK,
             };
+            let mut block_deadline = deadline;
+            if P::TIMED {
+                if self.idle && !slow {
+                    self.skip_idle(deadline, budget);
+                    continue;
+                }
+                if let Some(stop) = self.sync_devices() {
+                    return stop;
+                }
+                block_deadline = deadline.min(self.profile.next_event());
+            }
             let stop = if slow {
-                self.exec_block::<true>(budget, deadline, limits.until, true)
+                self.exec_block::<true>(budget, block_deadline, limits.until, true)
             } else {
-                self.exec_block::<false>(budget, deadline, None, false)
+                self.exec_block::<false>(budget, block_deadline, None, false)
             };
             match stop {
                 None | Some(StopReason::CountReached) => continue,
+                Some(StopReason::CycleLimit) if P::TIMED && self.core.cycles < deadline => continue,
                 Some(s) => return s,
             }
         }
@@ -428,6 +507,11 @@ impl<P: Profile> Machine<P> {
                 self.core.insns = base + n + 1;
                 return Some(stop);
             }
+            if P::TIMED && (self.resync || self.idle) {
+                // Devices or interrupts may have changed: the caller looks before going on.
+                self.core.insns = base + n + 1;
+                return None;
+            }
             if SLOW && self.stop_after {
                 self.stop_after = false;
                 return Some(StopReason::Stopped);
@@ -491,6 +575,9 @@ impl<P: Profile> Machine<P> {
                 }
             }
         } else {
+            if P::TIMED {
+                self.resync = true;
+            }
             self.profile.io_read(&mut self.core, ea, width)?
         };
         if SLOW && !self.mem_hooks.is_empty() {
@@ -518,6 +605,9 @@ impl<P: Profile> Machine<P> {
                 }));
             }
         } else {
+            if P::TIMED {
+                self.resync = true;
+            }
             self.profile.io_write(&mut self.core, ea, width, value)?;
         }
         if SLOW && !self.mem_hooks.is_empty() {
@@ -593,6 +683,9 @@ impl<P: Profile> Machine<P> {
             Op::Jmp => {
                 self.core.cycles += 1;
                 self.core.pc = insn.imm;
+                if P::TIMED && insn.imm == pc {
+                    self.idle = true;
+                }
                 return Ok(());
             }
             Op::Call => {
@@ -686,6 +779,9 @@ impl<P: Profile> Machine<P> {
             Op::Reti => {
                 self.core.pc = self.pop::<SLOW>()?;
                 self.profile.on_reti(&mut self.core);
+                if P::TIMED {
+                    self.resync = true;
+                }
                 return Ok(());
             }
             Op::Ffu(op, dw) => self.execute_ffu::<SLOW>(op, dw, &insn)?,

@@ -13,8 +13,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ft900_sim::disasm::disassemble;
 use ft900_sim::elf::{LoadPolicy, Program, Symbols};
 use ft900_sim::lockstep::{describe, run_lockstep_detailed, LockstepConfig};
+use ft900_sim::profile::ft900::serial::{self, SerialSpec};
+use ft900_sim::profile::ft900::{Ft900, Ft900Config};
 use ft900_sim::profile::gdbsim::GdbSim;
 use ft900_sim::{report, HookAction, Machine, Profile, RunLimits, Signal, StopReason};
+use net_bridge::LoopbackLink;
 
 /// Exit status when `--max-insns` is reached.
 const EXIT_LIMIT: u8 = 125;
@@ -69,6 +72,17 @@ enum MachineKind {
     /// binutils-gdb's reference simulator conventions (console at 0x10000, exit at 0x1FFFC,
     /// cycle counter at 0x1FFF4), for programs linked with `ft32-elf-gcc -msim`.
     GdbSim,
+    /// The FT900 chip: its register map, interrupt controller, timers, RTC, UARTs and
+    /// Ethernet on virtual time (100 MHz). Firmware starts at the reset vector with empty RAM.
+    Ft900,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EthKind {
+    /// No cable.
+    None,
+    /// A cable from the MAC back to itself: every frame sent is received again.
+    Loopback,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -96,19 +110,37 @@ struct RunArgs {
     /// Print instructions, cycles, host time and MIPS to stderr at the end.
     #[arg(long)]
     stats: bool,
-    /// Load only at virtual addresses (like `ft32-elf-run --load-vma`, the default for
-    /// gdb-sim) or also put data images at their load address in program memory, as flash
-    /// holds them.
-    #[arg(long, value_enum, default_value = "vma")]
-    load: LoadKind,
+    /// How the ELF is loaded [default: vma for gdb-sim, rom for ft900].
+    #[arg(long, value_enum)]
+    load: Option<LoadKind>,
+    /// ft900: where UART0 is connected: stdio, none, file:PATH, tcp:PORT (127.0.0.1) or pty.
+    #[arg(long, value_name = "SPEC", default_value = "stdio")]
+    uart0: SerialSpec,
+    /// ft900: where UART1 is connected (same choices as --uart0).
+    #[arg(long, value_name = "SPEC", default_value = "none")]
+    uart1: SerialSpec,
+    /// ft900: what the Ethernet port is plugged into.
+    #[arg(long, value_enum, default_value = "none")]
+    eth: EthKind,
+    /// ft900: RTC counter at power-on, in seconds since the Unix epoch [default: the host's
+    /// clock now].
+    #[arg(long, value_name = "SECONDS")]
+    rtc_start: Option<u32>,
+    /// ft900: fault on accesses to registers that are not modelled (default: report each
+    /// address once on stderr and go on).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LoadKind {
-    /// Each segment at its virtual address.
+    /// Each segment at its virtual address, like `ft32-elf-run --load-vma`.
     Vma,
-    /// Data segments also at their load address in program memory.
+    /// Data images at their load address in program memory and also in RAM.
     Flash,
+    /// Only what flash holds, at the load addresses in program memory; RAM starts empty
+    /// and the start-up code copies `.data`, as on the chip.
+    Rom,
 }
 
 fn main() -> ExitCode {
@@ -133,11 +165,53 @@ fn load_program(path: &Path) -> Result<Program> {
 
 fn run(args: &RunArgs) -> Result<u8> {
     let program = load_program(&args.program)?;
-    let policy = match args.load {
+    let default_load = match args.machine {
+        MachineKind::GdbSim => LoadKind::Vma,
+        MachineKind::Ft900 => LoadKind::Rom,
+    };
+    let policy = match args.load.unwrap_or(default_load) {
         LoadKind::Vma => LoadPolicy::Vma,
         LoadKind::Flash => LoadPolicy::Flash,
+        LoadKind::Rom => LoadPolicy::Rom,
     };
     match args.machine {
+        MachineKind::Ft900 => {
+            let rtc_start = match args.rtc_start {
+                Some(s) => s,
+                None => std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as u32)
+                    .unwrap_or(0),
+            };
+            let mut profile = Ft900::new(Ft900Config {
+                rtc_start_seconds: rtc_start,
+                strict: args.strict,
+                ..Ft900Config::default()
+            });
+            profile.uart[0].set_backend(serial::open(&args.uart0).context("--uart0")?);
+            profile.uart[1].set_backend(serial::open(&args.uart1).context("--uart1")?);
+            if let EthKind::Loopback = args.eth {
+                profile.eth.attach_link(Box::new(LoopbackLink::new(0)));
+            }
+            let mut machine = Machine::with_standard_memory(profile);
+            program
+                .load_into(&mut machine.core, policy)
+                .with_context(|| format!("{}", args.program.display()))?;
+            machine.profile.reset(&mut machine.core, program.entry);
+            let code = execute(&mut machine, &program.symbols, args)?;
+            machine.profile.flush();
+            if args.stats {
+                for (block, counters) in machine.profile.stats() {
+                    if counters.is_empty() {
+                        continue;
+                    }
+                    let list: Vec<String> =
+                        counters.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                    eprintln!("stats: {block:<7} {}", list.join(", "));
+                }
+            }
+            Ok(code)
+        }
         MachineKind::GdbSim => {
             let stdout = Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout()));
             let profile = GdbSim::new(
@@ -211,9 +285,10 @@ fn execute<P: Profile>(m: &mut Machine<P>, symbols: &Symbols, args: &RunArgs) ->
     if args.stats {
         let secs = elapsed.as_secs_f64();
         eprintln!(
-            "stats: {} instructions, {} cycles, {:.3} s host time, {:.1} MIPS",
+            "stats: {} instructions, {} cycles ({:.6} s virtual at 100 MHz), {:.3} s host time, {:.1} MIPS",
             m.core.insns,
             m.core.cycles,
+            m.core.cycles as f64 / 1e8,
             secs,
             m.core.insns as f64 / secs.max(1e-9) / 1e6
         );

@@ -1,0 +1,544 @@
+//! The `ft900` machine profile: the FT900's own register map (AN_324, distilled in
+//! `FT900-HARDWARE.md` §3.1), with its peripherals on virtual time.
+//!
+//! # Time
+//! The CPU's cycle counter at 100 MHz is the master clock. Every peripheral schedules its future
+//! work on one [`EventQueue`] in cycles; the machine runs the CPU until the earliest event, runs
+//! the events that are due, then looks for an interrupt to take. Interrupt requests are levels
+//! that the controller samples at instruction boundaries: after every event, every I/O access
+//! and every `reti`, so a request is taken at the first boundary where it is eligible.
+//!
+//! # No back doors
+//! Firmware that runs here must run on the chip. Apart from the chip's registers the only
+//! address with a meaning is 0x1FFFC: a write stops the simulation with exit status `r0`. It is
+//! an unused address on silicon, and the FT900 toolchain's own start-up code already writes it
+//! in `_exit` ("simulator end of test"), so it changes nothing for real firmware.
+//!
+//! # Accesses that are not modelled
+//! A read or write of an address with no model (a block we do not simulate, a register inside a
+//! modelled block that we do not implement, or a hole in the map) is reported once per address
+//! and direction with the PC, reads as 0 and is otherwise ignored. With `strict` it faults
+//! instead (SIGILL for reads, SIGSEGV for writes, as in the gdb-sim profile).
+
+pub mod device;
+pub mod eth;
+pub mod event;
+pub mod intc;
+pub mod rtc;
+pub mod serial;
+pub mod sys;
+pub mod timers;
+pub mod uart;
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use self::device::{Access, Ctx, Device, NS_PER_CYCLE};
+use self::eth::Eth;
+use self::event::{EventQueue, Source};
+use self::intc::Intc;
+use self::rtc::Rtc;
+use self::sys::{clk, msc0, Sys, HIPID_FT900_REV_B, PHY_RESET_CYCLES};
+use self::timers::Timers;
+use self::uart::Uart;
+use crate::core::Core;
+use crate::isa::{decode, Op, Width};
+use crate::machine::Profile;
+use crate::stop::{Fault, FaultKind, StopReason};
+
+/// Exit port: a write stops the simulation with status `r0`.
+pub const EXIT_PORT: u32 = 0x1_FFFC;
+/// PM address of the program entry in the FT900 vector layout (after the 34 vectors).
+pub const ENTRY_VECTOR: u32 = 0x8C;
+
+/// Options of the FT900 model.
+#[derive(Clone, Debug)]
+pub struct Ft900Config {
+    /// Chip identification (HIPID); default FT900 rev B.
+    pub hipid: u32,
+    /// Seconds in the RTC counter at power-on (the host's wall clock, or a skewed one).
+    pub rtc_start_seconds: u32,
+    /// Fault on accesses that are not modelled instead of reporting them.
+    pub strict: bool,
+}
+
+impl Default for Ft900Config {
+    fn default() -> Self {
+        Ft900Config {
+            hipid: HIPID_FT900_REV_B,
+            rtc_start_seconds: 0,
+            strict: false,
+        }
+    }
+}
+
+/// An access that hit no model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnmodelledAccess {
+    /// Data-space address.
+    pub addr: u32,
+    /// `true` for a write.
+    pub write: bool,
+    /// Access width in bytes.
+    pub bytes: u32,
+    /// PC of the first instruction that did it.
+    pub pc: u32,
+    /// What lives there, e.g. `usb-host`, `uart0 (clock off)`, `unmapped`.
+    pub block: String,
+}
+
+/// Which block an I/O address belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Block {
+    Sys,
+    Intc,
+    Eth,
+    Rtc,
+    Uart(usize),
+    Timers,
+    Exit,
+    /// A block of the chip that this model does not simulate.
+    NotModelled(&'static str),
+    /// No block at all.
+    Hole,
+}
+
+/// Decodes an I/O address into its block and the block's base.
+fn decode_block(addr: u32) -> (Block, u32) {
+    match addr {
+        0x1_0000..=0x1_00BF => (Block::Sys, 0x1_0000),
+        0x1_00C0..=0x1_00FF => (Block::Intc, 0x1_00C0),
+        0x1_0100..=0x1_017F => (Block::NotModelled("usb-host"), 0x1_0100),
+        0x1_0180..=0x1_021F => (Block::NotModelled("usb-device"), 0x1_0180),
+        0x1_0220..=0x1_023F => (Block::Eth, 0x1_0220),
+        0x1_0240..=0x1_025F => (Block::NotModelled("can0"), 0x1_0240),
+        0x1_0260..=0x1_027F => (Block::NotModelled("can1"), 0x1_0260),
+        0x1_0280..=0x1_029F => (Block::Rtc, 0x1_0280),
+        0x1_02A0..=0x1_02BF => (Block::NotModelled("spi-master"), 0x1_02A0),
+        0x1_02C0..=0x1_02DF => (Block::NotModelled("spi-slave0"), 0x1_02C0),
+        0x1_02E0..=0x1_02FF => (Block::NotModelled("spi-slave1"), 0x1_02E0),
+        0x1_0300..=0x1_030F => (Block::NotModelled("i2c-master"), 0x1_0300),
+        0x1_0310..=0x1_031F => (Block::NotModelled("i2c-slave"), 0x1_0310),
+        0x1_0320..=0x1_032F => (Block::Uart(0), 0x1_0320),
+        0x1_0330..=0x1_033F => (Block::Uart(1), 0x1_0330),
+        0x1_0340..=0x1_034F => (Block::Timers, 0x1_0340),
+        0x1_0350..=0x1_035F => (Block::NotModelled("i2s"), 0x1_0350),
+        0x1_0360..=0x1_036F => (Block::NotModelled("camera"), 0x1_0360),
+        0x1_03C0..=0x1_03FF => (Block::NotModelled("pwm"), 0x1_03C0),
+        0x1_0400..=0x1_07FF => (Block::NotModelled("sd-host"), 0x1_0400),
+        0x1_0800..=0x1_08BF => (Block::NotModelled("flash-controller"), 0x1_0800),
+        0x1_1000..=0x1_2FFF => (Block::NotModelled("usb-host-ram"), 0x1_1000),
+        EXIT_PORT..=0x1_FFFF => (Block::Exit, EXIT_PORT),
+        _ => (Block::Hole, addr),
+    }
+}
+
+/// Event token of the system block: the PHY reset pulse is over.
+const SYS_PHY_RESET_DONE: u64 = 1;
+
+/// The FT900 SoC around the CPU.
+pub struct Ft900 {
+    /// System registers.
+    pub sys: Sys,
+    /// Interrupt controller.
+    pub intc: Intc,
+    /// UART0 and UART1.
+    pub uart: [Uart; 2],
+    /// Timers and watchdog.
+    pub timers: Timers,
+    /// Real-time clock.
+    pub rtc: Rtc,
+    /// Ethernet MAC and PHY.
+    pub eth: Eth,
+    queue: EventQueue,
+    strict: bool,
+    reset_pc: u32,
+    seen: HashSet<(u32, bool)>,
+    unmodelled: Vec<UnmodelledAccess>,
+    diagnostics: Box<dyn Write + Send>,
+    events_run: u64,
+    chip_resets: u64,
+}
+
+impl Ft900 {
+    /// An FT900 with `config`; reports go to standard error.
+    pub fn new(config: Ft900Config) -> Ft900 {
+        Ft900 {
+            sys: Sys::new(config.hipid),
+            intc: Intc::new(),
+            uart: [Uart::new(0), Uart::new(1)],
+            timers: Timers::new(),
+            rtc: Rtc::new(config.rtc_start_seconds),
+            eth: Eth::new(),
+            queue: EventQueue::new(),
+            strict: config.strict,
+            reset_pc: 0,
+            seen: HashSet::new(),
+            unmodelled: Vec::new(),
+            diagnostics: Box::new(std::io::stderr()),
+            events_run: 0,
+            chip_resets: 0,
+        }
+    }
+
+    /// Sends reports (unmodelled accesses, chip resets) to `sink` instead of standard error.
+    pub fn set_diagnostics(&mut self, sink: Box<dyn Write + Send>) {
+        self.diagnostics = sink;
+    }
+
+    /// Every unmodelled access seen so far (one entry per address and direction).
+    pub fn unmodelled_accesses(&self) -> &[UnmodelledAccess] {
+        &self.unmodelled
+    }
+
+    /// Flushes the UARTs' host sides.
+    pub fn flush(&mut self) {
+        for u in &mut self.uart {
+            u.flush();
+        }
+    }
+
+    /// Counters per block for `--stats`.
+    pub fn stats(&self) -> Vec<(String, Vec<(String, u64)>)> {
+        let own = |v: Vec<(&'static str, u64)>| -> Vec<(String, u64)> {
+            v.into_iter().map(|(k, n)| (k.to_string(), n)).collect()
+        };
+        vec![
+            (
+                "soc".to_string(),
+                vec![
+                    ("events".to_string(), self.events_run),
+                    ("chip-resets".to_string(), self.chip_resets),
+                    (
+                        "unmodelled-addresses".to_string(),
+                        self.unmodelled.len() as u64,
+                    ),
+                ],
+            ),
+            ("intc".to_string(), self.intc.stats()),
+            (self.uart[0].name().to_string(), own(self.uart[0].stats())),
+            (self.uart[1].name().to_string(), own(self.uart[1].stats())),
+            (self.timers.name().to_string(), own(self.timers.stats())),
+            (self.rtc.name().to_string(), own(self.rtc.stats())),
+            (self.eth.name().to_string(), own(self.eth.stats())),
+        ]
+    }
+
+    /// Where the CPU starts after reset: PM 0, unless the reset vector jumps to a bootloader
+    /// that is not loaded (the SDK's crt0 jumps to the top of PM), in which case the program
+    /// entry at 0x8C, as the bootloader would.
+    fn reset_pc_for(core: &Core) -> u32 {
+        let insn = decode(core.pm_word(0));
+        if insn.op == Op::Jmp && insn.imm != 0 && core.pm_word(insn.imm) == 0 {
+            ENTRY_VECTOR
+        } else {
+            0
+        }
+    }
+
+    fn report(&mut self, core: &Core, addr: u32, write: bool, width: Width, block: String) {
+        if !self.seen.insert((addr, write)) {
+            return;
+        }
+        let _ = writeln!(
+            self.diagnostics,
+            "ft900: unmodelled {} of {:#07x} ({block}, {} bytes) at pc {:#010x}{}",
+            if write { "write" } else { "read" },
+            addr,
+            width.bytes(),
+            core.pc,
+            if write { "; ignored" } else { "; reads as 0" },
+        );
+        self.unmodelled.push(UnmodelledAccess {
+            addr,
+            write,
+            bytes: width.bytes(),
+            pc: core.pc,
+            block,
+        });
+    }
+
+    /// Reports an unmodelled access; in strict mode it becomes a fault.
+    fn unmodelled(
+        &mut self,
+        core: &Core,
+        addr: u32,
+        write: bool,
+        width: Width,
+        block: String,
+    ) -> Result<(), StopReason> {
+        self.report(core, addr, write, width, block);
+        if self.strict {
+            let kind = if write {
+                FaultKind::IoWrite { addr }
+            } else {
+                FaultKind::IoRead { addr }
+            };
+            return Err(StopReason::Fault(Fault { kind, pc: core.pc }));
+        }
+        Ok(())
+    }
+
+    /// Clock-enable bit of a block, if it has one.
+    fn clock_bit(block: Block) -> Option<u32> {
+        match block {
+            Block::Eth => Some(clk::MAC),
+            Block::Uart(0) => Some(clk::UART0),
+            Block::Uart(_) => Some(clk::UART1),
+            _ => None,
+        }
+    }
+
+    /// Runs `f` on the device of `block` with a context at cycle `now`.
+    fn with_device<R>(
+        &mut self,
+        block: Block,
+        now: u64,
+        f: impl FnOnce(&mut dyn Device, &mut Ctx) -> R,
+    ) -> R {
+        let (dev, source): (&mut dyn Device, Source) = match block {
+            Block::Eth => (&mut self.eth, Source::Eth),
+            Block::Rtc => (&mut self.rtc, Source::Rtc),
+            Block::Uart(0) => (&mut self.uart[0], Source::Uart0),
+            Block::Uart(_) => (&mut self.uart[1], Source::Uart1),
+            Block::Timers => (&mut self.timers, Source::Timers),
+            other => unreachable!("{other:?} is not a device"),
+        };
+        let mut ctx = Ctx {
+            now,
+            queue: &mut self.queue,
+            source,
+            sys: self.sys.view(),
+        };
+        f(dev, &mut ctx)
+    }
+
+    /// Resets every peripheral (MSC0CFG.PERI_SOFTRESET, chip reset). The RTC keeps counting:
+    /// it lives in the always-on domain.
+    fn reset_peripherals(&mut self, now: u64) {
+        for block in [Block::Uart(0), Block::Uart(1), Block::Timers, Block::Eth] {
+            self.with_device(block, now, |dev, ctx| {
+                ctx.queue.cancel_all(ctx.source);
+                dev.reset(ctx);
+            });
+        }
+    }
+
+    /// The whole chip resets (second watchdog expiry): CPU registers, interrupt controller,
+    /// system registers and peripherals. RAM keeps its contents, as on silicon.
+    fn chip_reset(&mut self, core: &mut Core) {
+        self.chip_resets += 1;
+        let _ = writeln!(
+            self.diagnostics,
+            "ft900: chip reset by the watchdog at cycle {} (pc {:#010x})",
+            core.cycles, core.pc
+        );
+        core.regs = [0; 32];
+        core.pc = self.reset_pc;
+        self.sys.reset();
+        self.intc.reset();
+        self.queue.cancel_all(Source::Sys);
+        self.reset_peripherals(core.cycles);
+    }
+
+    fn sys_write(&mut self, core: &mut Core, offset: u32, width: Width, value: u32) -> Access<()> {
+        let fx = match self.sys.write(offset, width, value) {
+            Access::Done(fx) => fx,
+            Access::Unmodelled => return Access::Unmodelled,
+        };
+        if fx.peripheral_reset {
+            self.reset_peripherals(core.cycles);
+        }
+        if fx.phy_reset_started {
+            let now = core.cycles;
+            self.queue
+                .schedule(now + PHY_RESET_CYCLES, Source::Sys, SYS_PHY_RESET_DONE);
+            let mut ctx = Ctx {
+                now,
+                queue: &mut self.queue,
+                source: Source::Eth,
+                sys: self.sys.view(),
+            };
+            self.eth.phy_reset(&mut ctx);
+        }
+        Access::Done(())
+    }
+}
+
+impl Profile for Ft900 {
+    const TIMED: bool = true;
+
+    fn name(&self) -> &'static str {
+        "ft900"
+    }
+
+    /// Power-on: registers zero, every block at its reset values, PC at the reset vector (or
+    /// at the program entry 0x8C when the reset vector leads to a bootloader that is absent).
+    fn reset(&mut self, core: &mut Core, _entry: u32) {
+        core.regs = [0; 32];
+        self.reset_pc = Ft900::reset_pc_for(core);
+        core.pc = self.reset_pc;
+        self.sys.reset();
+        self.intc.reset();
+        self.queue = EventQueue::new();
+        self.reset_peripherals(core.cycles);
+        let now = core.cycles;
+        self.with_device(Block::Rtc, now, |dev, ctx| dev.reset(ctx));
+    }
+
+    fn io_read(&mut self, core: &mut Core, addr: u32, width: Width) -> Result<u32, StopReason> {
+        let addr = addr & !(width.bytes() - 1);
+        let (block, base) = decode_block(addr);
+        let offset = addr - base;
+        let result = match block {
+            Block::Sys => self.sys.read(offset, width),
+            Block::Intc => self.intc.read(offset, width),
+            Block::Exit | Block::Hole => Access::Unmodelled,
+            Block::NotModelled(name) => {
+                self.unmodelled(core, addr, false, width, name.to_string())?;
+                return Ok(0);
+            }
+            device => {
+                if let Some(bit) = Ft900::clock_bit(device) {
+                    if self.sys.view().clkcfg & bit == 0 {
+                        let name = clock_off_name(device, bit);
+                        self.report(core, addr, false, width, name);
+                        return Ok(0);
+                    }
+                }
+                self.with_device(device, core.cycles, |d, ctx| d.read(offset, width, ctx))
+            }
+        };
+        match result {
+            Access::Done(v) => Ok(v & width.mask()),
+            Access::Unmodelled => {
+                let name = block_name(block);
+                self.unmodelled(core, addr, false, width, name)?;
+                Ok(0)
+            }
+        }
+    }
+
+    fn io_write(
+        &mut self,
+        core: &mut Core,
+        addr: u32,
+        width: Width,
+        value: u32,
+    ) -> Result<(), StopReason> {
+        let addr = addr & !(width.bytes() - 1);
+        let value = value & width.mask();
+        let (block, base) = decode_block(addr);
+        let offset = addr - base;
+        let result = match block {
+            Block::Exit => return Err(StopReason::Exited(core.regs[0])),
+            Block::Sys => self.sys_write(core, offset, width, value),
+            Block::Intc => self.intc.write(offset, width, value),
+            Block::Hole => Access::Unmodelled,
+            Block::NotModelled(name) => {
+                return self.unmodelled(core, addr, true, width, name.to_string());
+            }
+            device => {
+                if let Some(bit) = Ft900::clock_bit(device) {
+                    if self.sys.view().clkcfg & bit == 0 {
+                        let name = clock_off_name(device, bit);
+                        self.report(core, addr, true, width, name);
+                        return Ok(());
+                    }
+                }
+                self.with_device(device, core.cycles, |d, ctx| {
+                    d.write(offset, width, value, ctx)
+                })
+            }
+        };
+        match result {
+            Access::Done(()) => Ok(()),
+            Access::Unmodelled => {
+                let name = block_name(block);
+                self.unmodelled(core, addr, true, width, name)
+            }
+        }
+    }
+
+    fn on_reti(&mut self, _core: &mut Core) {
+        self.intc.end_of_interrupt();
+    }
+
+    fn next_event(&self) -> u64 {
+        self.queue.next_at()
+    }
+
+    fn advance(&mut self, core: &mut Core) {
+        while let Some((at, source, token)) = self.queue.pop_due(core.cycles) {
+            self.events_run += 1;
+            match source {
+                Source::Sys => {
+                    if token == SYS_PHY_RESET_DONE {
+                        self.sys.end_phy_reset();
+                    }
+                }
+                Source::Uart0 => self.with_device(Block::Uart(0), at, |d, c| d.event(token, c)),
+                Source::Uart1 => self.with_device(Block::Uart(1), at, |d, c| d.event(token, c)),
+                Source::Timers => {
+                    self.with_device(Block::Timers, at, |d, c| d.event(token, c));
+                    if self.timers.take_chip_reset() {
+                        self.chip_reset(core);
+                    }
+                }
+                Source::Rtc => self.with_device(Block::Rtc, at, |d, c| d.event(token, c)),
+                Source::Eth => self.with_device(Block::Eth, at, |d, c| d.event(token, c)),
+            }
+        }
+    }
+
+    fn take_interrupt(&mut self, _core: &mut Core) -> Option<u32> {
+        let msc0cfg = self.sys.view().msc0cfg;
+        let mut lines = 0u32;
+        if self.eth.irq() {
+            lines |= 1 << 3;
+        }
+        if self.uart[0].irq() && msc0cfg & msc0::UART0_INTSEL != 0 {
+            lines |= 1 << 13;
+        }
+        if self.uart[1].irq() && msc0cfg & msc0::UART1_INTSEL != 0 {
+            lines |= 1 << 14;
+        }
+        if self.timers.irq() {
+            lines |= 1 << 17;
+        }
+        if self.sys.gpio_irq() {
+            lines |= 1 << 18;
+        }
+        if self.rtc.irq() {
+            lines |= 1 << 19;
+        }
+        self.intc.select(lines, self.timers.watchdog_request())
+    }
+}
+
+fn block_name(block: Block) -> String {
+    match block {
+        Block::Sys => "system registers".into(),
+        Block::Intc => "interrupt controller".into(),
+        Block::Eth => "eth".into(),
+        Block::Rtc => "rtc".into(),
+        Block::Uart(i) => format!("uart{i}"),
+        Block::Timers => "timers".into(),
+        Block::Exit => "exit port (write only)".into(),
+        Block::NotModelled(name) => name.into(),
+        Block::Hole => "no peripheral here".into(),
+    }
+}
+
+fn clock_off_name(block: Block, bit: u32) -> String {
+    format!(
+        "{} with its clock off: CLKCFG bit {} is 0",
+        block_name(block),
+        bit.trailing_zeros()
+    )
+}
+
+/// Converts CPU cycles to virtual nanoseconds.
+pub fn cycles_to_ns(cycles: u64) -> u64 {
+    cycles * NS_PER_CYCLE
+}

@@ -1,0 +1,379 @@
+//! System / general-setup registers, 0x10000–0x100BF (AN_324 §5; FT900-HARDWARE.md §5): chip
+//! identification, clock enables, power management, semaphores, misc control, pads, GPIO and
+//! the Ethernet PHY's configuration. 8, 16 and 32-bit accesses.
+
+use super::device::{Access, SysView};
+use crate::isa::Width;
+
+/// HIPID of an FT900 rev B (the revision AN_324 v1.2 describes).
+pub const HIPID_FT900_REV_B: u32 = 0x0900_0001;
+/// EFCFG of an FT900Q: CAN, MAC, 100-pin, flash readable everywhere.
+pub const EFCFG_FT900Q: u32 = 0xEFFF_FFFF;
+
+/// CLKCFG bit of each clocked peripheral (AN_324 §5.2.3).
+pub mod clk {
+    /// Ethernet MAC.
+    pub const MAC: u32 = 1 << 13;
+    /// UART0.
+    pub const UART0: u32 = 1 << 4;
+    /// UART1.
+    pub const UART1: u32 = 1 << 3;
+}
+
+/// MSC0CFG bits with an effect in the model (FT900-HARDWARE.md §5.6).
+pub mod msc0 {
+    /// Write 1: reset all peripherals (self-clearing).
+    pub const PERI_SOFTRESET: u32 = 1 << 31;
+    /// Route UART0's interrupt to IRQ 13.
+    pub const UART0_INTSEL: u32 = 1 << 19;
+    /// UART0 128-byte FIFOs.
+    pub const UART0_FIFOSEL: u32 = 1 << 20;
+    /// Route UART1's interrupt to IRQ 14.
+    pub const UART1_INTSEL: u32 = 1 << 16;
+    /// UART1 128-byte FIFOs.
+    pub const UART1_FIFOSEL: u32 = 1 << 17;
+    /// Write 1: reset the Ethernet PHY; cleared by hardware when the reset is over.
+    pub const MAC_RESET_PHY: u32 = 1 << 8;
+    /// Bits that read back as 0 right after being written (pulses).
+    pub const SELF_CLEARING: u32 = (1 << 31)
+        | (1 << 30)
+        | (1 << 15)
+        | (1 << 14)
+        | (1 << 13)
+        | (1 << 11)
+        | (1 << 10)
+        | (1 << 9);
+}
+
+/// How long the PHY reset pulse of MSC0CFG bit 8 lasts before the bit clears itself (cycles).
+/// The SDK polls the bit, so any short time works; 10 µs.
+pub const PHY_RESET_CYCLES: u64 = 1_000;
+
+const PMCFG_RW1C: u32 = 0x03FF_0000;
+const PAD_FIRST: u32 = 0x1C;
+const PAD_COUNT: u32 = 67;
+const GPIO_CFG_FIRST: u32 = 0x60;
+const GPIO_CFG_END: u32 = 0x84;
+
+/// What a write asked the rest of the chip to do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SysEffects {
+    /// MSC0CFG.PERI_SOFTRESET was written with 1.
+    pub peripheral_reset: bool,
+    /// MSC0CFG.MAC_RESET_PHY went from 0 to 1: the PHY is held in reset until the bit clears.
+    pub phy_reset_started: bool,
+}
+
+/// The general-setup register block.
+pub struct Sys {
+    hipid: u32,
+    efcfg: u32,
+    clkcfg: u32,
+    pmcfg: u32,
+    tstnset: [u32; 2],
+    msc0cfg: u32,
+    pads: [u8; PAD_COUNT as usize],
+    gpio_cfg: [u8; (GPIO_CFG_END - GPIO_CFG_FIRST) as usize],
+    gpio_value: [u32; 3],
+    gpio_int_enable: [u32; 3],
+    gpio_int_pending: [u32; 3],
+    eth_phy_cfg: u32,
+    eth_phy_id: u32,
+}
+
+impl Sys {
+    /// The block after power-on for a chip with this HIPID.
+    pub fn new(hipid: u32) -> Sys {
+        let mut s = Sys {
+            hipid,
+            efcfg: EFCFG_FT900Q,
+            clkcfg: 0,
+            pmcfg: 0,
+            tstnset: [0; 2],
+            msc0cfg: 0,
+            pads: [0; PAD_COUNT as usize],
+            gpio_cfg: [0; (GPIO_CFG_END - GPIO_CFG_FIRST) as usize],
+            gpio_value: [0; 3],
+            gpio_int_enable: [0; 3],
+            gpio_int_pending: [0; 3],
+            eth_phy_cfg: 0,
+            eth_phy_id: 0,
+        };
+        s.reset();
+        s
+    }
+
+    /// Power-on values (the HIPID is kept).
+    pub fn reset(&mut self) {
+        let hipid = self.hipid;
+        *self = Sys {
+            hipid,
+            efcfg: EFCFG_FT900Q,
+            clkcfg: 0,
+            pmcfg: 0,
+            tstnset: [0; 2],
+            msc0cfg: 0,
+            pads: [0x04; PAD_COUNT as usize],
+            gpio_cfg: [0; (GPIO_CFG_END - GPIO_CFG_FIRST) as usize],
+            gpio_value: [0; 3],
+            gpio_int_enable: [0; 3],
+            gpio_int_pending: [0; 3],
+            eth_phy_cfg: 0x0007_0300,
+            eth_phy_id: 0,
+        };
+        self.pads[..3].fill(0x08);
+    }
+
+    /// The registers other blocks depend on.
+    pub fn view(&self) -> SysView {
+        SysView {
+            clkcfg: self.clkcfg,
+            msc0cfg: self.msc0cfg,
+            eth_phy_cfg: self.eth_phy_cfg,
+            eth_phy_id: self.eth_phy_id,
+        }
+    }
+
+    /// The PHY reset pulse is over: MSC0CFG bit 8 reads 0 again.
+    pub fn end_phy_reset(&mut self) {
+        self.msc0cfg &= !msc0::MAC_RESET_PHY;
+    }
+
+    /// Level of the GPIO interrupt request (IRQ 18).
+    pub fn gpio_irq(&self) -> bool {
+        (0..3).any(|i| self.gpio_int_pending[i] & self.gpio_int_enable[i] != 0)
+    }
+
+    /// Reads a register; `offset` is relative to 0x10000 and aligned to `width`.
+    pub fn read(&mut self, offset: u32, width: Width) -> Access<u32> {
+        let word_off = offset & !3;
+        let shift = (offset & 3) * 8;
+        let word = match word_off {
+            0x00 => self.hipid,
+            0x04 => self.efcfg,
+            0x08 => self.clkcfg,
+            0x0C => self.pmcfg,
+            0x10 | 0x14 => {
+                // Test-and-set: a read that covers bit 0 returns the old value and takes the
+                // semaphore.
+                let i = ((word_off - 0x10) / 4) as usize;
+                let old = self.tstnset[i];
+                if shift == 0 {
+                    self.tstnset[i] |= 1;
+                }
+                old
+            }
+            0x18 => self.msc0cfg,
+            PAD_FIRST..=0x5F => {
+                return Access::Done(self.read_byte_array(offset, width, |s, o| {
+                    let pin = o - PAD_FIRST;
+                    s.pads.get(pin as usize).copied().unwrap_or(0)
+                }))
+            }
+            GPIO_CFG_FIRST..=0x83 => {
+                return Access::Done(self.read_byte_array(offset, width, |s, o| {
+                    s.gpio_cfg[(o - GPIO_CFG_FIRST) as usize]
+                }))
+            }
+            0x84..=0x8C => self.gpio_value[((word_off - 0x84) / 4) as usize],
+            0x90..=0x98 => self.gpio_int_enable[((word_off - 0x90) / 4) as usize],
+            0x9C..=0xA4 => self.gpio_int_pending[((word_off - 0x9C) / 4) as usize],
+            0xA8 => self.eth_phy_cfg,
+            0xAC => self.eth_phy_id,
+            _ => return Access::Unmodelled,
+        };
+        Access::Done((word >> shift) & width.mask())
+    }
+
+    fn read_byte_array(&self, offset: u32, width: Width, byte: impl Fn(&Sys, u32) -> u8) -> u32 {
+        (0..width.bytes()).fold(0, |v, i| v | (byte(self, offset + i) as u32) << (8 * i))
+    }
+
+    /// Writes a register; returns what the write asks of the rest of the chip.
+    pub fn write(&mut self, offset: u32, width: Width, value: u32) -> Access<SysEffects> {
+        let word_off = offset & !3;
+        let shift = (offset & 3) * 8;
+        let mask = width.mask() << shift;
+        let val = (value << shift) & mask;
+        let merge = |old: u32| (old & !mask) | val;
+        let mut fx = SysEffects::default();
+        match word_off {
+            0x00 | 0x04 => {} // read-only identification
+            0x08 => self.clkcfg = merge(self.clkcfg),
+            0x0C => {
+                let cleared = val & PMCFG_RW1C;
+                self.pmcfg = (merge(self.pmcfg) & !PMCFG_RW1C) | (self.pmcfg & PMCFG_RW1C);
+                self.pmcfg &= !cleared;
+            }
+            0x10 | 0x14 => {
+                // Writing 1 releases the semaphore.
+                let i = ((word_off - 0x10) / 4) as usize;
+                if mask & 1 != 0 && val & 1 != 0 {
+                    self.tstnset[i] = 0;
+                }
+            }
+            0x18 => {
+                let old = self.msc0cfg;
+                let new = merge(old);
+                fx.peripheral_reset = val & msc0::PERI_SOFTRESET != 0;
+                fx.phy_reset_started =
+                    new & msc0::MAC_RESET_PHY != 0 && old & msc0::MAC_RESET_PHY == 0;
+                self.msc0cfg = new & !msc0::SELF_CLEARING;
+            }
+            PAD_FIRST..=0x5F => {
+                for i in 0..width.bytes() {
+                    let pin = (offset + i - PAD_FIRST) as usize;
+                    if let Some(p) = self.pads.get_mut(pin) {
+                        *p = (value >> (8 * i)) as u8;
+                    }
+                }
+            }
+            GPIO_CFG_FIRST..=0x83 => {
+                for i in 0..width.bytes() {
+                    self.gpio_cfg[(offset + i - GPIO_CFG_FIRST) as usize] =
+                        (value >> (8 * i)) as u8;
+                }
+            }
+            0x84..=0x8C => {
+                let i = ((word_off - 0x84) / 4) as usize;
+                self.gpio_value[i] = merge(self.gpio_value[i]);
+            }
+            0x90..=0x98 => {
+                let i = ((word_off - 0x90) / 4) as usize;
+                self.gpio_int_enable[i] = merge(self.gpio_int_enable[i]);
+            }
+            0x9C..=0xA4 => {
+                let i = ((word_off - 0x9C) / 4) as usize;
+                self.gpio_int_pending[i] &= !val;
+            }
+            0xA8 => self.eth_phy_cfg = merge(self.eth_phy_cfg),
+            0xAC => self.eth_phy_id = merge(self.eth_phy_id),
+            _ => return Access::Unmodelled,
+        }
+        Access::Done(fx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rd(s: &mut Sys, off: u32, w: Width) -> u32 {
+        match s.read(off, w) {
+            Access::Done(v) => v,
+            Access::Unmodelled => panic!("unmodelled {off:#x}"),
+        }
+    }
+
+    #[test]
+    fn reset_values_follow_an_324() {
+        let mut s = Sys::new(HIPID_FT900_REV_B);
+        assert_eq!(rd(&mut s, 0x00, Width::Word), 0x0900_0001);
+        assert_eq!(rd(&mut s, 0x02, Width::Half), 0x0900);
+        assert_eq!(rd(&mut s, 0x04, Width::Word), EFCFG_FT900Q);
+        assert_eq!(rd(&mut s, 0x08, Width::Word), 0);
+        assert_eq!(rd(&mut s, 0xA8, Width::Word), 0x0007_0300);
+        assert_eq!(
+            rd(&mut s, 0x1C, Width::Byte),
+            0x08,
+            "pins 0-2 reset to 0x08"
+        );
+        assert_eq!(
+            rd(&mut s, 0x1F, Width::Byte),
+            0x04,
+            "other pins reset to 0x04"
+        );
+        assert_eq!(rd(&mut s, 0x1C, Width::Word), 0x0408_0808);
+    }
+
+    #[test]
+    fn identification_is_read_only() {
+        let mut s = Sys::new(HIPID_FT900_REV_B);
+        s.write(0x00, Width::Word, 0x1234_5678);
+        assert_eq!(rd(&mut s, 0x00, Width::Word), HIPID_FT900_REV_B);
+    }
+
+    #[test]
+    fn byte_writes_merge_into_words() {
+        let mut s = Sys::new(HIPID_FT900_REV_B);
+        s.write(0x09, Width::Byte, 0x20); // CLKCFG bit 13 via the second byte
+        s.write(0x08, Width::Byte, 0x10); // bit 4
+        assert_eq!(rd(&mut s, 0x08, Width::Word), clk::MAC | clk::UART0);
+        assert_eq!(s.view().clkcfg, clk::MAC | clk::UART0);
+    }
+
+    #[test]
+    fn test_and_set_grants_once_until_released() {
+        let mut s = Sys::new(HIPID_FT900_REV_B);
+        assert_eq!(
+            rd(&mut s, 0x10, Width::Word) & 1,
+            0,
+            "first read is granted"
+        );
+        assert_eq!(rd(&mut s, 0x10, Width::Word) & 1, 1, "second read: taken");
+        s.write(0x10, Width::Word, 1);
+        assert_eq!(
+            rd(&mut s, 0x10, Width::Word) & 1,
+            0,
+            "granted after release"
+        );
+        assert_eq!(
+            rd(&mut s, 0x14, Width::Word) & 1,
+            0,
+            "the shadow one is separate"
+        );
+    }
+
+    #[test]
+    fn msc0cfg_pulses_clear_and_report_their_effects() {
+        let mut s = Sys::new(HIPID_FT900_REV_B);
+        let fx = match s.write(0x18, Width::Word, msc0::MAC_RESET_PHY | msc0::UART0_INTSEL) {
+            Access::Done(fx) => fx,
+            Access::Unmodelled => unreachable!(),
+        };
+        assert!(fx.phy_reset_started && !fx.peripheral_reset);
+        assert_eq!(
+            rd(&mut s, 0x18, Width::Word),
+            msc0::MAC_RESET_PHY | msc0::UART0_INTSEL,
+            "the PHY reset bit stays set until the reset is over"
+        );
+        s.end_phy_reset();
+        assert_eq!(rd(&mut s, 0x18, Width::Word), msc0::UART0_INTSEL);
+        let fx = match s.write(0x1B, Width::Byte, 0x80) {
+            Access::Done(fx) => fx,
+            Access::Unmodelled => unreachable!(),
+        };
+        assert!(fx.peripheral_reset);
+        assert_eq!(
+            rd(&mut s, 0x18, Width::Word),
+            msc0::UART0_INTSEL,
+            "soft reset self-clears"
+        );
+    }
+
+    #[test]
+    fn gpio_pending_bits_are_write_one_to_clear() {
+        let mut s = Sys::new(HIPID_FT900_REV_B);
+        s.gpio_int_pending[0] = 0b1010;
+        s.write(0x90, Width::Word, 0b1000);
+        assert!(s.gpio_irq());
+        s.write(0x9C, Width::Word, 0b1000);
+        assert_eq!(rd(&mut s, 0x9C, Width::Word), 0b0010);
+        assert!(!s.gpio_irq());
+    }
+
+    #[test]
+    fn pmcfg_pending_bits_are_write_one_to_clear() {
+        let mut s = Sys::new(HIPID_FT900_REV_B);
+        s.pmcfg = 0x0300_0000;
+        s.write(0x0C, Width::Word, 0x0100_0081);
+        assert_eq!(rd(&mut s, 0x0C, Width::Word), 0x0200_0081);
+    }
+
+    #[test]
+    fn adc_dac_registers_are_reported_as_unmodelled() {
+        let mut s = Sys::new(HIPID_FT900_REV_B);
+        assert_eq!(s.read(0xB0, Width::Word), Access::Unmodelled);
+        assert_eq!(s.write(0xB4, Width::Word, 1), Access::Unmodelled);
+    }
+}
