@@ -349,7 +349,8 @@ impl<P: Profile> Machine<P> {
         })
     }
 
-    /// Executes exactly one instruction (code hooks and `until` are not consulted).
+    /// Executes exactly one instruction (code hooks and `until` are not consulted). On timed
+    /// profiles, due events run before and after it, and a pending interrupt is entered.
     pub fn step(&mut self) -> Option<StopReason> {
         if P::TIMED {
             if let Some(stop) = self.sync_devices() {
@@ -357,7 +358,15 @@ impl<P: Profile> Machine<P> {
             }
         }
         match self.exec_block::<true>(1, u64::MAX, None, false) {
-            Some(StopReason::CountReached) | None => None,
+            Some(StopReason::CountReached) | None => {
+                // Interrupt entry is not an instruction: a debugger stepping into a pending
+                // interrupt sees the PC at its vector after the step.
+                if P::TIMED {
+                    self.idle = false;
+                    return self.sync_devices();
+                }
+                None
+            }
             other => other,
         }
     }
