@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ft900_sim::disasm::disassemble;
 use ft900_sim::elf::{LoadPolicy, Program, Symbols};
 use ft900_sim::lockstep::{describe, run_lockstep_detailed, LockstepConfig};
+use ft900_sim::profile::ft900::device::Device;
 use ft900_sim::profile::ft900::serial::{self, SerialSpec};
 use ft900_sim::profile::ft900::{Ft900, Ft900Config};
 use ft900_sim::profile::gdbsim::GdbSim;
@@ -190,6 +191,11 @@ fn run(args: &RunArgs) -> Result<u8> {
             });
             profile.uart[0].set_backend(serial::open(&args.uart0).context("--uart0")?);
             profile.uart[1].set_backend(serial::open(&args.uart1).context("--uart1")?);
+            for uart in &profile.uart {
+                if let Some(where_) = uart.backend().describe() {
+                    eprintln!("{}: {where_}", uart.name());
+                }
+            }
             if let EthKind::Loopback = args.eth {
                 profile.eth.attach_link(Box::new(LoopbackLink::new(0)));
             }

@@ -191,6 +191,30 @@ impl Ft900 {
         &self.unmodelled
     }
 
+    /// Tells the MAC that its link may have news (a frame injected from outside after the
+    /// link said nothing was coming, a cable plugged in): it looks at the link again at `now`.
+    pub fn poll_eth(&mut self, now: u64) {
+        let mut ctx = Ctx {
+            now,
+            queue: &mut self.queue,
+            source: Source::Eth,
+            sys: self.sys.view(),
+        };
+        self.eth.poll_link(&mut ctx);
+    }
+
+    /// Sets the RTC's counter to `seconds` at cycle `now`, as a host adjusting the chip's
+    /// battery-backed clock would (clock-skew scenarios).
+    pub fn set_rtc_seconds(&mut self, seconds: u32, now: u64) {
+        let mut ctx = Ctx {
+            now,
+            queue: &mut self.queue,
+            source: Source::Rtc,
+            sys: self.sys.view(),
+        };
+        self.rtc.set_seconds(seconds, &mut ctx);
+    }
+
     /// Flushes the UARTs' host sides.
     pub fn flush(&mut self) {
         for u in &mut self.uart {
@@ -360,6 +384,16 @@ impl Ft900 {
                 sys: self.sys.view(),
             };
             self.eth.phy_reset(&mut ctx);
+        }
+        if fx.phy_cfg_written {
+            // PHY power-up starts auto-negotiation at once, not at the next MAC access.
+            let mut ctx = Ctx {
+                now: core.cycles,
+                queue: &mut self.queue,
+                source: Source::Eth,
+                sys: self.sys.view(),
+            };
+            self.eth.poll_link(&mut ctx);
         }
         Access::Done(())
     }

@@ -1,23 +1,253 @@
-//! The legacy real-time clock at 0x10280 (AN_324 §20; FT900-HARDWARE.md §7.4). In progress:
-//! every register reports as unmodelled until the model lands.
+//! The legacy real-time clock of the FT900 rev B at 0x10280 (AN_324 §20; FT900-HARDWARE.md
+//! §7.4): a DesignWare-style 32-bit counter that the SDK treats as seconds, so it counts at
+//! 1 Hz of simulated time (one count per [`CYCLES_PER_SECOND`] cycles).
+//!
+//! # Power-on state (a choice)
+//! The counter holds the host-provided `start_seconds` (the host's wall clock, or a scenario's
+//! skewed clock) and is **already counting**: CCR reads `EN` (0x04) after power-on instead of
+//! AN_324's 0x00. A real rev B RTC starts at 0 with counting off, and firmware sets it with
+//! `CCR = EN; CLR = seconds` (§7.5); with this model such firmware behaves as on silicon
+//! (the CLR write loads its own value), firmware that only sets `EN` (`CCR |= EN`, or `CCR = EN`)
+//! reads the host's wall clock at simulated time, exactly and without losing the boot time
+//! before the write, and firmware that only reads CCVR gets the wall clock too. Writing CCR with
+//! `EN = 0` stops the counter (it holds its value); setting `EN` again resumes it. The RTC is
+//! in the always-on domain: the profile calls [`Device::reset`] only at power-on, not on a
+//! watchdog chip reset or a peripheral soft reset.
+//!
+//! # Counting
+//! Counting starts (power-on, `EN` 0→1, a CLR load, [`Rtc::set_seconds`]) at a phase origin
+//! `o`: the counter increments at `o + k·CYCLES_PER_SECOND`, k ≥ 1 (a load restarts the
+//! sub-second divider: choice). CCVR is computed from the cycle counter when read; nothing is
+//! scheduled unless a match interrupt can happen. With `WEN = 0` the counter wraps from
+//! 0xFFFF_FFFF to 0; with `WEN = 1` the count after the one that reached CMR is 0 (the counter
+//! shows CMR for one second, then 0: a period of CMR + 1 seconds).
+//!
+//! # Match interrupt
+//! When a count makes the counter equal to CMR while `EN` and `IEN` are set, RSTAT bit 0 is set
+//! (one event is scheduled for that count, only while `EN` and `IEN` are both set). Loading a
+//! value equal to CMR is not a match (only counting makes matches: choice). STAT = RSTAT & IEN
+//! & !MASK, the IRQ 19 request is STAT, and reading EOI (any width touching 0x18..0x1B) clears
+//! RSTAT and returns 0.
+//!
+//! # Access widths
+//! Registers are 32-bit; a narrower read returns the addressed byte lanes of the register. A
+//! narrower write to CMR, CLR or CCR merges its lanes into the register value and applies the
+//! merged value at once (so a CLR byte write loads the counter with the merged CLR). Writes to
+//! the read-only registers are ignored.
 
-use super::device::{Access, Ctx, Device};
+use super::device::{Access, Ctx, Device, CPU_HZ};
 use crate::isa::Width;
 
+/// Cycles per counter increment: one second of simulated time.
+pub const CYCLES_PER_SECOND: u64 = CPU_HZ;
+/// RTC_COMP_VERSION: "2.03*".
+pub const COMP_VERSION: u32 = 0x3230_332A;
+
+/// Register offsets from 0x10280.
+pub mod reg {
+    /// Current counter value (RO).
+    pub const CCVR: u32 = 0x00;
+    /// Counter match value.
+    pub const CMR: u32 = 0x04;
+    /// Counter load value: writing loads the counter.
+    pub const CLR: u32 = 0x08;
+    /// Control: WEN, EN, MASK, IEN.
+    pub const CCR: u32 = 0x0C;
+    /// Masked interrupt status (RO).
+    pub const STAT: u32 = 0x10;
+    /// Raw interrupt status (RO).
+    pub const RSTAT: u32 = 0x14;
+    /// End of interrupt: reading clears the match interrupt.
+    pub const EOI: u32 = 0x18;
+    /// Component version (RO).
+    pub const COMP_VERSION: u32 = 0x1C;
+}
+
+/// RTC_CCR bits.
+pub mod ccr {
+    /// The counter wraps to 0 after matching CMR.
+    pub const WEN: u32 = 1 << 3;
+    /// Count enable.
+    pub const EN: u32 = 1 << 2;
+    /// Interrupt mask.
+    pub const MASK: u32 = 1 << 1;
+    /// Interrupt enable.
+    pub const IEN: u32 = 1 << 0;
+}
+
+/// 2^32, the counter's natural period.
+const WRAP: u64 = 1 << 32;
+
+/// Counters for `--stats` (kept across resets).
+#[derive(Clone, Copy, Debug, Default)]
+struct Stats {
+    matches: u64,
+    loads: u64,
+    eoi_reads: u64,
+}
+
 /// The RTC.
+#[derive(Debug)]
 pub struct Rtc {
     start_seconds: u32,
+    cmr: u32,
+    clr: u32,
+    ccr: u32,
+    rstat: bool,
+    /// Phase origin: counts happen at `origin + k·CYCLES_PER_SECOND`, k ≥ 1.
+    origin: u64,
+    /// Counter value after count number `base_tick` (or the held value while stopped).
+    base_value: u32,
+    base_tick: u64,
+    /// Token of the scheduled match event (0 = none).
+    token: u64,
+    serial: u64,
+    stats: Stats,
 }
 
 impl Rtc {
-    /// An RTC whose counter holds `start_seconds` at power-on (the host sets the wall clock).
+    /// An RTC whose counter holds `start_seconds` at power-on (cycle 0) and counts from there
+    /// (see the module docs).
     pub fn new(start_seconds: u32) -> Rtc {
-        Rtc { start_seconds }
+        Rtc {
+            start_seconds,
+            cmr: 0,
+            clr: 0,
+            ccr: ccr::EN,
+            rstat: false,
+            origin: 0,
+            base_value: start_seconds,
+            base_tick: 0,
+            token: 0,
+            serial: 0,
+            stats: Stats::default(),
+        }
     }
 
     /// The counter value at power-on.
     pub fn start_seconds(&self) -> u32 {
         self.start_seconds
+    }
+
+    /// The counter (RTC_CCVR) at cycle `now`.
+    pub fn seconds(&self, now: u64) -> u32 {
+        if !self.counting() {
+            return self.base_value;
+        }
+        let n = self.tick(now).saturating_sub(self.base_tick);
+        self.advance(self.base_value, n)
+    }
+
+    /// Host side: sets the counter to `seconds` at `ctx.now` (clock-skew scenarios), as a CLR
+    /// load would, without changing the CLR register; the next count is one second later.
+    pub fn set_seconds(&mut self, seconds: u32, ctx: &mut Ctx) {
+        self.load(seconds, ctx.now);
+        self.reschedule(ctx);
+    }
+
+    fn counting(&self) -> bool {
+        self.ccr & ccr::EN != 0
+    }
+
+    /// Counts since the phase origin at cycle `now`.
+    fn tick(&self, now: u64) -> u64 {
+        now.saturating_sub(self.origin) / CYCLES_PER_SECOND
+    }
+
+    /// The counter `n` counts after it held `v`.
+    fn advance(&self, v: u32, n: u64) -> u32 {
+        let v = v as u64;
+        let result = if self.ccr & ccr::WEN != 0 {
+            let period = self.cmr as u64 + 1;
+            if v <= self.cmr as u64 {
+                (v + n % period) % period
+            } else {
+                let to_zero = WRAP - v;
+                if n < to_zero {
+                    v + n
+                } else {
+                    (n - to_zero) % period
+                }
+            }
+        } else {
+            (v + n % WRAP) % WRAP
+        };
+        result as u32
+    }
+
+    /// Counts (≥ 1) until the counter next becomes equal to CMR, starting from `v`.
+    fn counts_to_match(&self, v: u32) -> u64 {
+        let (v, cmr) = (v as u64, self.cmr as u64);
+        if self.ccr & ccr::WEN != 0 {
+            if v < cmr {
+                cmr - v
+            } else if v == cmr {
+                cmr + 1
+            } else {
+                (WRAP - v) + cmr
+            }
+        } else {
+            match (cmr + WRAP - v) % WRAP {
+                0 => WRAP,
+                d => d,
+            }
+        }
+    }
+
+    /// Freezes the current value as the base (before CMR, WEN or EN change).
+    fn rebase(&mut self, now: u64) {
+        if self.counting() {
+            self.base_value = self.seconds(now);
+            self.base_tick = self.tick(now);
+        }
+    }
+
+    /// Loads the counter with `value` at `now` and restarts the sub-second phase.
+    fn load(&mut self, value: u32, now: u64) {
+        self.base_value = value;
+        self.origin = now;
+        self.base_tick = 0;
+        self.stats.loads += 1;
+    }
+
+    /// Schedules the next match event if a match interrupt can happen, cancelling the old one.
+    fn reschedule(&mut self, ctx: &mut Ctx) {
+        self.token = 0;
+        if !self.counting() || self.ccr & ccr::IEN == 0 {
+            return;
+        }
+        let tick = self.tick(ctx.now);
+        let d = self.counts_to_match(self.seconds(ctx.now));
+        let at = self
+            .origin
+            .saturating_add((tick + d).saturating_mul(CYCLES_PER_SECOND));
+        self.serial += 1;
+        self.token = self.serial;
+        ctx.schedule_at(at, self.token);
+    }
+
+    fn write_ccr(&mut self, value: u32, ctx: &mut Ctx) {
+        let was_counting = self.counting();
+        self.rebase(ctx.now);
+        self.ccr = value & 0xF;
+        if !was_counting && self.counting() {
+            self.origin = ctx.now;
+            self.base_tick = 0;
+        }
+        self.reschedule(ctx);
+    }
+
+    fn register(&self, offset: u32, now: u64) -> u32 {
+        match offset {
+            reg::CCVR => self.seconds(now),
+            reg::CMR => self.cmr,
+            reg::CLR => self.clr,
+            reg::CCR => self.ccr,
+            reg::STAT => self.irq() as u32,
+            reg::RSTAT => self.rstat as u32,
+            reg::EOI => 0,
+            _ => COMP_VERSION,
+        }
     }
 }
 
@@ -25,11 +255,350 @@ impl Device for Rtc {
     fn name(&self) -> &'static str {
         "rtc"
     }
-    fn read(&mut self, _offset: u32, _width: Width, _ctx: &mut Ctx) -> Access<u32> {
-        Access::Unmodelled
+
+    fn read(&mut self, offset: u32, width: Width, ctx: &mut Ctx) -> Access<u32> {
+        if offset >= 0x20 {
+            return Access::Unmodelled;
+        }
+        let word = offset & !3;
+        let shift = 8 * (offset & 3);
+        let value = (self.register(word, ctx.now) >> shift) & width.mask();
+        if word == reg::EOI {
+            self.rstat = false;
+            self.stats.eoi_reads += 1;
+        }
+        Access::Done(value)
     }
-    fn write(&mut self, _offset: u32, _width: Width, _value: u32, _ctx: &mut Ctx) -> Access<()> {
-        Access::Unmodelled
+
+    fn write(&mut self, offset: u32, width: Width, value: u32, ctx: &mut Ctx) -> Access<()> {
+        if offset >= 0x20 {
+            return Access::Unmodelled;
+        }
+        let word = offset & !3;
+        let shift = 8 * (offset & 3);
+        let lanes = width.mask() << shift;
+        let merge = |old: u32| (old & !lanes) | ((value << shift) & lanes);
+        match word {
+            reg::CMR => {
+                self.rebase(ctx.now);
+                self.cmr = merge(self.cmr);
+                self.reschedule(ctx);
+            }
+            reg::CLR => {
+                self.clr = merge(self.clr);
+                self.load(self.clr, ctx.now);
+                self.reschedule(ctx);
+            }
+            reg::CCR => self.write_ccr(merge(self.ccr), ctx),
+            // CCVR, STAT, RSTAT, EOI, COMP_VERSION are read-only.
+            _ => {}
+        }
+        Access::Done(())
     }
-    fn reset(&mut self, _ctx: &mut Ctx) {}
+
+    fn event(&mut self, token: u64, ctx: &mut Ctx) {
+        if token == 0 || token != self.token {
+            return;
+        }
+        self.rstat = true;
+        self.stats.matches += 1;
+        self.reschedule(ctx);
+    }
+
+    /// IRQ 19 request: RTC_STAT bit 0.
+    fn irq(&self) -> bool {
+        self.rstat && self.ccr & ccr::IEN != 0 && self.ccr & ccr::MASK == 0
+    }
+
+    /// Power-on: the counter holds `start_seconds` and counts from `ctx.now`; statistics kept.
+    fn reset(&mut self, ctx: &mut Ctx) {
+        let (serial, stats) = (self.serial, self.stats);
+        *self = Rtc::new(self.start_seconds);
+        self.serial = serial;
+        self.stats = stats;
+        self.origin = ctx.now;
+    }
+
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        vec![
+            ("matches", self.stats.matches),
+            ("loads", self.stats.loads),
+            ("eoi-reads", self.stats.eoi_reads),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::device::SysView;
+    use super::super::event::{EventQueue, Source};
+    use super::*;
+
+    const S: u64 = CYCLES_PER_SECOND;
+
+    struct Bench {
+        dev: Rtc,
+        queue: EventQueue,
+        now: u64,
+    }
+
+    impl Bench {
+        fn new(start: u32) -> Bench {
+            Bench {
+                dev: Rtc::new(start),
+                queue: EventQueue::new(),
+                now: 0,
+            }
+        }
+
+        fn ctx_at(queue: &mut EventQueue, now: u64) -> Ctx<'_> {
+            Ctx {
+                now,
+                queue,
+                source: Source::Rtc,
+                sys: SysView::default(),
+            }
+        }
+
+        fn w(&mut self, offset: u32, value: u32) {
+            let mut ctx = Bench::ctx_at(&mut self.queue, self.now);
+            let r = self.dev.write(offset, Width::Word, value, &mut ctx);
+            assert_eq!(r, Access::Done(()));
+        }
+
+        fn r(&mut self, offset: u32) -> u32 {
+            self.rw(offset, Width::Word)
+        }
+
+        fn rw(&mut self, offset: u32, width: Width) -> u32 {
+            let mut ctx = Bench::ctx_at(&mut self.queue, self.now);
+            match self.dev.read(offset, width, &mut ctx) {
+                Access::Done(v) => v,
+                Access::Unmodelled => panic!("offset {offset:#x} unmodelled"),
+            }
+        }
+
+        /// Runs every event up to `until`, then sets the clock to `until`.
+        fn run_until(&mut self, until: u64) {
+            while let Some((at, source, token)) = self.queue.pop_due(until) {
+                assert_eq!(source, Source::Rtc);
+                self.now = at;
+                let mut ctx = Bench::ctx_at(&mut self.queue, at);
+                self.dev.event(token, &mut ctx);
+            }
+            self.now = until;
+        }
+
+        /// Cycle of the next match event that is still current.
+        fn next_match(&mut self) -> Option<u64> {
+            loop {
+                let (at, _, token) = self.queue.pop_due(u64::MAX)?;
+                if token == self.dev.token {
+                    self.now = at;
+                    let mut ctx = Bench::ctx_at(&mut self.queue, at);
+                    self.dev.event(token, &mut ctx);
+                    return Some(at);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn power_on_values() {
+        let mut b = Bench::new(1_700_000_000);
+        assert_eq!(b.r(reg::CCVR), 1_700_000_000);
+        assert_eq!(b.r(reg::CMR), 0);
+        assert_eq!(b.r(reg::CLR), 0);
+        assert_eq!(b.r(reg::CCR), ccr::EN);
+        assert_eq!(b.r(reg::STAT), 0);
+        assert_eq!(b.r(reg::RSTAT), 0);
+        assert_eq!(b.r(reg::EOI), 0);
+        assert_eq!(b.r(reg::COMP_VERSION), 0x3230_332A);
+        assert_eq!(b.dev.start_seconds(), 1_700_000_000);
+        assert!(!b.dev.irq());
+        assert!(b.queue.is_empty(), "no events without a match interrupt");
+        let mut ctx = Bench::ctx_at(&mut b.queue, 0);
+        assert_eq!(b.dev.read(0x20, Width::Word, &mut ctx), Access::Unmodelled);
+    }
+
+    #[test]
+    fn counts_one_per_second_of_simulated_time() {
+        let mut b = Bench::new(1000);
+        b.now = S - 1;
+        assert_eq!(b.r(reg::CCVR), 1000);
+        b.now = S;
+        assert_eq!(b.r(reg::CCVR), 1001);
+        b.now = 3600 * S + S / 2;
+        assert_eq!(b.r(reg::CCVR), 4600);
+        assert_eq!(b.dev.seconds(b.now), 4600);
+    }
+
+    #[test]
+    fn firmware_that_only_sets_en_keeps_the_host_clock() {
+        let mut b = Bench::new(5000);
+        b.now = 3 * S + 7;
+        b.w(reg::CCR, ccr::EN);
+        assert_eq!(b.r(reg::CCVR), 5003);
+        b.now = 4 * S;
+        assert_eq!(b.r(reg::CCVR), 5004, "the phase is not restarted");
+    }
+
+    #[test]
+    fn en_clear_holds_the_counter_and_en_resumes_it() {
+        let mut b = Bench::new(10);
+        b.now = 2 * S + 5;
+        b.w(reg::CCR, 0);
+        b.now = 100 * S;
+        assert_eq!(b.r(reg::CCVR), 12);
+        b.w(reg::CCR, ccr::EN);
+        b.now = 101 * S - 1;
+        assert_eq!(b.r(reg::CCVR), 12);
+        b.now = 101 * S;
+        assert_eq!(b.r(reg::CCVR), 13);
+    }
+
+    #[test]
+    fn clr_write_loads_the_counter_and_restarts_the_phase() {
+        let mut b = Bench::new(0);
+        // The SDK recipe: CCR = EN, CLR = seconds.
+        b.now = S / 3;
+        b.w(reg::CCR, ccr::EN);
+        b.w(reg::CLR, 1_234_567);
+        assert_eq!(b.r(reg::CLR), 1_234_567);
+        assert_eq!(b.r(reg::CCVR), 1_234_567);
+        b.now = S / 3 + S - 1;
+        assert_eq!(b.r(reg::CCVR), 1_234_567);
+        b.now = S / 3 + S;
+        assert_eq!(b.r(reg::CCVR), 1_234_568);
+        // A load while stopped holds the value.
+        b.w(reg::CCR, 0);
+        b.w(reg::CLR, 42);
+        b.now += 10 * S;
+        assert_eq!(b.r(reg::CCVR), 42);
+    }
+
+    #[test]
+    fn host_can_skew_the_clock() {
+        let mut b = Bench::new(100);
+        b.now = 5 * S;
+        let mut ctx = Bench::ctx_at(&mut b.queue, b.now);
+        b.dev.set_seconds(9000, &mut ctx);
+        assert_eq!(b.r(reg::CCVR), 9000);
+        assert_eq!(b.r(reg::CLR), 0, "CLR is firmware's register");
+        b.now = 6 * S;
+        assert_eq!(b.r(reg::CCVR), 9001);
+    }
+
+    #[test]
+    fn match_interrupt_sets_rstat_and_eoi_clears_it() {
+        let mut b = Bench::new(0);
+        b.w(reg::CLR, 100);
+        b.w(reg::CMR, 103);
+        b.w(reg::CCR, ccr::EN | ccr::IEN);
+        assert_eq!(b.next_match(), Some(3 * S));
+        assert_eq!(b.r(reg::CCVR), 103);
+        assert_eq!(b.r(reg::RSTAT), 1);
+        assert_eq!(b.r(reg::STAT), 1);
+        assert!(b.dev.irq());
+        // Reading EOI clears it; the counter holds 103 for the rest of the second, no re-match.
+        assert_eq!(b.r(reg::EOI), 0);
+        assert_eq!(b.r(reg::RSTAT), 0);
+        assert!(!b.dev.irq());
+        b.run_until(3 * S + S / 2);
+        assert_eq!(b.r(reg::RSTAT), 0);
+        // Without WEN the next match is after a full 2^32-second wrap.
+        assert_eq!(b.next_match(), Some((3 + (1u64 << 32)) * S));
+        let stats = b.dev.stats();
+        assert!(stats.contains(&("matches", 2)));
+        assert!(stats.contains(&("eoi-reads", 1)));
+    }
+
+    #[test]
+    fn wrap_enable_restarts_from_zero_after_the_match() {
+        let mut b = Bench::new(0);
+        b.w(reg::CLR, 0);
+        b.w(reg::CMR, 2);
+        b.w(reg::CCR, ccr::EN | ccr::WEN | ccr::IEN);
+        let seen: Vec<u32> = (0..7)
+            .map(|k| {
+                b.now = k * S;
+                b.r(reg::CCVR)
+            })
+            .collect();
+        assert_eq!(seen, [0, 1, 2, 0, 1, 2, 0]);
+        b.now = 0;
+        assert_eq!(b.next_match(), Some(2 * S));
+        b.r(reg::EOI);
+        assert_eq!(b.next_match(), Some(5 * S));
+    }
+
+    #[test]
+    fn mask_hides_stat_but_not_rstat_and_ien_gates_the_match() {
+        let mut b = Bench::new(0);
+        b.w(reg::CLR, 0);
+        b.w(reg::CMR, 1);
+        // IEN = 0: no event, no raw status.
+        b.w(reg::CCR, ccr::EN);
+        assert!(b.queue.is_empty());
+        b.run_until(2 * S);
+        assert_eq!(b.r(reg::RSTAT), 0);
+        // IEN + MASK: raw status set, STAT and the request stay 0.
+        b.w(reg::CLR, 0);
+        b.w(reg::CCR, ccr::EN | ccr::IEN | ccr::MASK);
+        assert_eq!(b.next_match(), Some(3 * S));
+        assert_eq!(b.r(reg::RSTAT), 1);
+        assert_eq!(b.r(reg::STAT), 0);
+        assert!(!b.dev.irq());
+        b.w(reg::CCR, ccr::EN | ccr::IEN);
+        assert_eq!(b.r(reg::STAT), 1);
+        assert!(b.dev.irq());
+    }
+
+    #[test]
+    fn changing_cmr_moves_the_match() {
+        let mut b = Bench::new(0);
+        b.w(reg::CLR, 0);
+        b.w(reg::CMR, 10);
+        b.w(reg::CCR, ccr::EN | ccr::IEN);
+        b.now = 4 * S + 1;
+        b.w(reg::CMR, 6);
+        assert_eq!(b.next_match(), Some(6 * S));
+        assert!(b.next_match().is_some_and(|at| at > 6 * S));
+    }
+
+    #[test]
+    fn narrow_accesses_use_byte_lanes() {
+        let mut b = Bench::new(0x1122_3344);
+        assert_eq!(b.rw(reg::CCVR + 1, Width::Byte), 0x33);
+        assert_eq!(b.rw(reg::CCVR + 2, Width::Half), 0x1122);
+        assert_eq!(b.rw(reg::COMP_VERSION + 3, Width::Byte), 0x32);
+        let mut ctx = Bench::ctx_at(&mut b.queue, 0);
+        b.dev.write(reg::CMR + 2, Width::Half, 0xBEEF, &mut ctx);
+        b.dev.write(reg::CMR, Width::Byte, 0x01, &mut ctx);
+        assert_eq!(b.r(reg::CMR), 0xBEEF_0001);
+        // A byte write of CLR loads the merged CLR.
+        let mut ctx = Bench::ctx_at(&mut b.queue, 0);
+        b.dev.write(reg::CLR + 1, Width::Byte, 0x02, &mut ctx);
+        assert_eq!(b.r(reg::CCVR), 0x200);
+        // A narrow read of EOI clears too.
+        b.dev.rstat = true;
+        assert_eq!(b.rw(reg::EOI + 2, Width::Byte), 0);
+        assert_eq!(b.r(reg::RSTAT), 0);
+    }
+
+    #[test]
+    fn reset_is_power_on_at_the_current_cycle() {
+        let mut b = Bench::new(77);
+        b.w(reg::CCR, 0);
+        b.w(reg::CLR, 5);
+        b.w(reg::CMR, 9);
+        let mut ctx = Bench::ctx_at(&mut b.queue, 10 * S + 3);
+        b.dev.reset(&mut ctx);
+        b.now = 10 * S + 3;
+        assert_eq!(b.r(reg::CCVR), 77);
+        assert_eq!(b.r(reg::CCR), ccr::EN);
+        assert_eq!(b.r(reg::CMR), 0);
+        b.now = 11 * S + 3;
+        assert_eq!(b.r(reg::CCVR), 78);
+    }
 }

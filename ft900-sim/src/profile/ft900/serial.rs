@@ -1,6 +1,29 @@
 //! Where a UART's bytes go and come from on the host.
+//!
+//! A [`SerialBackend`] is the far end of the cable. The UART model calls
+//! [`transmit`](SerialBackend::transmit) when a character has finished on the wire and polls
+//! [`receive`](SerialBackend::receive) once per character time, so the host can never deliver
+//! bytes faster than the programmed baud rate allows.
+//!
+//! Backends: [`Disconnected`], [`Capture`] (in memory, for tests and embedding),
+//! [`StdioSerial`], [`FileSerial`], [`TcpSerial`] (127.0.0.1 only) and [`PtySerial`]. [`open`]
+//! builds one from a command-line [`SerialSpec`]. Backends print nothing: the caller shows
+//! [`describe`](SerialBackend::describe) (e.g. `listening on 127.0.0.1:4000`, `pty /dev/pts/5`).
 
+mod file;
+#[cfg(unix)]
+mod pty;
+mod stdio;
+mod tcp;
+
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+
+pub use self::file::FileSerial;
+#[cfg(unix)]
+pub use self::pty::PtySerial;
+pub use self::stdio::StdioSerial;
+pub use self::tcp::TcpSerial;
 
 /// The host side of a UART. Times are virtual nanoseconds.
 pub trait SerialBackend: Send {
@@ -10,8 +33,21 @@ pub trait SerialBackend: Send {
     /// The next byte the host has for the UART, if one is available at `now`.
     fn receive(&mut self, now: u64) -> Option<u8>;
 
+    /// Whether [`receive`](SerialBackend::receive) could ever return a byte (now or later).
+    /// The UART stops polling a backend that answers `false`, so that an unconnected or
+    /// output-only line costs no events.
+    fn may_receive(&self) -> bool {
+        true
+    }
+
     /// Pushes buffered output to its destination (end of run).
     fn flush(&mut self) {}
+
+    /// What the user needs to know to reach this end of the line, e.g.
+    /// `listening on 127.0.0.1:4000` or `pty /dev/pts/5`; `None` when there is nothing to say.
+    fn describe(&self) -> Option<String> {
+        None
+    }
 }
 
 /// No cable: output is discarded, nothing is received.
@@ -21,6 +57,9 @@ impl SerialBackend for Disconnected {
     fn transmit(&mut self, _now: u64, _byte: u8) {}
     fn receive(&mut self, _now: u64) -> Option<u8> {
         None
+    }
+    fn may_receive(&self) -> bool {
+        false
     }
 }
 
@@ -33,7 +72,9 @@ pub struct Capture {
 #[derive(Default)]
 struct CaptureState {
     output: Vec<u8>,
-    input: std::collections::VecDeque<u8>,
+    /// Virtual time (ns) at which each output byte finished.
+    times: Vec<u64>,
+    input: VecDeque<u8>,
 }
 
 impl Capture {
@@ -47,14 +88,25 @@ impl Capture {
         self.lock().output.clone()
     }
 
+    /// Virtual time in nanoseconds at which each byte of [`output`](Capture::output) left
+    /// the transmitter.
+    pub fn output_times(&self) -> Vec<u64> {
+        self.lock().times.clone()
+    }
+
     /// Everything transmitted so far, as text (lossy UTF-8).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.lock().output).into_owned()
     }
 
-    /// Queues bytes for the UART to receive, available immediately.
+    /// Queues bytes for the UART to receive; the UART takes them one per character time.
     pub fn feed(&self, bytes: &[u8]) {
         self.lock().input.extend(bytes.iter().copied());
+    }
+
+    /// Bytes fed but not yet taken by the UART.
+    pub fn pending_input(&self) -> usize {
+        self.lock().input.len()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, CaptureState> {
@@ -63,12 +115,19 @@ impl Capture {
 }
 
 impl SerialBackend for Capture {
-    fn transmit(&mut self, _now: u64, byte: u8) {
-        self.lock().output.push(byte);
+    fn transmit(&mut self, now: u64, byte: u8) {
+        let mut s = self.lock();
+        s.output.push(byte);
+        s.times.push(now);
     }
 
     fn receive(&mut self, _now: u64) -> Option<u8> {
         self.lock().input.pop_front()
+    }
+
+    /// Always `true`: the owner may [`feed`](Capture::feed) more input at any time.
+    fn may_receive(&self) -> bool {
+        true
     }
 }
 
@@ -79,11 +138,11 @@ pub enum SerialSpec {
     None,
     /// The simulator's standard output and standard input.
     Stdio,
-    /// Output appended to a file (no input).
+    /// Output written to a file, created or truncated at start (no input).
     File(std::path::PathBuf),
     /// A TCP server on 127.0.0.1:PORT; one client at a time gets the UART.
     Tcp(u16),
-    /// A new pseudo-terminal; its path is printed at start.
+    /// A new pseudo-terminal; [`SerialBackend::describe`] gives its path.
     Pty,
 }
 
@@ -115,20 +174,31 @@ impl std::str::FromStr for SerialSpec {
     }
 }
 
-/// Opens the host side described by `spec`.
+/// Opens the host side described by `spec`. Errors name what could not be opened.
 pub fn open(spec: &SerialSpec) -> std::io::Result<Box<dyn SerialBackend>> {
-    match spec {
-        SerialSpec::None => Ok(Box::new(Disconnected)),
-        other => Err(std::io::Error::new(
-            std::io::ErrorKind::Unsupported,
-            format!("{other:?}: not available yet"),
-        )),
-    }
+    Ok(match spec {
+        SerialSpec::None => Box::new(Disconnected),
+        SerialSpec::Stdio => Box::new(StdioSerial::new()),
+        SerialSpec::File(path) => Box::new(FileSerial::create(path)?),
+        SerialSpec::Tcp(port) => Box::new(TcpSerial::bind(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            *port,
+        )))?),
+        #[cfg(unix)]
+        SerialSpec::Pty => Box::new(PtySerial::open()?),
+        #[cfg(not(unix))]
+        SerialSpec::Pty => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "pty: pseudo-terminals need a Unix host; use tcp:PORT instead",
+            ))
+        }
+    })
 }
 
 #[cfg(test)]
 mod spec_tests {
-    use super::SerialSpec;
+    use super::*;
 
     #[test]
     fn specs_parse_and_bad_ones_say_what_is_expected() {
@@ -152,5 +222,42 @@ mod spec_tests {
             .parse::<SerialSpec>()
             .unwrap_err()
             .contains("expected none, stdio"));
+    }
+
+    #[test]
+    fn capture_records_output_with_times_and_hands_out_fed_input_in_order() {
+        let cap = Capture::new();
+        let mut backend: Box<dyn SerialBackend> = Box::new(cap.clone());
+        backend.transmit(10, b'o');
+        backend.transmit(20, b'k');
+        assert_eq!(cap.output(), b"ok");
+        assert_eq!(cap.output_times(), vec![10, 20]);
+        assert_eq!(cap.text(), "ok");
+        assert!(backend.may_receive());
+        assert_eq!(backend.receive(0), None);
+        cap.feed(b"ab");
+        assert_eq!(cap.pending_input(), 2);
+        assert_eq!(backend.receive(0), Some(b'a'));
+        assert_eq!(backend.receive(0), Some(b'b'));
+        assert_eq!(backend.receive(0), None);
+        assert!(backend.may_receive(), "a capture can always be fed more");
+    }
+
+    #[test]
+    fn disconnected_discards_and_never_receives() {
+        let mut b = open(&SerialSpec::None).unwrap();
+        b.transmit(0, b'x');
+        assert_eq!(b.receive(0), None);
+        assert!(!b.may_receive());
+        assert_eq!(b.describe(), None);
+    }
+
+    #[test]
+    fn open_tcp_binds_loopback_and_says_where() {
+        // Port 0: the system picks a free port; the description names the real one.
+        let b = open(&SerialSpec::Tcp(0)).unwrap();
+        let d = b.describe().unwrap();
+        assert!(d.starts_with("listening on 127.0.0.1:"), "{d}");
+        assert!(!d.ends_with(":0"), "{d}");
     }
 }

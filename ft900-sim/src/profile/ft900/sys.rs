@@ -62,6 +62,8 @@ pub struct SysEffects {
     pub peripheral_reset: bool,
     /// MSC0CFG.MAC_RESET_PHY went from 0 to 1: the PHY is held in reset until the bit clears.
     pub phy_reset_started: bool,
+    /// ETH_PHY_CFG was written (PHY power, address, loopback may have changed).
+    pub phy_cfg_written: bool,
 }
 
 /// The general-setup register block.
@@ -246,7 +248,10 @@ impl Sys {
                 let i = ((word_off - 0x9C) / 4) as usize;
                 self.gpio_int_pending[i] &= !val;
             }
-            0xA8 => self.eth_phy_cfg = merge(self.eth_phy_cfg),
+            0xA8 => {
+                self.eth_phy_cfg = merge(self.eth_phy_cfg);
+                fx.phy_cfg_written = true;
+            }
             0xAC => self.eth_phy_id = merge(self.eth_phy_id),
             _ => return Access::Unmodelled,
         }
