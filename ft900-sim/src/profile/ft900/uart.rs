@@ -44,7 +44,9 @@
 //!   leave ETBEI set). LSR.THRE always means "TX FIFO empty".
 //! * `FCR[5]` (128-byte FIFOs, 750 mode) is written only while `LCR[7]` = 1 (AN_324's mode
 //!   table); with `FCR[0]` = 0 the other FCR bits are not written.
-//! * CPR resets to 0x20 (the 16C950's value); ID1..ID3/REV read 0 (AN_324's defaults).
+//! * CPR resets to 0x00 (AN_324 Tables 13.1 and 13.30; the 16C950 uses 0x20), so a prescaler
+//!   enabled without programming CPR divides by 1 (M = 0 counts as 1); ID1..ID3/REV read 0
+//!   (AN_324's defaults).
 //! * A byte read from an empty RBR is 0. Loopback does not consume host input.
 //! * [`Uart::flush`] (end of run) hands the host whatever is still in the transmitter.
 //! * Not modelled: parity/framing/break errors (host bytes are always good), break
@@ -113,8 +115,8 @@ const ICR_GDS: u8 = 0x10;
 const ICR_PIDX: u8 = 0x12;
 const ICR_CKA: u8 = 0x13;
 
-/// CPR after reset: prescaler 4 (the 16C950's value; used only while MCR[7] = 1).
-const CPR_RESET: u8 = 0x20;
+/// CPR after reset (AN_324 Tables 13.1 and 13.30; used only while MCR[7] = 1).
+const CPR_RESET: u8 = 0x00;
 
 // ISR identification values.
 const ISR_NONE: u8 = 0x01;
