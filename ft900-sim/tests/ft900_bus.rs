@@ -1,0 +1,133 @@
+//! The `ft900` machine's bus: what firmware sees at reset, how accesses that no model serves are
+//! reported (once, with the PC) or fault in strict mode, and clock gating. Hand-assembled code,
+//! no toolchain needed.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use ft900_sim::profile::ft900::{Ft900, Ft900Config};
+use ft900_sim::{FaultKind, Machine, Profile, RunLimits, StopReason};
+
+/// `lda.l $r0, aa`.
+fn lda(aa: u32) -> u32 {
+    0x18 << 27 | 2 << 25 | aa
+}
+/// `sta.l aa, $r1`.
+fn sta_r1(aa: u32) -> u32 {
+    0x17 << 27 | 2 << 25 | 1 << 20 | aa
+}
+/// `ldk.l $rd, k`.
+fn ldk(rd: u32, k: i32) -> u32 {
+    0x0C << 27 | 2 << 25 | rd << 20 | (k as u32 & 0xF_FFFF)
+}
+/// `sta.l 0x1fffc, $r0`: exit with status r0.
+const EXIT: u32 = 0xBC01_FFFC;
+
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+impl Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn machine(code: &[u32], strict: bool) -> (Machine<Ft900>, Sink) {
+    let mut profile = Ft900::new(Ft900Config {
+        strict,
+        ..Ft900Config::default()
+    });
+    let sink = Sink::default();
+    profile.set_diagnostics(Box::new(sink.clone()));
+    let mut m = Machine::with_standard_memory(profile);
+    for (i, w) in code.iter().enumerate() {
+        m.mem_write(4 * i as u32, &w.to_le_bytes()).unwrap();
+    }
+    let Machine { core, profile, .. } = &mut m;
+    profile.reset(core, 0);
+    (m, sink)
+}
+
+#[test]
+fn firmware_reads_the_chip_id_at_reset() {
+    let (mut m, _) = machine(&[lda(0x1_0000), EXIT], false);
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0x0900_0001));
+}
+
+#[test]
+fn unmodelled_accesses_are_reported_once_with_the_pc() {
+    // Two reads of the USB host block at different PCs, a write to it, then exit.
+    let code = [
+        lda(0x1_0104),
+        lda(0x1_0104),
+        ldk(1, 7),
+        sta_r1(0x1_0104),
+        ldk(0, 0),
+        EXIT,
+    ];
+    let (mut m, sink) = machine(&code, false);
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
+    let seen = m.profile.unmodelled_accesses();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(
+        (seen[0].addr, seen[0].write, seen[0].pc),
+        (0x1_0104, false, 0x0)
+    );
+    assert_eq!(seen[0].block, "usb-host");
+    assert_eq!(
+        (seen[1].addr, seen[1].write, seen[1].pc),
+        (0x1_0104, true, 0xC)
+    );
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.contains("unmodelled read of 0x10104 (usb-host, 4 bytes) at pc 0x00000000"),
+        "{text}"
+    );
+}
+
+#[test]
+fn strict_mode_turns_an_unmodelled_access_into_a_fault_at_its_pc() {
+    let (mut m, _) = machine(&[ldk(0, 1), lda(0x1_0240), EXIT], true);
+    match m.run(RunLimits::default()) {
+        StopReason::Fault(f) => {
+            assert_eq!(f.pc, 4);
+            assert_eq!(f.kind, FaultKind::IoRead { addr: 0x1_0240 });
+        }
+        other => panic!("expected a fault, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_peripheral_without_its_clock_does_not_respond() {
+    // UART0 LSR (0x10325) reads 0x60 when clocked; with CLKCFG bit 4 clear it reads 0 and the
+    // access is reported.
+    let lsr = 0x1_0325 & !3;
+    let (mut m, _) = machine(&[lda(lsr), EXIT], false);
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
+    let seen = m.profile.unmodelled_accesses();
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].block.contains("clock off"), "{seen:?}");
+
+    let code = [ldk(1, 1 << 4), sta_r1(0x1_0008), lda(lsr), EXIT];
+    let (mut m, _) = machine(&code, false);
+    // Byte 1 of the word at 0x10324 is LSR (0x10325) = 0x60 after reset.
+    match m.run(RunLimits::default()) {
+        StopReason::Exited(v) => assert_eq!((v >> 8) & 0xFF, 0x60, "{v:#x}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(m.profile.unmodelled_accesses().is_empty());
+}
+
+#[test]
+fn holes_in_the_map_are_reported_too() {
+    let (mut m, _) = machine(&[lda(0x1_5000), EXIT], false);
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
+    assert_eq!(
+        m.profile.unmodelled_accesses()[0].block,
+        "no peripheral here"
+    );
+}
