@@ -19,11 +19,12 @@
 //!
 //! Layers: [`isa`] decodes words, [`core`] holds registers and memories, [`machine`] runs code
 //! with hooks, [`profile`] gives the I/O space its meaning, [`elf`] loads programs and
-//! [`report`] explains faults.
+//! [`report`] explains faults; [`gdb`] serves gdb's remote protocol.
 
 pub mod core;
 pub mod disasm;
 pub mod elf;
+pub mod gdb;
 pub mod isa;
 pub mod lockstep;
 pub mod machine;

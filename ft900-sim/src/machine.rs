@@ -371,6 +371,28 @@ impl<P: Profile> Machine<P> {
         }
     }
 
+    /// Executes exactly the instruction at PC with interrupts masked, as a debugger's
+    /// single-step does (code hooks and `until` are not consulted; memory hooks are). On timed
+    /// profiles, due device events run before and after it, but a pending interrupt is not
+    /// entered: the next [`Machine::step`] or [`Machine::run`] enters it.
+    pub fn step_masked(&mut self) -> Option<StopReason> {
+        if P::TIMED && self.core.cycles >= self.profile.next_event() {
+            self.profile.advance(&mut self.core);
+        }
+        match self.exec_block::<true>(1, u64::MAX, None, false) {
+            Some(StopReason::CountReached) | None => {
+                if P::TIMED {
+                    self.idle = false;
+                    if self.core.cycles >= self.profile.next_event() {
+                        self.profile.advance(&mut self.core);
+                    }
+                }
+                None
+            }
+            other => other,
+        }
+    }
+
     /// Timed profiles, between instructions: run due device events, then enter a pending
     /// interrupt. Returns a stop only if entering the interrupt faults.
     fn sync_devices(&mut self) -> Option<StopReason> {
@@ -406,6 +428,10 @@ impl<P: Profile> Machine<P> {
     }
 
     /// Runs from the current PC within `limits`.
+    // Inlined into each caller so that the limits are constants there: with several callers in
+    // one binary (the CLI and the gdb stub) an out-of-line `run` hides that no cycle deadline is
+    // set, and the fast `exec_block` loop then keeps the deadline live and spills its counter.
+    #[inline(always)]
     pub fn run(&mut self, limits: RunLimits) -> StopReason {
         let slow =
             !self.code_hooks.is_empty() || !self.mem_hooks.is_empty() || limits.until.is_some();

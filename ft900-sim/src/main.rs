@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use ft900_sim::disasm::disassemble;
 use ft900_sim::elf::{LoadPolicy, Program, Symbols};
+use ft900_sim::gdb::{self, DebugTarget, Outcome, ServeOptions};
 use ft900_sim::lockstep::{describe, run_lockstep_detailed, LockstepConfig};
 use ft900_sim::profile::ft900::device::Device;
 use ft900_sim::profile::ft900::serial::{self, SerialSpec};
@@ -24,6 +25,8 @@ use net_bridge::LoopbackLink;
 const EXIT_LIMIT: u8 = 125;
 /// Exit status for errors of the simulator itself (bad ELF, bad options).
 const EXIT_USAGE: u8 = 2;
+/// Exit status when gdb kills the program (128 + SIGKILL, as a shell reports a killed process).
+const EXIT_KILLED: u8 = 137;
 
 #[derive(Parser)]
 #[command(
@@ -40,7 +43,9 @@ const EXIT_USAGE: u8 = 2;
         ft32-elf-gcc -msim -O2 hello.c -o hello.elf\n  \
         ft900-sim run hello.elf\n  \
         ft900-sim run --stats --max-insns 100000000 hello.elf\n  \
-        ft900-sim run --trace insn --trace-file trace.txt hello.elf"
+        ft900-sim run --trace insn --trace-file trace.txt hello.elf\n  \
+        ft900-sim run --gdb 1234 --gdb-wait hello.elf   # then: ft32-elf-gdb hello.elf \
+        -ex 'target remote :1234'"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -131,6 +136,17 @@ struct RunArgs {
     /// address once on stderr and go on).
     #[arg(long)]
     strict: bool,
+    /// Serve gdb's remote protocol on [ADDR:]PORT; a bare port listens on 127.0.0.1 only, port
+    /// 0 picks a free one (stderr says `gdb: listening on ADDR:PORT`). Without --gdb-wait the
+    /// program runs and gdb may connect at any time (the machine halts then). gdb's `detach`
+    /// lets the program run on (gdb may connect again); `kill` ends the simulator with status
+    /// 137; a lost connection leaves the program halted until gdb connects again; the
+    /// program's exit ends the simulator with the program's status, as without --gdb.
+    #[arg(long, value_name = "[ADDR:]PORT", conflicts_with = "max_insns")]
+    gdb: Option<String>,
+    /// With --gdb: keep the machine halted at reset until gdb connects.
+    #[arg(long, requires = "gdb")]
+    gdb_wait: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -204,7 +220,7 @@ fn run(args: &RunArgs) -> Result<u8> {
                 .load_into(&mut machine.core, policy)
                 .with_context(|| format!("{}", args.program.display()))?;
             machine.profile.reset(&mut machine.core, program.entry);
-            let code = execute(&mut machine, &program.symbols, args)?;
+            let code = execute(&mut machine, &program, policy, args)?;
             machine.profile.flush();
             if args.stats {
                 for (block, counters) in machine.profile.stats() {
@@ -219,7 +235,12 @@ fn run(args: &RunArgs) -> Result<u8> {
             Ok(code)
         }
         MachineKind::GdbSim => {
-            let stdout = Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout()));
+            // Under gdb, console output must show up while the program is halted.
+            let stdout: Box<dyn Write + Send> = if args.gdb.is_some() {
+                Box::new(std::io::stdout())
+            } else {
+                Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout()))
+            };
             let profile = GdbSim::new(
                 stdout,
                 Box::new(std::io::stdin()),
@@ -230,7 +251,7 @@ fn run(args: &RunArgs) -> Result<u8> {
                 .load_into(&mut machine.core, policy)
                 .with_context(|| format!("{}", args.program.display()))?;
             machine.profile.reset(&mut machine.core, program.entry);
-            let code = execute(&mut machine, &program.symbols, args)?;
+            let code = execute(&mut machine, &program, policy, args)?;
             machine
                 .profile
                 .flush()
@@ -277,16 +298,47 @@ fn lockstep(args: &LockstepArgs) -> Result<u8> {
     Ok(if run.outcome.agrees() { 0 } else { 1 })
 }
 
-/// Runs a loaded machine per the options, reports the outcome, and returns the exit status.
-fn execute<P: Profile>(m: &mut Machine<P>, symbols: &Symbols, args: &RunArgs) -> Result<u8> {
+/// Runs a loaded machine per the options (under gdb with `--gdb`), reports the outcome, and
+/// returns the exit status.
+fn execute<P: Profile>(
+    m: &mut Machine<P>,
+    program: &Program,
+    policy: LoadPolicy,
+    args: &RunArgs,
+) -> Result<u8> {
+    let symbols = &program.symbols;
     if args.trace.contains(&TraceKind::Insn) {
         install_insn_trace(m, symbols, args.trace_file.as_deref())?;
     }
     let started = Instant::now();
-    let stop = m.run(RunLimits {
-        max_insns: args.max_insns,
-        ..RunLimits::default()
-    });
+    let stop = match &args.gdb {
+        None => m.run(RunLimits {
+            max_insns: args.max_insns,
+            ..RunLimits::default()
+        }),
+        Some(spec) => {
+            let options = ServeOptions {
+                addr: gdb::parse_listen_addr(spec)
+                    .map_err(anyhow::Error::msg)
+                    .context("--gdb")?,
+                wait: args.gdb_wait,
+            };
+            // `monitor reset`: reload the program as it was loaded, then reset the profile.
+            let reset = move |m: &mut Machine<P>| -> Result<(), String> {
+                program
+                    .load_into(&mut m.core, policy)
+                    .map_err(|e| e.to_string())?;
+                m.profile.reset(&mut m.core, program.entry);
+                Ok(())
+            };
+            let mut target = DebugTarget::new(m).with_reset(Box::new(reset));
+            let outcome = gdb::serve(&mut target, &options).context("--gdb")?;
+            match outcome {
+                Outcome::Finished(stop) => stop,
+                Outcome::Killed => return Ok(EXIT_KILLED),
+            }
+        }
+    };
     let elapsed = started.elapsed();
     if args.stats {
         let secs = elapsed.as_secs_f64();

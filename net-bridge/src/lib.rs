@@ -1,9 +1,33 @@
-//! Ethernet links for simulated FT900 devices: user-mode gateway, TAP bridge, switch, capture.
+//! Ethernet links for simulated FT900 devices: user-mode gateway, switch, capture, impairments.
 //!
-//! So far: the [`Link`] trait through which a device's MAC meets the outside, a loopback cable
-//! and a link driven by tests. The user-mode gateway, TAP bridge, switch, pcap capture and
-//! impairments come with the net-bridge issue (see `../shared/DESIGN.md`).
+//! - [`Link`]: the one interface between a device's MAC and the outside (frames without FCS,
+//!   virtual time in nanoseconds), with [`LoopbackLink`] and the test-driven [`TestLink`].
+//! - [`UserNet`]: a QEMU-slirp-class gateway on smoltcp — DHCP, DNS, SNTP, NAT of TCP/UDP to
+//!   in-process [`service`]s or host sockets, host forwards — running on virtual time.
+//! - [`GuestStack`]: a smoltcp interface on a link, standing in for a device in tests and
+//!   benchmarks (and for extra simulated hosts).
+//! - [`Switch`]: several devices and an uplink on one segment, deterministic under lockstep.
+//! - [`PcapLink`] and [`Impaired`]: middlewares that wrap any link, as smoltcp's `PcapWriter`
+//!   and `FaultInjector` wrap a device.
+//!
+//! The TAP bridge comes later (see `../shared/DESIGN.md`).
 
+#![warn(missing_docs)]
+
+pub mod guest;
+pub mod impair;
 pub mod link;
+pub mod pcap;
+pub mod phy;
+mod rescue;
+pub mod service;
+pub mod switch;
+pub mod usernet;
+pub mod wire;
 
+pub use guest::{run_lockstep, GuestLease, GuestStack};
+pub use impair::{Impaired, Impairments};
 pub use link::{test_link, wire_time_100m, Link, LoopbackLink, Nanos, TestLink, TestLinkHandle};
+pub use pcap::PcapLink;
+pub use switch::{Switch, SwitchPort};
+pub use usernet::{HostForward, UserNet, UserNetConfig, UserNetMonitor, UserNetStats};

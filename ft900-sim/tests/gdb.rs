@@ -1,0 +1,903 @@
+//! The gdb stub (`ft900-sim run --gdb`): the debug target through the library (mock machines,
+//! no toolchain needed), then whole sessions of `ft32-elf-gdb -batch` and of a small raw
+//! remote-protocol client against the simulator binary on an ephemeral loopback port.
+//!
+//! Nothing here depends on wall-clock timing: processes get generous limits only so that a hang
+//! fails the test instead of blocking it forever.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ft900_sim::core::Core;
+use ft900_sim::elf::Program;
+use ft900_sim::gdb::{DebugTarget, GdbStop};
+use ft900_sim::isa::Width;
+use ft900_sim::profile::gdbsim::GdbSim;
+use ft900_sim::{Machine, Profile, StopReason, RAM_BIAS};
+use gdbstub::target::ext::base::singlethread::SingleThreadBase;
+use gdbstub::target::ext::breakpoints::{HwWatchpoint, SwBreakpoint, WatchKind};
+use support::{run_with_timeout, Toolchain};
+
+/// How long any child process may take before the test fails.
+const LIMIT: Duration = Duration::from_secs(60);
+
+// ---------------------------------------------------------------------------------------------
+// The debug target through the library
+// ---------------------------------------------------------------------------------------------
+
+/// Encodings used below (FT900-HARDWARE.md §2.2).
+mod asm {
+    pub const EXIT: u32 = 0xBC01_FFFC; // sta.l 0x1fffc,$r0
+    pub const RETI: u32 = 0xA400_0000;
+    pub fn jmp(target: u32) -> u32 {
+        0x0030_0000 | (target >> 2)
+    }
+    pub fn ldk(rd: u32, k: i32) -> u32 {
+        0x0C << 27 | 2 << 25 | rd << 20 | (k as u32 & 0xF_FFFF)
+    }
+    pub fn inc(rd: u32) -> u32 {
+        0x08 << 27 | 2 << 25 | rd << 20 | rd << 15 | (0x400 | 1) << 4
+    }
+    pub fn sta(dw: u32, aa: u32, rd: u32) -> u32 {
+        0x17 << 27 | dw << 25 | rd << 20 | aa
+    }
+}
+
+const VECTOR: u32 = 0x40;
+
+/// A timed machine whose device raises one interrupt at each cycle in `fire_at`; reads of I/O
+/// return 0, a write of 0x1FFFC exits with r0.
+struct Mock {
+    fire_at: Vec<u64>,
+    next: usize,
+    request: bool,
+    entries: usize,
+}
+
+impl Profile for Mock {
+    const TIMED: bool = true;
+    fn name(&self) -> &'static str {
+        "mock"
+    }
+    fn reset(&mut self, core: &mut Core, _entry: u32) {
+        core.pc = 0;
+        core.regs[31] = 0xFFFC;
+    }
+    fn io_read(&mut self, _c: &mut Core, _a: u32, _w: Width) -> Result<u32, StopReason> {
+        Ok(0)
+    }
+    fn io_write(&mut self, c: &mut Core, a: u32, _w: Width, _v: u32) -> Result<(), StopReason> {
+        if a == 0x1_FFFC {
+            return Err(StopReason::Exited(c.regs[0]));
+        }
+        Ok(())
+    }
+    fn next_event(&self) -> u64 {
+        self.fire_at.get(self.next).copied().unwrap_or(u64::MAX)
+    }
+    fn advance(&mut self, core: &mut Core) {
+        while self.next_event() <= core.cycles {
+            self.request = true;
+            self.next += 1;
+        }
+    }
+    fn take_interrupt(&mut self, _core: &mut Core) -> Option<u32> {
+        if std::mem::take(&mut self.request) {
+            self.entries += 1;
+            return Some(VECTOR);
+        }
+        None
+    }
+}
+
+fn load(m: &mut Machine<impl Profile>, words: &[(u32, u32)]) {
+    for &(addr, w) in words {
+        m.mem_write(addr, &w.to_le_bytes()).unwrap();
+    }
+}
+
+/// `ldk r2,0; jmp .` with an ISR at VECTOR that exits with r0 = 7.
+fn mock_machine(fire_at: Vec<u64>) -> Machine<Mock> {
+    let mut m = Machine::with_standard_memory(Mock {
+        fire_at,
+        next: 0,
+        request: false,
+        entries: 0,
+    });
+    load(
+        &mut m,
+        &[
+            (0x00, asm::ldk(2, 0)),
+            (0x04, asm::jmp(0x04)),
+            (VECTOR, asm::ldk(0, 7)),
+            (VECTOR + 4, asm::EXIT),
+            (VECTOR + 8, asm::RETI),
+        ],
+    );
+    let Machine { core, profile, .. } = &mut m;
+    profile.reset(core, 0);
+    m
+}
+
+#[test]
+fn single_step_masks_interrupts_unless_asked() {
+    let mut m = mock_machine(vec![3]);
+    let mut t = DebugTarget::new(&mut m);
+    assert!(!t.step_irq());
+    // The interrupt is due from cycle 3 on; masked steps execute `jmp .` again and again.
+    for _ in 0..10 {
+        assert_eq!(t.single_step(), GdbStop::DoneStep);
+        assert_eq!(t.machine().core.pc, 0x04);
+    }
+    assert_eq!(t.machine().profile.entries, 0);
+    let insns = t.machine().core.insns;
+    assert_eq!(insns, 10, "each step executed exactly one instruction");
+    // With step-irq on, the next step enters the pending interrupt.
+    t.set_step_irq(true);
+    assert_eq!(t.single_step(), GdbStop::DoneStep);
+    assert_eq!(t.machine().profile.entries, 1);
+    let pc = t.machine().core.pc;
+    assert!((VECTOR..VECTOR + 8).contains(&pc), "pc {pc:#x}");
+}
+
+#[test]
+fn continue_after_masked_steps_takes_the_pending_interrupt() {
+    let mut m = mock_machine(vec![3]);
+    let mut t = DebugTarget::new(&mut m);
+    for _ in 0..4 {
+        t.single_step();
+    }
+    t.resume_continue();
+    assert_eq!(t.run_chunk(1 << 20), Some(GdbStop::Exited(7)));
+    assert_eq!(t.last_stop(), Some(StopReason::Exited(7)));
+    assert_eq!(t.machine().profile.entries, 1);
+}
+
+fn gdbsim_machine(words: &[(u32, u32)]) -> Machine<GdbSim> {
+    let mut m = Machine::with_standard_memory(GdbSim::with_output(Box::new(std::io::sink())));
+    load(&mut m, words);
+    m
+}
+
+#[test]
+fn breakpoints_stop_before_the_instruction_and_not_again_on_resume() {
+    // r0 counts to 3 through a loop at 0x04..0x0c, then exits.
+    let mut m = gdbsim_machine(&[
+        (0x00, asm::ldk(0, 0)),
+        (0x04, asm::inc(0)),
+        (0x08, 0x5de0_4032), // cmp.l $r0,3
+        (0x0c, 0x0020_0001), // jmpc nz,4
+        (0x10, asm::EXIT),
+    ]);
+    let mut t = DebugTarget::new(&mut m);
+    assert_eq!(t.add_sw_breakpoint(0x04, 4).ok(), Some(true));
+    for expected_r0 in 0..3 {
+        t.resume_continue();
+        assert_eq!(t.run_chunk(1000), Some(GdbStop::SwBreak(())));
+        assert_eq!(t.machine().core.pc, 0x04);
+        assert_eq!(t.machine().core.regs[0], expected_r0);
+    }
+    assert_eq!(t.remove_sw_breakpoint(0x04, 4).ok(), Some(true));
+    assert_eq!(t.remove_sw_breakpoint(0x04, 4).ok(), Some(false));
+    t.resume_continue();
+    assert_eq!(t.run_chunk(1000), Some(GdbStop::Exited(3)));
+    // Program memory was never patched.
+    assert_eq!(t.machine().core.pm()[4..8], asm::inc(0).to_le_bytes());
+}
+
+#[test]
+fn watchpoints_see_overlapping_accesses_and_report_the_watched_address() {
+    let mut m = gdbsim_machine(&[
+        (0x00, asm::ldk(1, 0x1234)),
+        (0x04, asm::sta(0, 0x101, 1)), // sta.b 0x101 (outside the watch)
+        (0x08, asm::sta(2, 0x100, 1)), // sta.l 0x100: covers 0x102
+        (0x0c, asm::EXIT),
+    ]);
+    let mut t = DebugTarget::new(&mut m);
+    let watched = RAM_BIAS + 0x102;
+    assert_eq!(
+        t.add_hw_watchpoint(watched, 1, WatchKind::Write).ok(),
+        Some(true)
+    );
+    t.resume_continue();
+    assert_eq!(
+        t.run_chunk(1000),
+        Some(GdbStop::Watch {
+            tid: (),
+            kind: WatchKind::Write,
+            addr: watched
+        })
+    );
+    // The machine stops after the access.
+    assert_eq!(t.machine().core.pc, 0x0c);
+    assert_eq!(t.debug_points(), 1);
+    t.end_session();
+    assert_eq!(t.debug_points(), 0);
+    t.resume_continue();
+    assert_eq!(t.run_chunk(1000), Some(GdbStop::Exited(0)));
+}
+
+#[test]
+fn memory_follows_gdbs_address_map() {
+    let mut m = gdbsim_machine(&[(0x00, asm::ldk(0, 5))]);
+    m.mem_write(RAM_BIAS + 0x10, &[1, 2, 3, 4]).unwrap();
+    let mut t = DebugTarget::new(&mut m);
+    let mut buf = [0u8; 4];
+    assert_eq!(t.read_addrs(0, &mut buf).ok(), Some(4));
+    assert_eq!(u32::from_le_bytes(buf), asm::ldk(0, 5));
+    assert_eq!(t.read_addrs(RAM_BIAS + 0x10, &mut buf).ok(), Some(4));
+    assert_eq!(buf, [1, 2, 3, 4]);
+    // A read that runs off the end of program memory is cut short; one past it fails.
+    assert_eq!(t.read_addrs(0x3_FFFE, &mut buf).ok(), Some(2));
+    assert!(t.read_addrs(0x4_0000, &mut buf).is_err());
+    // I/O registers are refused (reads could have side effects); so is anything unmapped.
+    assert!(t.read_addrs(RAM_BIAS + 0x1_0000, &mut buf).is_err());
+    assert!(t.write_addrs(RAM_BIAS + 0x1_FFFC, &[0; 4]).is_err());
+    assert!(t.read_addrs(0x90_0000, &mut buf).is_err());
+    assert!(t.write_addrs(0x3_FFFE, &[0; 4]).is_err());
+    // Program-memory writes refresh the decoded instructions: the new code runs.
+    assert!(t.write_addrs(4, &asm::EXIT.to_le_bytes()).is_ok());
+    t.resume_continue();
+    assert_eq!(t.run_chunk(100), Some(GdbStop::Exited(5)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guest programs and processes
+// ---------------------------------------------------------------------------------------------
+
+const PROG_C: &str = r#"
+#include <stdio.h>
+
+volatile int counter;
+int table[4] = { 0x11111111, 0x22222222, 0x33333333, 0x44444444 };
+int mode;
+
+int square(int x)
+{
+    int r = x * x;
+    return r;
+}
+
+int bad_io(void)
+{
+    return *(volatile int *)0x10004;
+}
+
+void bad_lpm(void)
+{
+    __asm__ volatile ("lpm.l $r1, 0x40000");
+}
+
+void own_trap(void)
+{
+    __asm__ volatile ("call 8");
+}
+
+int main(void)
+{
+    int total = 0;
+    int i;
+    if (mode == 1)
+        bad_io();
+    if (mode == 2)
+        bad_lpm();
+    if (mode == 3)
+        own_trap();
+    for (i = 0; i < 5; i++) {
+        total += square(i + 2);
+        counter = counter + 1;
+    }
+    printf("total %d\n", total);
+    return total & 0x3f;
+}
+"#;
+
+/// The exit status of PROG_C: (4 + 9 + 16 + 25 + 36) & 0x3f.
+const PROG_STATUS: i32 = 90 & 0x3f;
+
+const SPIN_C: &str = r#"
+volatile unsigned long spins;
+
+void spin(void)
+{
+    for (;;)
+        spins++;
+}
+
+int main(void)
+{
+    spin();
+    return 0;
+}
+"#;
+
+/// For the ft900 machine: no C runtime, starts at the reset vector, exits through 0x1FFFC.
+const LOOP900_S: &str = r#"
+	.text
+	.global _start
+_start:
+	ldk.l	$r0, 0
+	ldk.l	$r1, 0
+again:
+	add.l	$r0, $r0, 1
+	.global	mark
+mark:
+	add.l	$r1, $r1, 2
+	cmp.l	$r0, 100
+	jmpc	nz, again
+	ldk.l	$r0, 42
+	sta.l	0x1fffc, $r0
+"#;
+
+/// Compiles `source` (C or assembly, by `ext`) into `target/gdb-tests/NAME.elf`, once per
+/// test run (tests run in parallel and share the programs).
+fn build(name: &str, ext: &str, source: &str, flags: &[&str]) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let tc = Toolchain::require();
+    let dir = support::target_dir().join("gdb-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join(format!("{name}.{ext}"));
+    let elf = dir.join(format!("{name}.elf"));
+    if built.iter().any(|n| n == name) {
+        return elf;
+    }
+    std::fs::write(&src, source).unwrap();
+    let out = Command::new(&tc.gcc)
+        .args(flags)
+        .arg(&src)
+        .arg("-o")
+        .arg(&elf)
+        .output()
+        .expect("run ft32-elf-gcc");
+    assert!(
+        out.status.success(),
+        "compiling {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    built.push(name.to_string());
+    elf
+}
+
+fn prog() -> PathBuf {
+    build("prog", "c", PROG_C, &["-msim", "-g", "-O0"])
+}
+
+fn spin() -> PathBuf {
+    build("spin", "c", SPIN_C, &["-msim", "-g", "-O0"])
+}
+
+/// A simulator process serving gdb, with its stderr collected as it comes.
+struct Sim {
+    child: Child,
+    port: u16,
+    stderr: Arc<Mutex<String>>,
+    stdout: Option<std::thread::JoinHandle<String>>,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Sim {
+    /// Starts `ft900-sim run --gdb 127.0.0.1:0 ARGS... ELF` and waits for the port.
+    fn start(elf: &Path, args: &[&str]) -> Sim {
+        let mut child = Command::new(support::sim_binary())
+            .args(["run", "--gdb", "127.0.0.1:0"])
+            .args(args)
+            .arg(elf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ft900-sim");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, lines) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        let collected = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                collected.lock().unwrap().push_str(&format!("{line}\n"));
+                let _ = tx.send(line);
+            }
+        });
+        let mut out = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s);
+            s
+        });
+        let mut sim = Sim {
+            child,
+            port: 0,
+            stderr,
+            stdout: Some(stdout),
+            lines,
+        };
+        sim.port = sim
+            .wait_line("gdb: listening on 127.0.0.1:")
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port in the listening message");
+        sim
+    }
+
+    /// Waits for a stderr line containing `needle`.
+    fn wait_line(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!(
+                        "no `{needle}` from the simulator; stderr:\n{}",
+                        self.stderr.lock().unwrap()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Waits for the simulator to end: exit status, stdout, stderr.
+    fn finish(mut self) -> (ExitStatus, String, String) {
+        let deadline = Instant::now() + LIMIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "the simulator did not end; stderr:\n{}",
+                    self.stderr.lock().unwrap()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let stdout = self
+            .stdout
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        // Let the reader thread drain what is left.
+        while self.lines.recv_timeout(Duration::from_secs(5)).is_ok() {}
+        let stderr = self.stderr.lock().unwrap().clone();
+        (status, stdout, stderr)
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `ft32-elf-gdb -batch` on `elf`, connected to `port`, with `commands`; returns its
+/// stdout and stderr together.
+fn gdb(elf: &Path, port: u16, commands: &[&str]) -> String {
+    let tc = Toolchain::require();
+    let mut cmd = Command::new(&tc.gdb);
+    cmd.args(["-batch", "-nx"]);
+    cmd.arg("-ex")
+        .arg(format!("target remote 127.0.0.1:{port}"));
+    for c in commands {
+        cmd.arg("-ex").arg(c);
+    }
+    cmd.arg(elf);
+    let out = run_with_timeout(&mut cmd, b"", LIMIT, 1 << 20).expect("run ft32-elf-gdb");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.timed_out(), "gdb hung:\n{text}");
+    text
+}
+
+fn assert_has(text: &str, needle: &str) {
+    assert!(text.contains(needle), "expected `{needle}` in:\n{text}");
+}
+
+/// The value of register `name` in `info registers` output.
+fn info_reg(text: &str, name: &str) -> u32 {
+    text.lines()
+        .find_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some(name)).then(|| words.next()).flatten()
+        })
+        .and_then(|v| u32::from_str_radix(v.trim_start_matches("0x"), 16).ok())
+        .unwrap_or_else(|| panic!("no register {name} in:\n{text}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions with ft32-elf-gdb
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn gdb_session_on_a_c_program() {
+    let elf = prog();
+    let sim = Sim::start(&elf, &["--gdb-wait"]);
+    let out = gdb(
+        &elf,
+        sim.port,
+        &[
+            "break square",
+            "continue",
+            "info args",
+            "print x",
+            "finish",
+            "next",
+            "info registers",
+            "x/4xw &table",
+            "watch counter",
+            "continue",
+            "stepi",
+            "print $pc",
+            "monitor cycles",
+            "delete",
+            "continue",
+        ],
+    );
+    assert_has(&out, "Breakpoint 1, square (x=2) at");
+    assert_has(&out, "x = 2\n");
+    assert_has(&out, "$1 = 2\n");
+    assert_has(&out, "Value returned is $2 = 4");
+    assert_has(&out, "counter = counter + 1;");
+    let pc = info_reg(&out, "pc");
+    assert!(pc > 0 && pc < 0x4_0000, "pc {pc:#x}");
+    let sp = info_reg(&out, "sp");
+    assert!((0xF000..0x1_0000).contains(&sp), "sp {sp:#x}");
+    assert_has(&out, "0x11111111\t0x22222222\t0x33333333\t0x44444444");
+    assert_has(&out, "Hardware watchpoint 2: counter");
+    assert_has(&out, "Old value = 0\nNew value = 1");
+    assert_has(&out, "cycles ");
+    assert_has(&out, "virtual time");
+    assert_has(&out, &format!("exited with code 0{:o}", PROG_STATUS));
+    let (status, stdout, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(PROG_STATUS), "stderr:\n{stderr}");
+    assert_eq!(stdout, "total 90\n");
+    assert_has(&stderr, "gdb: connected");
+}
+
+#[test]
+fn stepi_executes_one_instruction() {
+    let elf = prog();
+    let sim = Sim::start(&elf, &["--gdb-wait"]);
+    let out = gdb(
+        &elf,
+        sim.port,
+        &[
+            "break square",
+            "continue",
+            "print/x $pc",
+            "stepi",
+            "print/x $pc",
+            "stepi",
+            "print/x $pc",
+            "kill",
+        ],
+    );
+    let pcs: Vec<u32> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix('$').and_then(|l| l.split_once(" = 0x")))
+        .map(|(_, v)| u32::from_str_radix(v.trim(), 16).unwrap())
+        .collect();
+    assert_eq!(pcs.len(), 3, "{out}");
+    assert_eq!(pcs[1], pcs[0] + 4, "{out}");
+    assert_eq!(pcs[2], pcs[1] + 4, "{out}");
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
+    assert_has(&stderr, "killed by the debugger");
+}
+
+#[test]
+fn detach_lets_the_program_run_to_its_exit() {
+    let elf = prog();
+    let sim = Sim::start(&elf, &["--gdb-wait"]);
+    let out = gdb(&elf, sim.port, &["break square", "continue", "detach"]);
+    assert_has(&out, "Breakpoint 1, square (x=2)");
+    let (status, stdout, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(PROG_STATUS), "stderr:\n{stderr}");
+    assert_eq!(stdout, "total 90\n");
+    assert_has(&stderr, "gdb: detached");
+}
+
+#[test]
+fn monitor_reset_restarts_the_program() {
+    let elf = prog();
+    let sim = Sim::start(&elf, &["--gdb-wait"]);
+    let out = gdb(
+        &elf,
+        sim.port,
+        &[
+            "break square",
+            "continue",
+            "continue",
+            "print counter",
+            "monitor reset",
+            "maintenance flush register-cache",
+            "print/x $pc",
+            "print counter",
+            "continue",
+            "info args",
+            "delete",
+            "continue",
+        ],
+    );
+    assert_has(&out, "$1 = 1\n");
+    assert_has(&out, "machine reset; pc = 0x0");
+    assert_has(&out, "$2 = 0x0\n");
+    assert_has(&out, "$3 = 0\n");
+    assert_has(&out, "x = 2\n");
+    let (status, stdout, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(PROG_STATUS), "stderr:\n{stderr}");
+    assert_eq!(stdout, "total 90\n");
+}
+
+#[test]
+fn gdb_attaches_to_a_running_program_and_again_after_a_detach() {
+    let elf = spin();
+    // No --gdb-wait: the program runs before anyone connects.
+    let mut sim = Sim::start(&elf, &[]);
+    let first = gdb(&elf, sim.port, &["monitor help", "detach"]);
+    assert_has(&first, "monitor step-irq");
+    sim.wait_line("gdb: detached");
+    let second = gdb(
+        &elf,
+        sim.port,
+        &["watch spins", "continue", "info symbol $pc", "kill"],
+    );
+    assert_has(&second, "Hardware watchpoint 1: spins");
+    assert_has(&second, "New value = ");
+    assert_has(&second, "spin + ");
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
+    assert_eq!(stderr.matches("gdb: connected").count(), 2, "{stderr}");
+}
+
+/// Runs PROG_C with `mode` set to `mode` at main, continues, and returns gdb's output.
+fn fault_session(mode: u32) -> String {
+    let elf = prog();
+    let sim = Sim::start(&elf, &["--gdb-wait"]);
+    let out = gdb(
+        &elf,
+        sim.port,
+        &[
+            "break main",
+            "continue",
+            &format!("set var mode = {mode}"),
+            "continue",
+            "info symbol $pc",
+            "x/i $pc",
+            "kill",
+        ],
+    );
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
+    out
+}
+
+#[test]
+fn an_undecoded_io_read_stops_with_sigill_at_the_load() {
+    let out = fault_session(1);
+    assert_has(&out, "Program received signal SIGILL");
+    assert_has(&out, "bad_io + ");
+    assert_has(&out, "ldi.l");
+}
+
+#[test]
+fn an_lpm_beyond_program_memory_stops_with_sigsegv_at_the_lpm() {
+    let out = fault_session(2);
+    assert_has(&out, "Program received signal SIGSEGV");
+    assert_has(&out, "bad_lpm + ");
+    assert_has(&out, "lpm.l");
+}
+
+#[test]
+fn the_guests_own_breakpoint_word_stops_with_sigtrap() {
+    let out = fault_session(3);
+    assert_has(&out, "Program received signal SIGTRAP");
+    assert_has(&out, "own_trap + ");
+}
+
+#[test]
+fn the_ft900_machine_is_debuggable_too() {
+    let elf = build(
+        "loop900",
+        "S",
+        LOOP900_S,
+        &["-g", "-nostartfiles", "-nostdlib"],
+    );
+    let sim = Sim::start(
+        &elf,
+        &["--machine", "ft900", "--uart0", "none", "--gdb-wait"],
+    );
+    let out = gdb(
+        &elf,
+        sim.port,
+        &[
+            "break mark",
+            "continue",
+            "continue",
+            "print $r0",
+            "stepi",
+            "print/x $pc",
+            "monitor step-irq on",
+            "monitor step-irq",
+            "monitor regs",
+            "delete",
+            "continue",
+        ],
+    );
+    assert_has(&out, "Breakpoint 1, ");
+    assert_has(&out, "$1 = 2\n");
+    assert_has(&out, "$2 = 0x10\n");
+    assert_has(&out, "step-irq is on");
+    assert_has(&out, "$r0 00000002");
+    assert_has(&out, "exited with code 052");
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(42), "stderr:\n{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A raw remote-protocol client
+// ---------------------------------------------------------------------------------------------
+
+/// Just enough of gdb's side of the protocol to talk to the stub (acknowledgement mode).
+struct Rsp {
+    stream: TcpStream,
+}
+
+impl Rsp {
+    fn connect(port: u16) -> Rsp {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the stub");
+        stream.set_read_timeout(Some(LIMIT)).unwrap();
+        Rsp { stream }
+    }
+
+    fn packet(body: &str) -> Vec<u8> {
+        let sum = body.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+        format!("${body}#{sum:02x}").into_bytes()
+    }
+
+    fn raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        let mut b = [0u8];
+        match self.stream.read(&mut b) {
+            Ok(1) => Some(b[0]),
+            _ => None,
+        }
+    }
+
+    /// Sends a packet and expects its acknowledgement.
+    fn send(&mut self, body: &str) {
+        self.raw(&Rsp::packet(body));
+        assert_eq!(self.byte(), Some(b'+'), "no ack for `{body}`");
+    }
+
+    /// The next packet from the stub, run-length decoded (`None` if the connection closed).
+    fn recv(&mut self) -> Option<String> {
+        loop {
+            if self.byte()? == b'$' {
+                break;
+            }
+        }
+        let mut body = Vec::new();
+        loop {
+            match self.byte()? {
+                b'#' => break,
+                b'*' => {
+                    let n = self.byte()? - 29;
+                    let last = *body.last().unwrap();
+                    body.resize(body.len() + n as usize, last);
+                }
+                b => body.push(b),
+            }
+        }
+        self.byte()?;
+        self.byte()?;
+        self.raw(b"+");
+        Some(String::from_utf8(body).unwrap())
+    }
+
+    fn ask(&mut self, body: &str) -> String {
+        self.send(body);
+        self.recv().expect("a reply")
+    }
+
+    /// Decodes register `regnum` from a `g` reply.
+    fn reg(g: &str, regnum: usize) -> u32 {
+        let hex = &g[regnum * 8..regnum * 8 + 8];
+        u32::from_le_bytes(
+            (0..4)
+                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+                .collect::<Vec<_>>()
+                .try_into()
+                .unwrap(),
+        )
+    }
+}
+
+#[test]
+fn ctrl_c_interrupts_a_running_guest() {
+    let elf = spin();
+    let program = Program::parse(&std::fs::read(&elf).unwrap()).unwrap();
+    let sim = Sim::start(&elf, &["--gdb-wait"]);
+    let mut rsp = Rsp::connect(sim.port);
+    assert!(rsp.ask("?").starts_with("T05"));
+    rsp.send("c");
+    rsp.raw(&[0x03]);
+    let stop = rsp.recv().expect("a stop reply");
+    assert!(
+        stop.starts_with("S02") || stop.starts_with("T02"),
+        "stop reply {stop}"
+    );
+    let g = rsp.ask("g");
+    assert_eq!(g.len(), 33 * 8, "{g}");
+    let pc = Rsp::reg(&g, 32);
+    let (function, _) = program.symbols.lookup_code(pc).expect("pc in a function");
+    assert_eq!(function, "spin");
+    // `p` reads one register with gdb's numbering (0x20 = pc).
+    assert_eq!(rsp.ask("p20"), g[32 * 8..]);
+    // The machine can go on and be interrupted again.
+    rsp.send("c");
+    rsp.raw(&[0x03]);
+    assert!(rsp.recv().unwrap().starts_with("S02"));
+    rsp.send("k");
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
+}
+
+#[test]
+fn malformed_traffic_and_lost_connections_do_not_wedge_the_stub() {
+    let elf = spin();
+    let mut sim = Sim::start(&elf, &["--gdb-wait"]);
+    let mut rsp = Rsp::connect(sim.port);
+    // Bytes outside packets are ignored; a bad checksum is answered with '-'.
+    rsp.raw(b"hello, stub");
+    rsp.raw(b"$g#00");
+    assert_eq!(rsp.byte(), Some(b'-'));
+    // A truncated packet followed by a good one: the good one is answered.
+    rsp.raw(b"$m0,4");
+    let g = rsp.ask("g");
+    assert_eq!(g.len(), 33 * 8);
+    // '-' asks for the last reply again.
+    rsp.raw(b"-");
+    assert_eq!(rsp.recv().as_deref(), Some(g.as_str()));
+    // Memory: I/O is refused, unmapped addresses are errors.
+    assert!(rsp.ask("m810000,4").starts_with('E'));
+    assert!(rsp.ask("m900000,4").starts_with('E'));
+    assert_eq!(rsp.ask("m800000,2").len(), 4);
+    // A well-framed packet gdbstub cannot parse ends the session; the machine stays halted.
+    rsp.raw(&Rsp::packet("mzz,4"));
+    let _ = rsp.byte(); // the ack, if any
+    assert_eq!(rsp.recv(), None, "the connection is closed");
+    sim.wait_line("gdb: session ended");
+    // A new connection works; then one that dies in the middle of a packet.
+    let mut rsp = Rsp::connect(sim.port);
+    assert!(rsp.ask("?").starts_with("T05"));
+    rsp.raw(b"$m80");
+    drop(rsp);
+    sim.wait_line("gdb: session ended");
+    // And another new connection still works; the program never ran.
+    let mut rsp = Rsp::connect(sim.port);
+    let g = rsp.ask("g");
+    assert_eq!(Rsp::reg(&g, 32), 0, "pc still at reset");
+    rsp.send("k");
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
+}

@@ -1,0 +1,501 @@
+//! The firmware's network stack (`firmware/net`: lwIP 2.1.3 on the HAL's Ethernet driver)
+//! through net-bridge's user-mode gateway: builds `net_dhcp.elf` with `make`, runs it on the
+//! `ft900` machine from the reset vector with RAM empty, its MAC cabled to a [`UserNet`] that
+//! serves DHCP, DNS (a table naming the service), SNTP (a configured epoch) and an in-process
+//! TCP echo, and checks what the firmware prints and what the gateway saw.
+//!
+//! Virtual time only (no internet, no host sockets), so the run is deterministic: two runs give
+//! the same cycles, UART bytes and times, and frames in both directions with their times.
+//!
+//! Needs the ft32-elf toolchain (see `support::Toolchain`), GNU make and lwIP
+//! (`firmware/third_party/fetch.sh`, which the build runs when it is missing).
+//! `NET_DHCP_ELF=path` runs that ELF instead of building one, e.g. a build with lwIP's
+//! assertions: `make -C firmware BUILD=/tmp/fw NET_DEFS=-DNET_LWIP_ASSERTS net_dhcp`.
+
+mod support;
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ft900_sim::elf::{LoadPolicy, Program};
+use ft900_sim::profile::ft900::serial::Capture;
+use ft900_sim::profile::ft900::{Ft900, Ft900Config};
+use ft900_sim::{Machine, Profile, RunLimits, StopReason};
+use net_bridge::service::Echo;
+use net_bridge::usernet::SimClock;
+use net_bridge::{test_link, Link, Nanos, UserNet, UserNetConfig, UserNetMonitor, UserNetStats};
+
+use support::Toolchain;
+
+/// CPU cycles per second (100 MHz) and nanoseconds per cycle.
+const HZ: u64 = 100_000_000;
+const NS_PER_CYCLE: u64 = 10;
+/// Longest virtual time a run may take (a passing run takes about 1 s; the firmware gives up
+/// on a step after at most 10 s).
+const MAX_VIRTUAL_SECONDS: u64 = 60;
+
+/// What firmware/tests/net_dhcp.c expects from its network.
+const DEVICE_MAC: [u8; 6] = [0x02, 0xF9, 0x00, 0x00, 0x00, 0x01];
+const NAME: &str = "dynamodb.us-east-1.amazonaws.com";
+const MISSING: &str = "no-such-host.invalid";
+const SERVICE: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
+const ECHO_PORT: u16 = 7;
+const ECHO_BYTES: usize = 16384;
+/// Unix time at virtual time 0 for the gateway's SNTP: 2026-01-01T00:00:00Z.
+const EPOCH: u64 = 1_767_225_600;
+
+// ---- building ---------------------------------------------------------------------------
+
+/// `make -C firmware BUILD=<target>/firmware <target>/firmware/net_dhcp.elf`, once per test
+/// binary; returns the ELF's path and make's output (with the size line).
+fn build() -> &'static (PathBuf, String) {
+    static BUILD: OnceLock<Result<(PathBuf, String), String>> = OnceLock::new();
+    let built = BUILD.get_or_init(|| {
+        let tc = Toolchain::require();
+        let prefix = tc
+            .bin
+            .parent()
+            .expect("the toolchain's bin directory has a parent")
+            .to_path_buf();
+        let dir = support::target_dir().join("firmware");
+        let elf = dir.join("net_dhcp.elf");
+        let firmware = support::workspace_root().join("firmware");
+        let out = Command::new("make")
+            .arg("-C")
+            .arg(&firmware)
+            .arg(format!("BUILD={}", dir.display()))
+            .arg(&elf)
+            .env("FT32_TOOLCHAIN", &prefix)
+            .output()
+            .map_err(|e| format!("cannot run `make` ({e}): GNU make is needed"))?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            return Err(format!(
+                "`make -C {} BUILD={} {}` failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                firmware.display(),
+                dir.display(),
+                elf.display(),
+                out.status,
+                stdout,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok((elf, stdout))
+    });
+    match built {
+        Ok(b) => b,
+        Err(msg) => panic!("\n{msg}\n"),
+    }
+}
+
+// ---- the network --------------------------------------------------------------------------
+
+/// Frames that crossed the cable: (virtual ns, true = from the device, frame).
+type FrameLog = Arc<Mutex<Vec<(Nanos, bool, Vec<u8>)>>>;
+
+/// A link that passes everything to `inner` (the gateway) and keeps a copy of every frame.
+struct Recorder<L> {
+    inner: L,
+    log: FrameLog,
+}
+
+impl<L: Link> Link for Recorder<L> {
+    fn transmit(&mut self, now: Nanos, frame: &[u8]) {
+        self.log.lock().unwrap().push((now, true, frame.to_vec()));
+        self.inner.transmit(now, frame);
+    }
+
+    fn next_arrival(&mut self, now: Nanos) -> Option<Nanos> {
+        self.inner.next_arrival(now)
+    }
+
+    fn receive(&mut self, now: Nanos) -> Option<Vec<u8>> {
+        let f = self.inner.receive(now)?;
+        self.log.lock().unwrap().push((now, false, f.clone()));
+        Some(f)
+    }
+
+    fn carrier(&self) -> bool {
+        self.inner.carrier()
+    }
+}
+
+/// The gateway: QEMU-like defaults (10.0.2.0/24, router 10.0.2.2, DNS 10.0.2.3, leases from
+/// 10.0.2.15), the service's name in the DNS table, a TCP echo at the service's port 7, SNTP
+/// time from `EPOCH`.
+fn gateway() -> UserNet {
+    let cfg = UserNetConfig {
+        clock: SimClock {
+            epoch_unix_secs: EPOCH,
+            offset_ns: 0,
+        },
+        ..UserNetConfig::default()
+    }
+    .with_dns(NAME, SERVICE)
+    .with_tcp_service(SocketAddrV4::new(SERVICE, ECHO_PORT), Echo::factory());
+    UserNet::new(cfg).unwrap_or_else(|e| panic!("the gateway does not start: {e}"))
+}
+
+// ---- running ----------------------------------------------------------------------------
+
+/// What a run leaves behind (compared across runs for determinism).
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    stop: StopReason,
+    cycles: u64,
+    insns: u64,
+    uart: Vec<u8>,
+    uart_times: Vec<u64>,
+    frames: Vec<(Nanos, bool, Vec<u8>)>,
+    stats: UserNetStats,
+}
+
+impl Outcome {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.uart).into_owned()
+    }
+
+    /// The first line starting with `prefix` and the virtual time (ns) its first byte left
+    /// UART0.
+    fn line(&self, prefix: &str) -> (String, Nanos) {
+        self.line_where(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no UART line starting with {prefix:?}\n--- UART0 ---\n{}",
+                    self.text()
+                )
+            })
+    }
+
+    /// The first line for which `pred` holds, and its time.
+    fn line_where(&self, pred: impl Fn(&str) -> bool) -> Option<(String, Nanos)> {
+        let text = self.text();
+        let mut offset = 0;
+        for l in text.split_inclusive('\n') {
+            if pred(l.trim_end()) {
+                return Some((l.trim_end().to_string(), self.uart_times[offset]));
+            }
+            offset += l.len();
+        }
+        None
+    }
+}
+
+/// Runs net_dhcp.elf to its end (or `MAX_VIRTUAL_SECONDS`) on a fresh FT900 (RTC at 0,
+/// counting) cabled to `net`. The gateway's counters are left at their defaults.
+fn run_on<L: Link + 'static>(net: L) -> Outcome {
+    let path = match std::env::var_os("NET_DHCP_ELF") {
+        Some(p) => PathBuf::from(p),
+        None => build().0.clone(),
+    };
+    let bytes =
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: cannot read: {e}", path.display()));
+    let program = Program::parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut profile = Ft900::new(Ft900Config {
+        rtc_start_seconds: 0,
+        ..Ft900Config::default()
+    });
+    let uart = Capture::new();
+    profile.uart[0].set_backend(Box::new(uart.clone()));
+    let log = FrameLog::default();
+    profile.eth.attach_link(Box::new(Recorder {
+        inner: net,
+        log: log.clone(),
+    }));
+    let mut m = Machine::with_standard_memory(profile);
+    program
+        .load_into(&mut m.core, LoadPolicy::Rom)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    m.profile.reset(&mut m.core, program.entry);
+    let stop = m.run(RunLimits {
+        cycle_deadline: Some(MAX_VIRTUAL_SECONDS * HZ),
+        ..RunLimits::default()
+    });
+    m.profile.flush();
+    assert!(
+        m.profile.unmodelled_accesses().is_empty(),
+        "the firmware touched registers that are not modelled: {:?}\n--- UART0 ---\n{}",
+        m.profile.unmodelled_accesses(),
+        uart.text()
+    );
+    let frames = log.lock().unwrap().clone();
+    Outcome {
+        stop,
+        cycles: m.core.cycles,
+        insns: m.core.insns,
+        uart: uart.output(),
+        uart_times: uart.output_times(),
+        frames,
+        stats: UserNetStats::default(),
+    }
+}
+
+/// Runs net_dhcp.elf through a fresh gateway; returns what happened and the gateway's
+/// monitor (the gateway is dropped with the machine, so its counters are final).
+fn run() -> (Outcome, UserNetMonitor) {
+    let net = gateway();
+    let monitor = net.monitor();
+    let mut outcome = run_on(net);
+    outcome.stats = monitor.stats();
+    (outcome, monitor)
+}
+
+/// Asserts the run ended with `_exit(0)` and the firmware's PASS line.
+fn assert_passed(o: &Outcome) {
+    assert_eq!(
+        o.stop,
+        StopReason::Exited(0),
+        "net_dhcp must exit with status 0 (= number of failed checks)\n--- UART0 ---\n{}",
+        o.text()
+    );
+    assert!(
+        o.text().lines().any(|l| l.starts_with("net_dhcp: PASS")),
+        "no PASS line\n--- UART0 ---\n{}",
+        o.text()
+    );
+}
+
+/// The numbers of a line, in order ("sntp: 1767225601.234567 unix ... at 1234 ms" gives
+/// 1767225601, 234567, ..., 1234).
+fn numbers(line: &str) -> Vec<u64> {
+    line.split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect()
+}
+
+/// The UDP source and destination ports of an IPv4 frame, or `None`.
+fn udp_ports(frame: &[u8]) -> Option<(u16, u16)> {
+    if frame.len() < 14 + 20 + 8 || frame[12..14] != [0x08, 0x00] || frame[14 + 9] != 17 {
+        return None;
+    }
+    let u = 14 + usize::from(frame[14] & 0x0F) * 4;
+    let port = |i: usize| u16::from_be_bytes([frame[i], frame[i + 1]]);
+    (frame.len() >= u + 8).then(|| (port(u), port(u + 2)))
+}
+
+/// Whether a frame is IPv4/TCP.
+fn is_tcp(frame: &[u8]) -> bool {
+    frame.len() >= 14 + 20 && frame[12..14] == [0x08, 0x00] && frame[14 + 9] == 6
+}
+
+/// Times (ns) of the frames the gateway sent from UDP port `port`.
+fn replies_from(o: &Outcome, port: u16) -> Vec<Nanos> {
+    o.frames
+        .iter()
+        .filter(|(_, from_device, f)| !from_device && udp_ports(f).is_some_and(|(s, _)| s == port))
+        .map(|(t, _, _)| *t)
+        .collect()
+}
+
+fn ms(ns: Nanos) -> f64 {
+    ns as f64 / 1e6
+}
+
+// ---- tests ------------------------------------------------------------------------------
+
+#[test]
+fn net_dhcp_gets_a_lease_resolves_syncs_time_and_echoes_through_the_gateway() {
+    let (o, monitor) = run();
+    assert_passed(&o);
+    let text = o.text();
+    if std::env::var_os("NET_DHCP_ELF").is_none() {
+        if let Some(size) = build().1.lines().find(|l| l.starts_with("size: ")) {
+            eprintln!("{size}");
+        }
+    }
+
+    // DHCP: QEMU's user-mode addresses.
+    let (lease, lease_at) = o.line("dhcp: ip ");
+    assert_eq!(lease, "dhcp: ip 10.0.2.15 gw 10.0.2.2 dns 10.0.2.3");
+    let (mask, _) = o.line("dhcp: mask ");
+    assert_eq!(mask, "dhcp: mask 255.255.255.0 lease 86400 s");
+    let leases = monitor.leases();
+    assert!(
+        leases
+            .iter()
+            .any(|l| l.mac == DEVICE_MAC && l.ip == Ipv4Addr::new(10, 0, 2, 15) && l.bound),
+        "the gateway has no bound lease of 10.0.2.15 for the device: {leases:?}"
+    );
+
+    // DNS: the table's answer, and NXDOMAIN for a name not in it.
+    let (dns, dns_at) = o.line(&format!("dns: {NAME} -> "));
+    assert_eq!(dns, format!("dns: {NAME} -> {SERVICE}"));
+    let (nx, _) = o.line(&format!("dns: {MISSING} -> "));
+    assert_eq!(nx, format!("dns: {MISSING} -> not found"));
+
+    // SNTP: the epoch plus the virtual time of the request. The firmware's millis() starts a
+    // few hundred microseconds after reset and the answer is processed at most a few ms after
+    // the gateway stamped it; the line leaves UART0 after the sync, a little later.
+    let (sntp, sntp_at) = o.line("sntp: ");
+    let n = numbers(&sntp);
+    assert!(
+        n.len() == 7 && sntp.ends_with(" ms") && sntp.contains(" unix from 10.0.2.2 at "),
+        "unexpected SNTP line {sntp:?}"
+    );
+    let (sec, usec, at_ms) = (n[0], n[1], n[6]);
+    let sntp_us = sec * 1_000_000 + usec;
+    let by_millis = EPOCH * 1_000_000 + at_ms * 1000;
+    assert!(
+        sntp_us.abs_diff(by_millis) <= 3_000,
+        "SNTP time {sec}.{usec:06} is not the epoch {EPOCH} + {at_ms} ms of virtual time"
+    );
+    let by_uart = EPOCH * 1_000_000 + sntp_at / 1000;
+    assert!(
+        sntp_us <= by_uart && by_uart - sntp_us < 100_000,
+        "SNTP time {sec}.{usec:06} vs the virtual time of its UART line ({} ms)",
+        ms(sntp_at)
+    );
+    // Exactly: the gateway stamps its answer with the time the request reached it.
+    let request = o
+        .frames
+        .iter()
+        .find(|(_, from_device, f)| *from_device && udp_ports(f).is_some_and(|(_, d)| d == 123))
+        .expect("no SNTP request on the wire")
+        .0;
+    let by_wire = EPOCH * 1_000_000 + request / 1000;
+    assert!(
+        sntp_us.abs_diff(by_wire) <= 1,
+        "SNTP time {sec}.{usec:06} is not the epoch + the request's time ({} ms)",
+        ms(request)
+    );
+    let (rtc_set, _) = o.line("rtc: set to ");
+    let r = numbers(&rtc_set);
+    assert_eq!(
+        r[0], sec,
+        "RTC not loaded with the SNTP seconds: {rtc_set:?}"
+    );
+    assert!(
+        r[1] <= at_ms / 1000 + 1,
+        "the RTC counted from 0 at power-on: {rtc_set:?}"
+    );
+
+    // TCP echo at the address the name resolved to.
+    let (echo, echo_at) = o.line("echo: ");
+    assert!(
+        echo.starts_with(&format!(
+            "echo: {ECHO_BYTES} bytes to {SERVICE}:{ECHO_PORT} and back intact in "
+        )),
+        "{echo:?}\n--- UART0 ---\n{text}"
+    );
+
+    // The RTC at the end: the SNTP time advanced by the virtual time since, within a second.
+    let (rtc_end, rtc_end_at) = o
+        .line_where(|l| l.starts_with("rtc: ") && l.contains(" ms (sntp time + "))
+        .unwrap_or_else(|| panic!("no final RTC line\n--- UART0 ---\n{text}"));
+    let expected = EPOCH + rtc_end_at / 1_000_000_000;
+    let rtc_now = numbers(&rtc_end)[0];
+    assert!(
+        rtc_now.abs_diff(expected) <= 1,
+        "RTC {rtc_now} at the end, expected about {expected}: {rtc_end:?}"
+    );
+
+    // The gateway's view.
+    let s = &o.stats;
+    assert!(s.dhcp_replies >= 2, "DHCP offer and ack: {s:?}");
+    assert_eq!(s.dns_replies, 2, "two DNS answers: {s:?}");
+    assert!(s.sntp_replies >= 1, "{s:?}");
+    assert_eq!(s.tcp_flows_opened, 1, "one TCP connection: {s:?}");
+    assert_eq!(
+        (s.dropped_malformed, s.dropped_truncated, s.flows_blocked),
+        (0, 0, 0),
+        "every frame from the device well-formed, no blocked destination: {s:?}"
+    );
+
+    eprintln!("--- UART0 ---\n{text}---");
+    // When things happened on the wire (the UART lines come later: the firmware's prints wait
+    // for room in the UART's transmit ring).
+    let first = o.frames.first().expect("no frame at all").0;
+    let dhcp = replies_from(&o, 67);
+    let dns = replies_from(&o, 53);
+    let sntp = replies_from(&o, 123);
+    let tcp: Vec<Nanos> = o
+        .frames
+        .iter()
+        .filter(|(_, _, f)| is_tcp(f))
+        .map(|(t, _, _)| *t)
+        .collect();
+    assert!(dhcp.len() >= 2 && dns.len() == 2 && !sntp.is_empty() && !tcp.is_empty());
+    assert!(
+        dhcp[dhcp.len() - 1] < dns[0] && dns[1] < sntp[0] && sntp[0] < tcp[0],
+        "DHCP, DNS, SNTP, TCP out of order"
+    );
+    eprintln!(
+        "net_dhcp: {} cycles ({:.1} ms virtual), {} instructions, {} frames; first frame at \
+         {:.3} ms, DHCP ack {:.3} ms, DNS answers {:.3}/{:.3} ms, SNTP answer {:.3} ms, TCP \
+         {:.3}..{:.3} ms",
+        o.cycles,
+        ms(o.cycles * NS_PER_CYCLE),
+        o.insns,
+        o.frames.len(),
+        ms(first),
+        ms(dhcp[dhcp.len() - 1]),
+        ms(dns[0]),
+        ms(dns[1]),
+        ms(sntp[0]),
+        ms(tcp[0]),
+        ms(tcp[tcp.len() - 1]),
+    );
+    eprintln!(
+        "UART lines: lease {:.1} ms, DNS {:.1} ms, SNTP {:.1} ms, echo {:.1} ms",
+        ms(lease_at),
+        ms(dns_at),
+        ms(sntp_at),
+        ms(echo_at)
+    );
+}
+
+#[test]
+fn net_dhcp_runs_deterministically() {
+    let (a, _) = run();
+    let (b, _) = run();
+    assert_passed(&a);
+    assert_eq!(a.cycles, b.cycles, "cycle counts differ");
+    assert_eq!(a.insns, b.insns, "instruction counts differ");
+    assert_eq!(a.uart, b.uart, "UART output differs");
+    assert_eq!(a.uart_times, b.uart_times, "UART byte times differ");
+    assert_eq!(a.frames.len(), b.frames.len(), "frame counts differ");
+    assert!(a.frames == b.frames, "frames or their times differ");
+    assert_eq!(a, b);
+    eprintln!(
+        "net_dhcp twice: {} cycles, {} instructions, {} UART bytes, {} frames, identical",
+        a.cycles,
+        a.insns,
+        a.uart.len(),
+        a.frames.len()
+    );
+}
+
+#[test]
+fn net_dhcp_fails_clearly_without_a_dhcp_server() {
+    // A cable to a link that never answers: the DHCP step times out (10 s of virtual time)
+    // and the firmware exits with one failed check and says which.
+    let (silent, _handle) = test_link();
+    let o = run_on(silent);
+    assert_eq!(
+        o.stop,
+        StopReason::Exited(1),
+        "one failed check expected\n--- UART0 ---\n{}",
+        o.text()
+    );
+    let (fail, at) = o.line("FAIL ");
+    assert!(
+        fail.starts_with("FAIL DHCP lease after 10000 ms"),
+        "{fail:?}\n--- UART0 ---\n{}",
+        o.text()
+    );
+    assert!(o.text().contains("net_dhcp: FAIL (1 of "), "{}", o.text());
+    let discovers = o
+        .frames
+        .iter()
+        .filter(|(_, from_device, f)| *from_device && udp_ports(f) == Some((68, 67)))
+        .count();
+    assert!(discovers >= 3, "DHCP retransmissions: {discovers}");
+    eprintln!(
+        "no DHCP server: {fail} at {:.1} ms virtual, {discovers} DHCP discovers, {} cycles",
+        ms(at),
+        o.cycles
+    );
+}

@@ -1,0 +1,174 @@
+//! The flow table: limits, idle timeouts, services with timers, DNS forwarding.
+
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Arc;
+
+use common::*;
+use net_bridge::service::{Echo, FlowInfo, StreamService, StreamServiceFactory, StreamState};
+use net_bridge::usernet::FlowLimits;
+use net_bridge::{GuestStack, Nanos, UserNetConfig};
+use smoltcp::socket::{dns, tcp};
+use smoltcp::wire::{DnsQueryType, IpAddress};
+
+const SVC: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 2, 100), 7);
+
+fn state(g: &GuestStack, h: smoltcp::iface::SocketHandle) -> tcp::State {
+    g.sockets.get::<tcp::Socket>(h).state()
+}
+
+#[test]
+fn a_full_flow_table_refuses_new_flows_without_panicking() {
+    let cfg = UserNetConfig {
+        limits: FlowLimits {
+            max_flows: 2,
+            ..FlowLimits::default()
+        },
+        ..UserNetConfig::default().with_tcp_service(SVC, Echo::factory())
+    };
+    let (net, mon) = gateway(cfg);
+    let mut g = leased_guest(Box::new(net), GUEST_MAC, 21);
+    let hs: Vec<_> = (0..3).map(|i| connect(&mut g, SVC, 42000 + i)).collect();
+    g.run_until(g.now() + 2 * SEC, |_| false);
+    assert_eq!(state(&g, hs[0]), tcp::State::Established);
+    assert_eq!(state(&g, hs[1]), tcp::State::Established);
+    assert_eq!(
+        state(&g, hs[2]),
+        tcp::State::Closed,
+        "third flow was not refused"
+    );
+    let st = mon.stats();
+    assert_eq!((st.flows_refused, st.flows_active), (1, 2));
+    // Closing one makes room again.
+    g.sockets.get_mut::<tcp::Socket>(hs[0]).close();
+    g.run_until(g.now() + 2 * SEC, |_| false);
+    let h = connect(&mut g, SVC, 42010);
+    g.run_until(g.now() + SEC, |_| false);
+    assert_eq!(state(&g, h), tcp::State::Established);
+}
+
+#[test]
+fn idle_tcp_flows_are_reset_and_reclaimed() {
+    let cfg = UserNetConfig {
+        limits: FlowLimits {
+            tcp_idle: 5 * SEC,
+            ..FlowLimits::default()
+        },
+        ..UserNetConfig::default().with_tcp_service(SVC, Echo::factory())
+    };
+    let (net, mon) = gateway(cfg);
+    let mut g = leased_guest(Box::new(net), GUEST_MAC, 22);
+    let h = connect(&mut g, SVC, 42100);
+    g.run_until(g.now() + SEC, |_| false);
+    assert_eq!(state(&g, h), tcp::State::Established);
+    let reset = g.run_until(g.now() + 10 * SEC, |g| state(g, h) == tcp::State::Closed);
+    assert!(reset, "idle flow was not reset");
+    let st = mon.stats();
+    assert_eq!((st.flows_expired, st.flows_active), (1, 0));
+}
+
+/// Sends a greeting one virtual second after the connection opens, then closes.
+struct DelayedGreeting {
+    at: Nanos,
+    sent: bool,
+}
+
+impl StreamService for DelayedGreeting {
+    fn on_data(&mut self, _now: Nanos, data: &[u8]) -> usize {
+        data.len()
+    }
+
+    fn poll_output(&mut self, now: Nanos, buf: &mut [u8]) -> usize {
+        if self.sent || now < self.at {
+            return 0;
+        }
+        let msg = b"hello after a second";
+        buf[..msg.len()].copy_from_slice(msg);
+        self.sent = true;
+        msg.len()
+    }
+
+    fn next_wakeup(&self) -> Option<Nanos> {
+        (!self.sent).then_some(self.at)
+    }
+
+    fn state(&self) -> StreamState {
+        if self.sent {
+            StreamState::Close
+        } else {
+            StreamState::Open
+        }
+    }
+}
+
+#[test]
+fn services_are_woken_at_the_time_they_ask_for() {
+    let factory: Arc<dyn StreamServiceFactory> = Arc::new(|now: Nanos, _: &FlowInfo| {
+        Some(Box::new(DelayedGreeting {
+            at: now + SEC,
+            sent: false,
+        }) as Box<dyn StreamService>)
+    });
+    let cfg = UserNetConfig::default().with_tcp_service(SVC, factory);
+    let (net, _mon) = gateway(cfg);
+    let mut g = leased_guest(Box::new(net), GUEST_MAC, 23);
+    let t0 = g.now();
+    let h = connect(&mut g, SVC, 42200);
+    let mut got = Vec::new();
+    let mut at = 0;
+    let ok = g.run_until(t0 + 10 * SEC, |g| {
+        let s = g.sockets.get_mut::<tcp::Socket>(h);
+        if s.can_recv() {
+            s.recv(|b| {
+                got.extend_from_slice(b);
+                (b.len(), ())
+            })
+            .unwrap();
+            at = g.now();
+        }
+        !g.sockets.get::<tcp::Socket>(h).may_recv() && !got.is_empty()
+    });
+    assert!(ok);
+    assert_eq!(got, b"hello after a second");
+    let delay = at - t0;
+    assert!(
+        (SEC..SEC + 10 * MS).contains(&delay),
+        "greeting after {delay} ns"
+    );
+}
+
+#[test]
+fn dns_forwarding_asks_the_host_resolver() {
+    // "localhost" resolves from the host's files, without any network.
+    let cfg = UserNetConfig {
+        dns_forward: true,
+        ..UserNetConfig::default()
+    };
+    let (net, _mon) = gateway(cfg);
+    let mut g = leased_guest(Box::new(net), GUEST_MAC, 24);
+    let servers = [IpAddress::v4(10, 0, 2, 3)];
+    let h = g.sockets.add(dns::Socket::new(&servers, vec![]));
+    let q = {
+        let (sock, cx) = (g.sockets.get_mut::<dns::Socket>(h), g.iface.context());
+        sock.start_query(cx, "localhost", DnsQueryType::A).unwrap()
+    };
+    let mut result = None;
+    let wall = std::time::Instant::now();
+    g.run_until(g.now() + 60 * SEC, |g| {
+        match g.sockets.get_mut::<dns::Socket>(h).get_query_result(q) {
+            Err(dns::GetQueryResultError::Pending) => {
+                if wall.elapsed() > std::time::Duration::from_secs(10) {
+                    return true;
+                }
+                std::thread::yield_now();
+                false
+            }
+            r => {
+                result = Some(r.map(|v| v.to_vec()));
+                true
+            }
+        }
+    });
+    assert_eq!(result, Some(Ok(vec![IpAddress::v4(127, 0, 0, 1)])));
+}
