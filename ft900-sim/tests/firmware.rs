@@ -14,7 +14,6 @@ mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use ft900_sim::elf::{LoadPolicy, Program};
@@ -22,8 +21,6 @@ use ft900_sim::profile::ft900::serial::Capture;
 use ft900_sim::profile::ft900::{Ft900, Ft900Config};
 use ft900_sim::{HookAction, Machine, Profile, RunLimits, StopReason};
 use net_bridge::{test_link, wire_time_100m, Nanos, TestLinkHandle};
-
-use support::Toolchain;
 
 /// The firmware tests `make` builds (firmware/Makefile `TESTS`).
 const TESTS: &[&str] = &[
@@ -57,40 +54,9 @@ struct MakeOutput {
     stdout: String,
 }
 
-fn firmware_dir() -> PathBuf {
-    support::workspace_root().join("firmware")
-}
-
 /// Runs `make -C firmware BUILD=<dir>` with the toolchain found by `support`.
 fn make(dir: &Path, extra: &[&str]) -> Result<MakeOutput, String> {
-    let tc = Toolchain::require();
-    let prefix = tc
-        .bin
-        .parent()
-        .expect("the toolchain's bin directory has a parent")
-        .to_path_buf();
-    let mut cmd = Command::new("make");
-    cmd.arg("-C")
-        .arg(firmware_dir())
-        .arg(format!("BUILD={}", dir.display()))
-        .args(extra)
-        .env("FT32_TOOLCHAIN", &prefix);
-    let out = cmd.output().map_err(|e| {
-        format!(
-            "cannot run `make` ({e}): GNU make is needed to build the firmware (apt-get install make)"
-        )
-    })?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    if !out.status.success() {
-        return Err(format!(
-            "`make -C {} BUILD={}` failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            firmware_dir().display(),
-            dir.display(),
-            out.status,
-            stdout,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
+    let stdout = support::make_firmware(dir, extra)?;
     Ok(MakeOutput {
         dir: dir.to_path_buf(),
         stdout,

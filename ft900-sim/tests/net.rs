@@ -16,7 +16,6 @@ mod support;
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use ft900_sim::elf::{LoadPolicy, Program};
@@ -26,8 +25,6 @@ use ft900_sim::{Machine, Profile, RunLimits, StopReason};
 use net_bridge::service::Echo;
 use net_bridge::usernet::SimClock;
 use net_bridge::{test_link, Link, Nanos, UserNet, UserNetConfig, UserNetMonitor, UserNetStats};
-
-use support::Toolchain;
 
 /// CPU cycles per second (100 MHz) and nanoseconds per cycle.
 const HZ: u64 = 100_000_000;
@@ -53,35 +50,9 @@ const EPOCH: u64 = 1_767_225_600;
 fn build() -> &'static (PathBuf, String) {
     static BUILD: OnceLock<Result<(PathBuf, String), String>> = OnceLock::new();
     let built = BUILD.get_or_init(|| {
-        let tc = Toolchain::require();
-        let prefix = tc
-            .bin
-            .parent()
-            .expect("the toolchain's bin directory has a parent")
-            .to_path_buf();
         let dir = support::target_dir().join("firmware");
         let elf = dir.join("net_dhcp.elf");
-        let firmware = support::workspace_root().join("firmware");
-        let out = Command::new("make")
-            .arg("-C")
-            .arg(&firmware)
-            .arg(format!("BUILD={}", dir.display()))
-            .arg(&elf)
-            .env("FT32_TOOLCHAIN", &prefix)
-            .output()
-            .map_err(|e| format!("cannot run `make` ({e}): GNU make is needed"))?;
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        if !out.status.success() {
-            return Err(format!(
-                "`make -C {} BUILD={} {}` failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                firmware.display(),
-                dir.display(),
-                elf.display(),
-                out.status,
-                stdout,
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        let stdout = support::make_firmware(&dir, &[&elf])?;
         Ok((elf, stdout))
     });
     match built {

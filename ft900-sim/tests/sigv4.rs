@@ -24,8 +24,6 @@ use ft900_sim::profile::ft900::serial::Capture;
 use ft900_sim::profile::ft900::{Ft900, Ft900Config};
 use ft900_sim::{HookAction, Machine, Profile, RunLimits, StopReason};
 
-use support::Toolchain;
-
 /// CPU cycles per second (100 MHz).
 const HZ: u64 = 100_000_000;
 /// Longest virtual time the firmware may take for everything.
@@ -143,42 +141,9 @@ struct MakeOutput {
     stdout: String,
 }
 
-fn firmware_dir() -> PathBuf {
-    support::workspace_root().join("firmware")
-}
-
 /// Runs `make -C firmware BUILD=<dir> <extra>` with the toolchain found by `support`.
 fn make(dir: &Path, extra: &[&str]) -> Result<MakeOutput, String> {
-    let tc = Toolchain::require();
-    let prefix = tc
-        .bin
-        .parent()
-        .expect("the toolchain's bin directory has a parent")
-        .to_path_buf();
-    let out = Command::new("make")
-        .arg("-C")
-        .arg(firmware_dir())
-        .arg(format!("BUILD={}", dir.display()))
-        .args(extra)
-        .env("FT32_TOOLCHAIN", &prefix)
-        .output()
-        .map_err(|e| {
-            format!(
-                "cannot run `make` ({e}): GNU make is needed to build the firmware (apt-get install make)"
-            )
-        })?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    if !out.status.success() {
-        return Err(format!(
-            "`make -C {} BUILD={} {}` failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            firmware_dir().display(),
-            dir.display(),
-            extra.join(" "),
-            out.status,
-            stdout,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
+    let stdout = support::make_firmware(dir, extra)?;
     Ok(MakeOutput {
         dir: dir.to_path_buf(),
         stdout,

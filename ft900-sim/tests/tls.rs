@@ -21,15 +21,12 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use ft900_sim::elf::{LoadPolicy, Program};
 use ft900_sim::profile::ft900::serial::Capture;
 use ft900_sim::profile::ft900::{Ft900, Ft900Config};
 use ft900_sim::{HookAction, Machine, Profile, RunLimits, StopReason};
-
-use support::Toolchain;
 
 /// CPU cycles per second (100 MHz).
 const HZ: u64 = 100_000_000;
@@ -48,33 +45,9 @@ const RAM_BIAS: u32 = 0x80_0000;
 fn build() -> &'static Path {
     static BUILD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let built = BUILD.get_or_init(|| {
-        let tc = Toolchain::require();
-        let prefix = tc
-            .bin
-            .parent()
-            .expect("the toolchain's bin directory has a parent")
-            .to_path_buf();
         let dir = support::target_dir().join("firmware");
-        let firmware = support::workspace_root().join("firmware");
-        let out = Command::new("make")
-            .arg("-C")
-            .arg(&firmware)
-            .arg(format!("BUILD={}", dir.display()))
-            .args(ELFS.iter().map(|e| dir.join(format!("{e}.elf"))))
-            .env("FT32_TOOLCHAIN", &prefix)
-            .output()
-            .map_err(|e| format!("cannot run `make` ({e}): GNU make is needed"))?;
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        if !out.status.success() {
-            return Err(format!(
-                "`make -C {} BUILD={}` failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                firmware.display(),
-                dir.display(),
-                out.status,
-                stdout,
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        let elfs: Vec<PathBuf> = ELFS.iter().map(|e| dir.join(format!("{e}.elf"))).collect();
+        support::make_firmware(&dir, &elfs)?;
         Ok(dir)
     });
     match built {

@@ -310,3 +310,45 @@ pub fn fnv1a(parts: &[&[u8]]) -> u64 {
     }
     h
 }
+
+/// Runs `make -C firmware BUILD=<dir> <args>` with the toolchain found by [`Toolchain::require`]
+/// (passed as `FT32_TOOLCHAIN`). Returns make's standard output, or an error that quotes the
+/// command and both of its outputs.
+pub fn make_firmware<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Result<String, String> {
+    let tc = Toolchain::require();
+    let prefix = tc
+        .bin
+        .parent()
+        .expect("the toolchain's bin directory has a parent")
+        .to_path_buf();
+    let firmware = workspace_root().join("firmware");
+    let out = Command::new("make")
+        .arg("-C")
+        .arg(&firmware)
+        .arg(format!("BUILD={}", dir.display()))
+        .args(args)
+        .env("FT32_TOOLCHAIN", &prefix)
+        .output()
+        .map_err(|e| {
+            format!(
+                "cannot run `make` ({e}): GNU make is needed to build the firmware (apt-get install make)"
+            )
+        })?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| a.as_ref().to_string_lossy().into_owned())
+            .collect();
+        return Err(format!(
+            "`make -C {} BUILD={} {}` failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            firmware.display(),
+            dir.display(),
+            shown.join(" "),
+            out.status,
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(stdout)
+}

@@ -86,44 +86,28 @@ pub struct Sys {
 impl Sys {
     /// The block after power-on for a chip with this HIPID.
     pub fn new(hipid: u32) -> Sys {
-        let mut s = Sys {
+        let mut pads = [0x04; PAD_COUNT as usize];
+        pads[..3].fill(0x08);
+        Sys {
             hipid,
             efcfg: EFCFG_FT900Q,
             clkcfg: 0,
             pmcfg: 0,
             tstnset: [0; 2],
             msc0cfg: 0,
-            pads: [0; PAD_COUNT as usize],
-            gpio_cfg: [0; (GPIO_CFG_END - GPIO_CFG_FIRST) as usize],
-            gpio_value: [0; 3],
-            gpio_int_enable: [0; 3],
-            gpio_int_pending: [0; 3],
-            eth_phy_cfg: 0,
-            eth_phy_id: 0,
-        };
-        s.reset();
-        s
-    }
-
-    /// Power-on values (the HIPID is kept).
-    pub fn reset(&mut self) {
-        let hipid = self.hipid;
-        *self = Sys {
-            hipid,
-            efcfg: EFCFG_FT900Q,
-            clkcfg: 0,
-            pmcfg: 0,
-            tstnset: [0; 2],
-            msc0cfg: 0,
-            pads: [0x04; PAD_COUNT as usize],
+            pads,
             gpio_cfg: [0; (GPIO_CFG_END - GPIO_CFG_FIRST) as usize],
             gpio_value: [0; 3],
             gpio_int_enable: [0; 3],
             gpio_int_pending: [0; 3],
             eth_phy_cfg: 0x0007_0300,
             eth_phy_id: 0,
-        };
-        self.pads[..3].fill(0x08);
+        }
+    }
+
+    /// Power-on values (the HIPID is kept).
+    pub fn reset(&mut self) {
+        *self = Sys::new(self.hipid);
     }
 
     /// The registers other blocks depend on.
