@@ -19,7 +19,7 @@ use ft900_sim::profile::ft900::serial::{self, SerialSpec};
 use ft900_sim::profile::ft900::{Ft900, Ft900Config};
 use ft900_sim::profile::gdbsim::GdbSim;
 use ft900_sim::{report, HookAction, Machine, Profile, RunLimits, Signal, StopReason};
-use net_bridge::LoopbackLink;
+use net_bridge::{HostForward, Link, LoopbackLink, PcapLink, UserNet, UserNetConfig};
 
 /// Exit status when `--max-insns` is reached.
 const EXIT_LIMIT: u8 = 125;
@@ -89,6 +89,21 @@ enum EthKind {
     None,
     /// A cable from the MAC back to itself: every frame sent is received again.
     Loopback,
+    /// The built-in user-mode gateway (no root needed): DHCP 10.0.2.15, gateway 10.0.2.2,
+    /// DNS 10.0.2.3 (names from --dns), SNTP from the RTC's start time. Restricted: the guest
+    /// reaches only what --dns names; --forward lets host clients reach guest ports.
+    User,
+}
+
+/// `NAME=ADDR` for the gateway's DNS table.
+fn parse_dns_entry(s: &str) -> Result<(String, std::net::Ipv4Addr), String> {
+    let (name, addr) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected NAME=IPV4, e.g. example.com=127.0.0.1"))?;
+    let addr = addr
+        .parse()
+        .map_err(|_| format!("{addr:?} is not an IPv4 address (in {s:?})"))?;
+    Ok((name.to_string(), addr))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -128,6 +143,18 @@ struct RunArgs {
     /// ft900: what the Ethernet port is plugged into.
     #[arg(long, value_enum, default_value = "none")]
     eth: EthKind,
+    /// ft900 with --eth user: a DNS name the gateway answers, NAME=IPV4 (repeatable). The
+    /// guest's connections to that address are made from the host to the same address and
+    /// port (NAME=127.0.0.1 reaches a service on this host); nothing else is reachable.
+    #[arg(long, value_name = "NAME=IPV4", value_parser = parse_dns_entry)]
+    dns: Vec<(String, std::net::Ipv4Addr)>,
+    /// ft900 with --eth user: host:PORT=guest:PORT, a host listener (127.0.0.1 unless an
+    /// address is given) joined to a TCP port of the guest (repeatable).
+    #[arg(long, value_name = "HOST:PORT=GUEST:PORT")]
+    forward: Vec<HostForward>,
+    /// ft900: write every Ethernet frame, both directions, to this pcap file.
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
     /// ft900: RTC counter at power-on, in seconds since the Unix epoch [default: the host's
     /// clock now].
     #[arg(long, value_name = "SECONDS")]
@@ -212,8 +239,24 @@ fn run(args: &RunArgs) -> Result<u8> {
                     eprintln!("{}: {where_}", uart.name());
                 }
             }
-            if let EthKind::Loopback = args.eth {
-                profile.eth.attach_link(Box::new(LoopbackLink::new(0)));
+            let link: Option<Box<dyn Link>> = match args.eth {
+                EthKind::None => None,
+                EthKind::Loopback => Some(Box::new(LoopbackLink::new(0))),
+                EthKind::User => Some(Box::new(user_net(args, rtc_start)?)),
+            };
+            if let Some(link) = link {
+                let link: Box<dyn Link> = match &args.pcap {
+                    Some(path) => {
+                        let file = File::create(path).with_context(|| {
+                            format!("{}: cannot create the pcap file", path.display())
+                        })?;
+                        Box::new(PcapLink::new(link, BufWriter::new(file)))
+                    }
+                    None => link,
+                };
+                profile.eth.attach_link(link);
+            } else if args.pcap.is_some() {
+                anyhow::bail!("--pcap needs a network: add --eth user or --eth loopback");
             }
             let mut machine = Machine::with_standard_memory(profile);
             program
@@ -259,6 +302,23 @@ fn run(args: &RunArgs) -> Result<u8> {
             Ok(code)
         }
     }
+}
+
+/// The user-mode gateway for `--eth user`, with SNTP time starting at the RTC's start.
+fn user_net(args: &RunArgs, rtc_start: u32) -> Result<UserNet> {
+    let mut cfg = UserNetConfig::default();
+    cfg.clock.epoch_unix_secs = rtc_start as u64;
+    for (name, addr) in &args.dns {
+        cfg = cfg.with_dns(name, *addr);
+    }
+    for fwd in &args.forward {
+        cfg = cfg.with_forward(*fwd);
+    }
+    let net = UserNet::new(cfg).context("--eth user")?;
+    for addr in net.forward_addrs() {
+        eprintln!("eth: forwarding host {addr} to the guest");
+    }
+    Ok(net)
 }
 
 /// Where a tool of the ft32-elf toolchain is: `$FT32_TOOLCHAIN/bin`, else the `PATH`.

@@ -470,3 +470,50 @@ fn net_dhcp_fails_clearly_without_a_dhcp_server() {
         o.cycles
     );
 }
+
+/// The CLI's `--eth user`: the same firmware gets its lease, its DNS answer and SNTP time from
+/// the gateway built by the command line, and `--pcap` records the frames in a file that
+/// starts with the pcap magic and holds the DHCP exchange.
+#[test]
+fn the_cli_gateway_serves_dhcp_dns_and_sntp_and_writes_a_pcap() {
+    let (elf, _) = build();
+    let pcap = support::target_dir().join("net-cli-test.pcap");
+    let _ = std::fs::remove_file(&pcap);
+    let out = std::process::Command::new(support::sim_binary())
+        .args([
+            "run",
+            "--machine",
+            "ft900",
+            "--eth",
+            "user",
+            "--uart0",
+            "stdio",
+        ])
+        .args(["--dns", "dynamodb.us-east-1.amazonaws.com=203.0.113.10"])
+        .args(["--rtc-start", "1767225600", "--max-insns", "400000000"])
+        .arg("--pcap")
+        .arg(&pcap)
+        .arg(elf)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run ft900-sim");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("dhcp: ip 10.0.2.15 gw 10.0.2.2 dns 10.0.2.3"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("203.0.113.10"), "{stdout}");
+    assert!(
+        stdout.contains("RTC loaded with the SNTP seconds"),
+        "{stdout}"
+    );
+    let bytes = std::fs::read(&pcap).expect("the pcap file exists");
+    assert!(bytes.len() > 24 + 4 * 300, "{} bytes", bytes.len());
+    let magic = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    assert!(magic == 0xA1B2_C3D4 || magic == 0xA1B2_3C4D, "{magic:#x}");
+    // The first frame is the firmware's DHCPDISCOVER: broadcast, IPv4, UDP 68 -> 67.
+    let frame = &bytes[24 + 16..];
+    assert_eq!(&frame[..6], &[0xFF; 6]);
+    assert_eq!(&frame[12..14], &[0x08, 0x00]);
+    assert_eq!(&frame[34..38], &[0, 68, 0, 67]);
+}

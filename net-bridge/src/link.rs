@@ -36,6 +36,23 @@ pub trait Link: Send {
     }
 }
 
+/// A boxed link is a link, so wrappers (capture, impairments) compose with links chosen at run
+/// time.
+impl<L: Link + ?Sized> Link for Box<L> {
+    fn transmit(&mut self, now: Nanos, frame: &[u8]) {
+        (**self).transmit(now, frame)
+    }
+    fn next_arrival(&mut self, now: Nanos) -> Option<Nanos> {
+        (**self).next_arrival(now)
+    }
+    fn receive(&mut self, now: Nanos) -> Option<Vec<u8>> {
+        (**self).receive(now)
+    }
+    fn carrier(&self) -> bool {
+        (**self).carrier()
+    }
+}
+
 /// A cable from the MAC back to itself: every transmitted frame arrives again after `delay`.
 pub struct LoopbackLink {
     delay: Nanos,
