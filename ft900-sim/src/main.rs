@@ -140,8 +140,8 @@ struct RunArgs {
     /// ft900: where UART1 is connected (same choices as --uart0).
     #[arg(long, value_name = "SPEC", default_value = "none")]
     uart1: SerialSpec,
-    /// ft900: what the Ethernet port is plugged into.
-    #[arg(long, value_enum, default_value = "none")]
+    /// ft900: what the Ethernet port is plugged into (also spelt --net).
+    #[arg(long, visible_alias = "net", value_enum, default_value = "none")]
     eth: EthKind,
     /// ft900 with --eth user: a DNS name the gateway answers, NAME=IPV4 (repeatable). The
     /// guest's connections to that address are made from the host to the same address and
