@@ -48,19 +48,11 @@ const ETHERTYPE_ECHO: u16 = 0x88B6;
 
 // ---- building ---------------------------------------------------------------------------
 
-/// Output of one `make` run.
-struct MakeOutput {
-    dir: PathBuf,
-    stdout: String,
-}
+use support::MakeOutput;
 
-/// Runs `make -C firmware BUILD=<dir>` with the toolchain found by `support`.
+/// `make -C firmware BUILD=<dir> <extra>` (see [`support::make_firmware`]).
 fn make(dir: &Path, extra: &[&str]) -> Result<MakeOutput, String> {
-    let stdout = support::make_firmware(dir, extra)?;
-    Ok(MakeOutput {
-        dir: dir.to_path_buf(),
-        stdout,
-    })
+    support::make_firmware(dir, extra)
 }
 
 /// The firmware built once for all tests of this binary, in `target/firmware`.

@@ -52,7 +52,7 @@ fn build() -> &'static (PathBuf, String) {
     let built = BUILD.get_or_init(|| {
         let dir = support::target_dir().join("firmware");
         let elf = dir.join("net_dhcp.elf");
-        let stdout = support::make_firmware(&dir, &[&elf])?;
+        let stdout = support::make_firmware(&dir, &[&elf])?.stdout;
         Ok((elf, stdout))
     });
     match built {

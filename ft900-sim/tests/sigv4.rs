@@ -136,18 +136,11 @@ fn cases() -> &'static [Case] {
 
 // ---- building ---------------------------------------------------------------------------
 
-struct MakeOutput {
-    dir: PathBuf,
-    stdout: String,
-}
+use support::MakeOutput;
 
-/// Runs `make -C firmware BUILD=<dir> <extra>` with the toolchain found by `support`.
+/// `make -C firmware BUILD=<dir> <extra>` (see [`support::make_firmware`]).
 fn make(dir: &Path, extra: &[&str]) -> Result<MakeOutput, String> {
-    let stdout = support::make_firmware(dir, extra)?;
-    Ok(MakeOutput {
-        dir: dir.to_path_buf(),
-        stdout,
-    })
+    support::make_firmware(dir, extra)
 }
 
 fn build_dir() -> PathBuf {

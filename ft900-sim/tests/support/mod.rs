@@ -311,10 +311,19 @@ pub fn fnv1a(parts: &[&[u8]]) -> u64 {
     h
 }
 
+/// A firmware build: where it went and what `make` printed (the size lines).
+pub struct MakeOutput {
+    pub dir: PathBuf,
+    pub stdout: String,
+}
+
 /// Runs `make -C firmware BUILD=<dir> <args>` with the toolchain found by [`Toolchain::require`]
-/// (passed as `FT32_TOOLCHAIN`). Returns make's standard output, or an error that quotes the
-/// command and both of its outputs.
-pub fn make_firmware<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Result<String, String> {
+/// (passed as `FT32_TOOLCHAIN`). Returns the build, or an error that quotes the command and both
+/// of its outputs.
+pub fn make_firmware<S: AsRef<std::ffi::OsStr>>(
+    dir: &Path,
+    args: &[S],
+) -> Result<MakeOutput, String> {
     let tc = Toolchain::require();
     let prefix = tc
         .bin
@@ -350,5 +359,8 @@ pub fn make_firmware<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Resul
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    Ok(stdout)
+    Ok(MakeOutput {
+        dir: dir.to_path_buf(),
+        stdout,
+    })
 }
