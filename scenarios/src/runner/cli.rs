@@ -1,0 +1,87 @@
+//! `scenarios run`: run scenario files and report.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::{report, run_file, scenario_files, Options, ScenarioResult};
+
+/// Arguments of `scenarios run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Scenario files or directories of them (`*.toml`).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Use this seed instead of each scenario's own.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Host threads for the devices of a fleet [default: the number of cores].
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Keep the artefacts (UART logs, pcap, request log) even when every check passes.
+    #[arg(long)]
+    pub keep: bool,
+    /// Parent directory of the artefacts.
+    #[arg(long, value_name = "DIR", default_value = "target/scenarios")]
+    pub out: PathBuf,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Print progress every this many virtual seconds (0 = never).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub progress: f64,
+    /// Serve gdb's remote protocol for one device on [ADDR:]PORT (127.0.0.1 unless ADDR is
+    /// given), halted at reset until gdb attaches (single-device scenarios).
+    #[arg(long, value_name = "[ADDR:]PORT")]
+    pub gdb: Option<String>,
+    /// With --gdb: which device [default: the first].
+    #[arg(long, value_name = "ID", requires = "gdb")]
+    pub gdb_device: Option<String>,
+}
+
+/// Runs the scenarios; exit status 0 if all passed, 1 if any failed or could not run.
+pub fn run(args: &RunArgs) -> Result<u8> {
+    let mut files = Vec::new();
+    for p in &args.paths {
+        files.extend(scenario_files(p)?);
+    }
+    let opts = Options {
+        seed: args.seed,
+        jobs: args.jobs.unwrap_or_else(|| Options::default().jobs),
+        keep: args.keep,
+        out_root: args.out.clone(),
+        progress_every: args.progress,
+        gdb: args
+            .gdb
+            .as_ref()
+            .map(|addr| (args.gdb_device.clone().unwrap_or_default(), addr.clone())),
+    };
+    let mut results: Vec<ScenarioResult> = Vec::new();
+    let mut errors = Vec::new();
+    for file in &files {
+        eprintln!("running {}", file.display());
+        match run_file(file, &opts) {
+            Ok(r) => {
+                print!("{}", report::summary(&r));
+                results.push(r);
+            }
+            Err(e) => {
+                println!("error {}: {e:#}", file.display());
+                errors.push((file.display().to_string(), format!("{e:#}")));
+            }
+        }
+    }
+    let failed = results.iter().filter(|r| !r.passed()).count() + errors.len();
+    if files.len() > 1 {
+        println!(
+            "{} scenarios: {} passed, {failed} failed",
+            files.len(),
+            files.len() - failed
+        );
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, report::junit(&results, &errors))
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    Ok(if failed == 0 { 0 } else { 1 })
+}

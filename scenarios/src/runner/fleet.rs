@@ -1,0 +1,540 @@
+//! Builds a scenario's world — the endpoint, the gateway, the cable(s), the devices with their
+//! configuration blocks — and runs it on virtual time.
+//!
+//! One device is cabled straight to the gateway (its Ethernet model asks the gateway for the
+//! next frame's time, so nothing is ever late). A fleet shares a [`Switch`] whose latency is
+//! the lockstep quantum: every device runs through `[T, T + Q)` before any runs on, so a frame
+//! sent inside a quantum always arrives in a later one and the order in which devices run
+//! inside a quantum cannot change what anyone receives. That is what lets the devices of a
+//! quantum run in parallel on the host's cores and still give the same result every time.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::{Path, PathBuf};
+use std::sync::{Barrier, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use ft900_sim::elf::{LoadPolicy, Program};
+use ft900_sim::gdb::{self, DebugTarget, Outcome, ServeOptions};
+use ft900_sim::profile::ft900::serial::Capture;
+use ft900_sim::profile::ft900::{Ft900, Ft900Config};
+use ft900_sim::provision::{self, ConfigBlock};
+use ft900_sim::{report, Machine, Profile, RunLimits, StopReason};
+use net_bridge::impair::SplitMix64;
+use net_bridge::usernet::SimClock;
+use net_bridge::{Impaired, Impairments, Link, Nanos, PcapLink, Switch, UserNet, UserNetConfig};
+
+use super::spec::{self, NetMode, Scenario};
+use crate::endpoint::{Credentials, Endpoint, EndpointConfig, KeyType, TableSpec};
+
+/// CPU cycles per second (100 MHz).
+pub const HZ: u64 = 100_000_000;
+/// Nanoseconds per CPU cycle.
+const NS_PER_CYCLE: u64 = 1_000_000_000 / HZ;
+/// Where the endpoint lives on the simulated internet (TEST-NET-3).
+pub const ENDPOINT_ADDR: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
+/// Switch latency of a fleet, and so the lockstep quantum: a LAN hop plus some.
+const FLEET_LATENCY: Nanos = 500_000;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Where the UART logs, the pcap and the request log go.
+    pub out_dir: PathBuf,
+    /// Host threads for the devices of a fleet (1 = one after the other).
+    pub jobs: usize,
+    /// Print progress lines to stderr every this many virtual seconds (0 = never).
+    pub progress_every: f64,
+    /// Serve gdb for this device (index) on this address, halted at reset.
+    pub gdb: Option<(usize, String)>,
+}
+
+/// What one device did.
+#[derive(Debug, Clone)]
+pub struct DeviceOutcome {
+    /// Its id.
+    pub id: String,
+    /// How it stopped; `None` if it still ran at the scenario's time limit.
+    pub stop: Option<StopReason>,
+    /// A fault report (PC, symbol, registers), if it faulted.
+    pub fault_report: Option<String>,
+    /// Virtual ns when it stopped (or the limit).
+    pub end_ns: Nanos,
+    /// Instructions executed.
+    pub insns: u64,
+    /// UART0 output.
+    pub uart: Vec<u8>,
+    /// Virtual ns at which each byte of `uart` left the UART.
+    pub uart_times: Vec<u64>,
+}
+
+impl DeviceOutcome {
+    /// UART0 lines with the virtual time (ns) of their first byte.
+    pub fn lines(&self) -> Vec<(Nanos, String)> {
+        let text = String::from_utf8_lossy(&self.uart);
+        let mut offset = 0;
+        let mut out = Vec::new();
+        for line in text.split_inclusive('\n') {
+            let t = self.uart_times.get(offset).copied().unwrap_or(0);
+            out.push((t, line.trim_end_matches(['\r', '\n']).to_string()));
+            offset += line.len();
+        }
+        out
+    }
+}
+
+/// What a run left behind.
+pub struct WorldOutcome {
+    /// Every device, in the scenario's order.
+    pub devices: Vec<DeviceOutcome>,
+    /// The endpoint (tables and request log).
+    pub endpoint: Endpoint,
+    /// Virtual time at the end.
+    pub virtual_ns: Nanos,
+    /// Host time the run took.
+    pub host: Duration,
+    /// The pcap file, if a network was attached.
+    pub pcap: Option<PathBuf>,
+}
+
+impl WorldOutcome {
+    /// Instructions executed by all devices.
+    pub fn insns(&self) -> u64 {
+        self.devices.iter().map(|d| d.insns).sum()
+    }
+}
+
+/// A device being run.
+struct Device {
+    id: String,
+    machine: Machine<Ft900>,
+    uart: Capture,
+    stop: Option<StopReason>,
+}
+
+impl Device {
+    fn advance(&mut self, deadline_cycles: u64) {
+        if self.stop.is_some() {
+            return;
+        }
+        let stop = self.machine.run(RunLimits {
+            cycle_deadline: Some(deadline_cycles),
+            ..RunLimits::default()
+        });
+        if stop != StopReason::CycleLimit {
+            self.stop = Some(stop);
+        }
+    }
+}
+
+/// The endpoint as the scenario describes it.
+pub fn endpoint_for(s: &Scenario, seed: u64) -> Result<Endpoint> {
+    let mut cfg = EndpointConfig {
+        region: s.endpoint.region.clone(),
+        host_names: s.endpoint.host_names.clone(),
+        epoch_unix: s.epoch_unix,
+        clock_offset_secs: s.endpoint.clock_offset_seconds,
+        seed,
+        ..EndpointConfig::default()
+    };
+    cfg.credentials = credentials_for(s, seed);
+    cfg.tables = s
+        .endpoint
+        .tables
+        .iter()
+        .map(|t| -> Result<TableSpec> {
+            let key = |k: &str| -> Result<(String, KeyType)> {
+                let (name, t) = spec::parse_key(k)?;
+                Ok((name, match t {
+                    'N' => KeyType::N,
+                    'B' => KeyType::B,
+                    _ => KeyType::S,
+                }))
+            };
+            Ok(TableSpec {
+                name: t.name.clone(),
+                partition_key: key(&t.partition_key)?,
+                sort_key: t.sort_key.as_deref().map(key).transpose()?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    super::faults::apply(&s.endpoint.faults, &mut cfg);
+    Endpoint::new(cfg).context("the endpoint does not start")
+}
+
+/// The scenario's credentials, or one test key derived from the seed.
+fn credentials_for(s: &Scenario, seed: u64) -> Vec<Credentials> {
+    if !s.endpoint.credentials.is_empty() {
+        return s
+            .endpoint
+            .credentials
+            .iter()
+            .map(|c| Credentials {
+                access_key_id: c.access_key_id.clone(),
+                secret_access_key: c.secret_access_key.clone(),
+                session_token: c.session_token.clone(),
+            })
+            .collect();
+    }
+    let mut rng = SplitMix64::new(seed ^ 0xC4ED_0000);
+    let akid = format!("AKIDFT900{:011X}", rng.next_u64() & 0xFFF_FFFF_FFFF);
+    let secret: String = (0..40)
+        .map(|_| {
+            let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            table[(rng.next_u64() % 64) as usize] as char
+        })
+        .collect();
+    vec![Credentials {
+        access_key_id: akid,
+        secret_access_key: secret,
+        session_token: None,
+    }]
+}
+
+/// Device `index`'s configuration block: what the world decides (endpoint, CA, credentials,
+/// table, MAC, entropy seed), then the scenario's `[config]`, then the device's own keys.
+fn config_for(
+    s: &Scenario,
+    endpoint: &Endpoint,
+    creds: &Credentials,
+    index: usize,
+    seed: u64,
+) -> Result<ConfigBlock> {
+    let d = &s.devices[index];
+    let mut block = ConfigBlock::new();
+    let table = s.endpoint.tables.first();
+    let mut rng = SplitMix64::new(seed ^ ((index as u64 + 1) << 32));
+    let entropy: String = (0..4).map(|_| format!("{:016x}", rng.next_u64())).collect();
+    let mac = format!("02:f9:00:00:{:02x}:{:02x}", (index + 1) >> 8, (index + 1) & 0xFF);
+    let mut defaults: Vec<(&str, String)> = vec![
+        ("device.id", d.id.clone()),
+        ("device.mac", mac),
+        ("entropy.seed", entropy),
+        ("aws.region", s.endpoint.region.clone()),
+        ("endpoint.host", s.endpoint.host_names[0].clone()),
+        ("endpoint.port", "443".into()),
+        ("aws.access_key_id", creds.access_key_id.clone()),
+        ("aws.secret_access_key", creds.secret_access_key.clone()),
+    ];
+    if let Some(token) = &creds.session_token {
+        defaults.push(("aws.session_token", token.clone()));
+    }
+    if let Some(t) = table {
+        defaults.push(("dynamodb.table", t.name.clone()));
+        defaults.push(("dynamodb.partition_key", spec::parse_key(&t.partition_key)?.0));
+        if let Some(k) = &t.sort_key {
+            defaults.push(("dynamodb.sort_key", spec::parse_key(k)?.0));
+        }
+    }
+    for (k, v) in defaults {
+        block.insert(k, &v)?;
+    }
+    block.add_certificate_der(endpoint.ca_cert_der());
+    for (k, v) in s.config.iter().chain(d.config.iter()) {
+        block
+            .insert(k, v)
+            .with_context(|| format!("device {:?}: config {k}", d.id))?;
+    }
+    Ok(block)
+}
+
+/// The gateway: QEMU-like addresses, the endpoint's names and the scenario's DNS table, the
+/// endpoint on ports 443 (TLS) and 80 (plain HTTP), SNTP from the scenario's epoch.
+fn gateway_for(s: &Scenario, endpoint: &Endpoint, seed: u64) -> Result<UserNet> {
+    let mut cfg = UserNetConfig {
+        clock: SimClock {
+            epoch_unix_secs: s.epoch_unix,
+            offset_ns: 0,
+        },
+        seed: seed ^ 0x6A7E_0000,
+        ..UserNetConfig::default()
+    }
+    .with_tcp_service(SocketAddrV4::new(ENDPOINT_ADDR, 443), endpoint.stream_factory())
+    .with_tcp_service(
+        SocketAddrV4::new(ENDPOINT_ADDR, 80),
+        endpoint.plain_http_factory(),
+    );
+    for name in &s.endpoint.host_names {
+        cfg = cfg.with_dns(name, ENDPOINT_ADDR);
+    }
+    for (name, target) in &s.network.dns {
+        let addr = match target.as_str() {
+            "endpoint" => ENDPOINT_ADDR,
+            other => other.parse()?,
+        };
+        cfg = cfg.with_dns(name, addr);
+    }
+    UserNet::new(cfg).context("the gateway does not start")
+}
+
+fn impairments_for(spec: &spec::ImpairmentSpec) -> Impairments {
+    let ms = |v: f64| (v * 1e6) as Nanos;
+    Impairments {
+        loss: spec.loss,
+        duplicate: spec.duplicate,
+        corrupt: spec.corrupt,
+        delay: ms(spec.delay_ms),
+        jitter: ms(spec.jitter_ms),
+        reorder: spec.reorder,
+        reorder_delay: ms(spec.delay_ms.max(1.0) * 2.0),
+        rate_bps: spec.rate_mbit.map(|m| (m * 1e6) as u64),
+        down: spec
+            .down
+            .iter()
+            .map(|[a, b]| ((a * 1e9) as Nanos, (b * 1e9) as Nanos))
+            .collect(),
+    }
+}
+
+/// Builds the world and runs it until every device has stopped or the time limit.
+pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutcome> {
+    let bytes = std::fs::read(&s.firmware).with_context(|| {
+        format!(
+            "{}: cannot read the firmware (build it with `make -C firmware`)",
+            s.firmware.display()
+        )
+    })?;
+    let program = Program::parse(&bytes).with_context(|| format!("{}", s.firmware.display()))?;
+    let endpoint = endpoint_for(s, seed)?;
+    let creds = credentials_for(s, seed).remove(0);
+    std::fs::create_dir_all(&opts.out_dir)
+        .with_context(|| format!("{}: cannot create", opts.out_dir.display()))?;
+
+    // The network: one device straight to the gateway, a fleet through a switch.
+    let mut links: Vec<Option<Box<dyn Link>>> = Vec::new();
+    let mut switch = None;
+    let mut pcap = None;
+    if s.network.mode == NetMode::User {
+        let gateway = gateway_for(s, &endpoint, seed)?;
+        let uplink: Box<dyn Link> = if s.network.impairments.is_active() {
+            let imp = impairments_for(&s.network.impairments);
+            Box::new(Impaired::symmetric(gateway, seed ^ 0x1A9A_0000, imp))
+        } else {
+            Box::new(gateway)
+        };
+        let pcap_path = opts.out_dir.join("network.pcap");
+        let pcap_file = BufWriter::new(
+            File::create(&pcap_path)
+                .with_context(|| format!("{}: cannot create", pcap_path.display()))?,
+        );
+        pcap = Some(pcap_path);
+        if s.devices.len() == 1 {
+            links.push(Some(Box::new(PcapLink::new(uplink, pcap_file))));
+        } else {
+            let sw = Switch::new(FLEET_LATENCY);
+            sw.set_uplink(uplink);
+            sw.capture(Box::new(pcap_file));
+            for _ in &s.devices {
+                links.push(Some(Box::new(sw.add_port())));
+            }
+            switch = Some(sw);
+        }
+    } else {
+        links.resize_with(s.devices.len(), || None);
+    }
+
+    let mut devices = Vec::new();
+    for (index, d) in s.devices.iter().enumerate() {
+        let mut profile = Ft900::new(Ft900Config {
+            rtc_start_seconds: u32::try_from(s.epoch_unix).unwrap_or(u32::MAX),
+            ..Ft900Config::default()
+        });
+        let uart = Capture::new();
+        profile.uart[0].set_backend(Box::new(uart.clone()));
+        if let Some(link) = links[index].take() {
+            profile.eth.attach_link(link);
+        }
+        let mut machine = Machine::with_standard_memory(profile);
+        program
+            .load_into(&mut machine.core, LoadPolicy::Rom)
+            .with_context(|| format!("{}", s.firmware.display()))?;
+        let block = config_for(s, &endpoint, &creds, index, seed)?;
+        provision::write_into(&mut machine, &block)
+            .with_context(|| format!("device {:?}", d.id))?;
+        machine.profile.reset(&mut machine.core, program.entry);
+        devices.push(Device {
+            id: d.id.clone(),
+            machine,
+            uart,
+            stop: None,
+        });
+    }
+
+    let started = Instant::now();
+    let limit = (s.max_virtual_seconds * HZ as f64) as u64;
+    if let Some((index, addr)) = &opts.gdb {
+        run_under_gdb(&mut devices, *index, addr, &program)?;
+    } else if devices.len() == 1 {
+        run_single(&mut devices[0], limit, opts.progress_every);
+    } else {
+        let quantum = (FLEET_LATENCY / NS_PER_CYCLE).saturating_sub(1).max(1);
+        run_fleet(&mut devices, limit, quantum, opts);
+    }
+    let host = started.elapsed();
+    if let Some(sw) = &switch {
+        sw.flush_capture();
+    }
+
+    let mut outcomes = Vec::new();
+    let mut virtual_ns = 0;
+    for mut d in devices {
+        d.machine.profile.flush();
+        let end_ns = d.machine.core.cycles * NS_PER_CYCLE;
+        virtual_ns = virtual_ns.max(end_ns);
+        let fault_report = match &d.stop {
+            Some(StopReason::Fault(f)) => Some(report::fault(&d.machine, f, &program.symbols)),
+            _ => None,
+        };
+        outcomes.push(DeviceOutcome {
+            id: d.id,
+            stop: d.stop,
+            fault_report,
+            end_ns,
+            insns: d.machine.core.insns,
+            uart: d.uart.output(),
+            uart_times: d.uart.output_times(),
+        });
+    }
+    drop(switch);
+    Ok(WorldOutcome {
+        devices: outcomes,
+        endpoint,
+        virtual_ns,
+        host,
+        pcap,
+    })
+}
+
+/// One device: run in slices only to print progress.
+fn run_single(d: &mut Device, limit: u64, progress_every: f64) {
+    let slice = if progress_every > 0.0 {
+        ((progress_every * HZ as f64) as u64).max(1)
+    } else {
+        limit
+    };
+    let mut t = 0;
+    while d.stop.is_none() && t < limit {
+        t = (t + slice).min(limit);
+        d.advance(t);
+        if progress_every > 0.0 && d.stop.is_none() {
+            progress(std::slice::from_ref(d), t);
+        }
+    }
+}
+
+/// A fleet in lockstep quanta; devices of a quantum on `opts.jobs` threads.
+fn run_fleet(devices: &mut [Device], limit: u64, quantum: u64, opts: &RunOptions) {
+    let jobs = opts.jobs.clamp(1, devices.len());
+    let progress_cycles = (opts.progress_every * HZ as f64) as u64;
+    let mut next_progress = progress_cycles;
+    if jobs == 1 {
+        let mut t = 0;
+        while t < limit && devices.iter().any(|d| d.stop.is_none()) {
+            t = (t + quantum).min(limit);
+            for d in devices.iter_mut() {
+                d.advance(t);
+            }
+            if progress_cycles > 0 && t >= next_progress {
+                progress(devices, t);
+                next_progress += progress_cycles;
+            }
+        }
+        return;
+    }
+    // Worker k owns devices k, k + jobs, ...; a barrier ends each quantum, and the deadline
+    // for the next one is published through `next` by worker 0 between two barriers.
+    let barrier = Barrier::new(jobs);
+    let next = Mutex::new(quantum.min(limit));
+    let running = Mutex::new(vec![true; jobs]);
+    let mut groups: Vec<Vec<&mut Device>> = (0..jobs).map(|_| Vec::new()).collect();
+    for (i, d) in devices.iter_mut().enumerate() {
+        groups[i % jobs].push(d);
+    }
+    std::thread::scope(|scope| {
+        for (k, mut group) in groups.into_iter().enumerate() {
+            let (barrier, next, running) = (&barrier, &next, &running);
+            scope.spawn(move || {
+                let mut next_progress = progress_cycles;
+                loop {
+                    let t = *lock(next);
+                    for d in group.iter_mut() {
+                        d.advance(t);
+                    }
+                    lock(running)[k] =
+                        group.iter().any(|d| d.stop.is_none());
+                    barrier.wait();
+                    // Every worker reads the same flags here: nobody writes them until the
+                    // second barrier.
+                    let finished = lock(running).iter().filter(|r| !**r).count();
+                    let go_on = finished < jobs && t < limit;
+                    if k == 0 {
+                        if go_on {
+                            *lock(next) = (t + quantum).min(limit);
+                        }
+                        if progress_cycles > 0 && t >= next_progress {
+                            eprintln!("  ... virtual {:.1} s", t as f64 / HZ as f64);
+                            next_progress += progress_cycles;
+                        }
+                    }
+                    barrier.wait();
+                    if !go_on {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Locks a mutex; a worker that panicked does not poison the run for the others.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn progress(devices: &[Device], t: u64) {
+    let done = devices.iter().filter(|d| d.stop.is_some()).count();
+    eprintln!(
+        "  ... virtual {:.1} s, {done}/{} devices finished",
+        t as f64 / HZ as f64,
+        devices.len()
+    );
+}
+
+/// One device under gdb (single-device scenarios only): the gateway and endpoint live inside
+/// its link, so virtual time — theirs included — stands still while gdb holds the CPU.
+fn run_under_gdb(
+    devices: &mut [Device],
+    index: usize,
+    addr: &str,
+    program: &Program,
+) -> Result<()> {
+    if devices.len() != 1 {
+        bail!("--gdb needs a single-device scenario (this one has {} devices)", devices.len());
+    }
+    let d = &mut devices[index];
+    let options = ServeOptions {
+        addr: gdb::parse_listen_addr(addr)
+            .map_err(anyhow::Error::msg)
+            .context("--gdb")?,
+        wait: true,
+    };
+    let entry = program.entry;
+    let reset = move |m: &mut Machine<Ft900>| -> Result<(), String> {
+        m.profile.reset(&mut m.core, entry);
+        Ok(())
+    };
+    let mut target = DebugTarget::new(&mut d.machine).with_reset(Box::new(reset));
+    d.stop = Some(match gdb::serve(&mut target, &options).context("--gdb")? {
+        Outcome::Finished(stop) => stop,
+        Outcome::Killed => StopReason::Stopped,
+    });
+    Ok(())
+}
+
+/// The directory a scenario's artefacts go to by default.
+pub fn default_out_dir(root: &Path, name: &str) -> PathBuf {
+    root.join(name)
+}

@@ -1,0 +1,167 @@
+//! The scenario runner: reads a scenario file ([`spec`]), builds and runs its world on virtual
+//! time ([`fleet`]), checks the expectations ([`expect`]), keeps the evidence and reports
+//! ([`report`]).
+//!
+//! Artefacts go to `OUT/<scenario name>/`: `<device>.uart.log` (each line with its virtual
+//! time), `network.pcap` (every frame; tshark/Wireshark read it), `requests.jsonl` (the
+//! endpoint's request log, without secrets) and `summary.txt`. They are kept when a check fails
+//! (or with `keep`) and removed otherwise.
+
+pub mod expect;
+pub mod faults;
+pub mod fleet;
+pub mod report;
+pub mod cli;
+pub mod spec;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+pub use expect::Check;
+pub use fleet::{RunOptions, WorldOutcome};
+pub use spec::Scenario;
+
+/// How to run scenarios.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Overrides every scenario's seed.
+    pub seed: Option<u64>,
+    /// Host threads for a fleet's devices.
+    pub jobs: usize,
+    /// Keep the artefacts even when every check passes.
+    pub keep: bool,
+    /// Parent of the per-scenario output directories.
+    pub out_root: PathBuf,
+    /// Progress lines every this many virtual seconds (0 = none).
+    pub progress_every: f64,
+    /// Serve gdb for one device: (device id or empty for the first, `[ADDR:]PORT`).
+    pub gdb: Option<(String, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            seed: None,
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            keep: false,
+            out_root: PathBuf::from("target/scenarios"),
+            progress_every: 0.0,
+            gdb: None,
+        }
+    }
+}
+
+/// The result of one scenario.
+pub struct ScenarioResult {
+    /// The scenario as run.
+    pub scenario: Scenario,
+    /// The seed used.
+    pub seed: u64,
+    /// What happened.
+    pub outcome: WorldOutcome,
+    /// The verdicts.
+    pub checks: Vec<Check>,
+    /// Where the artefacts are, if kept.
+    pub kept: Option<PathBuf>,
+}
+
+impl ScenarioResult {
+    /// Whether every check held.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
+    }
+}
+
+/// Runs one scenario file.
+pub fn run_file(path: &Path, opts: &Options) -> Result<ScenarioResult> {
+    let scenario = Scenario::load(path)?;
+    run_scenario(scenario, opts)
+}
+
+/// Runs a loaded scenario.
+pub fn run_scenario(scenario: Scenario, opts: &Options) -> Result<ScenarioResult> {
+    let seed = opts.seed.unwrap_or(scenario.seed);
+    let out_dir = opts.out_root.join(&scenario.name);
+    let gdb = match &opts.gdb {
+        None => None,
+        Some((device, addr)) => {
+            let index = if device.is_empty() {
+                0
+            } else {
+                scenario
+                    .devices
+                    .iter()
+                    .position(|d| &d.id == device)
+                    .with_context(|| format!("--gdb-device {device:?}: no such device"))?
+            };
+            Some((index, addr.clone()))
+        }
+    };
+    let run_opts = RunOptions {
+        out_dir: out_dir.clone(),
+        jobs: opts.jobs,
+        progress_every: opts.progress_every,
+        gdb,
+    };
+    let outcome = fleet::run_world(&scenario, seed, &run_opts)
+        .with_context(|| format!("scenario {}", scenario.name))?;
+    let checks = expect::check_all(&scenario, &outcome);
+    let mut result = ScenarioResult {
+        scenario,
+        seed,
+        outcome,
+        checks,
+        kept: None,
+    };
+    write_artefacts(&result, &out_dir)?;
+    if !result.passed() || opts.keep {
+        result.kept = Some(out_dir);
+    } else {
+        std::fs::remove_dir_all(&out_dir)
+            .with_context(|| format!("{}: cannot remove", out_dir.display()))?;
+    }
+    Ok(result)
+}
+
+fn write_artefacts(r: &ScenarioResult, dir: &Path) -> Result<()> {
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("{}: cannot write", path.display()))
+    };
+    for d in &r.outcome.devices {
+        let mut log = String::new();
+        for (t, line) in d.lines() {
+            let _ = writeln!(log, "[{:>12.6}] {line}", t as f64 / 1e9);
+        }
+        if let Some(report) = &d.fault_report {
+            let _ = writeln!(log, "\n--- fault ---\n{report}");
+        }
+        write(&format!("{}.uart.log", d.id), &log)?;
+    }
+    let mut jsonl = String::new();
+    for record in r.outcome.endpoint.requests() {
+        let _ = writeln!(jsonl, "{}", serde_json::to_string(&record)?);
+    }
+    write("requests.jsonl", &jsonl)?;
+    write("summary.txt", &report::summary(r))?;
+    Ok(())
+}
+
+/// Every `*.toml` under `path` (sorted), or `path` itself if it is a file.
+pub fn scenario_files(path: &Path) -> Result<Vec<PathBuf>> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        anyhow::bail!("{}: no scenario files (*.toml)", path.display());
+    }
+    Ok(files)
+}

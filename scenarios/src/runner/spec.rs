@@ -1,0 +1,494 @@
+//! The scenario file format (TOML), read with serde and checked before anything runs.
+//!
+//! ```toml
+//! name = "dynamodb-upload"
+//! seed = 1
+//! firmware = "../firmware/build/dynamodb-client.elf"   # relative to this file
+//! max_virtual_seconds = 120
+//!
+//! [network]                      # mode "user" (the gateway) or "none"
+//! impairments = { loss = 0.02 }  # on the cable between the switch and the gateway
+//!
+//! [endpoint]                     # the in-process DynamoDB endpoint (TLS, strict SigV4)
+//! clock_offset_seconds = 0
+//! tables = [{ name = "SensorReadings", partition_key = "deviceId:S", sort_key = "seq:N" }]
+//!
+//! [config]                       # configuration-block keys for every device
+//! "device.readings" = "10"
+//!
+//! [[device]]                     # one table per device of the fleet
+//! id = "hopper"
+//!
+//! [[expect.uart]]
+//! regex = "^put seq=\\d+ status=200"
+//!
+//! [[expect.items]]
+//! table = "SensorReadings"
+//! count = 10
+//! sequence = { partition_key = "deviceId", sort_key = "seq", from = 1, to = 10 }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name (the output directory and the JUnit test case are named after it).
+    pub name: String,
+    /// What the scenario shows, one sentence.
+    #[serde(default)]
+    pub description: String,
+    /// Seed of everything random: impairments, entropy seeds, the endpoint's request ids and
+    /// faults. `--seed` overrides it.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// The firmware every device runs (relative to the scenario file).
+    pub firmware: PathBuf,
+    /// Virtual time after which the run stops and unfinished devices count as timed out.
+    #[serde(default = "default_max_virtual_seconds")]
+    pub max_virtual_seconds: f64,
+    /// Unix time at virtual time 0 (the gateway's SNTP answers and the RTC's power-on value).
+    #[serde(default = "default_epoch")]
+    pub epoch_unix: u64,
+    /// The network.
+    #[serde(default)]
+    pub network: Network,
+    /// The in-process DynamoDB endpoint.
+    #[serde(default)]
+    pub endpoint: EndpointSpec,
+    /// Configuration-block keys given to every device (`ft900-sim provision --list-keys`).
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    /// The devices of the fleet (at least one).
+    #[serde(rename = "device")]
+    pub devices: Vec<DeviceSpec>,
+    /// What must be true at the end.
+    #[serde(default)]
+    pub expect: Expectations,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+fn default_max_virtual_seconds() -> f64 {
+    120.0
+}
+
+/// 2026-01-01T00:00:00Z.
+fn default_epoch() -> u64 {
+    1_767_225_600
+}
+
+/// How the devices are networked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// `user`: a switch and the user-mode gateway (DHCP, DNS, SNTP, the endpoint); `none`.
+    #[serde(default = "default_mode")]
+    pub mode: NetMode,
+    /// Extra DNS names: name → IPv4 address, or `endpoint` for the in-process endpoint. The
+    /// endpoint's own host names are always in the table.
+    #[serde(default)]
+    pub dns: BTreeMap<String, String>,
+    /// Seeded faults on the cable between the switch and the gateway.
+    #[serde(default)]
+    pub impairments: ImpairmentSpec,
+}
+
+impl Default for Network {
+    fn default() -> Network {
+        Network {
+            mode: NetMode::User,
+            dns: BTreeMap::new(),
+            impairments: ImpairmentSpec::default(),
+        }
+    }
+}
+
+fn default_mode() -> NetMode {
+    NetMode::User
+}
+
+/// Network mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetMode {
+    /// The user-mode gateway behind a switch.
+    User,
+    /// No cable.
+    None,
+}
+
+/// Impairments (see `net_bridge::Impairments`); times in milliseconds.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpairmentSpec {
+    /// Probability that a frame is lost.
+    #[serde(default)]
+    pub loss: f64,
+    /// Probability that a frame is delivered twice.
+    #[serde(default)]
+    pub duplicate: f64,
+    /// Probability that a bit of a frame's payload is flipped.
+    #[serde(default)]
+    pub corrupt: f64,
+    /// Fixed extra delay, ms.
+    #[serde(default)]
+    pub delay_ms: f64,
+    /// Extra delay drawn from 0..=jitter, ms.
+    #[serde(default)]
+    pub jitter_ms: f64,
+    /// Probability that a frame is held back, letting later ones pass.
+    #[serde(default)]
+    pub reorder: f64,
+    /// Bandwidth limit, Mbit/s.
+    #[serde(default)]
+    pub rate_mbit: Option<f64>,
+    /// Intervals of virtual seconds `[start, end]` during which the cable is unplugged.
+    #[serde(default)]
+    pub down: Vec<[f64; 2]>,
+}
+
+impl ImpairmentSpec {
+    /// Whether anything is impaired.
+    pub fn is_active(&self) -> bool {
+        self.loss > 0.0
+            || self.duplicate > 0.0
+            || self.corrupt > 0.0
+            || self.delay_ms > 0.0
+            || self.jitter_ms > 0.0
+            || self.reorder > 0.0
+            || self.rate_mbit.is_some()
+            || !self.down.is_empty()
+    }
+}
+
+/// The endpoint's setup.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSpec {
+    /// Region the endpoint signs for.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// Host names (DNS and the server certificate).
+    #[serde(default = "default_hosts")]
+    pub host_names: Vec<String>,
+    /// The endpoint's clock minus the true (virtual) time, seconds.
+    #[serde(default)]
+    pub clock_offset_seconds: i64,
+    /// Known credentials; empty means one generated test key, given to the devices.
+    #[serde(default)]
+    pub credentials: Vec<CredentialSpec>,
+    /// Tables created at start.
+    #[serde(default = "default_tables")]
+    pub tables: Vec<TableSpecToml>,
+    /// Injected faults.
+    #[serde(default)]
+    pub faults: FaultSpec,
+}
+
+impl Default for EndpointSpec {
+    fn default() -> EndpointSpec {
+        EndpointSpec {
+            region: default_region(),
+            host_names: default_hosts(),
+            clock_offset_seconds: 0,
+            credentials: Vec::new(),
+            tables: default_tables(),
+            faults: FaultSpec::default(),
+        }
+    }
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+fn default_hosts() -> Vec<String> {
+    vec!["dynamodb.us-east-1.amazonaws.com".into()]
+}
+
+fn default_tables() -> Vec<TableSpecToml> {
+    vec![TableSpecToml {
+        name: "SensorReadings".into(),
+        partition_key: "deviceId:S".into(),
+        sort_key: Some("seq:N".into()),
+    }]
+}
+
+/// A credential the endpoint accepts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialSpec {
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+    /// Session token of temporary credentials.
+    #[serde(default)]
+    pub session_token: Option<String>,
+}
+
+/// A table: `partition_key = "deviceId:S"`, optional `sort_key = "seq:N"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpecToml {
+    /// Table name.
+    pub name: String,
+    /// `NAME:TYPE` with TYPE one of S, N, B.
+    pub partition_key: String,
+    /// `NAME:TYPE`.
+    #[serde(default)]
+    pub sort_key: Option<String>,
+}
+
+/// Faults the endpoint injects (seeded).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// Answer the first N requests with a throttling error.
+    #[serde(default)]
+    pub throttle_first: u32,
+    /// Fraction of requests answered with a throttling error.
+    #[serde(default)]
+    pub throttle_rate: f64,
+    /// Fraction of requests answered with HTTP 500 InternalServerError.
+    #[serde(default)]
+    pub error_500_rate: f64,
+    /// Fraction of requests answered with HTTP 503 ServiceUnavailable.
+    #[serde(default)]
+    pub error_503_rate: f64,
+}
+
+/// One device of the fleet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSpec {
+    /// Device id (`device.id` in its configuration block; names its UART log).
+    pub id: String,
+    /// Configuration keys for this device only (over `[config]`).
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    /// Serve gdb's remote protocol for this device on 127.0.0.1:PORT, halted at reset until
+    /// gdb attaches.
+    #[serde(default)]
+    pub gdb_port: Option<u16>,
+}
+
+/// The expectations.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    /// Exit status every device must end with (default 0; a device still running at
+    /// `max_virtual_seconds` fails this).
+    #[serde(default)]
+    pub exit_status: Option<u32>,
+    /// Every device must have exited by this virtual time.
+    #[serde(default)]
+    pub within_virtual_seconds: Option<f64>,
+    /// UART text.
+    #[serde(default)]
+    pub uart: Vec<UartExpectation>,
+    /// Table contents.
+    #[serde(default)]
+    pub items: Vec<ItemsExpectation>,
+    /// Requests the endpoint saw.
+    #[serde(default)]
+    pub requests: Vec<RequestsExpectation>,
+}
+
+/// A line of UART0 output that must (or must not) appear.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UartExpectation {
+    /// Regular expression matched against each line (`regex` crate syntax).
+    pub regex: String,
+    /// Which device (`*`, the default, means every device).
+    #[serde(default = "all_devices")]
+    pub device: String,
+    /// `false`: no line may match.
+    #[serde(default = "yes")]
+    pub present: bool,
+    /// With `present`: the first match must come before this virtual time.
+    #[serde(default)]
+    pub within_virtual_seconds: Option<f64>,
+    /// With `present`: at least this many matching lines (default 1).
+    #[serde(default)]
+    pub min_count: Option<usize>,
+}
+
+fn all_devices() -> String {
+    "*".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Items in a table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemsExpectation {
+    /// The table.
+    pub table: String,
+    /// Exact number of items.
+    #[serde(default)]
+    pub count: Option<usize>,
+    /// Every device's sequence numbers `from..=to` present exactly once, nothing else.
+    #[serde(default)]
+    pub sequence: Option<SequenceExpectation>,
+    /// Items that must exist, each given as attributes in DynamoDB JSON
+    /// (`{ deviceId = { S = "hopper" }, seq = { N = "1" } }`): an item containing all of them.
+    #[serde(default)]
+    pub contains: Vec<toml::Table>,
+}
+
+/// Sequence numbers per device.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceExpectation {
+    /// Attribute holding the device id (S).
+    pub partition_key: String,
+    /// Attribute holding the sequence number (N).
+    pub sort_key: String,
+    /// First sequence number.
+    pub from: u64,
+    /// Last sequence number.
+    pub to: u64,
+}
+
+/// Requests seen by the endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsExpectation {
+    /// Operation (`PutItem`, `BatchWriteItem`, ...); any if absent.
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// HTTP status; any if absent.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// At least this many.
+    #[serde(default)]
+    pub min: Option<usize>,
+    /// At most this many.
+    #[serde(default)]
+    pub max: Option<usize>,
+}
+
+impl Scenario {
+    /// Reads and checks a scenario file; relative paths in it become relative to its directory.
+    pub fn load(path: &Path) -> Result<Scenario> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let mut scenario: Scenario =
+            toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if scenario.firmware.is_relative() {
+            scenario.firmware = dir.join(&scenario.firmware);
+        }
+        scenario
+            .check()
+            .with_context(|| format!("{}", path.display()))?;
+        Ok(scenario)
+    }
+
+    /// Consistency checks that serde cannot express.
+    fn check(&self) -> Result<()> {
+        if self.devices.is_empty() {
+            bail!("no [[device]]: a scenario needs at least one device");
+        }
+        let mut ids: Vec<&str> = self.devices.iter().map(|d| d.id.as_str()).collect();
+        ids.sort_unstable();
+        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+            bail!("device id {:?} appears twice", w[0]);
+        }
+        if self.devices.len() > 250 {
+            bail!("at most 250 devices (one /24 of leases)");
+        }
+        if !(self.max_virtual_seconds > 0.0 && self.max_virtual_seconds <= 86_400.0) {
+            bail!("max_virtual_seconds must be in (0, 86400]");
+        }
+        let imp = &self.network.impairments;
+        for (name, p) in [
+            ("loss", imp.loss),
+            ("duplicate", imp.duplicate),
+            ("corrupt", imp.corrupt),
+            ("reorder", imp.reorder),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                bail!("network.impairments.{name} = {p}: a probability must be in [0, 1]");
+            }
+        }
+        for u in &self.expect.uart {
+            regex::Regex::new(&u.regex)
+                .with_context(|| format!("expect.uart regex {:?}", u.regex))?;
+            if u.device != "*" && !self.devices.iter().any(|d| d.id == u.device) {
+                bail!("expect.uart names device {:?}, which is not in the fleet", u.device);
+            }
+        }
+        for t in &self.endpoint.tables {
+            parse_key(&t.partition_key)?;
+            if let Some(k) = &t.sort_key {
+                parse_key(k)?;
+            }
+        }
+        for (name, target) in &self.network.dns {
+            if target != "endpoint" && target.parse::<std::net::Ipv4Addr>().is_err() {
+                bail!("network.dns.{name:?} = {target:?}: expected an IPv4 address or \"endpoint\"");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `NAME:TYPE` → (name, type letter).
+pub fn parse_key(spec: &str) -> Result<(String, char)> {
+    match spec.rsplit_once(':') {
+        Some((name, t @ ("S" | "N" | "B"))) if !name.is_empty() => {
+            Ok((name.to_string(), t.chars().next().unwrap_or('S')))
+        }
+        _ => bail!("{spec:?}: a key is NAME:TYPE with TYPE one of S, N, B (e.g. \"deviceId:S\")"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Scenario> {
+        let s: Scenario = toml::from_str(text)?;
+        s.check()?;
+        Ok(s)
+    }
+
+    const MINIMAL: &str = "name = \"x\"\nfirmware = \"fw.elf\"\n[[device]]\nid = \"hopper\"\n";
+
+    #[test]
+    fn a_minimal_scenario_gets_the_documented_defaults() {
+        let s = parse(MINIMAL).unwrap();
+        assert_eq!(s.seed, 1);
+        assert_eq!(s.network.mode, NetMode::User);
+        assert_eq!(s.endpoint.region, "us-east-1");
+        assert_eq!(s.endpoint.tables[0].name, "SensorReadings");
+        assert_eq!(s.devices.len(), 1);
+        assert!(!s.network.impairments.is_active());
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err = |extra: &str| format!("{:#}", parse(&format!("{MINIMAL}{extra}")).unwrap_err());
+        assert!(err("[[device]]\nid = \"hopper\"\n").contains("\"hopper\" appears twice"));
+        assert!(err("[network.impairments]\nloss = 2.0\n").contains("probability"));
+        assert!(err("[[expect.uart]]\nregex = \"(\"\n").contains("regex"));
+        assert!(err("[[expect.uart]]\nregex = \"x\"\ndevice = \"knuth\"\n").contains("not in the fleet"));
+        assert!(err("colour = 3\n").contains("unknown field"));
+        assert!(err("[endpoint]\ntables = [{ name = \"T\", partition_key = \"id\" }]\n")
+            .contains("NAME:TYPE"));
+    }
+}
