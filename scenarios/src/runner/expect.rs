@@ -44,7 +44,11 @@ pub fn check_all(s: &Scenario, run: &WorldOutcome) -> Vec<Check> {
         checks.push(Check::new(
             format!("every device done within {secs} s (virtual)"),
             late.is_empty(),
-            if late.is_empty() { String::new() } else { format!("late: {}", late.join(", ")) },
+            if late.is_empty() {
+                String::new()
+            } else {
+                format!("late: {}", late.join(", "))
+            },
         ));
     }
     for u in &s.expect.uart {
@@ -68,6 +72,19 @@ fn describe_stop(d: &DeviceOutcome) -> String {
 }
 
 fn check_exits(s: &Scenario, run: &WorldOutcome) -> Check {
+    if s.expect.still_running {
+        let stopped: Vec<String> = run
+            .devices
+            .iter()
+            .filter(|d| d.stop.is_some())
+            .map(|d| format!("{}: {}", d.id, describe_stop(d)))
+            .collect();
+        return Check::new(
+            format!("every device still running at {} s", s.max_virtual_seconds),
+            stopped.is_empty(),
+            stopped.join("; "),
+        );
+    }
     let want = s.expect.exit_status.unwrap_or(0);
     let bad: Vec<String> = run
         .devices
@@ -92,11 +109,18 @@ fn check_uart(u: &UartExpectation, devices: &[DeviceOutcome]) -> Check {
         .iter()
         .filter(|d| u.device == "*" || d.id == u.device)
         .collect();
-    let who = if u.device == "*" { "every device".to_string() } else { u.device.clone() };
+    let who = if u.device == "*" {
+        "every device".to_string()
+    } else {
+        u.device.clone()
+    };
     let mut problems = Vec::new();
     for d in &chosen {
-        let matches: Vec<(u64, String)> =
-            d.lines().into_iter().filter(|(_, l)| re.is_match(l)).collect();
+        let matches: Vec<(u64, String)> = d
+            .lines()
+            .into_iter()
+            .filter(|(_, l)| re.is_match(l))
+            .collect();
         if !u.present {
             if let Some((t, line)) = matches.first() {
                 problems.push(format!("{}: {line:?} at {:.3} s", d.id, *t as f64 / 1e9));
@@ -105,7 +129,11 @@ fn check_uart(u: &UartExpectation, devices: &[DeviceOutcome]) -> Check {
         }
         let min = u.min_count.unwrap_or(1);
         if matches.len() < min {
-            problems.push(format!("{}: {} matching lines, expected at least {min}", d.id, matches.len()));
+            problems.push(format!(
+                "{}: {} matching lines, expected at least {min}",
+                d.id,
+                matches.len()
+            ));
         } else if let Some(limit) = u.within_virtual_seconds {
             let first = matches[0].0 as f64 / 1e9;
             if first > limit {
@@ -140,7 +168,10 @@ fn check_items(e: &ItemsExpectation, s: &Scenario, run: &WorldOutcome) -> Check 
         ));
         let mut seen: BTreeMap<(String, u64), usize> = BTreeMap::new();
         for item in &items {
-            let device = item.get(&seq.partition_key).and_then(|v| v.get("S")).and_then(Value::as_str);
+            let device = item
+                .get(&seq.partition_key)
+                .and_then(|v| v.get("S"))
+                .and_then(Value::as_str);
             let n = item
                 .get(&seq.sort_key)
                 .and_then(|v| v.get("N"))
@@ -148,7 +179,10 @@ fn check_items(e: &ItemsExpectation, s: &Scenario, run: &WorldOutcome) -> Check 
                 .and_then(|n| n.parse::<u64>().ok());
             match (device, n) {
                 (Some(d), Some(n)) => *seen.entry((d.to_string(), n)).or_default() += 1,
-                _ => problems.push(format!("item without {} (S) and {} (N): {item}", seq.partition_key, seq.sort_key)),
+                _ => problems.push(format!(
+                    "item without {} (S) and {} (N): {item}",
+                    seq.partition_key, seq.sort_key
+                )),
             }
         }
         for d in &s.devices {
@@ -178,7 +212,9 @@ fn check_items(e: &ItemsExpectation, s: &Scenario, run: &WorldOutcome) -> Check 
             }
         };
         said.push(format!("an item with {}", Value::Object(wanted.clone())));
-        let found = items.iter().any(|item| wanted.iter().all(|(k, v)| item.get(k) == Some(v)));
+        let found = items
+            .iter()
+            .any(|item| wanted.iter().all(|(k, v)| item.get(k) == Some(v)));
         if !found {
             problems.push(format!("no item has {}", Value::Object(wanted.clone())));
         }
@@ -224,7 +260,11 @@ fn ranges(ns: &[u64]) -> String {
         while j + 1 < ns.len() && ns[j + 1] == ns[j] + 1 {
             j += 1;
         }
-        out.push(if i == j { ns[i].to_string() } else { format!("{}-{}", ns[i], ns[j]) });
+        out.push(if i == j {
+            ns[i].to_string()
+        } else {
+            format!("{}-{}", ns[i], ns[j])
+        });
         i = j + 1;
     }
     out.join(", ")
@@ -233,7 +273,10 @@ fn ranges(ns: &[u64]) -> String {
 fn truncate(mut s: String) -> String {
     const MAX: usize = 600;
     if s.len() > MAX {
-        let cut = (0..=MAX).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0);
+        let cut = (0..=MAX)
+            .rev()
+            .find(|i| s.is_char_boundary(*i))
+            .unwrap_or(0);
         s.truncate(cut);
         s.push_str(" ...");
     }
@@ -280,7 +323,10 @@ mod tests {
         assert!(!check_uart(&uart("^ERROR", false, None), &d).ok);
         assert!(check_uart(&uart("^ERROR", true, Some(3.5)), &d).ok);
         let late = check_uart(&uart("^ERROR", true, Some(2.0)), &d);
-        assert!(!late.ok && late.detail.contains("first match at 3.000 s"), "{late:?}");
+        assert!(
+            !late.ok && late.detail.contains("first match at 3.000 s"),
+            "{late:?}"
+        );
         assert!(!check_uart(&uart("^missing", true, None), &d).ok);
     }
 }

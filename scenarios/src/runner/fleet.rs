@@ -148,11 +148,14 @@ pub fn endpoint_for(s: &Scenario, seed: u64) -> Result<Endpoint> {
         .map(|t| -> Result<TableSpec> {
             let key = |k: &str| -> Result<(String, KeyType)> {
                 let (name, t) = spec::parse_key(k)?;
-                Ok((name, match t {
-                    'N' => KeyType::N,
-                    'B' => KeyType::B,
-                    _ => KeyType::S,
-                }))
+                Ok((
+                    name,
+                    match t {
+                        'N' => KeyType::N,
+                        'B' => KeyType::B,
+                        _ => KeyType::S,
+                    },
+                ))
             };
             Ok(TableSpec {
                 name: t.name.clone(),
@@ -208,7 +211,11 @@ fn config_for(
     let table = s.endpoint.tables.first();
     let mut rng = SplitMix64::new(seed ^ ((index as u64 + 1) << 32));
     let entropy: String = (0..4).map(|_| format!("{:016x}", rng.next_u64())).collect();
-    let mac = format!("02:f9:00:00:{:02x}:{:02x}", (index + 1) >> 8, (index + 1) & 0xFF);
+    let mac = format!(
+        "02:f9:00:00:{:02x}:{:02x}",
+        (index + 1) >> 8,
+        (index + 1) & 0xFF
+    );
     let mut defaults: Vec<(&str, String)> = vec![
         ("device.id", d.id.clone()),
         ("device.mac", mac),
@@ -224,7 +231,10 @@ fn config_for(
     }
     if let Some(t) = table {
         defaults.push(("dynamodb.table", t.name.clone()));
-        defaults.push(("dynamodb.partition_key", spec::parse_key(&t.partition_key)?.0));
+        defaults.push((
+            "dynamodb.partition_key",
+            spec::parse_key(&t.partition_key)?.0,
+        ));
         if let Some(k) = &t.sort_key {
             defaults.push(("dynamodb.sort_key", spec::parse_key(k)?.0));
         }
@@ -232,7 +242,9 @@ fn config_for(
     for (k, v) in defaults {
         block.insert(k, &v)?;
     }
-    block.add_certificate_der(endpoint.ca_cert_der());
+    if s.endpoint.devices_trust_ca {
+        block.add_certificate_der(endpoint.ca_cert_der());
+    }
     for (k, v) in s.config.iter().chain(d.config.iter()) {
         block
             .insert(k, v)
@@ -252,7 +264,10 @@ fn gateway_for(s: &Scenario, endpoint: &Endpoint, seed: u64) -> Result<UserNet> 
         seed: seed ^ 0x6A7E_0000,
         ..UserNetConfig::default()
     }
-    .with_tcp_service(SocketAddrV4::new(ENDPOINT_ADDR, 443), endpoint.stream_factory())
+    .with_tcp_service(
+        SocketAddrV4::new(ENDPOINT_ADDR, 443),
+        endpoint.stream_factory(),
+    )
     .with_tcp_service(
         SocketAddrV4::new(ENDPOINT_ADDR, 80),
         endpoint.plain_http_factory(),
@@ -463,8 +478,7 @@ fn run_fleet(devices: &mut [Device], limit: u64, quantum: u64, opts: &RunOptions
                     for d in group.iter_mut() {
                         d.advance(t);
                     }
-                    lock(running)[k] =
-                        group.iter().any(|d| d.stop.is_none());
+                    lock(running)[k] = group.iter().any(|d| d.stop.is_none());
                     barrier.wait();
                     // Every worker reads the same flags here: nobody writes them until the
                     // second barrier.
@@ -512,7 +526,10 @@ fn run_under_gdb(
     program: &Program,
 ) -> Result<()> {
     if devices.len() != 1 {
-        bail!("--gdb needs a single-device scenario (this one has {} devices)", devices.len());
+        bail!(
+            "--gdb needs a single-device scenario (this one has {} devices)",
+            devices.len()
+        );
     }
     let d = &mut devices[index];
     let options = ServeOptions {

@@ -7,11 +7,11 @@
 //! endpoint's request log, without secrets) and `summary.txt`. They are kept when a check fails
 //! (or with `keep`) and removed otherwise.
 
+pub mod cli;
 pub mod expect;
 pub mod faults;
 pub mod fleet;
 pub mod report;
-pub mod cli;
 pub mod spec;
 
 use std::fmt::Write as _;

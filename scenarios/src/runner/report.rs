@@ -67,7 +67,11 @@ pub fn summary(r: &ScenarioResult) -> String {
         r.outcome.virtual_ns as f64 / 1e9,
         host,
         insns as f64 / 1e9,
-        if host > 0.0 { insns as f64 / host / 1e6 } else { 0.0 }
+        if host > 0.0 {
+            insns as f64 / host / 1e6
+        } else {
+            0.0
+        }
     );
     if let Some(dir) = &r.kept {
         let _ = write!(out, "   kept: {}/", dir.display());

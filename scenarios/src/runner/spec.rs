@@ -191,6 +191,10 @@ pub struct EndpointSpec {
     /// Injected faults.
     #[serde(default)]
     pub faults: FaultSpec,
+    /// Whether the devices' configuration blocks get the endpoint's CA certificate (`false`:
+    /// the devices do not trust the endpoint, as with a wrong certificate).
+    #[serde(default = "yes")]
+    pub devices_trust_ca: bool,
 }
 
 impl Default for EndpointSpec {
@@ -202,6 +206,7 @@ impl Default for EndpointSpec {
             credentials: Vec::new(),
             tables: default_tables(),
             faults: FaultSpec::default(),
+            devices_trust_ca: true,
         }
     }
 }
@@ -289,6 +294,11 @@ pub struct Expectations {
     /// `max_virtual_seconds` fails this).
     #[serde(default)]
     pub exit_status: Option<u32>,
+    /// Instead of an exit: every device must still be running at `max_virtual_seconds` (for
+    /// scenarios where the firmware must keep its readings and keep trying, e.g. bad
+    /// credentials).
+    #[serde(default)]
+    pub still_running: bool,
     /// Every device must have exited by this virtual time.
     #[serde(default)]
     pub within_virtual_seconds: Option<f64>,
@@ -411,6 +421,9 @@ impl Scenario {
         if self.devices.len() > 250 {
             bail!("at most 250 devices (one /24 of leases)");
         }
+        if self.expect.still_running && self.expect.exit_status.is_some() {
+            bail!("expect.still_running and expect.exit_status exclude each other");
+        }
         if !(self.max_virtual_seconds > 0.0 && self.max_virtual_seconds <= 86_400.0) {
             bail!("max_virtual_seconds must be in (0, 86400]");
         }
@@ -429,7 +442,10 @@ impl Scenario {
             regex::Regex::new(&u.regex)
                 .with_context(|| format!("expect.uart regex {:?}", u.regex))?;
             if u.device != "*" && !self.devices.iter().any(|d| d.id == u.device) {
-                bail!("expect.uart names device {:?}, which is not in the fleet", u.device);
+                bail!(
+                    "expect.uart names device {:?}, which is not in the fleet",
+                    u.device
+                );
             }
         }
         for t in &self.endpoint.tables {
@@ -440,7 +456,9 @@ impl Scenario {
         }
         for (name, target) in &self.network.dns {
             if target != "endpoint" && target.parse::<std::net::Ipv4Addr>().is_err() {
-                bail!("network.dns.{name:?} = {target:?}: expected an IPv4 address or \"endpoint\"");
+                bail!(
+                    "network.dns.{name:?} = {target:?}: expected an IPv4 address or \"endpoint\""
+                );
             }
         }
         Ok(())
@@ -486,9 +504,12 @@ mod tests {
         assert!(err("[[device]]\nid = \"hopper\"\n").contains("\"hopper\" appears twice"));
         assert!(err("[network.impairments]\nloss = 2.0\n").contains("probability"));
         assert!(err("[[expect.uart]]\nregex = \"(\"\n").contains("regex"));
-        assert!(err("[[expect.uart]]\nregex = \"x\"\ndevice = \"knuth\"\n").contains("not in the fleet"));
+        assert!(err("[[expect.uart]]\nregex = \"x\"\ndevice = \"knuth\"\n")
+            .contains("not in the fleet"));
         assert!(err("colour = 3\n").contains("unknown field"));
-        assert!(err("[endpoint]\ntables = [{ name = \"T\", partition_key = \"id\" }]\n")
-            .contains("NAME:TYPE"));
+        assert!(
+            err("[endpoint]\ntables = [{ name = \"T\", partition_key = \"id\" }]\n")
+                .contains("NAME:TYPE")
+        );
     }
 }

@@ -1,0 +1,46 @@
+//! The scenario suite: every `scenarios/*.toml` runs on the firmware built from this checkout
+//! and must meet all of its expectations. On a failure the runner's report (each check, the
+//! device stops, where the UART logs, pcap and request log were kept) is in the panic message.
+
+mod common;
+
+use scenarios::runner::{report, run_scenario, scenario_files, Options, Scenario};
+
+#[test]
+fn every_scenario_meets_its_expectations() {
+    let elf = common::firmware("dynamodb-client.elf");
+    let files = scenario_files(&common::workspace_root().join("scenarios")).unwrap();
+    assert!(
+        files.len() >= 10,
+        "the suite has {} scenarios, expected at least 10",
+        files.len()
+    );
+    let opts = Options {
+        jobs: 2,
+        out_root: common::target_dir().join("scenarios"),
+        ..Options::default()
+    };
+    let mut failures = Vec::new();
+    for file in &files {
+        let mut scenario = Scenario::load(file).unwrap_or_else(|e| panic!("{e:#}"));
+        // The scenario names the firmware as built by `make -C firmware`; the test uses its own build.
+        scenario.firmware = elf.clone();
+        match run_scenario(scenario, &opts) {
+            Ok(r) => {
+                let text = report::summary(&r);
+                eprint!("{text}");
+                if !r.passed() {
+                    failures.push(text);
+                }
+            }
+            Err(e) => failures.push(format!("{}: {e:#}\n", file.display())),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} scenarios failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}
