@@ -2,14 +2,14 @@
 //! and must meet all of its expectations. On a failure the runner's report (each check, the
 //! device stops, where the UART logs, pcap and request log were kept) is in the panic message.
 
-mod common;
+mod fwbuild;
 
 use scenarios::runner::{report, run_scenario, scenario_files, Options, Scenario};
 
 #[test]
 fn every_scenario_meets_its_expectations() {
-    let elf = common::firmware("dynamodb-client.elf");
-    let files = scenario_files(&common::workspace_root().join("scenarios")).unwrap();
+    let elf = fwbuild::firmware("dynamodb-client.elf");
+    let files = scenario_files(&fwbuild::workspace_root().join("scenarios")).unwrap();
     assert!(
         files.len() >= 10,
         "the suite has {} scenarios, expected at least 10",
@@ -17,7 +17,7 @@ fn every_scenario_meets_its_expectations() {
     );
     let opts = Options {
         jobs: 2,
-        out_root: common::target_dir().join("scenarios"),
+        out_root: fwbuild::target_dir().join("scenarios"),
         ..Options::default()
     };
     let mut failures = Vec::new();

@@ -28,7 +28,7 @@ use net_bridge::usernet::SimClock;
 use net_bridge::{Impaired, Impairments, Link, Nanos, PcapLink, Switch, UserNet, UserNetConfig};
 
 use super::spec::{self, NetMode, Scenario};
-use crate::endpoint::{Credentials, Endpoint, EndpointConfig, KeyType, TableSpec};
+use crate::endpoint::{Credentials, Endpoint, EndpointConfig, FaultPlan, KeyType, TableSpec};
 
 /// CPU cycles per second (100 MHz).
 pub const HZ: u64 = 100_000_000;
@@ -164,7 +164,9 @@ pub fn endpoint_for(s: &Scenario, seed: u64) -> Result<Endpoint> {
             })
         })
         .collect::<Result<_>>()?;
-    super::faults::apply(&s.endpoint.faults, &mut cfg);
+    cfg.faults = FaultPlan {
+        faults: s.endpoint.faults.clone(),
+    };
     Endpoint::new(cfg).context("the endpoint does not start")
 }
 

@@ -9,7 +9,6 @@
 
 pub mod cli;
 pub mod expect;
-pub mod faults;
 pub mod fleet;
 pub mod report;
 pub mod spec;

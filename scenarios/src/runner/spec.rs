@@ -34,6 +34,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+use crate::endpoint::Fault;
+
 /// A whole scenario file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -188,9 +190,12 @@ pub struct EndpointSpec {
     /// Tables created at start.
     #[serde(default = "default_tables")]
     pub tables: Vec<TableSpecToml>,
-    /// Injected faults.
+    /// Injected faults, first match wins, e.g. `{ kind = "throttle", when = "requests",
+    /// count = 3 }`, `{ kind = "internal_error", when = "fraction", p = 0.2 }`,
+    /// `{ kind = "delay", nanos = 2_000_000_000, when = "window", from = 0, until = 5e9 }`
+    /// (see `endpoint::faults`).
     #[serde(default)]
-    pub faults: FaultSpec,
+    pub faults: Vec<Fault>,
     /// Whether the devices' configuration blocks get the endpoint's CA certificate (`false`:
     /// the devices do not trust the endpoint, as with a wrong certificate).
     #[serde(default = "yes")]
@@ -205,7 +210,7 @@ impl Default for EndpointSpec {
             clock_offset_seconds: 0,
             credentials: Vec::new(),
             tables: default_tables(),
-            faults: FaultSpec::default(),
+            faults: Vec::new(),
             devices_trust_ca: true,
         }
     }
@@ -251,24 +256,6 @@ pub struct TableSpecToml {
     /// `NAME:TYPE`.
     #[serde(default)]
     pub sort_key: Option<String>,
-}
-
-/// Faults the endpoint injects (seeded).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaultSpec {
-    /// Answer the first N requests with a throttling error.
-    #[serde(default)]
-    pub throttle_first: u32,
-    /// Fraction of requests answered with a throttling error.
-    #[serde(default)]
-    pub throttle_rate: f64,
-    /// Fraction of requests answered with HTTP 500 InternalServerError.
-    #[serde(default)]
-    pub error_500_rate: f64,
-    /// Fraction of requests answered with HTTP 503 ServiceUnavailable.
-    #[serde(default)]
-    pub error_503_rate: f64,
 }
 
 /// One device of the fleet.
