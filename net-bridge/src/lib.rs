@@ -17,17 +17,23 @@
 pub mod guest;
 pub mod impair;
 pub mod link;
+pub mod pace;
 pub mod pcap;
 pub mod phy;
 mod rescue;
 pub mod service;
 pub mod switch;
+#[cfg(target_os = "linux")]
+pub mod tap;
 pub mod usernet;
 pub mod wire;
 
 pub use guest::{run_lockstep, GuestLease, GuestStack};
 pub use impair::{Impaired, Impairments};
 pub use link::{test_link, wire_time_100m, Link, LoopbackLink, Nanos, TestLink, TestLinkHandle};
+pub use pace::{Clock, Pacer, WallClock};
 pub use pcap::PcapLink;
 pub use switch::{Switch, SwitchPort};
+#[cfg(target_os = "linux")]
+pub use tap::{TapError, TapLink};
 pub use usernet::{HostForward, UserNet, UserNetConfig, UserNetMonitor, UserNetStats};
