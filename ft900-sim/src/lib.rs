@@ -29,6 +29,7 @@ pub mod isa;
 pub mod lockstep;
 pub mod machine;
 pub mod profile;
+pub mod realtime;
 pub mod report;
 pub mod stop;
 

@@ -90,6 +90,11 @@ impl<C: Clock> Pacer<C> {
         d
     }
 
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
     /// Total time spent sleeping so far.
     pub fn slept(&self) -> Duration {
         self.slept
