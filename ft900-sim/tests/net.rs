@@ -517,3 +517,254 @@ fn the_cli_gateway_serves_dhcp_dns_and_sntp_and_writes_a_pcap() {
     assert_eq!(&frame[12..14], &[0x08, 0x00]);
     assert_eq!(&frame[34..38], &[0, 68, 0, 67]);
 }
+
+/// `ft900-sim run --machine ft900 ARGS... net_dhcp.elf` with the RTC at `EPOCH`, under `prefix`
+/// (e.g. `ip netns exec NS`) if given.
+fn cli_net_dhcp(prefix: &[&str], args: &[&str]) -> std::process::Output {
+    let (elf, _) = build();
+    let sim = support::sim_binary();
+    let mut cmd = match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = std::process::Command::new(first);
+            c.args(rest).arg(&sim);
+            c
+        }
+        None => std::process::Command::new(&sim),
+    };
+    cmd.args(["run", "--machine", "ft900", "--uart0", "stdio"])
+        .args(["--rtc-start", &EPOCH.to_string()])
+        .args(args)
+        .arg(elf)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run ft900-sim")
+}
+
+/// The frames of a pcap file written by `--pcap`.
+fn pcap_frames(path: &std::path::Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).expect("the pcap file exists");
+    net_bridge::pcap::read_records(&bytes)
+        .expect("a classic Ethernet pcap")
+        .into_iter()
+        .map(|r| r.frame)
+        .collect()
+}
+
+/// Seeded impairments through the CLI: with 5% loss, 10% duplicates and 2 ms ± 1 ms of delay
+/// both ways the firmware still gets its
+/// lease and an answer from the gateway's DNS; the same seed gives the same capture byte for
+/// byte, another seed another capture. No `--dns`, so the name is not found and the firmware
+/// stops before its TCP step: everything stays in-process, on virtual time (a connection
+/// through the NAT would reach a real host socket, whose timing is the host's).
+#[test]
+fn cli_impairments_are_seeded_and_the_firmware_still_gets_its_lease() {
+    let dir = support::target_dir();
+    let run = |seed: &str, name: &str| {
+        let pcap = dir.join(name);
+        let _ = std::fs::remove_file(&pcap);
+        let out = cli_net_dhcp(
+            &[],
+            &[
+                "--net",
+                "user",
+                "--net-loss",
+                "0.05",
+                "--net-dup",
+                "0.1",
+                "--net-delay",
+                "2:1",
+                "--net-seed",
+                seed,
+                "--stats",
+                "--max-insns",
+                "800000000",
+                "--pcap",
+                pcap.to_str().unwrap(),
+            ],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            stdout.contains("dhcp: ip 10.0.2.15 gw 10.0.2.2 dns 10.0.2.3"),
+            "seed {seed}: no lease\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains("FAIL dynamodb.us-east-1.amazonaws.com resolved in "),
+            "seed {seed}: the DNS answer (NXDOMAIN) did not come\n{stdout}"
+        );
+        (std::fs::read(&pcap).unwrap(), stdout, stderr)
+    };
+    let (a, out_a, err_a) = run("7", "net-impair-a.pcap");
+    let (b, out_b, _) = run("7", "net-impair-b.pcap");
+    let (c, _, err_c) = run("8", "net-impair-c.pcap");
+    assert!(a == b, "same seed, different captures");
+    assert_eq!(out_a, out_b);
+    assert!(a != c, "different seeds, same capture");
+    // The impairments really acted (the counters --stats prints): seed 7 loses and duplicates.
+    let count = |err: &str, what: &str| -> u64 {
+        err.lines()
+            .filter(|l| l.starts_with("stats: impair"))
+            .filter_map(|l| l.split(&format!(" {what} ")).nth(1))
+            .filter_map(|rest| rest.split(',').next()?.trim().parse::<u64>().ok())
+            .sum()
+    };
+    assert!(
+        count(&err_a, "offered") > 0,
+        "no impairment counters:\n{err_a}"
+    );
+    assert!(count(&err_a, "lost") > 0, "nothing was lost:\n{err_a}");
+    assert!(
+        count(&err_a, "duplicated") > 0,
+        "nothing was duplicated:\n{err_a}"
+    );
+    assert!(count(&err_c, "offered") > 0, "{err_c}");
+    let frames = pcap_frames(&dir.join("net-impair-a.pcap"));
+    assert!(frames.len() > 10, "{} frames", frames.len());
+}
+
+/// A TAP that does not exist: a one-line error that says how to create it, exit status 2.
+#[test]
+fn cli_missing_tap_is_a_clear_error() {
+    let out = cli_net_dhcp(&[], &["--net", "tap:ft9-missing0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "ft900-sim: ft9-missing0: no such device — create it with \
+         `ip tuntap add mode tap user $USER name ft9-missing0`"
+    );
+    let out = cli_net_dhcp(&[], &["--net", "tap:"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a device name"));
+}
+
+/// A network namespace for the TAP test, deleted on drop.
+struct Netns(String);
+
+impl Netns {
+    fn create() -> Netns {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            panic!(
+                "this test creates a network namespace with a TAP device, which needs root \
+                 (CI runs as root): `sudo -E cargo test --release -p ft900-sim --test net`"
+            );
+        }
+        let ns = Netns(format!("ft9-sim-{}", std::process::id()));
+        ns.ip(&["netns", "add", &ns.0]);
+        ns
+    }
+
+    fn ip(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("ip")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("ip {args:?}: {e} (is iproute2 installed?)"));
+        assert!(
+            out.status.success(),
+            "ip {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .output();
+    }
+}
+
+/// `--net tap:NAME` end to end: the firmware runs in a namespace on a TAP with no DHCP server,
+/// paced to the wall clock. Its DHCP discovers reach the host side of the TAP (the kernel counts
+/// them) and the capture, the DHCP step times out after its 10 s as on a silent cable, and the
+/// run takes at least as long on the wall clock as in virtual time.
+#[test]
+fn cli_tap_bridges_the_firmware_in_real_time() {
+    let ns = Netns::create();
+    let name = ns.0.clone();
+    ns.ip(&[
+        "-n", &name, "tuntap", "add", "mode", "tap", "name", "ft9tap0",
+    ]);
+    ns.ip(&[
+        "-n",
+        &name,
+        "addr",
+        "add",
+        "192.168.77.1/24",
+        "dev",
+        "ft9tap0",
+    ]);
+    ns.ip(&["-n", &name, "link", "set", "ft9tap0", "up"]);
+    let pcap = support::target_dir().join("net-tap-cli.pcap");
+    let _ = std::fs::remove_file(&pcap);
+    let out = cli_net_dhcp(
+        &["ip", "netns", "exec", &name],
+        &[
+            "--net",
+            "tap:ft9tap0",
+            "--stats",
+            "--pcap",
+            pcap.to_str().unwrap(),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("FAIL DHCP lease after 10000 ms"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("eth: TAP ft9tap0, paced to the wall clock"),
+        "{stderr}"
+    );
+    let discovers = pcap_frames(&pcap)
+        .iter()
+        .filter(|f| udp_ports(f) == Some((68, 67)))
+        .count();
+    assert!(discovers >= 3, "DHCP discovers in the capture: {discovers}");
+    // The kernel received them on the TAP (RX from the host's point of view).
+    let link = ns.ip(&["-n", &name, "-s", "-j", "link", "show", "ft9tap0"]);
+    let rx_packets: u64 = link
+        .split("\"rx\":{")
+        .nth(1)
+        .and_then(|s| s.split("\"packets\":").nth(1))
+        .and_then(|s| s.split([',', '}']).next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no rx counter in {link}"));
+    assert!(
+        rx_packets >= discovers as u64,
+        "{rx_packets} < {discovers}: {link}"
+    );
+    // Pacing: virtual time never ran ahead of the wall clock.
+    let stats = stderr
+        .lines()
+        .find(|l| l.contains("s virtual at 100 MHz"))
+        .unwrap_or_else(|| panic!("no --stats line: {stderr}"));
+    let virtual_s: f64 = stats
+        .split('(')
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let host_s: f64 = stats
+        .split("MHz), ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(virtual_s >= 10.0, "{stats}");
+    assert!(
+        host_s >= virtual_s - 0.002,
+        "ran ahead of the wall clock: {stats}"
+    );
+}
