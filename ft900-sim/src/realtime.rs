@@ -2,7 +2,7 @@
 //!
 //! The machine runs in slices of [`SLICE_CYCLES`] of virtual time; after each slice a
 //! [`Pacer`] sleeps until the wall clock has caught up, so virtual time never runs ahead of
-//! wall time. Idle loops are still skipped inside a slice, but a slice ends at its deadline, so
+//! wall time by more than the slice being executed (1 ms). Idle loops are still skipped inside a slice, but a slice ends at its deadline, so
 //! a guest waiting for a timer sleeps through the wait instead of jumping over it; a real-time
 //! peer (a TAP, a person at a host socket) then sees the firmware's timers run as on silicon.
 //! When the host cannot keep up, virtual time lags and the machine runs flat out until it has
