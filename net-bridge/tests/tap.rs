@@ -3,8 +3,10 @@
 //! namespace. Only addresses inside the namespace are used (192.168.77.0/24), and the namespace
 //! is deleted when the test ends, pass or fail.
 //!
-//! Needs root (CI runs as root): creating namespaces and TAP devices is privileged. Without it
-//! the tests fail with instructions; they never pass silently.
+//! Needs root (CI runs as root): creating namespaces and TAP devices is privileged. Without
+//! root, each test runs again under `unshare -rn` in a private namespace where that works (not
+//! the ownership test, which needs real root); otherwise the tests fail with instructions. They
+//! never pass silently.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -36,61 +38,114 @@ const GUEST_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x77, 0x02];
 /// A guard against a hang, in paced (wall-clock) virtual time; the exchanges take milliseconds.
 const HANG_GUARD: Nanos = 60 * SEC;
 
-/// Fails the test, with what to do, unless this process may create namespaces and TAPs.
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        panic!(
-            "the TAP tests create a network namespace and TAP devices, which needs root \
-             (CI runs as root). Run them as root: `sudo -E cargo test --release -p net-bridge \
-             --test tap`"
-        );
+/// Set in a test process that `unshare -rn` started: it is root of its own user and network
+/// namespace, which it uses instead of a named one.
+const UNSHARED: &str = "FT9_TAP_TEST_UNSHARED";
+
+/// How this process may make a namespace with TAP devices.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Privilege {
+    /// Root: a named namespace (`ip netns add`).
+    Root,
+    /// Inside `unshare -rn`: the process's own private namespace.
+    Unshared,
+}
+
+fn privilege() -> Privilege {
+    if std::env::var_os(UNSHARED).is_some() {
+        Privilege::Unshared
+    } else {
+        Privilege::Root
     }
 }
 
-/// A network namespace, deleted on drop.
+/// Whether `test` has run elsewhere: without root, it runs again in a private network namespace
+/// under `unshare -rn` (the result is checked here); with neither, the test fails saying how to
+/// run it. Returns false when the test should run in this process.
+fn ran_unshared(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if privilege() == Privilege::Unshared || unsafe { libc::geteuid() } == 0 {
+        return false;
+    }
+    let unshare_works = Command::new("unshare")
+        .args(["-rn", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !unshare_works {
+        panic!(
+            "the TAP tests create a network namespace and TAP devices: they need root (CI runs \
+             as root) or unprivileged user namespaces (`unshare -rn`), and this process has \
+             neither. Run them as root: `sudo -E cargo test --release -p net-bridge --test tap`"
+        );
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = Command::new("unshare")
+        .arg("-rn")
+        .arg(exe)
+        .args(["--exact", test, "--test-threads=1", "--nocapture"])
+        .env(UNSHARED, "1")
+        .output()
+        .expect("run the test under unshare -rn");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "{test} under `unshare -rn` failed:\n{text}"
+    );
+    true
+}
+
+/// A network namespace, deleted on drop; or, under `unshare -rn`, the process's own.
 struct Netns {
-    name: String,
-    path: PathBuf,
+    /// `None`: the process's own private namespace.
+    name: Option<String>,
 }
 
 impl Netns {
     fn create() -> Netns {
-        require_root();
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "ft9-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
-        run(Command::new("ip").args(["netns", "add", &name]));
-        let ns = Netns {
-            path: PathBuf::from("/run/netns").join(&name),
-            name,
+        let ns = match privilege() {
+            Privilege::Unshared => Netns { name: None },
+            Privilege::Root => {
+                static N: AtomicUsize = AtomicUsize::new(0);
+                let name = format!(
+                    "ft9-{}-{}",
+                    std::process::id(),
+                    N.fetch_add(1, Ordering::Relaxed)
+                );
+                run(Command::new("ip").args(["netns", "add", &name]));
+                Netns { name: Some(name) }
+            }
         };
         ns.ip(&["link", "set", "lo", "up"]);
         ns
     }
 
+    /// `ip [-n NS] ARGS...`.
+    fn ip_cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("ip");
+        if let Some(name) = &self.name {
+            cmd.arg("-n").arg(name);
+        }
+        cmd.args(args);
+        cmd
+    }
+
     /// Runs `ip -n NS ARGS...`, failing the test with ip's message on error.
     fn ip(&self, args: &[&str]) {
-        run(Command::new("ip").arg("-n").arg(&self.name).args(args));
+        run(&mut self.ip_cmd(args));
     }
 
     /// Whether `ip -n NS ARGS...` succeeds.
     fn ip_ok(&self, args: &[&str]) -> bool {
-        Command::new("ip")
-            .arg("-n")
-            .arg(&self.name)
-            .args(args)
-            .output()
-            .is_ok_and(|o| o.status.success())
+        self.ip_cmd(args).output().is_ok_and(|o| o.status.success())
     }
 
     /// The standard output of `ip -n NS ARGS...`.
     fn ip_output(&self, args: &[&str]) -> String {
-        let mut cmd = Command::new("ip");
-        cmd.arg("-n").arg(&self.name).args(args);
+        let mut cmd = self.ip_cmd(args);
         let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
@@ -107,12 +162,17 @@ impl Netns {
     /// Runs `f` on a thread that has entered the namespace. Sockets and file descriptors it
     /// opens stay bound to the namespace after the thread ends.
     fn enter<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let path = self.path.clone();
+        let path = self
+            .name
+            .as_ref()
+            .map(|n| PathBuf::from("/run/netns").join(n));
         let t = thread::spawn(move || {
-            let ns = File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            // SAFETY: a valid namespace fd; setns affects only this thread.
-            let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            if let Some(path) = path {
+                let ns = File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                // SAFETY: a valid namespace fd; setns affects only this thread.
+                let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+                assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            }
             f()
         });
         t.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
@@ -121,11 +181,12 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let out = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .output();
+        let Some(name) = &self.name else {
+            return; // the private namespace ends with the process
+        };
+        let out = Command::new("ip").args(["netns", "del", name]).output();
         if !out.is_ok_and(|o| o.status.success()) {
-            eprintln!("warning: could not delete network namespace {}", self.name);
+            eprintln!("warning: could not delete network namespace {name}");
         }
     }
 }
@@ -134,9 +195,16 @@ fn run(cmd: &mut Command) {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("{cmd:?}: {e} (is iproute2 installed?)"));
+    let hint = match privilege() {
+        Privilege::Unshared => {
+            " (under `unshare -rn` /dev/net/tun must be open to your user, as it usually is with \
+             mode 0666; or run the tests as root)"
+        }
+        Privilege::Root => "",
+    };
     assert!(
         out.status.success(),
-        "{cmd:?} failed: {}",
+        "{cmd:?} failed: {}{hint}",
         String::from_utf8_lossy(&out.stderr).trim()
     );
 }
@@ -271,6 +339,9 @@ fn arp(frame: &[u8]) -> Option<ArpRepr> {
 
 #[test]
 fn arp_ping_and_tcp_through_a_tap_in_a_namespace() {
+    if ran_unshared("arp_ping_and_tcp_through_a_tap_in_a_namespace") {
+        return;
+    }
     let ns = namespace_with_tap();
     let server = echo_server(&ns, 7777);
     let tap = ns
@@ -331,6 +402,9 @@ fn arp_ping_and_tcp_through_a_tap_in_a_namespace() {
 
 #[test]
 fn a_missing_tap_is_reported_and_never_created() {
+    if ran_unshared("a_missing_tap_is_reported_and_never_created") {
+        return;
+    }
     let ns = Netns::create();
     let e = ns.enter(|| TapLink::open("ft9nosuch0")).unwrap_err();
     assert!(matches!(e, TapError::NoSuchDevice(_)), "{e}");
@@ -343,6 +417,9 @@ fn a_missing_tap_is_reported_and_never_created() {
 
 #[test]
 fn a_tun_is_not_a_tap_and_a_tap_takes_one_reader() {
+    if ran_unshared("a_tun_is_not_a_tap_and_a_tap_takes_one_reader") {
+        return;
+    }
     let ns = Netns::create();
     ns.ip(&["tuntap", "add", "mode", "tun", "name", "ft9tun0"]);
     ns.tap("ft9tap1", None);
@@ -390,6 +467,14 @@ fn tun_node_open_to(uid: u32, gid: u32) -> bool {
 
 #[test]
 fn an_unprivileged_user_opens_its_own_tap_and_is_refused_another() {
+    // Needs real root: inside `unshare -rn` only one user exists and it has CAP_NET_ADMIN.
+    // SAFETY: geteuid has no preconditions.
+    if privilege() == Privilege::Unshared || unsafe { libc::geteuid() } != 0 {
+        panic!(
+            "this test drops from root to another user to check TAP ownership: run it as root \
+             (CI does): `sudo -E cargo test --release -p net-bridge --test tap`"
+        );
+    }
     const NOBODY: u32 = 65534;
     let ns = Netns::create();
     ns.tap("ft9mine0", Some("65534"));
