@@ -250,6 +250,9 @@ fn run(args: &RunArgs) -> Result<u8> {
                     eprintln!("{}: {where_}", uart.name());
                 }
             }
+            if args.eth != NetKind::User && !(args.dns.is_empty() && args.forward.is_empty()) {
+                anyhow::bail!("--dns and --forward configure the gateway: add --net user");
+            }
             let mut tap_handle: Option<TapHandle> = None;
             let link: Option<Box<dyn Link>> = match &args.eth {
                 NetKind::None => None,

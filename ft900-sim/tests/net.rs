@@ -622,7 +622,8 @@ fn cli_impairments_are_seeded_and_the_firmware_still_gets_its_lease() {
     assert!(frames.len() > 10, "{} frames", frames.len());
 }
 
-/// A TAP that does not exist: a one-line error that says how to create it, exit status 2.
+/// A TAP that does not exist: a one-line error that says how to create it, exit status 2; so
+/// do a TAP without a name and gateway options without the gateway.
 #[test]
 fn cli_missing_tap_is_a_clear_error() {
     let out = cli_net_dhcp(&[], &["--net", "tap:ft9-missing0"]);
@@ -636,6 +637,9 @@ fn cli_missing_tap_is_a_clear_error() {
     let out = cli_net_dhcp(&[], &["--net", "tap:"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a device name"));
+    let out = cli_net_dhcp(&[], &["--net", "tap:tap0", "--dns", "a.example=127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("add --net user"));
 }
 
 /// A network namespace for the TAP test, deleted on drop.

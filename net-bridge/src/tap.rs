@@ -19,6 +19,7 @@
 
 use std::ffi::CString;
 use std::io::{self, ErrorKind};
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
@@ -36,6 +37,10 @@ const READ_BUF: usize = 65_536;
 /// Default polling period in virtual time: 100 µs, under the 120 µs a full-size frame takes
 /// on a 100 Mbit/s wire, so polling adds no more latency than the wire would.
 pub const DEFAULT_POLL_INTERVAL: Nanos = 100_000;
+
+/// How often (virtual time) the interface's up/down state is looked at for the carrier: a
+/// system call, so not on every register access of the MAC.
+const FLAGS_CHECK: Nanos = 10_000_000;
 
 /// Why a TAP device could not be opened. The messages say what to do next.
 #[derive(Debug, Error)]
@@ -122,6 +127,11 @@ pub struct TapLink {
     /// A write or read error was already logged (a down interface fails every write).
     warned_tx: bool,
     warned_rx: bool,
+    /// A socket in the TAP's network namespace, for reading the interface's flags.
+    ctl: socket2::Socket,
+    /// The interface was administratively up when last looked at: the carrier.
+    up: bool,
+    next_flags_check: Nanos,
 }
 
 impl std::fmt::Debug for TapLink {
@@ -184,8 +194,14 @@ impl TapLink {
             name: name.to_string(),
             source: e,
         })?;
-        tracing::info!(target: "net", "tap: {name} open");
-        Ok(TapLink {
+        // Made now, in this thread's namespace, like the TAP's file descriptor.
+        let ctl = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).map_err(
+            |e| TapError::Io {
+                name: name.to_string(),
+                source: e,
+            },
+        )?;
+        let mut link = TapLink {
             iface,
             pending: None,
             buf: vec![0; READ_BUF],
@@ -193,7 +209,37 @@ impl TapLink {
             handle: TapHandle::default(),
             warned_tx: false,
             warned_rx: false,
-        })
+            ctl,
+            up: true,
+            next_flags_check: 0,
+        };
+        link.up = link.interface_up().unwrap_or(true);
+        if link.up {
+            tracing::info!(target: "net", "tap: {name} open");
+        } else {
+            tracing::warn!(
+                target: "net",
+                "tap: {name} is down (no carrier until `ip link set {name} up`)"
+            );
+        }
+        Ok(link)
+    }
+
+    /// Whether the interface is administratively up (`ip link set NAME up`), or `None` if the
+    /// system would not say.
+    fn interface_up(&self) -> Option<bool> {
+        // SAFETY: an all-zero ifreq is valid; the name fits (checked at open, at most 15
+        // bytes plus the terminating NUL), and SIOCGIFFLAGS only writes ifr_flags.
+        unsafe {
+            let mut req: libc::ifreq = std::mem::zeroed();
+            for (d, s) in req.ifr_name.iter_mut().zip(self.iface.name().bytes()) {
+                *d = s as libc::c_char;
+            }
+            if libc::ioctl(self.ctl.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) < 0 {
+                return None;
+            }
+            Some(req.ifr_ifru.ifru_flags & libc::IFF_UP as libc::c_short != 0)
+        }
     }
 
     /// Sets how often (in virtual time) the device should poll for frames from the host.
@@ -263,6 +309,12 @@ impl Link for TapLink {
     }
 
     fn next_arrival(&mut self, now: Nanos) -> Option<Nanos> {
+        if now >= self.next_flags_check {
+            self.next_flags_check = now.saturating_add(FLAGS_CHECK);
+            if let Some(up) = self.interface_up() {
+                self.up = up;
+            }
+        }
         if self.pending.is_none() {
             self.pending = self.read_frame();
         }
@@ -275,6 +327,12 @@ impl Link for TapLink {
 
     fn receive(&mut self, _now: Nanos) -> Option<Vec<u8>> {
         self.pending.take().or_else(|| self.read_frame())
+    }
+
+    /// The host side of the TAP is up (`ip link set NAME up`), as last seen by
+    /// [`Link::next_arrival`] (looked at every 10 ms of virtual time).
+    fn carrier(&self) -> bool {
+        self.up
     }
 }
 

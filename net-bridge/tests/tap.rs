@@ -24,7 +24,7 @@ use std::time::Duration;
 use common::{pattern, tcp_socket, MS, SEC};
 use net_bridge::pcap::{read_records, CaptureBuffer};
 use net_bridge::tap::TapError;
-use net_bridge::{GuestStack, Nanos, Pacer, PcapLink, TapLink};
+use net_bridge::{GuestStack, Link, Nanos, Pacer, PcapLink, TapLink};
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::socket::{icmp, tcp};
 use smoltcp::wire::{
@@ -416,8 +416,8 @@ fn a_missing_tap_is_reported_and_never_created() {
 }
 
 #[test]
-fn a_tun_is_not_a_tap_and_a_tap_takes_one_reader() {
-    if ran_unshared("a_tun_is_not_a_tap_and_a_tap_takes_one_reader") {
+fn a_tun_is_not_a_tap_a_tap_takes_one_reader_and_its_carrier_follows_the_host() {
+    if ran_unshared("a_tun_is_not_a_tap_a_tap_takes_one_reader_and_its_carrier_follows_the_host") {
         return;
     }
     let ns = Netns::create();
@@ -431,8 +431,19 @@ fn a_tun_is_not_a_tap_and_a_tap_takes_one_reader() {
         )
     });
     assert!(matches!(tun, Err(TapError::NotTap(_))), "{tun:?}");
-    assert!(first.is_ok(), "{first:?}");
     assert!(matches!(second, Err(TapError::Busy(_))), "{second:?}");
+    // The carrier follows the host side's up/down state, looked at every 10 ms of virtual time.
+    let mut tap = first.expect("the TAP opens");
+    assert!(!tap.carrier(), "ft9tap1 is down, yet the carrier is on");
+    tap.next_arrival(0);
+    ns.ip(&["link", "set", "ft9tap1", "up"]);
+    tap.next_arrival(5 * MS);
+    assert!(!tap.carrier(), "looked again before 10 ms");
+    tap.next_arrival(10 * MS);
+    assert!(tap.carrier(), "ft9tap1 is up, yet no carrier");
+    ns.ip(&["link", "set", "ft9tap1", "down"]);
+    tap.next_arrival(20 * MS);
+    assert!(!tap.carrier());
 }
 
 /// Drops this thread's privileges to `uid`/`gid` (Linux credentials are per thread; the raw
