@@ -2,8 +2,9 @@
 //! stack and frames the host sends to the TAP come back to the MAC.
 //!
 //! The TAP is a real-time peer. Frames it delivers are stamped with the virtual time of the
-//! poll that read them, and the link asks to be polled every [`TapLink::poll_interval`] of
-//! virtual time; the caller must pace virtual time to the wall clock while a TAP is attached
+//! poll that read them (plus their time on a 100 Mbit/s wire, one after another, so a burst
+//! from the host reaches the MAC as from a real PHY), and the link asks to be polled every
+//! [`TapLink::poll_interval`] of virtual time; the caller must pace virtual time to the wall clock while a TAP is attached
 //! (`ft900-sim run --realtime`, or [`crate::pace::Pacer`]), or the guest's TCP and ARP timers
 //! run out long before the host can answer.
 //!
@@ -25,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use thiserror::Error;
 use tun_tap::{Iface, Mode};
 
-use crate::link::{Link, Nanos};
+use crate::link::{wire_time_100m, Link, Nanos};
 
 /// Longest interface name Linux accepts (IFNAMSIZ - 1).
 const MAX_NAME: usize = 15;
@@ -119,8 +120,10 @@ impl TapHandle {
 /// A [`Link`] to a host TAP device.
 pub struct TapLink {
     iface: Iface,
-    /// A frame read by `next_arrival` and not yet received.
-    pending: Option<Vec<u8>>,
+    /// A frame read from the host and not yet received, with its arrival time.
+    pending: Option<(Nanos, Vec<u8>)>,
+    /// When the last frame from the host has finished arriving on the simulated wire.
+    wire_free: Nanos,
     buf: Vec<u8>,
     poll_interval: Nanos,
     handle: TapHandle,
@@ -204,6 +207,7 @@ impl TapLink {
         let mut link = TapLink {
             iface,
             pending: None,
+            wire_free: 0,
             buf: vec![0; READ_BUF],
             poll_interval: DEFAULT_POLL_INTERVAL,
             handle: TapHandle::default(),
@@ -263,6 +267,20 @@ impl TapLink {
         self.handle.clone()
     }
 
+    /// Reads the host's next frame into `pending` if there is none: it starts arriving at `now`
+    /// (the poll that found it) or when the previous frame has arrived, and has arrived when its
+    /// last bit is in, on a 100 Mbit/s wire. The host hands over bursts at once; the MAC must
+    /// see them one after another, as from a real PHY, or its 2 KiB FIFO would overflow.
+    fn fill(&mut self, now: Nanos) {
+        if self.pending.is_none() {
+            if let Some(frame) = self.read_frame() {
+                let at = now.max(self.wire_free) + wire_time_100m(frame.len());
+                self.wire_free = at;
+                self.pending = Some((at, frame));
+            }
+        }
+    }
+
     /// Reads one frame if the host has sent one.
     fn read_frame(&mut self) -> Option<Vec<u8>> {
         loop {
@@ -315,18 +333,19 @@ impl Link for TapLink {
                 self.up = up;
             }
         }
-        if self.pending.is_none() {
-            self.pending = self.read_frame();
-        }
-        Some(if self.pending.is_some() {
-            now
-        } else {
-            now.saturating_add(self.poll_interval)
+        self.fill(now);
+        Some(match &self.pending {
+            Some((at, _)) => *at,
+            None => now.saturating_add(self.poll_interval),
         })
     }
 
-    fn receive(&mut self, _now: Nanos) -> Option<Vec<u8>> {
-        self.pending.take().or_else(|| self.read_frame())
+    fn receive(&mut self, now: Nanos) -> Option<Vec<u8>> {
+        self.fill(now);
+        match self.pending {
+            Some((at, _)) if at <= now => self.pending.take().map(|(_, f)| f),
+            _ => None,
+        }
     }
 
     /// The host side of the TAP is up (`ip link set NAME up`), as last seen by

@@ -24,7 +24,7 @@ use std::time::Duration;
 use common::{pattern, tcp_socket, MS, SEC};
 use net_bridge::pcap::{read_records, CaptureBuffer};
 use net_bridge::tap::TapError;
-use net_bridge::{GuestStack, Link, Nanos, Pacer, PcapLink, TapLink};
+use net_bridge::{wire_time_100m, GuestStack, Link, Nanos, Pacer, PcapLink, TapLink};
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::socket::{icmp, tcp};
 use smoltcp::wire::{
@@ -387,6 +387,27 @@ fn arp_ping_and_tcp_through_a_tap_in_a_namespace() {
         "bytes differ after the round trip through the TAP"
     );
     assert_eq!(server.join().unwrap(), data.len());
+
+    // Frames from the host reach the guest one after another at 100 Mbit/s, as from a PHY,
+    // even when the kernel sent them in a burst (the capture's clock counts microseconds).
+    let inbound: Vec<_> = read_records(&capture.bytes())
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.frame.get(6..12) != Some(&GUEST_MAC[..]))
+        .collect();
+    assert!(
+        inbound.len() > 100,
+        "{} frames from the host",
+        inbound.len()
+    );
+    for w in inbound.windows(2) {
+        let gap_us = w[1].micros - w[0].micros;
+        let wire_us = wire_time_100m(w[1].frame.len()) / 1000;
+        assert!(
+            gap_us + 1 >= wire_us,
+            "{gap_us} µs between frames from the host"
+        );
+    }
 
     // The kernel learned the guest's MAC, and the link counted both directions.
     let st = tap_stats.stats();
