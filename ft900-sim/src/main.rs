@@ -267,6 +267,11 @@ fn run(args: &RunArgs) -> Result<u8> {
                     let tap = TapLink::open(name)?;
                     tap_handle = Some(tap.handle());
                     eprintln!("eth: TAP {name}, paced to the wall clock");
+                    if !tap.carrier() {
+                        eprintln!(
+                            "eth: TAP {name} is down: no carrier until `ip link set {name} up`"
+                        );
+                    }
                     Some(Box::new(tap))
                 }
             };
