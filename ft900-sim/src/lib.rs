@@ -31,6 +31,7 @@ pub mod lockstep;
 pub mod machine;
 pub mod profile;
 pub mod provision;
+pub mod realtime;
 pub mod report;
 pub mod stop;
 

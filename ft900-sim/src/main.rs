@@ -14,13 +14,22 @@ use ft900_sim::disasm::disassemble;
 use ft900_sim::elf::{LoadPolicy, Program, Symbols};
 use ft900_sim::gdb::{self, DebugTarget, Outcome, ServeOptions};
 use ft900_sim::lockstep::{describe, run_lockstep_detailed, LockstepConfig};
+use ft900_sim::profile::ft900::cycles_to_ns;
 use ft900_sim::profile::ft900::device::Device;
 use ft900_sim::profile::ft900::serial::{self, SerialSpec};
 use ft900_sim::profile::ft900::{Ft900, Ft900Config};
 use ft900_sim::profile::gdbsim::GdbSim;
 use ft900_sim::provision::{self, ConfigBlock};
+use ft900_sim::realtime::run_paced;
 use ft900_sim::{report, HookAction, Machine, Profile, RunLimits, Signal, StopReason};
-use net_bridge::{HostForward, Link, LoopbackLink, PcapLink, UserNet, UserNetConfig};
+use net_bridge::impair::ImpairHandle;
+use net_bridge::tap::TapHandle;
+use net_bridge::{
+    HostForward, Impaired, Link, LoopbackLink, Pacer, PcapLink, TapLink, UserNet, UserNetConfig,
+};
+
+mod netopts;
+use netopts::{parse_net, ImpairArgs, NetKind};
 
 /// Exit status when `--max-insns` is reached.
 const EXIT_LIMIT: u8 = 125;
@@ -87,18 +96,6 @@ enum MachineKind {
     Ft900,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum EthKind {
-    /// No cable.
-    None,
-    /// A cable from the MAC back to itself: every frame sent is received again.
-    Loopback,
-    /// The built-in user-mode gateway (no root needed): DHCP 10.0.2.15, gateway 10.0.2.2,
-    /// DNS 10.0.2.3 (names from --dns), SNTP from the RTC's start time. Restricted: the guest
-    /// reaches only what --dns names; --forward lets host clients reach guest ports.
-    User,
-}
-
 /// `NAME=ADDR` for the gateway's DNS table.
 fn parse_dns_entry(s: &str) -> Result<(String, std::net::Ipv4Addr), String> {
     let (name, addr) = s
@@ -144,9 +141,23 @@ struct RunArgs {
     /// ft900: where UART1 is connected (same choices as --uart0).
     #[arg(long, value_name = "SPEC", default_value = "none")]
     uart1: SerialSpec,
-    /// ft900: what the Ethernet port is plugged into (also spelt --net).
-    #[arg(long, visible_alias = "net", value_enum, default_value = "none")]
-    eth: EthKind,
+    /// ft900: what the Ethernet port is plugged into (also spelt --net). `none`: no cable.
+    /// `loopback`: every frame sent is received again. `user`: the built-in user-mode gateway
+    /// (no root needed): DHCP 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3 (names from --dns),
+    /// SNTP from the RTC's start time; restricted: the guest reaches only what --dns names, and
+    /// --forward lets host clients reach guest ports. `tap:NAME`: the host TAP device NAME,
+    /// which must exist and belong to you (`sudo ip tuntap add mode tap user $USER name NAME`,
+    /// then give it an address and `ip link set NAME up`); implies --realtime.
+    #[arg(long, visible_alias = "net", value_name = "none|loopback|user|tap:NAME",
+          value_parser = parse_net, default_value = "none")]
+    eth: NetKind,
+    /// Pace virtual time to the wall clock (never faster), so that firmware timers run as on
+    /// silicon for real-time peers; implied by --net tap:NAME. Without it the simulation runs
+    /// as fast as it can.
+    #[arg(long, conflicts_with = "gdb")]
+    realtime: bool,
+    #[command(flatten)]
+    impair: ImpairArgs,
     /// ft900 with --eth user: a DNS name the gateway answers, NAME=IPV4 (repeatable). The
     /// guest's connections to that address are made from the host to the same address and
     /// port (NAME=127.0.0.1 reaches a service on this host); nothing else is reachable.
@@ -269,12 +280,47 @@ fn run(args: &RunArgs) -> Result<u8> {
                     eprintln!("{}: {where_}", uart.name());
                 }
             }
-            let link: Option<Box<dyn Link>> = match args.eth {
-                EthKind::None => None,
-                EthKind::Loopback => Some(Box::new(LoopbackLink::new(0))),
-                EthKind::User => Some(Box::new(user_net(args, rtc_start)?)),
+            if args.eth != NetKind::User && !(args.dns.is_empty() && args.forward.is_empty()) {
+                anyhow::bail!("--dns and --forward configure the gateway: add --net user");
+            }
+            let mut tap_handle: Option<TapHandle> = None;
+            let link: Option<Box<dyn Link>> = match &args.eth {
+                NetKind::None => None,
+                NetKind::Loopback => Some(Box::new(LoopbackLink::new(0))),
+                NetKind::User => Some(Box::new(user_net(args, rtc_start)?)),
+                NetKind::Tap(name) => {
+                    if args.gdb.is_some() {
+                        anyhow::bail!(
+                            "--net tap:{name} runs in real time, which --gdb does not support yet"
+                        );
+                    }
+                    let tap = TapLink::open(name)?;
+                    tap_handle = Some(tap.handle());
+                    eprintln!("eth: TAP {name}, paced to the wall clock");
+                    if !tap.carrier() {
+                        eprintln!(
+                            "eth: TAP {name} is down: no carrier until `ip link set {name} up`"
+                        );
+                    }
+                    Some(Box::new(tap))
+                }
+            };
+            let mut impair_handle: Option<ImpairHandle> = None;
+            let link = match (link, args.impair.impairments()) {
+                (Some(link), Some(imp)) => {
+                    let imp = Impaired::symmetric(link, args.impair.net_seed, imp);
+                    impair_handle = Some(imp.handle());
+                    Some(Box::new(imp) as Box<dyn Link>)
+                }
+                (None, Some(_)) => {
+                    anyhow::bail!(
+                        "the --net-* impairments need a network: add --net user, loopback or tap:NAME"
+                    )
+                }
+                (link, None) => link,
             };
             if let Some(link) = link {
+                // Outermost, so the capture shows the frames as the MAC sent and received them.
                 let link: Box<dyn Link> = match &args.pcap {
                     Some(path) => {
                         let file = File::create(path).with_context(|| {
@@ -286,7 +332,7 @@ fn run(args: &RunArgs) -> Result<u8> {
                 };
                 profile.eth.attach_link(link);
             } else if args.pcap.is_some() {
-                anyhow::bail!("--pcap needs a network: add --eth user or --eth loopback");
+                anyhow::bail!("--pcap needs a network: add --net user, loopback or tap:NAME");
             }
             let mut machine = Machine::with_standard_memory(profile);
             program
@@ -312,6 +358,29 @@ fn run(args: &RunArgs) -> Result<u8> {
                     let list: Vec<String> =
                         counters.iter().map(|(k, v)| format!("{k} {v}")).collect();
                     eprintln!("stats: {block:<7} {}", list.join(", "));
+                }
+                if let Some(h) = &tap_handle {
+                    let st = h.stats();
+                    eprintln!(
+                        "stats: tap     tx {}, tx dropped {}, rx {}, rx errors {}",
+                        st.tx_frames, st.tx_dropped, st.rx_frames, st.rx_errors
+                    );
+                }
+                if let Some(h) = &impair_handle {
+                    let st = h.stats();
+                    for (dir, d) in [("out", st.outbound), ("in", st.inbound)] {
+                        eprintln!(
+                            "stats: impair  {dir}: offered {}, delivered {}, lost {}, down {}, \
+                             duplicated {}, corrupted {}, reordered {}",
+                            d.offered,
+                            d.delivered,
+                            d.lost,
+                            d.lost_down,
+                            d.duplicated,
+                            d.corrupted,
+                            d.reordered
+                        );
+                    }
                 }
             }
             Ok(code)
@@ -448,7 +517,16 @@ fn execute<P: Profile>(
         install_insn_trace(m, symbols, args.trace_file.as_deref())?;
     }
     let started = Instant::now();
+    let realtime = args.realtime || matches!(args.eth, NetKind::Tap(_));
     let stop = match &args.gdb {
+        None if realtime => {
+            let mut pacer = Pacer::wall(cycles_to_ns(m.core.cycles));
+            let limits = RunLimits {
+                max_insns: args.max_insns,
+                ..RunLimits::default()
+            };
+            run_paced(m, limits, &mut pacer)
+        }
         None => m.run(RunLimits {
             max_insns: args.max_insns,
             ..RunLimits::default()
