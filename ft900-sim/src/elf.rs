@@ -117,14 +117,10 @@ impl Symbols {
             .position(|s| s.code && s.size > 0 && pc - s.addr < s.size);
         // An unsized label (assembly code) only names addresses shortly after it.
         let nearest = || {
-            below
-                .iter()
-                .rev()
-                .position(|s| s.code)
-                .filter(|&k| {
-                    let s = &below[end - 1 - k];
-                    s.size == 0 && pc - s.addr < 0x1000
-                })
+            below.iter().rev().position(|s| s.code).filter(|&k| {
+                let s = &below[end - 1 - k];
+                s.size == 0 && pc - s.addr < 0x1000
+            })
         };
         containing.or_else(nearest).map(|k| end - 1 - k)
     }

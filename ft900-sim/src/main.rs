@@ -235,7 +235,9 @@ fn run(args: &RunArgs) -> Result<u8> {
     let trace = make_trace(args, &program)?;
     if trace.is_some() && args.trace.contains(&TraceKind::Eth) {
         match args.machine {
-            MachineKind::GdbSim => anyhow::bail!("--trace eth: the gdb-sim machine has no Ethernet"),
+            MachineKind::GdbSim => {
+                anyhow::bail!("--trace eth: the gdb-sim machine has no Ethernet")
+            }
             MachineKind::Ft900 if matches!(args.eth, EthKind::None) => {
                 anyhow::bail!("--trace eth needs a network: add --eth user or --eth loopback")
             }

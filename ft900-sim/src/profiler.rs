@@ -61,6 +61,8 @@ struct State {
     /// The previous instruction was a call (taken or not) and ran with this stack pointer.
     prev_call: Option<u32>,
     started: bool,
+    /// While paused, calls and returns are followed but nothing is counted.
+    paused: bool,
 }
 
 impl State {
@@ -90,9 +92,11 @@ impl State {
     /// Charges the cycles up to `now` (and the pending instruction) to the current node.
     #[inline]
     fn charge(&mut self, now: u64) {
-        let node = &mut self.nodes[self.current as usize];
-        node.cycles += now.wrapping_sub(self.last_cycles);
-        node.insns += self.pending_insn as u64;
+        if !self.paused {
+            let node = &mut self.nodes[self.current as usize];
+            node.cycles += now.wrapping_sub(self.last_cycles);
+            node.insns += self.pending_insn as u64;
+        }
         self.last_cycles = now;
         self.pending_insn = false;
     }
@@ -110,7 +114,7 @@ impl State {
             entry_sp,
             marker,
         });
-        if !marker {
+        if !marker && !self.paused {
             self.count_call(function);
         }
     }
@@ -154,6 +158,11 @@ impl State {
             _ => {
                 if self.frames.last().is_some_and(|t| t.function != f) {
                     self.replace_top(f);
+                    // A jump to a function's first instruction (a tail call, or the jump from
+                    // an interrupt vector to its handler) enters it.
+                    if self.symbolizer.function(f).start == pc && !self.paused {
+                        self.count_call(f);
+                    }
                 }
             }
         }
@@ -345,6 +354,7 @@ impl Profiler {
                 pending_insn: false,
                 prev_call: None,
                 started: false,
+                paused: false,
             })),
         }
     }
@@ -386,6 +396,16 @@ impl Profiler {
         s.calls.iter_mut().for_each(|c| *c = 0);
         s.last_cycles = core.cycles;
         s.pending_insn = false;
+    }
+
+    /// Stops (`true`) or resumes counting; calls and returns are still followed while paused,
+    /// so that stacks stay right. For profiling only some spans of a run.
+    pub fn set_paused(&self, core: &Core, paused: bool) {
+        let mut s = self.state();
+        if s.started {
+            s.charge(core.cycles);
+        }
+        s.paused = paused;
     }
 
     /// A snapshot of the counts so far. `core` (the machine's, after the run) lets the last

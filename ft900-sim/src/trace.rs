@@ -115,7 +115,9 @@ impl FromStr for AddrRange {
             .ok_or_else(|| format!("{s:?}: expected START..END, e.g. 0x100..0x200"))?;
         let (start, end) = (parse_u32(a)?, parse_u32(b)?);
         if end <= start {
-            return Err(format!("{s:?}: the range is empty (END must be above START)"));
+            return Err(format!(
+                "{s:?}: the range is empty (END must be above START)"
+            ));
         }
         Ok(AddrRange { start, end })
     }
@@ -319,7 +321,12 @@ impl Writer {
                 );
             }
             IntrEvent::Return { at, to } => {
-                self.emit(core.cycles, "reti", at, format_args!("return to {to:#010x}"));
+                self.emit(
+                    core.cycles,
+                    "reti",
+                    at,
+                    format_args!("return to {to:#010x}"),
+                );
             }
         }
     }
@@ -368,7 +375,11 @@ pub fn describe_frame(frame: &[u8]) -> String {
     let mut payload = &frame[14..];
     let mut out = format!("{src} > {dst}");
     if ethertype == 0x8100 && payload.len() >= 4 {
-        let _ = write!(out, " vlan {}", u16::from_be_bytes([payload[0], payload[1]]) & 0xFFF);
+        let _ = write!(
+            out,
+            " vlan {}",
+            u16::from_be_bytes([payload[0], payload[1]]) & 0xFFF
+        );
         ethertype = u16::from_be_bytes([payload[2], payload[3]]);
         payload = &payload[4..];
     }
@@ -630,14 +641,19 @@ mod tests {
             "02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff arp"
         );
         let mut f = vec![0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00];
-        let mut ip = vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 2, 15, 10, 0, 2, 2];
+        let mut ip = vec![
+            0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 2, 15, 10, 0, 2, 2,
+        ];
         ip.extend_from_slice(&[0xC0, 0x00, 0x01, 0xBB]);
         f.extend_from_slice(&ip);
         assert_eq!(
             describe_frame(&f),
             "02:00:00:00:00:01 > 02:00:00:00:00:02 ipv4 10.0.2.15:49152 > 10.0.2.2:443 tcp"
         );
-        assert_eq!(describe_frame(&[1, 2, 3]), "(runt frame: no Ethernet header)");
+        assert_eq!(
+            describe_frame(&[1, 2, 3]),
+            "(runt frame: no Ethernet header)"
+        );
     }
 
     #[test]
