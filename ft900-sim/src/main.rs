@@ -58,7 +58,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a program until it exits, faults or hits a limit.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Step a `-msim` program in the reference simulator (through ft32-elf-gdb) and in ours
     /// side by side, and report the first instruction after which a register differs.
     Lockstep(LockstepArgs),
