@@ -402,8 +402,16 @@ fn lockstep(args: &LockstepArgs) -> Result<u8> {
 fn symbolizer(args: &RunArgs, program: &Program) -> Result<Symbolizer> {
     let bytes = std::fs::read(&args.program)
         .with_context(|| format!("{}: cannot read", args.program.display()))?;
-    Symbolizer::from_elf(program.symbols.clone(), &bytes)
-        .with_context(|| format!("{}", args.program.display()))
+    Ok(
+        Symbolizer::from_elf(program.symbols.clone(), &bytes).unwrap_or_else(|e| {
+            // Symbols still name functions; only file:line is lost.
+            eprintln!(
+                "ft900-sim: warning: {}: {e}; no file:line information",
+                args.program.display()
+            );
+            Symbolizer::new(program.symbols.clone(), None)
+        }),
+    )
 }
 
 /// The trace that `--trace` asks for, writing to `--trace-file` (buffered) or stderr.

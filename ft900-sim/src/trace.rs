@@ -473,9 +473,11 @@ impl Trace {
         let kinds = self.options.kinds;
         self.writer().io_region = P::io_region;
         let mut ids = Vec::new();
+        // The range alone narrows the instruction hook; with a function filter too, the hook
+        // must also see the function's entry, which may lie outside the range.
         let (begin, end) = match self.options.range {
-            Some(r) => (r.start, r.end - 1),
-            None => (0, u32::MAX),
+            Some(r) if self.entry.is_none() => (r.start, r.end - 1),
+            _ => (0, u32::MAX),
         };
         if kinds.insn {
             let w = self.shared.clone();

@@ -329,6 +329,21 @@ fn trace_func_keeps_the_call_tree_and_trace_range_the_range() {
     );
     assert_eq!(lines.len(), 13 * leaf_insns);
     assert!(lines.iter().all(|l| location(l).starts_with("leaf")));
+    // Both: leaf's range while middle runs (its entry lies outside the range).
+    let lines = trace_lines(
+        &[
+            "run",
+            "--trace",
+            "insn",
+            "--trace-range",
+            &range,
+            "--trace-func",
+            "middle",
+        ],
+        elf,
+        "range-func.txt",
+    );
+    assert_eq!(lines.len(), 12 * leaf_insns);
 
     // A name that is not a function is an error, not an empty trace.
     let out = sim(
