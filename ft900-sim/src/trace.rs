@@ -200,15 +200,12 @@ struct Writer {
 impl Writer {
     /// Whether code at `pc` running with stack pointer `sp` passes the filters.
     fn passes(&mut self, pc: u32, sp: u32) -> bool {
-        if let Some(r) = self.range {
-            if !r.contains(pc) {
-                return false;
-            }
-        }
-        match &mut self.tree {
+        // The call tree first: it must see every stack pointer to notice the return.
+        let inside = match &mut self.tree {
             Some(tree) => tree.inside(sp),
             None => true,
-        }
+        };
+        inside && self.range.is_none_or(|r| r.contains(pc))
     }
 
     /// Writes `self.line` (after the common prefix) with the location of `pc`.
@@ -479,7 +476,9 @@ impl Trace {
             Some(r) if self.entry.is_none() => (r.start, r.end - 1),
             _ => (0, u32::MAX),
         };
-        if kinds.insn {
+        if kinds.insn || self.entry.is_some() {
+            // With a function filter, every instruction is looked at (the return out of the
+            // function is seen from the stack pointer); otherwise only the range's.
             let w = self.shared.clone();
             ids.push(m.add_code_hook(begin, end, move |core, pc| {
                 let mut w = w.lock().unwrap_or_else(|p| p.into_inner());
@@ -487,19 +486,8 @@ impl Trace {
                 if let Some(tree) = &mut w.tree {
                     tree.at(pc, sp);
                 }
-                if w.passes(pc, sp) {
+                if w.passes(pc, sp) && kinds.insn {
                     w.insn(core, pc);
-                }
-                HookAction::Continue
-            }));
-        } else if let Some((addr, _)) = self.entry {
-            // Only the entry needs watching: leaving is seen from the stack pointer.
-            let w = self.shared.clone();
-            ids.push(m.add_code_hook(addr, addr, move |core, pc| {
-                let mut w = w.lock().unwrap_or_else(|p| p.into_inner());
-                let sp = core.regs[31];
-                if let Some(tree) = &mut w.tree {
-                    tree.at(pc, sp);
                 }
                 HookAction::Continue
             }));

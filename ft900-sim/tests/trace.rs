@@ -408,6 +408,20 @@ fn mem_trace_shows_the_known_store_with_its_source_line() {
         .filter(|l| location(l).starts_with("bail") && l.contains("store.l"))
         .count();
     assert!(pushes >= 4, "{lines:?}");
+    // Only the accesses of middle and leaf (its return's pop): not main's call of
+    // through_pointer right after middle returned, though the stack is as deep again then.
+    let lines = trace_lines(
+        &["run", "--trace", "mem", "--trace-func", "middle"],
+        elf,
+        "mem-middle.txt",
+    );
+    assert!(!lines.is_empty());
+    assert!(
+        lines
+            .iter()
+            .all(|l| location(l).starts_with("middle") || location(l).starts_with("leaf")),
+        "{lines:?}"
+    );
 }
 
 // ---- interrupts and Ethernet on the ft900 machine -----------------------------------------
