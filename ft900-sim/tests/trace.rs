@@ -739,6 +739,43 @@ fn cli_profile_writes_flat_and_folded_files_and_a_summary() {
 }
 
 #[test]
+fn cli_profile_works_on_the_ft900_machine() {
+    let elf = firmware("timer_tick");
+    let flat = work_dir().join("timer_tick.prof");
+    let folded = work_dir().join("timer_tick.prof.folded");
+    let _ = std::fs::remove_file(&folded);
+    let out = sim(
+        &[
+            "run",
+            "--machine",
+            "ft900",
+            "--rtc-start",
+            "0",
+            "--uart0",
+            "none",
+            "--max-insns",
+            "20000000",
+            "--profile",
+            flat.to_str().unwrap(),
+        ],
+        &elf,
+    );
+    // The first 20 M instructions (a few hundred ticks) are enough; the profile is written
+    // at the instruction limit too (exit status 125).
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    let folded = std::fs::read_to_string(&folded).expect("FILE.folded written");
+    assert!(
+        folded
+            .lines()
+            .any(|l| l.starts_with("_start;main;") && l.contains(";[interrupt];__irq_stub_17")),
+        "{folded}"
+    );
+    let flat = std::fs::read_to_string(&flat).unwrap();
+    assert!(flat.contains("on ft900"), "{flat}");
+    assert!(flat.lines().any(|l| l.ends_with("  tick_hook")), "{flat}");
+}
+
+#[test]
 fn profile_on_the_ft900_puts_handlers_under_interrupt_frames() {
     let elf = firmware("timer_tick");
     let (mut m, _, uart) = ft900_machine(&elf);
