@@ -810,6 +810,16 @@ fn profile_on_the_ft900_puts_handlers_under_interrupt_frames() {
         .filter(|l| l.contains(" irq ") && l.contains("-> __irq_stub_17"))
         .count() as u64;
 
+    // The interrupt controller counted the same entries of input 17.
+    let taken = m
+        .profile
+        .stats()
+        .into_iter()
+        .flat_map(|(_, counters)| counters)
+        .find(|(k, _)| k == "irq17")
+        .map(|(_, n)| n);
+    assert_eq!(taken, Some(entries));
+
     let report = profiler.report(&m.core);
     assert_eq!(report.cycles, m.core.cycles);
     assert_eq!(report.insns, m.core.insns);
