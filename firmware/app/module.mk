@@ -1,0 +1,45 @@
+# app/module.mk - the product: the DynamoDB client firmware (build/dynamodb-client.elf) and the
+# host unit tests of its portable parts.
+#
+#   $(BUILD)/dynamodb-client.elf   app/main.c + config + aws/ (sigv4, http, dynamodb) + net/ + tls/
+#   make dynamodb-client           that ELF alone, and its size line
+#   make host-test                 also builds the host unit tests below (host compiler,
+#                                  ASan+UBSan when available)
+#   make host-check                also runs them
+#
+#   build/host/config_test     the configuration block parser (app/config.c)
+#   build/host/http_test       the HTTP request writer and response parser (aws/http.c)
+#   build/host/dynamodb_test   the DynamoDB JSON writer, error parsing, retry policy
+#                              (aws/dynamodb.c)
+.DEFAULT_GOAL := all
+
+APP_DIR := $(ROOT)/app
+APP_AWS_DIR := $(ROOT)/aws
+
+# ---- host unit tests ------------------------------------------------------------------------
+APP_HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror
+APP_HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+APP_HOST_INC    := -I$(APP_DIR) -I$(APP_DIR)/tests -I$(APP_AWS_DIR)
+APP_HOST_HDR    := $(wildcard $(APP_DIR)/*.h $(APP_DIR)/tests/*.h $(APP_AWS_DIR)/*.h)
+
+# $(call app_host_prog,NAME,SOURCES): build/host/NAME from SOURCES with the sanitizers when the
+# host compiler has them (probed when the program is built).
+define app_host_prog
+$(BUILD)/host/$(1): $(2) $(APP_HOST_HDR) $(APP_DIR)/module.mk
+	@mkdir -p $$(@D)
+	@if echo 'int main(void){return 0;}' | \
+	    $(HOST_CC) -x c $(APP_HOST_SAN) -o $$(@D)/.sanitizer-probe-$(1) - >/dev/null 2>&1; then \
+	    san='$(APP_HOST_SAN)'; else san=; echo "note: $(HOST_CC) cannot use sanitizers"; fi; \
+	rm -f $$(@D)/.sanitizer-probe-$(1); \
+	echo "$(HOST_CC) $(APP_HOST_CFLAGS) $$$$san -o $$@ ..."; \
+	$(HOST_CC) $(APP_HOST_CFLAGS) $$$$san $(APP_HOST_INC) -o $$@ $(2)
+endef
+
+APP_HOST_TESTS := config_test
+$(eval $(call app_host_prog,config_test,$(APP_DIR)/tests/config_test.c $(APP_DIR)/config.c))
+
+.PHONY: host-test host-check app-host-check
+host-test: $(APP_HOST_TESTS:%=$(BUILD)/host/%)
+host-check: app-host-check
+app-host-check: $(APP_HOST_TESTS:%=$(BUILD)/host/%)
+	@set -e; for t in $(APP_HOST_TESTS); do $(BUILD)/host/$$t; done
