@@ -35,9 +35,11 @@ $(BUILD)/host/$(1): $(2) $(APP_HOST_HDR) $(APP_DIR)/module.mk
 	$(HOST_CC) $(APP_HOST_CFLAGS) $$$$san $(APP_HOST_INC) -o $$@ $(2)
 endef
 
-APP_HOST_TESTS := config_test http_test
+APP_HOST_TESTS := config_test http_test dynamodb_test
 $(eval $(call app_host_prog,config_test,$(APP_DIR)/tests/config_test.c $(APP_DIR)/config.c))
 $(eval $(call app_host_prog,http_test,$(APP_AWS_DIR)/tests/http_test.c $(APP_AWS_DIR)/http.c))
+$(eval $(call app_host_prog,dynamodb_test,$(APP_AWS_DIR)/tests/dynamodb_test.c \
+    $(APP_AWS_DIR)/dynamodb.c $(APP_AWS_DIR)/http.c $(APP_AWS_DIR)/sigv4.c $(APP_AWS_DIR)/sha256.c))
 
 .PHONY: host-test host-check app-host-check
 host-test: $(APP_HOST_TESTS:%=$(BUILD)/host/%)

@@ -31,11 +31,15 @@ struct out {
     char *buf;
     size_t size;
     size_t len;
+    http_emit_t emit; /* instead of buf */
+    void *ctx;
 };
 
 static void put(struct out *o, const char *s, size_t n)
 {
-    if (o->buf != NULL && o->len < o->size) {
+    if (o->emit != NULL) {
+        o->emit(o->ctx, s, n);
+    } else if (o->buf != NULL && o->len < o->size) {
         size_t room = o->size - o->len;
         memcpy(o->buf + o->len, s, n < room ? n : room);
     }
@@ -57,7 +61,7 @@ static int clean(const char *s)
     return 1;
 }
 
-long http_format_head(const struct http_request *req, char *buf, size_t size)
+static long head(const struct http_request *req, struct out *o0)
 {
     if (req == NULL || !clean(req->method) || !clean(req->path) || !clean(req->host) ||
         req->method[0] == '\0' || req->path[0] != '/' || req->host[0] == '\0')
@@ -66,7 +70,7 @@ long http_format_head(const struct http_request *req, char *buf, size_t size)
         if (!clean(req->headers[i].name) || !clean(req->headers[i].value) ||
             req->headers[i].name[0] == '\0')
             return -1;
-    struct out o = {buf, size, 0};
+    struct out o = *o0;
     puts_(&o, req->method);
     put(&o, " ", 1);
     puts_(&o, req->path);
@@ -89,9 +93,23 @@ long http_format_head(const struct http_request *req, char *buf, size_t size)
     puts_(&o, "Content-Length: ");
     put(&o, num + d, sizeof num - d);
     put(&o, "\r\n\r\n", 4);
-    if (buf != NULL && o.len < size)
-        buf[o.len] = '\0';
+    *o0 = o;
     return (long)o.len;
+}
+
+long http_format_head(const struct http_request *req, char *buf, size_t size)
+{
+    struct out o = {buf, size, 0, NULL, NULL};
+    long n = head(req, &o);
+    if (n >= 0 && buf != NULL && (size_t)n < size)
+        buf[n] = '\0';
+    return n;
+}
+
+long http_emit_head(const struct http_request *req, http_emit_t emit, void *ctx)
+{
+    struct out o = {NULL, 0, 0, emit, ctx};
+    return emit == NULL ? -1 : head(req, &o);
 }
 
 /* ---- response parser ---------------------------------------------------------------------- */

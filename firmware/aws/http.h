@@ -44,6 +44,11 @@ struct http_request {
    missing. */
 long http_format_head(const struct http_request *req, char *buf, size_t size);
 
+/* A byte sink: the head (and, in dynamodb.c, the body) can be streamed instead of buffered. */
+typedef void (*http_emit_t)(void *ctx, const char *data, size_t len);
+/* The same head passed to `emit` in pieces; returns its length or -1 as above. */
+long http_emit_head(const struct http_request *req, http_emit_t emit, void *ctx);
+
 /* ---- response parser ---------------------------------------------------------------------- */
 
 #define HTTP_LINE_MAX 192u  /* status line and header lines we use (Date, ids, lengths) */
