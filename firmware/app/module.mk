@@ -46,3 +46,36 @@ host-test: $(APP_HOST_TESTS:%=$(BUILD)/host/%)
 host-check: app-host-check
 app-host-check: $(APP_HOST_TESTS:%=$(BUILD)/host/%)
 	@set -e; for t in $(APP_HOST_TESTS); do $(BUILD)/host/$$t; done
+
+# ---- the firmware -------------------------------------------------------------------------------
+# This fragment is included before aws/, net/ and tls/ (alphabetical order): what comes from them
+# is used in recipes and recursive (=) variables, expanded when the ELF is built, and the
+# prerequisites name their files directly.
+APP_SRC := main.c config.c config_pm.c conn.c
+APP_OBJ := $(APP_SRC:%.c=$(BUILD)/obj/app/%.o)
+APP_ELF := $(BUILD)/dynamodb-client.elf
+APP_CPPFLAGS = -I$(APP_DIR) -I$(APP_AWS_DIR) $(NET_CPPFLAGS) $(TLS_CPPFLAGS)
+
+$(BUILD)/obj/app/%.o: $(APP_DIR)/%.c $(ROOT)/Makefile $(APP_DIR)/module.mk \
+        $(ROOT)/net/lwipopts.h $(ROOT)/tls/mbedtls_config.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(APP_CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The stack the link must leave (bytes above .bss): the measured high-water mark (the final
+# "stats:" line) plus a margin; see firmware/README.md.
+APP_STACK_MIN ?= 3072
+APP_TLS_OBJ := $(addprefix $(BUILD)/obj/tls/,tls_platform.o entropy.o tls_client.o)
+$(APP_ELF): $(CRT0) $(APP_OBJ) $(APP_TLS_OBJ) $(BUILD)/libaws.a $(BUILD)/libft900net.a \
+        $(BUILD)/liblwip.a $(BUILD)/libmbedtls.a $(BUILD)/libft900hal.a $(LDSCRIPT)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--defsym=__STACK_MIN=$(APP_STACK_MIN) \
+	    -Wl,-Map=$(BUILD)/dynamodb-client.map -o $@ $(CRT0) $(APP_OBJ) \
+	    $(APP_TLS_OBJ) -L$(BUILD) -laws $(NET_LIBS) -lmbedtls -lft900hal $(LDLIBS)
+	@$(NM) $@ | awk -v name=dynamodb-client.elf -f $(ROOT)/tools/size-report.awk
+
+all: $(APP_ELF)
+
+.PHONY: dynamodb-client
+dynamodb-client: $(APP_ELF)
+	@$(NM) $< | awk -v name=dynamodb-client.elf -f $(ROOT)/tools/size-report.awk
+
+-include $(APP_OBJ:.o=.d)

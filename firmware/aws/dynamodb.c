@@ -579,17 +579,23 @@ static int send_flush(struct sender *s)
 
 static const char hexd[] = "0123456789abcdef";
 
-/* One request and its response (in c->resp); 0 or ATT_*. */
-static int attempt(struct ddb_client *c, const char *op, const struct ddb_reading *r, size_t n,
+/* Opens the connection when needed. Apart from attempt(): the TLS handshake, the deepest stack
+   of the firmware, must not run under attempt()'s buffers. */
+static int ensure_open(struct ddb_client *c)
+{
+    const struct ddb_io *io = c->io;
+    if (io->is_open(io->ctx))
+        return 0;
+    c->connects++;
+    return io->connect(io->ctx) < 0 ? ATT_CONNECT : 0;
+}
+
+/* One request and its response (in c->resp) on an open connection; 0 or ATT_*. */
+__attribute__((noinline)) static int attempt(struct ddb_client *c, const char *op, const struct ddb_reading *r, size_t n,
                    const uint8_t *mask, int batch)
 {
     const struct ddb_config *cfg = c->cfg;
     const struct ddb_io *io = c->io;
-    if (!io->is_open(io->ctx)) {
-        c->connects++;
-        if (io->connect(io->ctx) < 0)
-            return ATT_CONNECT;
-    }
 
     /* Time and the day's signing key. */
     char amz_date[17];
@@ -728,7 +734,9 @@ static int run(struct ddb_client *c, int batch, const struct ddb_reading *r, siz
     int skew_done = 0;
     for (;;) {
         res->attempts++;
-        int e = attempt(c, op, r, n, batch ? pending : NULL, batch);
+        int e = ensure_open(c);
+        if (e == 0)
+            e = attempt(c, op, r, n, batch ? pending : NULL, batch);
         res->latency_ms = io->millis(io->ctx) - t0;
         struct ddb_attempt_info info;
         memset(&info, 0, sizeof info);
