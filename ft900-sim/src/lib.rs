@@ -19,7 +19,8 @@
 //!
 //! Layers: [`isa`] decodes words, [`core`] holds registers and memories, [`machine`] runs code
 //! with hooks, [`profile`] gives the I/O space its meaning, [`elf`] loads programs and
-//! [`report`] explains faults; [`gdb`] serves gdb's remote protocol.
+//! [`report`] explains faults; [`gdb`] serves gdb's remote protocol; [`provision`] writes the
+//! device configuration block into flash.
 
 pub mod core;
 pub mod disasm;
@@ -29,6 +30,7 @@ pub mod isa;
 pub mod lockstep;
 pub mod machine;
 pub mod profile;
+pub mod provision;
 pub mod report;
 pub mod stop;
 

@@ -18,6 +18,7 @@ use ft900_sim::profile::ft900::device::Device;
 use ft900_sim::profile::ft900::serial::{self, SerialSpec};
 use ft900_sim::profile::ft900::{Ft900, Ft900Config};
 use ft900_sim::profile::gdbsim::GdbSim;
+use ft900_sim::provision::{self, ConfigBlock};
 use ft900_sim::{report, HookAction, Machine, Profile, RunLimits, Signal, StopReason};
 use net_bridge::{HostForward, Link, LoopbackLink, PcapLink, UserNet, UserNetConfig};
 
@@ -55,10 +56,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a program until it exits, faults or hits a limit.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Step a `-msim` program in the reference simulator (through ft32-elf-gdb) and in ours
     /// side by side, and report the first instruction after which a register differs.
     Lockstep(LockstepArgs),
+    /// Write a device configuration block (the bytes `run --config` puts at PM 0x3E000) to a
+    /// file, for a flash programmer.
+    Provision(ProvisionArgs),
 }
 
 #[derive(clap::Args)]
@@ -174,6 +178,31 @@ struct RunArgs {
     /// With --gdb: keep the machine halted at reset until gdb connects.
     #[arg(long, requires = "gdb")]
     gdb_wait: bool,
+    /// ft900: a field of the device configuration block written into flash at load time,
+    /// KEY=VALUE (repeatable; applied after --config-file). `ft900-sim provision --list-keys`
+    /// lists the keys.
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    config: Vec<String>,
+    /// ft900: a file of KEY=VALUE lines for the configuration block (`#` comments; `@PATH`
+    /// values relative to the file).
+    #[arg(long, value_name = "FILE")]
+    config_file: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ProvisionArgs {
+    /// A field of the configuration block, KEY=VALUE (repeatable; after --config-file).
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    config: Vec<String>,
+    /// A file of KEY=VALUE lines.
+    #[arg(long, value_name = "FILE")]
+    config_file: Option<PathBuf>,
+    /// Where to write the block (raw bytes for PM address 0x3E000, e.g. for a flash programmer).
+    #[arg(long, value_name = "FILE", required_unless_present = "list_keys")]
+    out: Option<PathBuf>,
+    /// List the keys and exit.
+    #[arg(long)]
+    list_keys: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -192,6 +221,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Lockstep(args) => lockstep(&args),
+        Command::Provision(args) => provision(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -262,6 +292,15 @@ fn run(args: &RunArgs) -> Result<u8> {
             program
                 .load_into(&mut machine.core, policy)
                 .with_context(|| format!("{}", args.program.display()))?;
+            if let Some(block) = config_block(&args.config, args.config_file.as_deref())? {
+                let len = provision::write_into(&mut machine, &block)
+                    .with_context(|| format!("{}", args.program.display()))?;
+                eprintln!(
+                    "config: {len} bytes at PM 0x{:05x}: {}",
+                    ConfigBlock::ADDRESS,
+                    block.summary()
+                );
+            }
             machine.profile.reset(&mut machine.core, program.entry);
             let code = execute(&mut machine, &program, policy, args)?;
             machine.profile.flush();
@@ -278,6 +317,9 @@ fn run(args: &RunArgs) -> Result<u8> {
             Ok(code)
         }
         MachineKind::GdbSim => {
+            if !args.config.is_empty() || args.config_file.is_some() {
+                anyhow::bail!("--config and --config-file need --machine ft900");
+            }
             // Under gdb, console output must show up while the program is halted.
             let stdout: Box<dyn Write + Send> = if args.gdb.is_some() {
                 Box::new(std::io::stdout())
@@ -302,6 +344,41 @@ fn run(args: &RunArgs) -> Result<u8> {
             Ok(code)
         }
     }
+}
+
+/// The configuration block from `--config-file` then `--config` items; `None` if neither.
+fn config_block(items: &[String], file: Option<&Path>) -> Result<Option<ConfigBlock>> {
+    if items.is_empty() && file.is_none() {
+        return Ok(None);
+    }
+    let mut block = ConfigBlock::new();
+    if let Some(file) = file {
+        block.insert_file(file).context("--config-file")?;
+    }
+    for item in items {
+        block.insert_pair(item).context("--config")?;
+    }
+    Ok(Some(block))
+}
+
+/// `ft900-sim provision`: the block's bytes into a file.
+fn provision(args: &ProvisionArgs) -> Result<u8> {
+    if args.list_keys {
+        print!("{}", ConfigBlock::key_help());
+        return Ok(0);
+    }
+    let block = config_block(&args.config, args.config_file.as_deref())?.unwrap_or_default();
+    let bytes = block.encode()?;
+    let out = args.out.as_ref().expect("clap requires --out");
+    std::fs::write(out, &bytes).with_context(|| format!("{}: cannot write", out.display()))?;
+    eprintln!(
+        "config: {} bytes for PM 0x{:05x} written to {}: {}",
+        bytes.len(),
+        ConfigBlock::ADDRESS,
+        out.display(),
+        block.summary()
+    );
+    Ok(0)
 }
 
 /// The user-mode gateway for `--eth user`, with SNTP time starting at the RTC's start.
