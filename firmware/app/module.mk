@@ -63,9 +63,9 @@ $(BUILD)/obj/app/%.o: $(APP_DIR)/%.c $(ROOT)/Makefile $(APP_DIR)/module.mk \
 
 # The stack the link must leave (bytes above .bss): the measured high-water mark (the final
 # "stats:" line) plus a margin; see firmware/README.md.
-APP_STACK_MIN ?= 3072
+APP_STACK_MIN ?= 4096
 APP_TLS_OBJ := $(addprefix $(BUILD)/obj/tls/,tls_platform.o entropy.o tls_client.o)
-$(APP_ELF): $(CRT0) $(APP_OBJ) $(APP_TLS_OBJ) $(BUILD)/libaws.a $(BUILD)/libft900net.a \
+$(APP_ELF): $(BUILD)/obj/startup/crt0.o $(APP_OBJ) $(APP_TLS_OBJ) $(BUILD)/libaws.a $(BUILD)/libft900net.a \
         $(BUILD)/liblwip.a $(BUILD)/libmbedtls.a $(BUILD)/libft900hal.a $(LDSCRIPT)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--defsym=__STACK_MIN=$(APP_STACK_MIN) \
 	    -Wl,-Map=$(BUILD)/dynamodb-client.map -o $@ $(CRT0) $(APP_OBJ) \
