@@ -343,6 +343,48 @@ fn assert_delivered(r: &Run, ep: &Endpoint, readings: u32, expected: &[&str]) {
 
 // ---- tests ----------------------------------------------------------------------------------
 
+/// The host unit tests of the firmware's portable parts (`make -C firmware host-test`: the
+/// configuration parser, the HTTP pieces, the DynamoDB client against a scripted connection;
+/// ASan and UBSan when the host compiler has them) pass.
+#[test]
+fn firmware_host_unit_tests_pass() {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let dir = target.join("firmware-host");
+    let out = Command::new("make")
+        .arg("-C")
+        .arg(workspace_root().join("firmware"))
+        .arg(format!("BUILD={}", dir.display()))
+        .arg("host-test")
+        .output()
+        .expect("cannot run make");
+    assert!(
+        out.status.success(),
+        "make host-test failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in ["config_test", "http_test", "dynamodb_test"] {
+        let run = Command::new(dir.join("host").join(name))
+            .output()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let text = String::from_utf8_lossy(&run.stdout).into_owned();
+        let summary = text.lines().last().unwrap_or("").to_string();
+        let passed: u32 = summary
+            .split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(
+            run.status.success() && summary.ends_with(" passed, 0 failed") && passed >= 40,
+            "{name}: {summary}\n{text}{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        eprintln!("{summary}");
+    }
+}
+
 #[test]
 fn firmware_uploads_three_readings_through_the_gateway_to_the_endpoint() {
     let ep = Endpoint::new(EndpointConfig::default()).unwrap();
