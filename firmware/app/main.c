@@ -5,7 +5,8 @@
  *   -> Ethernet, DHCP -> SNTP into the RTC -> a reading every device.period_ms into a bounded
  *   queue -> PutItem (one waiting) or BatchWriteItem (several) over HTTPS (conn.h, dynamodb.h)
  *   -> a reading leaves the queue only when DynamoDB acknowledged it
- *   -> after device.readings acknowledged readings: statistics, exit(0) (0 = run forever).
+ *   -> once each of the device.readings readings is acknowledged (or was dropped): statistics,
+ *   exit(0), or exit(4) if any was dropped (device.readings 0 = run forever).
  *
  * Readings: a simulated sensor (temperature, humidity: a deterministic function of the device id
  * and the sequence number, so a run can be checked item by item), sequence numbers from 1, the
@@ -54,6 +55,7 @@
 #define SNTP_TIMEOUT_MS     15000u
 #define EXIT_CONFIG         2       /* the configuration cannot work (no CA, no seed) */
 #define EXIT_NETWORK        3       /* no Ethernet, no lease */
+#define EXIT_LOST           4       /* readings were dropped (queue full) */
 
 extern char _end[];
 
@@ -61,9 +63,14 @@ static struct config cfg;
 static struct ddb_config dcfg;
 static struct ddb_client ddb;
 
-/* The queue, oldest first. */
+/* The queue, oldest first. The first `inflight` readings are being uploaded (the DynamoDB
+   client reads them twice, to hash and to send, and the result refers to them by index): they
+   stay where they are until the upload returns, and a full queue drops the oldest reading
+   after them (QUEUE_MAX > DDB_BATCH_MAX, so there is always one). */
 static struct ddb_reading queue[QUEUE_MAX];
 static unsigned queued;
+static unsigned inflight;
+_Static_assert(QUEUE_MAX > DDB_BATCH_MAX, "a full queue must hold a reading not in flight");
 
 static struct {
     uint32_t taken, acked, dropped, failed_uploads, uploads;
@@ -127,10 +134,12 @@ static void take_reading(void)
     struct ddb_reading r;
     sense(++app.taken, &r);
     if (queued == QUEUE_MAX) {
+        unsigned victim = inflight; /* the oldest reading not being uploaded */
         app.dropped++;
         uart_printf(UART0, "ERROR queue full: dropped seq=%u (%u dropped so far)\n",
-                    (unsigned)queue[0].seq, (unsigned)app.dropped);
-        memmove(&queue[0], &queue[1], (QUEUE_MAX - 1u) * sizeof queue[0]);
+                    (unsigned)queue[victim].seq, (unsigned)app.dropped);
+        memmove(&queue[victim], &queue[victim + 1u],
+                (QUEUE_MAX - 1u - victim) * sizeof queue[0]);
         queued--;
     }
     queue[queued++] = r;
@@ -203,6 +212,7 @@ static void upload(void)
     uint8_t acked[DDB_BATCH_MAX];
     int ret;
     app.uploads++;
+    inflight = n;
     if (n == 1) {
         ret = ddb_put(&ddb, &queue[0], &res);
         acked[0] = ret == DDB_OK;
@@ -211,6 +221,7 @@ static void upload(void)
         uart_printf(UART0, "batch n=%u acked=%u status=%d attempts=%u ms=%u\n", n, res.acked,
                     res.status, res.attempts, (unsigned)res.latency_ms);
     }
+    inflight = 0;
     /* Acknowledged readings leave the queue; the others keep their order. */
     unsigned kept = 0;
     for (unsigned i = 0; i < queued; i++) {
@@ -409,7 +420,7 @@ int main(void)
 
     for (;;) {
         app_idle();
-        if (cfg.readings != 0 && app.acked >= cfg.readings)
+        if (cfg.readings != 0 && app.acked + app.dropped >= cfg.readings)
             break;
         if (queued > 0 && (int32_t)(millis() - app.next_upload_ms) >= 0)
             upload();
@@ -419,6 +430,12 @@ int main(void)
     wait_ms(50);
     print_stats();
     ddb_wipe(&ddb);
+    if (app.dropped > 0) {
+        uart_printf(UART0, "ERROR %u of %u readings lost: the queue was full\n",
+                    (unsigned)app.dropped, (unsigned)app.taken);
+        uart_flush(UART0);
+        return EXIT_LOST;
+    }
     uart_flush(UART0);
     return 0;
 }

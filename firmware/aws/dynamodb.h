@@ -51,7 +51,7 @@
 #define DDB_BACKOFF_BASE_MS 100u
 #define DDB_BACKOFF_CAP_MS  20000u
 #define DDB_SKEW_LIMIT_S    240     /* AWS accepts 5 minutes; correct before that */
-#define DDB_BODY_MAX        512u    /* response body kept (errors, UnprocessedItems) */
+#define DDB_BODY_MAX        384u    /* response body kept (errors, UnprocessedItems) */
 
 /* One reading. */
 struct ddb_reading {

@@ -51,7 +51,7 @@ long http_emit_head(const struct http_request *req, http_emit_t emit, void *ctx)
 
 /* ---- response parser ---------------------------------------------------------------------- */
 
-#define HTTP_LINE_MAX 192u  /* status line and header lines we use (Date, ids, lengths) */
+#define HTTP_LINE_MAX 128u  /* status line and header lines we use (Date 35, x-amzn-RequestId 70) */
 
 /* http_response_feed() results. */
 #define HTTP_MORE            0  /* everything consumed, the response is not complete */

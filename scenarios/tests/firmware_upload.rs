@@ -530,3 +530,120 @@ fn firmware_corrects_its_clock_from_the_date_header() {
     );
     assert_eq!(reqs[1].status, 200);
 }
+
+#[test]
+fn firmware_signs_with_a_session_token() {
+    // Temporary credentials: the endpoint knows the key only together with its token, which
+    // the firmware must send as X-Amz-Security-Token and sign.
+    let creds = Credentials {
+        access_key_id: "ASIAFIRMWARETEST0001".into(),
+        secret_access_key: "tempSecretKeyForTheFirmwareTest/0000000001".into(),
+        session_token: Some("FwoGZXIvYXdzEFIRMWARE//session+token/0001==".into()),
+    };
+    let ep = Endpoint::new(EndpointConfig {
+        credentials: vec![creds.clone()],
+        ..EndpointConfig::default()
+    })
+    .unwrap();
+    // Keys given again replace the test key's.
+    let block = config(&ep, 1, 1000)
+        .set("aws.access_key_id", &creds.access_key_id)
+        .and_then(|b| b.set("aws.secret_access_key", &creds.secret_access_key))
+        .and_then(|b| b.set("aws.session_token", creds.session_token.as_deref().unwrap()))
+        .expect("a valid configuration");
+    let r = run(&ep, &block);
+    assert_delivered(&r, &ep, 1, &[]);
+    let req = &ep.requests()[0];
+    let token = req
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-security-token"))
+        .map(|(_, v)| v.as_str());
+    // The endpoint logs the token redacted; it accepted the request only with the right one.
+    assert!(token.is_some() && req.status == 200, "{req:?}");
+    let authz = req
+        .headers
+        .iter()
+        .find(|(k, _)| k == "Authorization")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    assert!(
+        authz.contains(
+            "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target,"
+        ),
+        "{authz}"
+    );
+    assert!(
+        !r.uart.contains(creds.session_token.as_deref().unwrap()),
+        "token printed"
+    );
+    assert!(!r.uart.contains(&creds.secret_access_key), "secret printed");
+}
+
+#[test]
+fn firmware_drops_the_oldest_readings_when_the_queue_is_full_and_says_so() {
+    // The endpoint throttles the first 5 requests: the first PutItem gives up after 5 attempts
+    // (~0.75 s of backoff) while a reading is taken every 5 ms (as fast as the log allows): the
+    // 32-reading queue overflows. Every dropped reading is reported, the others are stored,
+    // and the firmware exits with status 4 (readings lost).
+    let ep = Endpoint::new(EndpointConfig {
+        faults: FaultPlan::throttle_first(5),
+        ..EndpointConfig::default()
+    })
+    .unwrap();
+    let total = 100u32;
+    let r = run(&ep, &config(&ep, total, 5));
+    assert_eq!(r.stop, StopReason::Exited(4), "--- UART0 ---\n{}", r.uart);
+    let dropped: Vec<u32> = r
+        .lines()
+        .filter_map(|l| l.strip_prefix("ERROR queue full: dropped seq="))
+        .map(|rest| rest.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(!dropped.is_empty(), "no reading dropped\n{}", r.uart);
+    let stats = r.line("stats: readings=");
+    assert_eq!(
+        Run::field(stats, "dropped"),
+        Some(dropped.len().to_string().as_str())
+    );
+    assert!(r
+        .uart
+        .contains(&format!("ERROR {} of {total} readings lost", dropped.len())));
+    // The oldest go first: the dropped ones are a run of the earliest seqs after the one being
+    // uploaded, and nothing dropped is stored, everything else is (once).
+    let stored: Vec<u32> = items_by_seq(&ep).into_iter().map(|(s, _)| s).collect();
+    let expected: Vec<u32> = (1..=total).filter(|s| !dropped.contains(s)).collect();
+    assert_eq!(
+        stored, expected,
+        "stored = all readings minus the dropped ones"
+    );
+    let acked = r.lines().filter(|l| l.starts_with("put seq=")).count();
+    assert_eq!(acked + dropped.len(), total as usize);
+    // Only the injected throttling was refused: readings dropped while a request was being
+    // hashed and sent must not change what it carries (its signature would not match).
+    for q in ep.requests() {
+        assert!(q.status == 200 || q.fault.is_some(), "{q:?}\n{}", r.uart);
+    }
+    // While seq 1 is in flight the queue drops the readings after it; once its PutItem has
+    // given up it is the oldest and may go too. Each reading is dropped at most once.
+    let mut unique = dropped.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), dropped.len(), "{dropped:?}");
+    assert_eq!(dropped[0], 2, "{dropped:?}");
+    let failed: Vec<&str> = r.lines().filter(|l| l.starts_with("ERROR put ")).collect();
+    assert!(
+        failed.len() == 1 && failed[0].starts_with("ERROR put seq=1 failed: gave up status=400"),
+        "{failed:?}"
+    );
+    assert!(
+        r.lines()
+            .any(|l| l.starts_with("batch n=25 acked=25 status=200")),
+        "the backlog went as full batches\n{}",
+        r.uart
+    );
+    for l in r.lines().filter(|l| {
+        !l.starts_with("reading ") && !l.starts_with("put ") && !l.starts_with("ERROR queue")
+    }) {
+        eprintln!("{l}");
+    }
+}

@@ -45,6 +45,7 @@ struct fake {
 };
 
 static struct fake f;
+static const char *expect_token; /* the session token the requests must carry, or NULL */
 
 static const char *header(const char *head, const char *name, char *out, size_t size)
 {
@@ -79,8 +80,11 @@ static void request_done(void)
     char scope[192];
     snprintf(scope, sizeof scope,
              "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/%.8s/us-east-1/dynamodb/aws4_request, "
-             "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=",
-             f.last_date);
+             "SignedHeaders=content-type;host;x-amz-date;%sx-amz-target, Signature=",
+             f.last_date, expect_token ? "x-amz-security-token;" : "");
+    char tok[64];
+    const char *t = header(f.req, "\r\nX-Amz-Security-Token: ", tok, sizeof tok);
+    ok &= expect_token ? t != NULL && strcmp(t, expect_token) == 0 : t == NULL;
     ok &= a != NULL && strncmp(a, scope, strlen(scope)) == 0 && strlen(a) == strlen(scope) + 64;
     ok &= strstr(f.req, "wJalrXUtnFEMI") == NULL; /* the secret never goes on the wire */
     memcpy(f.last_body, f.req + body_off, f.req_len - body_off);
@@ -458,6 +462,18 @@ int main(void)
           "batch: seq 3 never processed: 2 acked");
     CHECK(ddb_batch(&c, rs, 0, acked, &res) == DDB_ERR_ARG && ddb_batch(&c, rs, 26, acked, &res) == DDB_ERR_ARG,
           "batch of 0 or 26 refused");
+
+    /* ---- a session token: sent and signed ---- */
+    struct ddb_config tcfg = cfg;
+    tcfg.session_token = "FwoGZXIvYXdzEXAMPLE//token==";
+    expect_token = tcfg.session_token;
+    reset();
+    script(1, (const char *const[]){r200});
+    ddb_init(&c, &tcfg, &io, 42);
+    ret = ddb_put(&c, &r1, &res);
+    CHECK(ret == DDB_OK && f.requests == 1 && f.bad_requests == 0,
+          "session token: X-Amz-Security-Token sent and in SignedHeaders");
+    expect_token = NULL;
 
     return host_check_summary("dynamodb");
 }
