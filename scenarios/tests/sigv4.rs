@@ -19,7 +19,9 @@ fn vectors_dir() -> PathBuf {
 }
 
 /// A `.req` file: request line, `Name:value` headers (LF-separated), blank line, body.
-fn parse_req(text: &str) -> (String, String, Vec<(String, Vec<u8>)>, Vec<u8>) {
+type Headers = Vec<(String, Vec<u8>)>;
+
+fn parse_req(text: &str) -> (String, String, Headers, Vec<u8>) {
     let (head, body) = match text.split_once("\n\n") {
         Some((h, b)) => (h, b.as_bytes().to_vec()),
         None => (text, Vec::new()),
@@ -546,7 +548,10 @@ fn a_signed_date_header_works_instead_of_x_amz_date() {
     };
     let auth = authorization(&view, &key, "us-east-1", "dynamodb", "20260101T000000Z");
     h.push(("Authorization".into(), auth.into_bytes()));
-    assert_eq!(verify(&[key.clone()], &h, b"{}", NOW + 10), Ok(()));
+    assert_eq!(
+        verify(std::slice::from_ref(&key), &h, b"{}", NOW + 10),
+        Ok(())
+    );
     assert!(verify(&[key], &h, b"{}", NOW + 301)
         .unwrap_err()
         .1
