@@ -469,7 +469,7 @@ fn protocol_errors_and_response_headers() {
     assert_ne!(a, ids(6));
     assert!(a[0] != a[1] && a[1] != a[2]);
     let recs = t.ep.requests();
-    assert_eq!(recs.len(), 6);
+    assert_eq!(recs.len(), 5);
     assert_eq!(recs[0].operation, "Frobnicate");
     assert_eq!(recs[2].operation, "(health)");
     assert_eq!(
