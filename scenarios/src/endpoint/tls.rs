@@ -45,8 +45,12 @@ impl Identity {
         let alg = &rcgen::PKCS_ECDSA_P256_SHA256;
         let ca_key = KeyPair::generate_for(alg).context("generating the CA key")?;
         let mut ca = CertificateParams::new(Vec::<String>::new()).context("CA parameters")?;
-        ca.distinguished_name
-            .push(DnType::CommonName, "ft900-sim test CA");
+        // A name unique to this key, so that two endpoints' CAs are told apart by name.
+        let cn = format!(
+            "ft900-sim test CA {:08x}",
+            crc32fast::hash(ca_key.public_key_raw())
+        );
+        ca.distinguished_name.push(DnType::CommonName, cn);
         ca.distinguished_name
             .push(DnType::OrganizationName, "ft900-sim");
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
