@@ -473,6 +473,95 @@ int ddb_parse_unprocessed(const struct ddb_config *cfg, const char *body, size_t
     return count;
 }
 
+/* ---- streaming scan of UnprocessedItems ---------------------------------------------------- */
+
+int ddb_scan_init(struct ddb_scan *s, const char *sort_key, const struct ddb_reading *r,
+                  size_t n)
+{
+    memset(s, 0, sizeof *s);
+    s->r = r;
+    s->n = n;
+    size_t kl = strlen(sort_key);
+    static const char tail[] = "\":{\"N\":\"";
+    if (n > DDB_BATCH_MAX || 1 + kl + sizeof tail - 1 >= sizeof s->key) {
+        s->bad = 1;
+        return -1;
+    }
+    s->key[0] = '"';
+    memcpy(s->key + 1, sort_key, kl);
+    memcpy(s->key + 1 + kl, tail, sizeof tail - 1);
+    s->key_len = (uint8_t)(1 + kl + sizeof tail - 1);
+    return 0;
+}
+
+/* One KMP step: the progress after character ch, for a pattern without a precomputed table
+   (patterns are short: the fallback recomputes the longest border on a mismatch). */
+static uint8_t kmp_step(const char *pat, uint8_t len, uint8_t pos, char ch)
+{
+    for (;;) {
+        if (pos < len && pat[pos] == ch)
+            return (uint8_t)(pos + 1);
+        if (pos == 0)
+            return 0;
+        /* Longest proper border of pat[0..pos): the next candidate position. */
+        uint8_t b = (uint8_t)(pos - 1);
+        while (b > 0 && memcmp(pat, pat + pos - b, b) != 0)
+            b--;
+        pos = b;
+    }
+}
+
+void ddb_scan_feed(void *p, const char *data, size_t len)
+{
+    static const char put[] = "\"PutRequest\"";
+    struct ddb_scan *s = p;
+    for (size_t i = 0; i < len && !s->bad; i++) {
+        char ch = data[i];
+        if (s->digits > 0) {
+            if (ch >= '0' && ch <= '9' && s->digits <= 10) {
+                s->value = s->value * 10u + (uint32_t)(ch - '0');
+                s->digits++;
+                continue;
+            }
+            if (ch != '"' || s->digits == 1) {
+                s->bad = 1;
+                break;
+            }
+            size_t k = 0;
+            while (k < s->n && (s->r[k].seq != s->value || (s->listed & (1u << k))))
+                k++;
+            if (k == s->n) {
+                s->bad = 1; /* not one of ours, or listed twice */
+                break;
+            }
+            s->listed |= 1u << k;
+            s->matched++;
+            s->digits = 0;
+            s->value = 0;
+        }
+        s->put_pos = kmp_step(put, (uint8_t)(sizeof put - 1), s->put_pos, ch);
+        if (s->put_pos == sizeof put - 1) {
+            s->puts++;
+            s->put_pos = 0;
+        }
+        s->key_pos = kmp_step(s->key, s->key_len, s->key_pos, ch);
+        if (s->key_pos == s->key_len) {
+            s->key_pos = 0;
+            s->digits = 1;
+            s->value = 0;
+        }
+    }
+}
+
+int ddb_scan_result(const struct ddb_scan *s, uint8_t *unprocessed)
+{
+    if (s->bad || s->digits > 0 || s->puts != s->matched)
+        return -1;
+    for (size_t i = 0; i < s->n; i++)
+        unprocessed[i] = (s->listed >> i) & 1u;
+    return s->matched;
+}
+
 /* ---- policy ------------------------------------------------------------------------------------ */
 
 int ddb_classify(int status, const char *type, const char *message)
@@ -679,6 +768,12 @@ __attribute__((noinline)) static int attempt(struct ddb_client *c, const char *o
 
     /* Response. */
     http_response_init(&c->resp, c->body, sizeof c->body);
+    if (batch) {
+        /* For a body longer than the buffer: UnprocessedItems found as it streams past. */
+        (void)ddb_scan_init(&c->scan, cfg->sort_key, r, n);
+        c->resp.on_body = ddb_scan_feed;
+        c->resp.on_body_ctx = &c->scan;
+    }
     char rx[256];
     for (;;) {
         int got = io->recv(io->ctx, rx, sizeof rx);
@@ -785,8 +880,9 @@ static int run(struct ddb_client *c, int batch, const struct ddb_reading *r, siz
             }
             if (cls == DDB_CLASS_OK && batch) {
                 uint8_t listed[DDB_BATCH_MAX];
-                int un = hr->body_truncated ? -1
-                         : ddb_parse_unprocessed(c->cfg, hr->body, hr->body_len, r, n, listed);
+                int un = hr->body_truncated
+                             ? ddb_scan_result(&c->scan, listed)
+                             : ddb_parse_unprocessed(c->cfg, hr->body, hr->body_len, r, n, listed);
                 if (un < 0)
                     memcpy(listed, pending, n); /* unreadable: all of them again (idempotent) */
                 for (size_t i = 0; i < n; i++) {

@@ -131,6 +131,33 @@ struct ddb_result {
 #define DDB_ERR_REJECTED   -2   /* a non-retryable error (ddb_result.type/message) */
 #define DDB_ERR_ARG        -3   /* bad arguments or configuration */
 
+/* A streaming scan of a BatchWriteItem response for the unprocessed readings, for bodies
+   longer than DDB_BODY_MAX: counts "PutRequest" and matches `"<sort key>":{"N":"<digits>"`
+   (KMP, across pieces) against the request's readings. Trusted only when every PutRequest had
+   its sort key matched to a distinct reading. */
+struct ddb_scan {
+    const struct ddb_reading *r;
+    size_t n;
+    uint32_t listed;            /* bit i: r[i] is listed */
+    uint16_t puts, matched;
+    uint8_t key_pos, put_pos;   /* match progress in the two patterns */
+    uint8_t digits;             /* > 0: reading the number (count + 1) */
+    uint8_t bad;                /* a number that is not a reading of the request */
+    uint32_t value;
+    char key[48];               /* "\"<sort key>\":{\"N\":\"" */
+    uint8_t key_len;
+};
+
+/* Prepares a scan for readings r[0..n) (n <= DDB_BATCH_MAX) and sort key `sort_key`; returns
+   -1 if the key is too long for the pattern. */
+int ddb_scan_init(struct ddb_scan *s, const char *sort_key, const struct ddb_reading *r,
+                  size_t n);
+/* Feeds body bytes (an http_emit_t). */
+void ddb_scan_feed(void *scan, const char *data, size_t len);
+/* The result: unprocessed[i] = r[i] listed; returns the number listed, or -1 if the scan cannot
+   be trusted (then nothing is changed). */
+int ddb_scan_result(const struct ddb_scan *s, uint8_t *unprocessed);
+
 struct ddb_client {
     const struct ddb_config *cfg;
     const struct ddb_io *io;
@@ -145,6 +172,7 @@ struct ddb_client {
     uint32_t connects;
     /* Work space of one request (the response). */
     struct http_response resp;
+    struct ddb_scan scan;
     char body[DDB_BODY_MAX];
 };
 

@@ -314,6 +314,8 @@ static int chunk_size_line(struct http_response *r, const char *l, size_t n)
 
 static void body_bytes(struct http_response *r, const char *p, size_t n)
 {
+    if (r->on_body != NULL && n > 0)
+        r->on_body(r->on_body_ctx, p, n);
     r->crc_state = http_crc32(r->crc_state, p, n);
     r->body_crc32 = r->crc_state;
     r->body_total += (uint32_t)n;

@@ -24,6 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A byte sink: the head (and, in dynamodb.c, the body) can be streamed instead of buffered. */
+typedef void (*http_emit_t)(void *ctx, const char *data, size_t len);
+
 struct http_header {
     const char *name;
     const char *value;
@@ -44,8 +47,6 @@ struct http_request {
    missing. */
 long http_format_head(const struct http_request *req, char *buf, size_t size);
 
-/* A byte sink: the head (and, in dynamodb.c, the body) can be streamed instead of buffered. */
-typedef void (*http_emit_t)(void *ctx, const char *data, size_t len);
 /* The same head passed to `emit` in pieces; returns its length or -1 as above. */
 long http_emit_head(const struct http_request *req, http_emit_t emit, void *ctx);
 
@@ -80,6 +81,10 @@ struct http_response {
     char *body;                 /* the caller's buffer, NUL-terminated */
     size_t body_size;           /* its size (room for the NUL included) */
     size_t body_len;            /* bytes in it */
+    /* Optional: sees every body byte as it arrives, also those beyond the buffer (set after
+       http_response_init). */
+    http_emit_t on_body;
+    void *on_body_ctx;
     /* Parser state. */
     uint8_t state;
     uint8_t line_over;          /* the current line exceeded HTTP_LINE_MAX */

@@ -28,7 +28,9 @@ use ft900_sim::provision::{self, ConfigBlock};
 use ft900_sim::{Machine, Profile, RunLimits, StopReason};
 use net_bridge::usernet::SimClock;
 use net_bridge::{UserNet, UserNetConfig};
-use scenarios::endpoint::{Credentials, Endpoint, EndpointConfig, FaultPlan};
+use scenarios::endpoint::{
+    Credentials, Endpoint, EndpointConfig, Fault, FaultAction, FaultPlan, FaultTrigger,
+};
 use serde_json::Value;
 
 const HOST: &str = "dynamodb.us-east-1.amazonaws.com";
@@ -646,4 +648,59 @@ fn firmware_drops_the_oldest_readings_when_the_queue_is_full_and_says_so() {
     }) {
         eprintln!("{l}");
     }
+}
+
+#[test]
+fn firmware_recovers_from_a_reset_connection_and_resends_unprocessed_items() {
+    // The first PutItem is processed but its connection is reset halfway through the
+    // response: the device cannot know, reconnects (a second handshake) and puts the same item
+    // again (idempotent: same key, same values). The first BatchWriteItem gets part of its
+    // items back as UnprocessedItems: the device sends those again.
+    let fault = |action, op: &str| Fault {
+        action,
+        trigger: FaultTrigger::Requests { skip: 0, count: 1 },
+        operations: vec![op.to_string()],
+    };
+    let ep = Endpoint::new(EndpointConfig {
+        faults: FaultPlan {
+            faults: vec![
+                fault(FaultAction::ResetMidResponse, "PutItem"),
+                fault(FaultAction::Throttle, "BatchWriteItem"),
+            ],
+        },
+        ..EndpointConfig::default()
+    })
+    .unwrap();
+    let r = run(&ep, &config(&ep, 6, 20));
+    assert_delivered(&r, &ep, 6, &[]);
+    let stats = r.line("stats: readings=");
+    assert_eq!(Run::field(stats, "connects"), Some("2"), "{stats}");
+    assert_eq!(Run::field(stats, "handshakes"), Some("2"), "{stats}");
+    assert!(
+        r.lines()
+            .any(|l| l.starts_with("retry PutItem attempt=1 status=0 type=ReceiveError")),
+        "the reset is retried\n{}",
+        r.uart
+    );
+    let reqs = ep.requests();
+    let batches: Vec<_> = reqs
+        .iter()
+        .filter(|q| q.operation == "BatchWriteItem")
+        .collect();
+    assert!(
+        batches.len() >= 2 && batches[0].fault.is_some(),
+        "a partial batch, then the rest: {reqs:?}\n{}",
+        r.uart
+    );
+    assert!(
+        r.lines()
+            .any(|l| l
+                .starts_with("retry BatchWriteItem attempt=1 status=200 type=UnprocessedItems")),
+        "{}",
+        r.uart
+    );
+    // The re-sent batch carries only what was unprocessed.
+    let first: usize = batches[0].body.matches("PutRequest").count();
+    let second: usize = batches[1].body.matches("PutRequest").count();
+    assert!(second < first, "{first} then {second} items");
 }

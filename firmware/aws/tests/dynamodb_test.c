@@ -298,6 +298,51 @@ int main(void)
               un[0] == 7,
           "truncated UnprocessedItems: unreadable, nothing changed");
 
+    /* ---- the streaming scan (bodies longer than the buffer) ---- */
+    {
+        struct ddb_reading many[25];
+        for (unsigned i = 0; i < 25; i++)
+            many[i] = (struct ddb_reading){100 + i, 0, 0, T2026};
+        char big[8192];
+        size_t bl = (size_t)snprintf(big, sizeof big, "{\"UnprocessedItems\":{\"SensorReadings\":[");
+        const unsigned pick[4] = {3, 11, 17, 24};
+        for (unsigned j = 0; j < 4; j++)
+            bl += (size_t)snprintf(big + bl, sizeof big - bl,
+                                   "%s{\"PutRequest\":{\"Item\":{\"deviceId\":{\"S\":\"hopper\"},"
+                                   "\"seq\":{\"N\":\"%u\"},\"timestamp\":{\"S\":\"\\\"seq\\\":\"},"
+                                   "\"humidity\":{\"N\":\"45.2\"}}}}",
+                                   j ? "," : "", 100 + pick[j]);
+        bl += (size_t)snprintf(big + bl, sizeof big - bl, "]}}");
+        int all_ok = 1;
+        for (size_t step = 1; step <= 13; step++) {
+            struct ddb_scan sc;
+            uint8_t lst[25];
+            ddb_scan_init(&sc, "seq", many, 25);
+            for (size_t pos = 0; pos < bl; pos += step)
+                ddb_scan_feed(&sc, big + pos, bl - pos < step ? bl - pos : step);
+            int got = ddb_scan_result(&sc, lst);
+            int ok = got == 4;
+            for (unsigned i = 0; i < 25; i++)
+                ok &= lst[i] == (i == 3 || i == 11 || i == 17 || i == 24);
+            all_ok &= ok;
+        }
+        CHECK(all_ok, "scan finds seq 103, 111, 117, 124 in pieces of 1..13 bytes");
+        struct ddb_scan sc;
+        uint8_t lst[25];
+        memset(lst, 9, sizeof lst);
+        const char *spaced = "{\"UnprocessedItems\":{\"SensorReadings\":[{\"PutRequest\":{\"Item\":{\"seq\": {\"N\": \"103\"}}}}]}}";
+        ddb_scan_init(&sc, "seq", many, 25);
+        ddb_scan_feed(&sc, spaced, strlen(spaced));
+        CHECK(ddb_scan_result(&sc, lst) == -1 && lst[0] == 9, "unmatched layout: scan not trusted");
+        const char *foreign = "{\"UnprocessedItems\":{\"T\":[{\"PutRequest\":{\"Item\":{\"seq\":{\"N\":\"7\"}}}}]}}";
+        ddb_scan_init(&sc, "seq", many, 25);
+        ddb_scan_feed(&sc, foreign, strlen(foreign));
+        CHECK(ddb_scan_result(&sc, lst) == -1, "a seq not in the request: scan not trusted");
+        ddb_scan_init(&sc, "seq", many, 25);
+        ddb_scan_feed(&sc, "{\"UnprocessedItems\":{}}", 23);
+        CHECK(ddb_scan_result(&sc, lst) == 0 && lst[3] == 0, "nothing unprocessed");
+    }
+
     /* ---- classification and backoff ---- */
     CHECK(ddb_classify(200, "", "") == DDB_CLASS_OK, "200 ok");
     CHECK(ddb_classify(400, "ThrottlingException", "") == DDB_CLASS_RETRY, "throttling retried");
@@ -460,6 +505,35 @@ int main(void)
     ret = ddb_batch(&c, rs, 3, acked, &res);
     CHECK(ret == DDB_ERR_RETRIES && acked[0] && acked[1] && !acked[2] && res.acked == 2,
           "batch: seq 3 never processed: 2 acked");
+    /* A partial batch whose UnprocessedItems is longer than the response buffer: found by the
+       streaming scan, only those re-sent. */
+    {
+        struct ddb_reading five[5];
+        for (unsigned i = 0; i < 5; i++)
+            five[i] = (struct ddb_reading){20 + i, 2000, 5000, T2026};
+        char ub2[2048], rbig[3072], rok[512];
+        size_t ul = (size_t)snprintf(ub2, sizeof ub2, "{\"UnprocessedItems\":{\"SensorReadings\":[");
+        for (unsigned i = 1; i < 5; i += 2) /* seq 21 and 23, padded past the buffer */
+            ul += (size_t)snprintf(ub2 + ul, sizeof ub2 - ul,
+                                   "%s{\"PutRequest\":{\"Item\":{\"deviceId\":{\"S\":\"hopper\"},"
+                                   "\"seq\":{\"N\":\"%u\"},\"temperature\":{\"N\":\"20\"},"
+                                   "\"humidity\":{\"N\":\"50\"},\"timestamp\":{\"S\":"
+                                   "\"2026-01-01T00:00:00Z\"},\"padding\":{\"S\":\"%0150d\"}}}}",
+                                   i > 1 ? "," : "", 20 + i, 0);
+        snprintf(ub2 + ul, sizeof ub2 - ul, "]}}");
+        CHECK(strlen(ub2) > DDB_BODY_MAX, "the UnprocessedItems body (%zu) exceeds the buffer", strlen(ub2));
+        resp(rbig, sizeof rbig, 200, ub2, DATE0, 1);
+        resp(rok, sizeof rok, 200, "{\"UnprocessedItems\":{}}", DATE0, 1);
+        reset();
+        script(2, (const char *const[]){rbig, rok});
+        ddb_init(&c, &cfg, &io, 42);
+        uint8_t ack5[5];
+        ret = ddb_batch(&c, five, 5, ack5, &res);
+        CHECK(ret == DDB_OK && res.attempts == 2 && res.acked == 5 &&
+                  strstr(f.last_body, "\"N\":\"21\"") != NULL && strstr(f.last_body, "\"N\":\"23\"") != NULL &&
+                  strstr(f.last_body, "\"N\":\"20\"") == NULL && strstr(f.last_body, "\"N\":\"22\"") == NULL,
+              "long UnprocessedItems: only seq 21 and 23 re-sent: %s", f.last_body);
+    }
     CHECK(ddb_batch(&c, rs, 0, acked, &res) == DDB_ERR_ARG && ddb_batch(&c, rs, 26, acked, &res) == DDB_ERR_ARG,
           "batch of 0 or 26 refused");
 
