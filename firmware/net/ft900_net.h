@@ -36,7 +36,7 @@ struct net_stats {
     uint32_t rx_frames;     /* frames handed to lwIP */
     uint32_t rx_no_mem;     /* frames dropped: no heap for their pbuf */
     uint32_t tx_frames;     /* frames handed to the MAC */
-    uint32_t tx_copied;     /* of which pbuf chains copied into one buffer first */
+    uint32_t tx_copied;     /* of which pbuf chains (streamed to the MAC piece by piece) */
     uint32_t tx_errors;     /* frames refused by the MAC or dropped for lack of heap */
     uint32_t link_changes;  /* link up/down transitions seen */
 };

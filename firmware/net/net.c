@@ -9,7 +9,6 @@
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
-#undef ETH_ADDR /* lwIP's; the HAL's eth header has its own (a register) */
 #include "ft900_eth.h"
 #include "ft900_format.h"
 #include "ft900_rtc.h"

@@ -1,0 +1,427 @@
+//! A local DynamoDB-compatible endpoint: SigV4 verification as AWS does it, the DynamoDB JSON
+//! protocol on in-memory tables, HTTPS with a generated test CA, and injected faults.
+//!
+//! The same sans-IO connection code serves two ways: in-process on virtual time as a
+//! `net_bridge` stream service ([`Endpoint::stream_factory`]), and standalone on a loopback
+//! port ([`serve`]), where real clients (boto3, the AWS CLI) can use it.
+
+mod attr;
+mod expr;
+pub mod faults;
+pub mod http;
+mod log;
+mod protocol;
+pub mod serve;
+pub mod sigv4;
+mod tables;
+pub mod time;
+mod tls;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use net_bridge::service::StreamServiceFactory;
+use net_bridge::Nanos;
+use serde_json::Value;
+
+pub use attr::{Number, MAX_ITEM_BYTES};
+pub use faults::{Fault, FaultAction, FaultPlan, FaultTrigger};
+pub use log::RequestRecord;
+pub use protocol::{ApiError, CONTENT_TYPE, TARGET_PREFIX};
+
+use faults::FaultState;
+use http::{Delivery, Request, Response};
+use tables::{Table, Tables};
+
+/// An access key the endpoint knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// Access key id (`AKIA...`).
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+    /// Session token, for temporary credentials.
+    pub session_token: Option<String>,
+}
+
+impl Credentials {
+    /// Long-term credentials (no session token).
+    pub fn new(access_key_id: &str, secret_access_key: &str) -> Credentials {
+        Credentials {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+            session_token: None,
+        }
+    }
+
+    /// The default test key: `AKIDEXAMPLE` with the secret from AWS's SigV4 examples.
+    pub fn test_key() -> Credentials {
+        Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    }
+}
+
+/// A key attribute's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// String.
+    S,
+    /// Number.
+    N,
+    /// Binary.
+    B,
+}
+
+/// A table created when the endpoint starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSpec {
+    /// Table name.
+    pub name: String,
+    /// Partition key name and type.
+    pub partition_key: (String, KeyType),
+    /// Sort key name and type, if any.
+    pub sort_key: Option<(String, KeyType)>,
+}
+
+impl TableSpec {
+    /// The firmware's table: `SensorReadings` keyed by `deviceId` (S) and `seq` (N).
+    pub fn sensor_readings() -> TableSpec {
+        TableSpec {
+            name: "SensorReadings".into(),
+            partition_key: ("deviceId".into(), KeyType::S),
+            sort_key: Some(("seq".into(), KeyType::N)),
+        }
+    }
+}
+
+/// How the endpoint is set up.
+#[derive(Debug, Clone)]
+pub struct EndpointConfig {
+    /// Region in credential scopes (default `us-east-1`).
+    pub region: String,
+    /// Server certificate SANs; the first is the subject CN.
+    pub host_names: Vec<String>,
+    /// The known keys.
+    pub credentials: Vec<Credentials>,
+    /// Unix seconds at virtual time 0 (= UserNet's SNTP epoch).
+    pub epoch_unix: u64,
+    /// The endpoint's clock is `epoch_unix + now + clock_offset_secs`.
+    pub clock_offset_secs: i64,
+    /// Tables created at start.
+    pub tables: Vec<TableSpec>,
+    /// Seeds request ids and the fault schedule.
+    pub seed: u64,
+    /// Injected faults.
+    pub faults: FaultPlan,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> EndpointConfig {
+        EndpointConfig {
+            region: "us-east-1".into(),
+            host_names: vec![
+                "dynamodb.us-east-1.amazonaws.com".into(),
+                "localhost".into(),
+            ],
+            credentials: vec![Credentials::test_key()],
+            epoch_unix: net_bridge::usernet::SimClock::default().epoch_unix_secs,
+            clock_offset_secs: 0,
+            tables: vec![TableSpec::sensor_readings()],
+            seed: 1,
+            faults: FaultPlan::none(),
+        }
+    }
+}
+
+struct State {
+    tables: Tables,
+    log: Vec<RequestRecord>,
+    tls_errors: Vec<(Nanos, String)>,
+    sink: Option<Box<dyn Write + Send>>,
+    next_request: u64,
+    faults: FaultState,
+    clock_offset_secs: i64,
+}
+
+struct Inner {
+    cfg: EndpointConfig,
+    identity: tls::Identity,
+    state: Mutex<State>,
+}
+
+/// The endpoint. Clones share tables, clock offset and the request log.
+#[derive(Clone)]
+pub struct Endpoint {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("region", &self.inner.cfg.region)
+            .field("host_names", &self.inner.cfg.host_names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// Creates the endpoint: generates the CA and server certificate, creates the tables.
+    pub fn new(cfg: EndpointConfig) -> anyhow::Result<Endpoint> {
+        anyhow::ensure!(
+            !cfg.host_names.is_empty(),
+            "the endpoint needs at least one host name"
+        );
+        let identity = tls::Identity::generate(&cfg.host_names, cfg.epoch_unix)?;
+        let mut tables = Tables::default();
+        for spec in &cfg.tables {
+            anyhow::ensure!(
+                !tables.by_name.contains_key(&spec.name),
+                "table {} is listed twice",
+                spec.name
+            );
+            tables.by_name.insert(
+                spec.name.clone(),
+                Table {
+                    name: spec.name.clone(),
+                    hash: spec.partition_key.clone(),
+                    range: spec.sort_key.clone(),
+                    items: Default::default(),
+                    created_unix: cfg.epoch_unix as f64,
+                    billing_mode: "PAY_PER_REQUEST".into(),
+                    throughput: (0, 0),
+                },
+            );
+        }
+        let state = State {
+            tables,
+            log: Vec::new(),
+            tls_errors: Vec::new(),
+            sink: None,
+            next_request: 0,
+            faults: FaultState::new(cfg.faults.clone(), cfg.seed),
+            clock_offset_secs: cfg.clock_offset_secs,
+        };
+        Ok(Endpoint {
+            inner: Arc::new(Inner {
+                cfg,
+                identity,
+                state: Mutex::new(state),
+            }),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent-enough data for a test endpoint.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The configuration the endpoint was created with.
+    pub fn config(&self) -> &EndpointConfig {
+        &self.inner.cfg
+    }
+
+    /// The test CA certificate, PEM.
+    pub fn ca_cert_pem(&self) -> String {
+        self.inner.identity.ca_pem.clone()
+    }
+
+    /// The test CA certificate, DER.
+    pub fn ca_cert_der(&self) -> Vec<u8> {
+        self.inner.identity.ca_der.clone()
+    }
+
+    /// HTTPS (rustls sans-IO) on virtual time, for `net_bridge::UserNet`.
+    pub fn stream_factory(&self) -> Arc<dyn StreamServiceFactory> {
+        tls::factory(self.clone(), true)
+    }
+
+    /// The same protocol over plain HTTP (debugging aid; SigV4 still enforced).
+    pub fn plain_http_factory(&self) -> Arc<dyn StreamServiceFactory> {
+        tls::factory(self.clone(), false)
+    }
+
+    /// Items of a table in DynamoDB JSON, in key order; `None` if no such table.
+    pub fn items(&self, table: &str) -> Option<Vec<Value>> {
+        let st = self.state();
+        let t = st.tables.by_name.get(table)?;
+        Some(t.items.values().map(|m| Value::Object(m.clone())).collect())
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state().log.clone()
+    }
+
+    /// TLS handshakes or records that failed: virtual time and rustls's error.
+    pub fn tls_errors(&self) -> Vec<(Nanos, String)> {
+        self.state().tls_errors.clone()
+    }
+
+    /// Changes the endpoint's clock offset (seconds) from now on.
+    pub fn set_clock_offset(&self, secs: i64) {
+        self.state().clock_offset_secs = secs;
+    }
+
+    /// Also writes each request record as a JSON line to `sink` (secrets redacted).
+    pub fn set_request_log(&self, sink: Box<dyn Write + Send>) {
+        self.state().sink = Some(sink);
+    }
+
+    /// The endpoint clock at virtual time `now`, unix seconds.
+    pub fn now_unix(&self, now: Nanos) -> i64 {
+        let off = self.state().clock_offset_secs;
+        self.inner.cfg.epoch_unix as i64 + (now / 1_000_000_000) as i64 + off
+    }
+
+    pub(crate) fn server_config(&self) -> Arc<rustls::ServerConfig> {
+        self.inner.identity.server_config.clone()
+    }
+
+    pub(crate) fn note_tls_error(&self, now: Nanos, err: String) {
+        tracing::debug!(%err, "TLS failure");
+        self.state().tls_errors.push((now, err));
+    }
+
+    /// Handles one request: authentication, faults, the operation, the record.
+    fn respond(&self, now: Nanos, req: &Request) -> (Response, Delivery) {
+        let now_unix = self.now_unix(now);
+        let cfg = &self.inner.cfg;
+        let mut st = self.state();
+        let n = st.next_request;
+        st.next_request += 1;
+        let request_id = log::request_id(cfg.seed, n);
+
+        let mut rec = RequestRecord::new(now, &request_id, req);
+        let mut delivery = Delivery::Now;
+        let result: Result<Value, ApiError> = 'outcome: {
+            if req.method == "GET" && req.target == "/" {
+                rec.operation = "(health)".into();
+                let mut resp = Response::text(
+                    200,
+                    &format!("healthy: dynamodb.{}.amazonaws.com ", cfg.region),
+                );
+                resp.headers
+                    .push(("x-amzn-RequestId".into(), request_id.clone()));
+                rec.finish(200, None, "OK".into());
+                log::emit(&mut st, rec);
+                return (resp, Delivery::Now);
+            }
+            let view = sigv4::RequestView {
+                method: &req.method,
+                target: &req.target,
+                headers: &req.headers,
+                body: &req.body,
+            };
+            let verifier = sigv4::Verifier {
+                region: &cfg.region,
+                service: "dynamodb",
+                credentials: &cfg.credentials,
+            };
+            rec.operation = req
+                .header("x-amz-target")
+                .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+                .unwrap_or("")
+                .to_string();
+            match verifier.verify(&view, now_unix) {
+                Ok(v) => rec.access_key_id = Some(v.access_key_id),
+                Err(e) => {
+                    break 'outcome Err(ApiError {
+                        status: 400,
+                        type_name: e.kind.type_name(),
+                        message: Some(e.message),
+                    })
+                }
+            }
+            if req.method != "POST" || rec.operation.is_empty() {
+                break 'outcome Err(ApiError::unknown_operation());
+            }
+            let fault = st.faults.decide(&rec.operation, now);
+            if let Some(f) = fault {
+                rec.fault = Some(format!("{f:?}"));
+            }
+            let mut throttled = false;
+            match fault {
+                Some(FaultAction::Throttle) if rec.operation == "BatchWriteItem" => {
+                    throttled = true
+                }
+                Some(FaultAction::Throttle) => break 'outcome Err(ApiError::throughput_exceeded()),
+                Some(FaultAction::ThrottlingException) => {
+                    break 'outcome Err(ApiError::throttling())
+                }
+                Some(FaultAction::InternalError) => break 'outcome Err(ApiError::internal()),
+                Some(FaultAction::ServiceUnavailable) => {
+                    break 'outcome Err(ApiError::unavailable())
+                }
+                Some(FaultAction::Delay { nanos }) => {
+                    delivery = Delivery::At(now.saturating_add(nanos))
+                }
+                Some(FaultAction::ResetMidResponse) | None => {}
+            }
+            let cx = protocol::Context {
+                region: &cfg.region,
+                now_unix: now_unix as f64,
+                throttled,
+            };
+            protocol::dispatch(&mut st.tables, &cx, &rec.operation, &req.body)
+        };
+        let (status, body, err_type, verdict) = match result {
+            Ok(v) => {
+                let unprocessed = v
+                    .get("UnprocessedItems")
+                    .and_then(Value::as_object)
+                    .map_or(0, |m| {
+                        m.values().filter_map(Value::as_array).map(Vec::len).sum()
+                    });
+                let verdict = if unprocessed > 0 {
+                    format!("OK ({unprocessed} unprocessed)")
+                } else {
+                    "OK".to_string()
+                };
+                (200, v, None, verdict)
+            }
+            Err(e) => {
+                let verdict = e.message.clone().unwrap_or_else(|| e.type_name.to_string());
+                (e.status, e.body(), Some(e.type_name.to_string()), verdict)
+            }
+        };
+        let body = serde_json::to_vec(&body).expect("JSON values serialise");
+        let resp = Response {
+            status,
+            headers: vec![
+                ("Server".into(), "Server".into()),
+                ("Date".into(), time::format_http_date(now_unix)),
+                ("Content-Type".into(), CONTENT_TYPE.into()),
+                ("x-amzn-RequestId".into(), request_id),
+                ("x-amz-crc32".into(), crc32fast::hash(&body).to_string()),
+            ],
+            body,
+        };
+        if rec.fault.as_deref() == Some("ResetMidResponse") {
+            delivery = Delivery::ResetAfter(resp.to_bytes(false).len() / 2);
+        }
+        rec.finish(status, err_type, verdict);
+        log::emit(&mut st, rec);
+        (resp, delivery)
+    }
+}
+
+impl http::Handler for Endpoint {
+    fn handle(&self, now: Nanos, req: &Request) -> (Response, Delivery) {
+        self.respond(now, req)
+    }
+
+    fn refused(&self, now: Nanos, err: &http::HttpError) -> Response {
+        let mut st = self.state();
+        let n = st.next_request;
+        st.next_request += 1;
+        let mut rec = RequestRecord::empty(now, &log::request_id(self.inner.cfg.seed, n));
+        rec.operation = "(bad HTTP)".into();
+        rec.finish(err.status, None, err.message.clone());
+        log::emit(&mut st, rec);
+        Response::text(err.status, &format!("{}\n", err.message))
+    }
+}
+
+pub use serve::{serve, ServeOptions};

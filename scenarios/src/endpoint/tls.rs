@@ -1,0 +1,253 @@
+//! The endpoint's TLS identity (a generated test CA and a server certificate for its host
+//! names) and the per-connection service: rustls's sans-IO `ServerConnection` (or nothing, for
+//! plain HTTP) in front of the HTTP session, driven by `net_bridge`'s stream calls.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use net_bridge::service::{
+    CloseReason, FlowInfo, StreamService, StreamServiceFactory, StreamState,
+};
+use net_bridge::Nanos;
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::{ServerConfig, ServerConnection};
+
+use super::http::Session;
+use super::Endpoint;
+
+/// The CA and the ready server configuration.
+pub(crate) struct Identity {
+    pub ca_pem: String,
+    pub ca_der: Vec<u8>,
+    pub server_config: Arc<ServerConfig>,
+}
+
+fn year_of(unix: u64) -> i32 {
+    super::time::format_amz_date(unix as i64)[..4]
+        .parse()
+        .unwrap_or(2024)
+}
+
+impl Identity {
+    /// A fresh ECDSA P-256 CA and server certificate for `host_names`, valid from a year
+    /// before `epoch_unix` to ten years after (so skewed device clocks still accept it).
+    pub fn generate(host_names: &[String], epoch_unix: u64) -> anyhow::Result<Identity> {
+        let year = year_of(epoch_unix);
+        let (from, until) = (
+            rcgen::date_time_ymd(year - 1, 1, 1),
+            rcgen::date_time_ymd(year + 10, 1, 1),
+        );
+        let alg = &rcgen::PKCS_ECDSA_P256_SHA256;
+        let ca_key = KeyPair::generate_for(alg).context("generating the CA key")?;
+        let mut ca = CertificateParams::new(Vec::<String>::new()).context("CA parameters")?;
+        // A name unique to this key, so that two endpoints' CAs are told apart by name.
+        let cn = format!(
+            "ft900-sim test CA {:08x}",
+            crc32fast::hash(ca_key.public_key_raw())
+        );
+        ca.distinguished_name.push(DnType::CommonName, cn);
+        ca.distinguished_name
+            .push(DnType::OrganizationName, "ft900-sim");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        ca.not_before = from;
+        ca.not_after = until;
+        let ca_cert = ca.self_signed(&ca_key).context("self-signing the CA")?;
+
+        let mut leaf =
+            CertificateParams::new(host_names.to_vec()).context("server certificate names")?;
+        leaf.distinguished_name
+            .push(DnType::CommonName, host_names[0].as_str());
+        leaf.is_ca = IsCa::NoCa;
+        leaf.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        leaf.not_before = from;
+        leaf.not_after = until;
+        let leaf_key = KeyPair::generate_for(alg).context("generating the server key")?;
+        let leaf_cert = leaf
+            .signed_by(&leaf_key, &ca_cert, &ca_key)
+            .context("signing the server certificate")?;
+
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let mut cfg = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .context("TLS versions")?
+            .with_no_client_auth()
+            .with_single_cert(vec![CertificateDer::from(leaf_cert.der().to_vec())], key)
+            .context("server certificate")?;
+        // Small devices cannot use tickets; no need to send them.
+        cfg.send_tls13_tickets = 0;
+        Ok(Identity {
+            ca_pem: ca_cert.pem(),
+            ca_der: ca_cert.der().to_vec(),
+            server_config: Arc::new(cfg),
+        })
+    }
+}
+
+/// One connection: optional TLS in front of an HTTP session.
+pub(crate) struct Conn {
+    ep: Endpoint,
+    tls: Option<ServerConnection>,
+    session: Session,
+    /// Plaintext bytes read but not yet taken by the session.
+    plain_in: Vec<u8>,
+    /// Plain-HTTP output not yet sent.
+    plain_out: Vec<u8>,
+    failed: bool,
+    close_notify_sent: bool,
+}
+
+impl Conn {
+    pub fn new(ep: Endpoint, tls: bool) -> anyhow::Result<Conn> {
+        let tls = if tls {
+            Some(ServerConnection::new(ep.server_config()).context("TLS connection")?)
+        } else {
+            None
+        };
+        Ok(Conn {
+            ep,
+            tls,
+            session: Session::default(),
+            plain_in: Vec::new(),
+            plain_out: Vec::new(),
+            failed: false,
+            close_notify_sent: false,
+        })
+    }
+
+    fn feed_session(&mut self, now: Nanos) {
+        let n = self.session.on_data(now, &self.plain_in, &self.ep);
+        self.plain_in.drain(..n);
+    }
+
+    /// Moves responses that are due into the TLS writer or the plain output.
+    fn pump(&mut self, now: Nanos) {
+        while let Some(bytes) = self.session.take_ready(now) {
+            match self.tls.as_mut() {
+                Some(tls) => {
+                    // The writer buffers without limit by default, so this takes everything.
+                    let _ = tls.writer().write_all(&bytes);
+                }
+                None => self.plain_out.extend_from_slice(&bytes),
+            }
+        }
+        if self.session.done() && !self.close_notify_sent {
+            if let Some(tls) = self.tls.as_mut() {
+                tls.send_close_notify();
+            }
+            self.close_notify_sent = true;
+        }
+    }
+
+    fn output_pending(&self) -> bool {
+        match &self.tls {
+            Some(t) => t.wants_write(),
+            None => !self.plain_out.is_empty(),
+        }
+    }
+}
+
+impl StreamService for Conn {
+    fn on_data(&mut self, now: Nanos, data: &[u8]) -> usize {
+        if self.failed {
+            return data.len();
+        }
+        let Some(tls) = self.tls.as_mut() else {
+            self.plain_in.extend_from_slice(data);
+            self.feed_session(now);
+            self.pump(now);
+            return data.len();
+        };
+        let mut used = 0;
+        while used < data.len() {
+            let mut rd = &data[used..];
+            match tls.read_tls(&mut rd) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => used += n,
+            }
+            if let Err(e) = tls.process_new_packets() {
+                // rustls queued an alert; it goes out, then the connection closes.
+                self.failed = true;
+                self.ep.note_tls_error(now, e.to_string());
+                return data.len();
+            }
+            let mut buf = [0u8; 4096];
+            loop {
+                match tls.reader().read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => self.plain_in.extend_from_slice(&buf[..n]),
+                    Err(_) => break,
+                }
+            }
+        }
+        self.feed_session(now);
+        self.pump(now);
+        used
+    }
+
+    fn on_eof(&mut self, now: Nanos) {
+        self.session.on_eof();
+        self.pump(now);
+    }
+
+    fn poll_output(&mut self, now: Nanos, buf: &mut [u8]) -> usize {
+        self.pump(now);
+        match self.tls.as_mut() {
+            Some(tls) => {
+                let mut w = &mut buf[..];
+                tls.write_tls(&mut w).unwrap_or(0)
+            }
+            None => {
+                let n = buf.len().min(self.plain_out.len());
+                buf[..n].copy_from_slice(&self.plain_out[..n]);
+                self.plain_out.drain(..n);
+                n
+            }
+        }
+    }
+
+    fn next_wakeup(&self) -> Option<Nanos> {
+        self.session.next_wakeup()
+    }
+
+    fn state(&self) -> StreamState {
+        if self.output_pending() {
+            return StreamState::Open;
+        }
+        if self.session.reset_after_flush {
+            StreamState::Abort
+        } else if self.failed || (self.session.done() && self.close_notify_sent) {
+            StreamState::Close
+        } else {
+            StreamState::Open
+        }
+    }
+
+    fn on_closed(&mut self, _now: Nanos, _reason: CloseReason) {}
+}
+
+pub(crate) fn factory(ep: Endpoint, tls: bool) -> Arc<dyn StreamServiceFactory> {
+    Arc::new(
+        move |now: Nanos, _flow: &FlowInfo| match Conn::new(ep.clone(), tls) {
+            Ok(c) => Some(Box::new(c) as Box<dyn StreamService>),
+            Err(e) => {
+                ep.note_tls_error(now, format!("{e:#}"));
+                None
+            }
+        },
+    )
+}

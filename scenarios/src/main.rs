@@ -1,0 +1,181 @@
+//! `scenarios`: the local DynamoDB endpoint standalone (`serve`); the scenario runner comes
+//! later.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use scenarios::endpoint::{
+    Credentials, Endpoint, EndpointConfig, KeyType, ServeOptions, TableSpec,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "scenarios",
+    version,
+    about = "End-to-end scenarios and a local DynamoDB endpoint"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the DynamoDB-compatible endpoint (HTTPS, SigV4 enforced) on a TCP port.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (loopback unless --allow-remote).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    listen: String,
+    /// Write the test CA certificate (PEM) here, for clients to trust.
+    #[arg(long)]
+    ca_out: Option<PathBuf>,
+    /// Append one JSON line per request here (signatures and tokens redacted).
+    #[arg(long)]
+    request_log: Option<PathBuf>,
+    /// Region accepted in credential scopes.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// A known key, `AKID:SECRET` or `AKID:SECRET:SESSION_TOKEN` (repeatable; default: the
+    /// AWS example key AKIDEXAMPLE).
+    #[arg(long = "credentials", value_name = "AKID:SECRET", value_parser = parse_credentials)]
+    credentials: Vec<Credentials>,
+    /// A table to create, `NAME:PK:TYPE[:SK:TYPE]` with TYPE one of S, N, B (repeatable;
+    /// default: SensorReadings:deviceId:S:seq:N).
+    #[arg(long = "table", value_name = "NAME:PK:S[:SK:N]", value_parser = parse_table)]
+    tables: Vec<TableSpec>,
+    /// Certificate host names (repeatable; default: dynamodb.<region>.amazonaws.com,
+    /// localhost, 127.0.0.1).
+    #[arg(long = "host-name")]
+    host_names: Vec<String>,
+    /// Serve plain HTTP instead of HTTPS.
+    #[arg(long)]
+    plain: bool,
+    /// Seed for request ids and faults.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Skew the endpoint's clock by this many seconds.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    clock_offset: i64,
+    /// Allow listening on a non-loopback address.
+    #[arg(long)]
+    allow_remote: bool,
+}
+
+fn parse_credentials(s: &str) -> Result<Credentials, String> {
+    let parts: Vec<&str> = s.splitn(3, ':').collect();
+    match parts.as_slice() {
+        [id, secret] | [id, secret, _] if !id.is_empty() && !secret.is_empty() => Ok(Credentials {
+            access_key_id: id.to_string(),
+            secret_access_key: secret.to_string(),
+            session_token: parts.get(2).map(|t| t.to_string()),
+        }),
+        _ => Err("expected AKID:SECRET or AKID:SECRET:SESSION_TOKEN".into()),
+    }
+}
+
+fn key_type(s: &str) -> Result<KeyType, String> {
+    match s {
+        "S" => Ok(KeyType::S),
+        "N" => Ok(KeyType::N),
+        "B" => Ok(KeyType::B),
+        _ => Err(format!("key type '{s}' is not one of S, N, B")),
+    }
+}
+
+fn parse_table(s: &str) -> Result<TableSpec, String> {
+    let p: Vec<&str> = s.split(':').collect();
+    if !(p.len() == 3 || p.len() == 5) || p.iter().any(|x| x.is_empty()) {
+        return Err("expected NAME:PK:TYPE or NAME:PK:TYPE:SK:TYPE".into());
+    }
+    Ok(TableSpec {
+        name: p[0].into(),
+        partition_key: (p[1].into(), key_type(p[2])?),
+        sort_key: if p.len() == 5 {
+            Some((p[3].into(), key_type(p[4])?))
+        } else {
+            None
+        },
+    })
+}
+
+fn serve(a: ServeArgs) -> anyhow::Result<()> {
+    let addr: std::net::SocketAddr = a
+        .listen
+        .parse()
+        .with_context(|| format!("--listen {}: expected IP:PORT", a.listen))?;
+    if !addr.ip().is_loopback() && !a.allow_remote {
+        bail!("--listen {addr} is not a loopback address; add --allow-remote to serve beyond this host");
+    }
+    let mut cfg = EndpointConfig {
+        region: a.region.clone(),
+        seed: a.seed,
+        clock_offset_secs: a.clock_offset,
+        epoch_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .context("system clock before 1970")?
+            .as_secs(),
+        ..EndpointConfig::default()
+    };
+    cfg.host_names = if a.host_names.is_empty() {
+        vec![
+            format!("dynamodb.{}.amazonaws.com", a.region),
+            "localhost".into(),
+            "127.0.0.1".into(),
+        ]
+    } else {
+        a.host_names
+    };
+    if !a.credentials.is_empty() {
+        cfg.credentials = a.credentials;
+    }
+    if !a.tables.is_empty() {
+        cfg.tables = a.tables;
+    }
+    let ep = Endpoint::new(cfg)?;
+    if let Some(path) = &a.ca_out {
+        std::fs::write(path, ep.ca_cert_pem())
+            .with_context(|| format!("writing the CA certificate to {}", path.display()))?;
+    }
+    if let Some(path) = &a.request_log {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening the request log {}", path.display()))?;
+        ep.set_request_log(Box::new(std::io::LineWriter::new(f)));
+    }
+    let opts = ServeOptions {
+        plain: a.plain,
+        ..ServeOptions::default()
+    };
+    let scheme = if a.plain { "http" } else { "https" };
+    ep.serve_on(
+        &a.listen,
+        &opts,
+        Arc::new(AtomicBool::new(false)),
+        |bound| {
+            println!(
+            "scenarios: DynamoDB endpoint listening on {scheme}://{bound} (region {}, {} key(s))",
+            a.region,
+            ep.config().credentials.len()
+        );
+            let _ = std::io::stdout().flush();
+        },
+    )
+    .with_context(|| format!("serving on {}", a.listen))
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Serve(a) => serve(a),
+    }
+}

@@ -1,0 +1,167 @@
+//! The standalone endpoint (`scenarios serve`) with a real AWS SDK: boto3 over HTTPS with the
+//! CA written by `--ca-out`, and the request log it keeps.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+struct Server {
+    child: Child,
+    url: String,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(name: &str, extra: &[&str]) -> Server {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("standalone-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scenarios"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--ca-out"])
+        .arg(dir.join("ca.pem"))
+        .arg("--request-log")
+        .arg(dir.join("requests.jsonl"))
+        .args(extra)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("scenarios serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("https://") || w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .replace("127.0.0.1", "localhost");
+    Server { child, url, dir }
+}
+
+fn python_with_boto3() -> &'static str {
+    let ok = Command::new("python3")
+        .args(["-c", "import boto3"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "this test needs python3 with boto3 (pip install boto3; .ci/run installs it)"
+    );
+    "python3"
+}
+
+#[test]
+fn boto3_creates_puts_gets_batches_queries_and_is_refused_with_a_wrong_secret() {
+    let py = python_with_boto3();
+    let secret = "s3cr3t/KEY+for+the+test";
+    let cred = format!("AKIATESTKEY:{secret}");
+    let srv = start("boto3", &["--credentials", &cred]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/boto3_client.py");
+    let out = Command::new(py)
+        .arg(script)
+        .arg(&srv.url)
+        .arg(srv.dir.join("ca.pem"))
+        .args(["AKIATESTKEY", secret])
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "boto3 script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON summary");
+    assert_eq!(v["tables"], serde_json::json!(["Boto", "SensorReadings"]));
+    assert_eq!(v["status"], "ACTIVE");
+    assert_eq!(v["second_put"], "ConditionalCheckFailedException");
+    assert_eq!(
+        v["get"],
+        serde_json::json!({"pk": {"S": "a"}, "n": {"N": "1"}, "v": {"SS": ["x", "y"]}})
+    );
+    assert_eq!(v["unprocessed"], serde_json::json!({}));
+    assert_eq!(v["query"], serde_json::json!([2, 3, 4]));
+    assert_eq!(v["query_t"], "2.5");
+    assert_eq!(v["wrong_secret"], "InvalidSignatureException");
+    assert_eq!(v["wrong_secret_status"], 400);
+    assert!(v["wrong_secret_message"]
+        .as_str()
+        .unwrap()
+        .starts_with("The request signature we calculated does not match"));
+
+    // The request log: one line per request, verdicts, no secrets or signatures.
+    let log = std::fs::read_to_string(srv.dir.join("requests.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let ops: Vec<&str> = lines
+        .iter()
+        .map(|l| l["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            "CreateTable",
+            "ListTables",
+            "DescribeTable",
+            "PutItem",
+            "PutItem",
+            "GetItem",
+            "BatchWriteItem",
+            "Query",
+            "GetItem"
+        ]
+    );
+    let statuses: Vec<u64> = lines
+        .iter()
+        .map(|l| l["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 400, 200, 200, 200, 400]);
+    assert_eq!(
+        lines[4]["error_type"],
+        "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
+    );
+    assert_eq!(
+        lines[8]["error_type"],
+        "com.amazon.coral.service#InvalidSignatureException"
+    );
+    assert!(!log.contains(secret));
+    assert!(log.contains("Signature=<redacted>"));
+    let sig_hex = regex_free_sig(&log);
+    assert!(!sig_hex, "a signature leaked into the request log");
+}
+
+/// Whether any `Signature=` in `s` is followed by hex (i.e. was not redacted).
+fn regex_free_sig(s: &str) -> bool {
+    s.match_indices("Signature=")
+        .any(|(i, _)| s[i + 10..].starts_with(|c: char| c.is_ascii_hexdigit()))
+}
+
+#[test]
+fn serve_refuses_non_loopback_and_bad_arguments() {
+    for args in [
+        &["serve", "--listen", "0.0.0.0:0"][..],
+        &["serve", "--credentials", "nocolon"],
+        &["serve", "--table", "T:pk:X"],
+        &["serve", "--listen", "nonsense"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_scenarios"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.is_empty(), "{args:?}: no error message");
+    }
+}
