@@ -236,6 +236,8 @@ pub struct Machine<P: Profile> {
     resync: bool,
     /// Timed profiles: the CPU executed an unconditional jump to itself (an idle loop).
     idle: bool,
+    /// Cycles skipped in idle loops instead of being executed (see [`Machine::idle_cycles`]).
+    idle_cycles: u64,
     trail: [u32; TRAIL_LEN],
 }
 
@@ -257,6 +259,7 @@ impl<P: Profile> Machine<P> {
             stop_after: false,
             resync: true,
             idle: false,
+            idle_cycles: 0,
             trail: [u32::MAX; TRAIL_LEN],
         }
     }
@@ -488,6 +491,7 @@ impl<P: Profile> Machine<P> {
         // One iteration (a taken jump) costs two cycles.
         let iterations = ((target - self.core.cycles) / 2).min(insn_budget);
         self.core.cycles += 2 * iterations;
+        self.idle_cycles += 2 * iterations;
         self.core.insns += iterations;
     }
 
@@ -539,6 +543,13 @@ impl<P: Profile> Machine<P> {
                 Some(s) => return s,
             }
         }
+    }
+
+    /// Cycles the CPU spent in idle `jmp .` loops that were skipped to the next event rather
+    /// than executed (they are counted in the cycle and instruction counters all the same).
+    /// Only timed profiles skip, and only when no hook is installed.
+    pub fn idle_cycles(&self) -> u64 {
+        self.idle_cycles
     }
 
     /// The most recently executed instruction addresses, oldest first.

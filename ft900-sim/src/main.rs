@@ -701,6 +701,13 @@ fn execute<P: Profile>(
             secs,
             m.core.insns as f64 / secs.max(1e-9) / 1e6
         );
+        if m.idle_cycles() > 0 {
+            eprintln!(
+                "stats: idle    {} cycles ({:.1}%) skipped in `jmp .` loops rather than executed",
+                m.idle_cycles(),
+                100.0 * m.idle_cycles() as f64 / m.core.cycles.max(1) as f64
+            );
+        }
     }
     Ok(match stop {
         StopReason::Exited(status) => status as u8,
