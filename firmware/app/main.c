@@ -38,6 +38,7 @@
 #include "ft900_interrupt.h"
 #include "ft900_net.h"
 #include "ft900_rtc.h"
+#include "ft900_sys.h"
 #include "ft900_timer.h"
 #include "ft900_uart.h"
 #include "lwip/apps/sntp.h"
@@ -156,19 +157,25 @@ static int more_readings_wanted(void)
     return cfg.readings == 0 || app.taken < cfg.readings;
 }
 
-/* Runs the network and, when due, takes a reading: called by every wait loop. */
+/* Runs the network and, when due, takes a reading: called by every wait loop. When neither
+ * brought anything, the CPU idles until the next interrupt (a received frame, or the 1 ms tick
+ * that drives lwIP's timers and the reading schedule): every wait loop is a poll-then-idle loop,
+ * which costs nothing in the simulator and leaves the bus quiet on silicon. */
 void app_idle(void)
 {
-    net_poll();
-    if (!app.sampling || !more_readings_wanted())
-        return;
-    uint32_t now = millis();
-    if ((int32_t)(now - app.next_reading_ms) >= 0) {
-        take_reading();
-        app.next_reading_ms += cfg.period_ms;
-        if ((int32_t)(now - app.next_reading_ms) >= 0) /* far behind: no burst */
-            app.next_reading_ms = now + cfg.period_ms;
+    unsigned frames = net_poll();
+    if (app.sampling && more_readings_wanted()) {
+        uint32_t now = millis();
+        if ((int32_t)(now - app.next_reading_ms) >= 0) {
+            take_reading();
+            app.next_reading_ms += cfg.period_ms;
+            if ((int32_t)(now - app.next_reading_ms) >= 0) /* far behind: no burst */
+                app.next_reading_ms = now + cfg.period_ms;
+            return;
+        }
     }
+    if (frames == 0)
+        sys_wait_for_interrupt();
 }
 
 static void wait_ms(uint32_t ms)
