@@ -11,6 +11,7 @@ pub mod faults;
 pub mod http;
 mod log;
 mod protocol;
+pub mod seeded;
 pub mod serve;
 pub mod sigv4;
 mod tables;
@@ -108,7 +109,8 @@ pub struct EndpointConfig {
     pub clock_offset_secs: i64,
     /// Tables created at start.
     pub tables: Vec<TableSpec>,
-    /// Seeds request ids and the fault schedule.
+    /// Seeds request ids, the fault schedule, the TLS keys and certificates, and the TLS
+    /// server's random choices (so runs replay byte for byte).
     pub seed: u64,
     /// Injected faults.
     pub faults: FaultPlan,
@@ -170,7 +172,7 @@ impl Endpoint {
             !cfg.host_names.is_empty(),
             "the endpoint needs at least one host name"
         );
-        let identity = tls::Identity::generate(&cfg.host_names, cfg.epoch_unix)?;
+        let identity = tls::Identity::generate(&cfg.host_names, cfg.epoch_unix, cfg.seed)?;
         let mut tables = Tables::default();
         for spec in &cfg.tables {
             anyhow::ensure!(

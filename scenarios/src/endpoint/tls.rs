@@ -14,10 +14,13 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
 };
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::CertificateDer;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 use rustls::{ServerConfig, ServerConnection};
 
 use super::http::Session;
+use super::seeded::{deterministic_provider, SeededRng};
 use super::Endpoint;
 
 /// The CA and the ready server configuration.
@@ -34,21 +37,23 @@ fn year_of(unix: u64) -> i32 {
 }
 
 impl Identity {
-    /// A fresh ECDSA P-256 CA and server certificate for `host_names`, valid from a year
-    /// before `epoch_unix` to ten years after (so skewed device clocks still accept it).
-    pub fn generate(host_names: &[String], epoch_unix: u64) -> anyhow::Result<Identity> {
+    /// An ECDSA P-256 CA and server certificate for `host_names`, valid from a year before
+    /// `epoch_unix` to ten years after (so skewed device clocks still accept it). Keys,
+    /// certificates and the TLS server's random choices all derive from `seed`.
+    pub fn generate(host_names: &[String], epoch_unix: u64, seed: u64) -> anyhow::Result<Identity> {
         let year = year_of(epoch_unix);
         let (from, until) = (
             rcgen::date_time_ymd(year - 1, 1, 1),
             rcgen::date_time_ymd(year + 10, 1, 1),
         );
-        let alg = &rcgen::PKCS_ECDSA_P256_SHA256;
-        let ca_key = KeyPair::generate_for(alg).context("generating the CA key")?;
+        let keys = SeededRng::new(seed, 1);
+        let ca_p256 = keys.p256_key();
+        let ca_key = KeyPair::from_remote(Box::new(ca_p256.clone())).context("the CA key")?;
         let mut ca = CertificateParams::new(Vec::<String>::new()).context("CA parameters")?;
         // A name unique to this key, so that two endpoints' CAs are told apart by name.
         let cn = format!(
             "ft900-sim test CA {:08x}",
-            crc32fast::hash(ca_key.public_key_raw())
+            crc32fast::hash(rcgen::PublicKeyData::der_bytes(&ca_key))
         );
         ca.distinguished_name.push(DnType::CommonName, cn);
         ca.distinguished_name
@@ -75,19 +80,23 @@ impl Identity {
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         leaf.not_before = from;
         leaf.not_after = until;
-        let leaf_key = KeyPair::generate_for(alg).context("generating the server key")?;
+        let leaf_p256 = keys.p256_key();
+        let leaf_key =
+            KeyPair::from_remote(Box::new(leaf_p256.clone())).context("the server key")?;
         let leaf_cert = leaf
             .signed_by(&leaf_key, &ca_cert, &ca_key)
             .context("signing the server certificate")?;
 
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let provider = deterministic_provider(seed, 2);
+        let certified = CertifiedKey::new(
+            vec![CertificateDer::from(leaf_cert.der().to_vec())],
+            Arc::new(leaf_p256),
+        );
         let mut cfg = ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .context("TLS versions")?
             .with_no_client_auth()
-            .with_single_cert(vec![CertificateDer::from(leaf_cert.der().to_vec())], key)
-            .context("server certificate")?;
+            .with_cert_resolver(Arc::new(OneCert(Arc::new(certified))));
         // Small devices cannot use tickets; no need to send them.
         cfg.send_tls13_tickets = 0;
         Ok(Identity {
@@ -95,6 +104,17 @@ impl Identity {
             ca_der: ca_cert.der().to_vec(),
             server_config: Arc::new(cfg),
         })
+    }
+}
+
+/// Always the one certificate, whatever name the client asks for (a client checking names
+/// refuses a wrong one itself, as it would with the real service).
+#[derive(Debug)]
+struct OneCert(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for OneCert {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
     }
 }
 
