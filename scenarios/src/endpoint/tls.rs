@@ -99,6 +99,9 @@ impl Identity {
             .with_cert_resolver(Arc::new(OneCert(Arc::new(certified))));
         // Small devices cannot use tickets; no need to send them.
         cfg.send_tls13_tickets = 0;
+        // Records of at most 4 KiB (header included): the firmware's mbedTLS receive buffer
+        // holds 8 KiB of content, and rustls would otherwise send up to 16 KiB per record.
+        cfg.max_fragment_size = Some(4096);
         Ok(Identity {
             ca_pem: ca_cert.pem(),
             ca_der: ca_cert.der().to_vec(),
