@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use scenarios::endpoint::{
-    Credentials, Endpoint, EndpointConfig, Fault, FaultAction, FaultPlan, FaultTrigger,
+    Credentials, Endpoint, EndpointConfig, Fault, FaultAction, FaultPlan, FaultTrigger, ServerKey,
 };
 use serde_json::json;
 
@@ -333,9 +333,17 @@ fn delayed_and_reset_responses_on_virtual_time() {
 /// One firmware-like session (deterministic client) against an endpoint with `seed`:
 /// everything the client received, and the CA.
 fn session_bytes(seed: u64) -> (Vec<u8>, Vec<u8>, Vec<serde_json::Value>) {
+    session_bytes_with(seed, ServerKey::EcdsaP256).0
+}
+
+type Session = (Vec<u8>, Vec<u8>, Vec<serde_json::Value>);
+
+/// Like `session_bytes`, with a choice of server key; also returns the negotiated suite.
+fn session_bytes_with(seed: u64, server_key: ServerKey) -> (Session, rustls::CipherSuite) {
     use scenarios::endpoint::seeded::deterministic_provider;
     let ep = Endpoint::new(EndpointConfig {
         seed,
+        server_key,
         ..EndpointConfig::default()
     })
     .unwrap();
@@ -352,11 +360,51 @@ fn session_bytes(seed: u64) -> (Vec<u8>, Vec<u8>, Vec<serde_json::Value>) {
         json!({"TableName": "SensorReadings", "Item": item}),
     );
     assert_eq!(r.status, 200);
+    let suite = conn
+        .tls
+        .as_ref()
+        .unwrap()
+        .negotiated_cipher_suite()
+        .unwrap()
+        .suite();
     (
-        conn.raw_in,
-        ep.ca_cert_der(),
-        ep.items("SensorReadings").unwrap(),
+        (
+            conn.raw_in,
+            ep.ca_cert_der(),
+            ep.items("SensorReadings").unwrap(),
+        ),
+        suite,
     )
+}
+
+#[test]
+fn an_rsa_2048_identity_serves_ecdhe_rsa_deterministically() {
+    let (a, suite) = session_bytes_with(21, ServerKey::Rsa2048);
+    assert_eq!(
+        suite,
+        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+    );
+    let (b, _) = session_bytes_with(21, ServerKey::Rsa2048);
+    assert_eq!(a.1, b.1, "RSA CA differs for one seed");
+    assert!(a.0 == b.0, "server bytes differ for one seed");
+    assert_eq!(a.2, b.2);
+    // TLS 1.3 with the RSA identity works too (PSS signatures).
+    let ep = Endpoint::new(EndpointConfig {
+        seed: 21,
+        server_key: ServerKey::Rsa2048,
+        ..EndpointConfig::default()
+    })
+    .unwrap();
+    let mut sim = Sim::new(ep.clone(), 8);
+    let mut conn = Conn::https(&mut sim, ENDPOINT_IP, HOST, &ep.ca_cert_der());
+    assert_eq!(
+        call(&mut sim, &mut conn, "ListTables", json!({})).status,
+        200
+    );
+    assert_eq!(
+        conn.tls.as_ref().unwrap().protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
 }
 
 #[test]

@@ -63,7 +63,8 @@ fn boto3_creates_puts_gets_batches_queries_and_is_refused_with_a_wrong_secret() 
     let py = python_with_boto3();
     let secret = "s3cr3t/KEY+for+the+test";
     let cred = format!("AKIATESTKEY:{secret}");
-    let srv = start("boto3", &["--credentials", &cred]);
+    // An RSA identity here (the in-process tests cover ECDSA), so both kinds meet a real SDK.
+    let srv = start("boto3", &["--credentials", &cred, "--rsa"]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/boto3_client.py");
     let out = Command::new(py)
         .arg(script)

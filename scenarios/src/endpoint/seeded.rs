@@ -168,3 +168,43 @@ pub fn deterministic_provider(seed: u64, purpose: u64) -> Arc<CryptoProvider> {
         ..ring
     })
 }
+
+impl SeededRng {
+    /// An RSA-2048 key drawn from the stream, PKCS#8 DER.
+    pub fn rsa2048_pkcs8(&self) -> anyhow::Result<Vec<u8>> {
+        use rsa::pkcs8::EncodePrivateKey;
+        let key = rsa::RsaPrivateKey::new(&mut *lock(&self.0), 2048)?;
+        Ok(key.to_pkcs8_der()?.as_bytes().to_vec())
+    }
+}
+
+/// An RSA signing key that prefers PKCS#1 v1.5 whenever the peer allows it (TLS 1.2): those
+/// signatures are deterministic, PSS ones are salted at random. TLS 1.3 offers only PSS.
+#[derive(Debug)]
+pub struct DeterministicRsa(pub Arc<dyn rustls::sign::SigningKey>);
+
+impl rustls::sign::SigningKey for DeterministicRsa {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn rustls::sign::Signer>> {
+        let pkcs1: Vec<SignatureScheme> = offered
+            .iter()
+            .copied()
+            .filter(|s| {
+                matches!(
+                    s,
+                    SignatureScheme::RSA_PKCS1_SHA256
+                        | SignatureScheme::RSA_PKCS1_SHA384
+                        | SignatureScheme::RSA_PKCS1_SHA512
+                )
+            })
+            .collect();
+        if pkcs1.is_empty() {
+            self.0.choose_scheme(offered)
+        } else {
+            self.0.choose_scheme(&pkcs1)
+        }
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        SignatureAlgorithm::RSA
+    }
+}

@@ -14,14 +14,15 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
 };
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::{ServerConfig, ServerConnection};
 
 use super::http::Session;
-use super::seeded::{deterministic_provider, SeededRng};
+use super::seeded::{deterministic_provider, DeterministicRsa, P256Key, SeededRng};
 use super::Endpoint;
+use super::ServerKey;
 
 /// The CA and the ready server configuration.
 pub(crate) struct Identity {
@@ -40,15 +41,19 @@ impl Identity {
     /// An ECDSA P-256 CA and server certificate for `host_names`, valid from a year before
     /// `epoch_unix` to ten years after (so skewed device clocks still accept it). Keys,
     /// certificates and the TLS server's random choices all derive from `seed`.
-    pub fn generate(host_names: &[String], epoch_unix: u64, seed: u64) -> anyhow::Result<Identity> {
+    pub fn generate(
+        host_names: &[String],
+        epoch_unix: u64,
+        seed: u64,
+        kind: ServerKey,
+    ) -> anyhow::Result<Identity> {
         let year = year_of(epoch_unix);
         let (from, until) = (
             rcgen::date_time_ymd(year - 1, 1, 1),
             rcgen::date_time_ymd(year + 10, 1, 1),
         );
         let keys = SeededRng::new(seed, 1);
-        let ca_p256 = keys.p256_key();
-        let ca_key = KeyPair::from_remote(Box::new(ca_p256.clone())).context("the CA key")?;
+        let ca_key = Key::generate(&keys, kind)?.rcgen()?;
         let mut ca = CertificateParams::new(Vec::<String>::new()).context("CA parameters")?;
         // A name unique to this key, so that two endpoints' CAs are told apart by name.
         let cn = format!(
@@ -80,9 +85,8 @@ impl Identity {
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         leaf.not_before = from;
         leaf.not_after = until;
-        let leaf_p256 = keys.p256_key();
-        let leaf_key =
-            KeyPair::from_remote(Box::new(leaf_p256.clone())).context("the server key")?;
+        let leaf_key = Key::generate(&keys, kind)?;
+        let (leaf_sign, leaf_key) = (leaf_key.signer()?, leaf_key.rcgen()?);
         let leaf_cert = leaf
             .signed_by(&leaf_key, &ca_cert, &ca_key)
             .context("signing the server certificate")?;
@@ -90,7 +94,7 @@ impl Identity {
         let provider = deterministic_provider(seed, 2);
         let certified = CertifiedKey::new(
             vec![CertificateDer::from(leaf_cert.der().to_vec())],
-            Arc::new(leaf_p256),
+            leaf_sign,
         );
         let mut cfg = ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -106,6 +110,43 @@ impl Identity {
             ca_pem: ca_cert.pem(),
             ca_der: ca_cert.der().to_vec(),
             server_config: Arc::new(cfg),
+        })
+    }
+}
+
+/// A certificate key of either kind, from the seeded stream.
+enum Key {
+    P256(P256Key),
+    Rsa(Vec<u8>),
+}
+
+impl Key {
+    fn generate(keys: &SeededRng, kind: ServerKey) -> anyhow::Result<Key> {
+        Ok(match kind {
+            ServerKey::EcdsaP256 => Key::P256(keys.p256_key()),
+            ServerKey::Rsa2048 => Key::Rsa(keys.rsa2048_pkcs8().context("generating an RSA key")?),
+        })
+    }
+
+    fn rcgen(&self) -> anyhow::Result<KeyPair> {
+        Ok(match self {
+            Key::P256(k) => KeyPair::from_remote(Box::new(k.clone()))?,
+            Key::Rsa(der) => KeyPair::from_pkcs8_der_and_sign_algo(
+                &PrivatePkcs8KeyDer::from(der.as_slice()),
+                &rcgen::PKCS_RSA_SHA256,
+            )?,
+        })
+    }
+
+    fn signer(&self) -> anyhow::Result<Arc<dyn rustls::sign::SigningKey>> {
+        Ok(match self {
+            Key::P256(k) => Arc::new(k.clone()),
+            Key::Rsa(der) => {
+                let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.clone()));
+                Arc::new(DeterministicRsa(
+                    rustls::crypto::ring::sign::any_supported_type(&key)?,
+                ))
+            }
         })
     }
 }
