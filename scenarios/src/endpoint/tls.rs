@@ -162,6 +162,9 @@ impl ResolvesServerCert for OneCert {
     }
 }
 
+/// Most request bytes held beyond what the HTTP parser buffers (pipelined requests).
+const MAX_PENDING_PLAINTEXT: usize = 1024 * 1024;
+
 /// One connection: optional TLS in front of an HTTP session.
 pub(crate) struct Conn {
     ep: Endpoint,
@@ -231,13 +234,17 @@ impl StreamService for Conn {
             return data.len();
         }
         let Some(tls) = self.tls.as_mut() else {
-            self.plain_in.extend_from_slice(data);
+            // Back-pressure: a peer that pipelines faster than it reads waits in TCP.
+            let take = data
+                .len()
+                .min(MAX_PENDING_PLAINTEXT.saturating_sub(self.plain_in.len()));
+            self.plain_in.extend_from_slice(&data[..take]);
             self.feed_session(now);
             self.pump(now);
-            return data.len();
+            return take;
         };
         let mut used = 0;
-        while used < data.len() {
+        while used < data.len() && self.plain_in.len() < MAX_PENDING_PLAINTEXT {
             let mut rd = &data[used..];
             match tls.read_tls(&mut rd) {
                 Ok(0) | Err(_) => break,
