@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use scenarios::endpoint::{
-    Credentials, Endpoint, EndpointConfig, Fault, FaultAction, FaultPlan, FaultTrigger,
+    Credentials, Endpoint, EndpointConfig, Fault, FaultAction, FaultPlan, FaultTrigger, ServerKey,
 };
 use serde_json::json;
 
@@ -86,15 +86,28 @@ fn https_create_put_get_through_the_gateway() {
 }
 
 fn tls12_firmware_like(ca_der: &[u8], unix: u64) -> std::sync::Arc<rustls::ClientConfig> {
+    tls12_firmware_like_with(rustls::crypto::ring::default_provider(), ca_der, unix)
+}
+
+fn tls12_firmware_like_with(
+    base: rustls::crypto::CryptoProvider,
+    ca_der: &[u8],
+    unix: u64,
+) -> std::sync::Arc<rustls::ClientConfig> {
     // What the firmware's mbedTLS offers: TLS 1.2 only, ECDHE with AES-128-GCM, P-256.
     use rustls::crypto::ring as p;
+    let p256 = *base
+        .kx_groups
+        .iter()
+        .find(|g| g.name() == rustls::NamedGroup::secp256r1)
+        .unwrap();
     let provider = rustls::crypto::CryptoProvider {
         cipher_suites: vec![
             p::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
             p::cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
         ],
-        kx_groups: vec![p::kx_group::SECP256R1],
-        ..p::default_provider()
+        kx_groups: vec![p256],
+        ..base
     };
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca_der.to_vec().into()).unwrap();
@@ -157,7 +170,11 @@ fn tls12_ecdhe_ecdsa_aes128_gcm_as_the_firmware_offers_and_tls13_by_default() {
 #[test]
 fn a_client_that_does_not_trust_the_ca_sends_nothing() {
     let ep = Endpoint::new(EndpointConfig::default()).unwrap();
-    let other = Endpoint::new(EndpointConfig::default()).unwrap();
+    let other = Endpoint::new(EndpointConfig {
+        seed: 2,
+        ..EndpointConfig::default()
+    })
+    .unwrap();
     let mut sim = Sim::new(ep.clone(), 3);
     let mut conn = Conn::https(&mut sim, ENDPOINT_IP, HOST, &other.ca_cert_der());
     conn.send(&signed_request(
@@ -311,4 +328,94 @@ fn delayed_and_reset_responses_on_virtual_time() {
     assert_eq!(conn.state(&mut sim.g), smoltcp::socket::tcp::State::Closed);
     // The write happened: a client retrying must cope with that (idempotent puts).
     assert_eq!(ep.items("SensorReadings").unwrap(), vec![item]);
+}
+
+/// One firmware-like session (deterministic client) against an endpoint with `seed`:
+/// everything the client received, and the CA.
+fn session_bytes(seed: u64) -> (Vec<u8>, Vec<u8>, Vec<serde_json::Value>) {
+    session_bytes_with(seed, ServerKey::EcdsaP256).0
+}
+
+type Session = (Vec<u8>, Vec<u8>, Vec<serde_json::Value>);
+
+/// Like `session_bytes`, with a choice of server key; also returns the negotiated suite.
+fn session_bytes_with(seed: u64, server_key: ServerKey) -> (Session, rustls::CipherSuite) {
+    use scenarios::endpoint::seeded::deterministic_provider;
+    let ep = Endpoint::new(EndpointConfig {
+        seed,
+        server_key,
+        ..EndpointConfig::default()
+    })
+    .unwrap();
+    let mut sim = Sim::new(ep.clone(), 9);
+    let mut conn = Conn::https(&mut sim, ENDPOINT_IP, HOST, &ep.ca_cert_der());
+    let client = (*deterministic_provider(77, 0)).clone();
+    let cfg = tls12_firmware_like_with(client, &ep.ca_cert_der(), sim.unix());
+    conn.tls = Some(rustls::ClientConnection::new(cfg, HOST.try_into().unwrap()).unwrap());
+    let item = json!({"deviceId": {"S": "det"}, "seq": {"N": "1"}});
+    let r = call(
+        &mut sim,
+        &mut conn,
+        "PutItem",
+        json!({"TableName": "SensorReadings", "Item": item}),
+    );
+    assert_eq!(r.status, 200);
+    let suite = conn
+        .tls
+        .as_ref()
+        .unwrap()
+        .negotiated_cipher_suite()
+        .unwrap()
+        .suite();
+    (
+        (
+            conn.raw_in,
+            ep.ca_cert_der(),
+            ep.items("SensorReadings").unwrap(),
+        ),
+        suite,
+    )
+}
+
+#[test]
+fn an_rsa_2048_identity_serves_ecdhe_rsa_deterministically() {
+    let (a, suite) = session_bytes_with(21, ServerKey::Rsa2048);
+    assert_eq!(
+        suite,
+        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+    );
+    let (b, _) = session_bytes_with(21, ServerKey::Rsa2048);
+    assert_eq!(a.1, b.1, "RSA CA differs for one seed");
+    assert!(a.0 == b.0, "server bytes differ for one seed");
+    assert_eq!(a.2, b.2);
+    // TLS 1.3 with the RSA identity works too (PSS signatures).
+    let ep = Endpoint::new(EndpointConfig {
+        seed: 21,
+        server_key: ServerKey::Rsa2048,
+        ..EndpointConfig::default()
+    })
+    .unwrap();
+    let mut sim = Sim::new(ep.clone(), 8);
+    let mut conn = Conn::https(&mut sim, ENDPOINT_IP, HOST, &ep.ca_cert_der());
+    assert_eq!(
+        call(&mut sim, &mut conn, "ListTables", json!({})).status,
+        200
+    );
+    assert_eq!(
+        conn.tls.as_ref().unwrap().protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
+}
+
+#[test]
+fn one_seed_gives_the_same_certificates_and_the_same_server_bytes() {
+    let (a, ca_a, items_a) = session_bytes(11);
+    let (b, ca_b, items_b) = session_bytes(11);
+    assert!(a.len() > 500, "only {} bytes received", a.len());
+    assert_eq!(ca_a, ca_b, "CA differs for one seed");
+    assert!(a == b, "server bytes differ for one seed");
+    assert_eq!(items_a, items_b);
+    let (c, ca_c, _) = session_bytes(12);
+    assert_ne!(ca_a, ca_c);
+    assert!(a != c);
 }

@@ -634,3 +634,77 @@ fn a_seeded_fraction_of_requests_is_throttled_reproducibly() {
     let throttled = a.iter().filter(|&&s| s == 400).count();
     assert!((30..70).contains(&throttled), "{throttled} of 200");
 }
+
+#[derive(Clone, Default)]
+struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_request_log_is_json_lines_without_secrets() {
+    let temp = Credentials {
+        session_token: Some("SESSIONTOKENVALUE".into()),
+        ..Credentials::new("ASIATEMP", "TEMPSECRETVALUE")
+    };
+    let mut t = T::with(EndpointConfig {
+        credentials: vec![temp.clone()],
+        ..EndpointConfig::default()
+    });
+    let buf = SharedBuf::default();
+    t.ep.set_request_log(Box::new(buf.clone()));
+    let unix = t.ep.now_unix(t.now) as u64;
+    let (r, _) = t.raw(&signed_request(&temp, unix, "ListTables", b"{}"));
+    assert_eq!(r.status, 200);
+    let (r, _) = t.raw(&signed_request(
+        &Credentials {
+            secret_access_key: "bad".into(),
+            ..temp.clone()
+        },
+        unix,
+        "ListTables",
+        b"{}",
+    ));
+    assert_eq!(r.error_type().as_deref(), Some("InvalidSignatureException"));
+    let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        (
+            lines[0]["operation"].as_str(),
+            lines[0]["status"].as_u64(),
+            lines[0]["verdict"].as_str()
+        ),
+        (Some("ListTables"), Some(200), Some("OK"))
+    );
+    assert_eq!(lines[0]["access_key_id"], "ASIATEMP");
+    assert_eq!(
+        lines[1]["error_type"],
+        "com.amazon.coral.service#InvalidSignatureException"
+    );
+    assert!(lines[1]["access_key_id"].is_null());
+    for secret in ["SESSIONTOKENVALUE", "TEMPSECRETVALUE"] {
+        assert!(!log.contains(secret), "{secret} leaked into the log");
+    }
+    let sig = signed_request(&temp, unix, "ListTables", b"{}");
+    let sig = String::from_utf8_lossy(&sig);
+    let hex = sig
+        .split("Signature=")
+        .nth(1)
+        .unwrap()
+        .split("\r\n")
+        .next()
+        .unwrap();
+    assert!(!log.contains(hex), "the signature leaked into the log");
+    assert!(log.contains("Signature=<redacted>"));
+    assert_eq!(t.ep.requests()[0].time, 0);
+}
