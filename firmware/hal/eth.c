@@ -146,7 +146,7 @@ int eth_init(const uint8_t mac[6])
 
     /* 8. Station address, enable both directions, interrupts. */
     for (unsigned i = 0; i < 6; i++)
-        ETH_ADDR(i) = mac[i];
+        ETH_MAC_ADDR(i) = mac[i];
     rx_cntl_write(ETH_RX_CNTL_RX_ENABLE, 0);
     tx_cntl_write(ETH_TX_CNTL_TX_ENABLE, 0);
     ETH_INT_STATUS = ACK_BITS;
@@ -183,7 +183,7 @@ void eth_link_get(struct eth_link *out)
 void eth_get_mac(uint8_t mac[6])
 {
     for (unsigned i = 0; i < 6; i++)
-        mac[i] = ETH_ADDR(i);
+        mac[i] = ETH_MAC_ADDR(i);
 }
 
 /* ---- transmit ---- */
@@ -194,22 +194,41 @@ void eth_tx_wait(void)
         ;
 }
 
-int eth_send(const void *frame, size_t len)
+/* The frame being written by eth_tx_begin/write/end: bytes are packed into 32-bit words,
+   byte lanes little-endian, and a word goes to the FIFO as soon as it is full. */
+static struct {
+    uint32_t word;
+    uint32_t left;  /* frame bytes still expected */
+    uint8_t lane;   /* next byte lane of `word` */
+    uint8_t open;
+} tx;
+
+int eth_tx_begin(size_t len)
 {
-    const uint8_t *f = frame;
+    tx.open = 0;
     if (len < ETH_HEADER_LEN || len - ETH_HEADER_LEN > ETH_TX_MAX_DATA_LEN)
         return -1;
     if (!(ETH_TX_CNTL & ETH_TX_CNTL_TX_ENABLE))
         return -1;
     eth_tx_wait();
-
     /* The record as a byte stream: data length (payload after the header, LSB first), then
-       the frame. Written in 32-bit words, byte lanes little-endian. */
-    uint32_t data_len = (uint32_t)(len - ETH_HEADER_LEN);
-    uint32_t total = 2u + (uint32_t)len;
-    uint32_t word = data_len & 0xFFFFu;
-    unsigned lane = 2;
-    for (uint32_t i = 0; i < total - 2u; i++) {
+       the frame. */
+    tx.word = (uint32_t)(len - ETH_HEADER_LEN) & 0xFFFFu;
+    tx.lane = 2;
+    tx.left = (uint32_t)len;
+    tx.open = 1;
+    return 0;
+}
+
+int eth_tx_write(const void *data, size_t n)
+{
+    const uint8_t *f = data;
+    if (!tx.open || n > tx.left)
+        return -1;
+    tx.left -= (uint32_t)n;
+    uint32_t word = tx.word;
+    unsigned lane = tx.lane;
+    for (size_t i = 0; i < n; i++) {
         word |= (uint32_t)f[i] << (8u * lane);
         if (++lane == 4) {
             ETH_DATA = word;
@@ -217,11 +236,42 @@ int eth_send(const void *frame, size_t len)
             lane = 0;
         }
     }
-    if (lane != 0)
-        ETH_DATA = word;
+    tx.word = word;
+    tx.lane = (uint8_t)lane;
+    return 0;
+}
+
+int eth_tx_end(void)
+{
+    if (!tx.open)
+        return -1;
+    int ret = 0;
+    if (tx.left != 0) {
+        /* Fewer bytes than announced: the FIFO already holds part of the record and the MAC
+           has no TX FIFO reset, so complete it with zeros to keep the FIFO in step (the frame
+           goes out damaged; the caller gets -1 and the error is counted). */
+        static const uint8_t zeros[16];
+        while (tx.left != 0) {
+            size_t n = tx.left < sizeof zeros ? tx.left : sizeof zeros;
+            (void)eth_tx_write(zeros, n);
+        }
+        stats.tx_short++;
+        ret = -1;
+    }
+    if (tx.lane != 0)
+        ETH_DATA = tx.word;
+    tx.open = 0;
     ETH_TR_REQ = ETH_TR_REQ_NEW_TX;
     stats.tx_frames++;
-    return 0;
+    return ret;
+}
+
+int eth_send(const void *frame, size_t len)
+{
+    if (eth_tx_begin(len) != 0)
+        return -1;
+    (void)eth_tx_write(frame, len);
+    return eth_tx_end();
 }
 
 /* ---- receive ---- */
@@ -308,6 +358,13 @@ unsigned eth_rx_pending(void)
     return rx_head - rx_tail;
 }
 
+size_t eth_rx_peek_len(void)
+{
+    if (rx_tail == rx_head)
+        return 0;
+    return rx_ring[rx_tail % ETH_RX_SLOTS].len;
+}
+
 size_t eth_recv(void *buf, size_t size, uint32_t *fcs)
 {
     if (rx_tail == rx_head)
@@ -315,7 +372,9 @@ size_t eth_recv(void *buf, size_t size, uint32_t *fcs)
     struct rx_slot *slot = &rx_ring[rx_tail % ETH_RX_SLOTS];
     const uint8_t *rec = (const uint8_t *)slot->words;
     size_t len = slot->len;
-    memcpy(buf, rec + 2, len < size ? len : size);
+    size_t n = len < size ? len : size;
+    if (n > 0)
+        memcpy(buf, rec + 2, n);
     if (fcs) {
         const uint8_t *f = rec + 2 + len;
         *fcs = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;

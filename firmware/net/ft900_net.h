@@ -36,7 +36,7 @@ struct net_stats {
     uint32_t rx_frames;     /* frames handed to lwIP */
     uint32_t rx_no_mem;     /* frames dropped: no heap for their pbuf */
     uint32_t tx_frames;     /* frames handed to the MAC */
-    uint32_t tx_copied;     /* of which pbuf chains copied into one buffer first */
+    uint32_t tx_copied;     /* of which pbuf chains (streamed to the MAC piece by piece) */
     uint32_t tx_errors;     /* frames refused by the MAC or dropped for lack of heap */
     uint32_t link_changes;  /* link up/down transitions seen */
 };
@@ -55,8 +55,10 @@ int net_init(const uint8_t mac[6]);
 struct netif *net_netif(void);
 
 /* One round of the main loop: takes the received frames from the HAL's ring into lwIP, runs
-   lwIP's due timers, and every NET_LINK_POLL_MS reads the PHY's link state. */
-void net_poll(void);
+   lwIP's due timers, and every NET_LINK_POLL_MS reads the PHY's link state. Returns the number
+   of frames taken: 0 means a caller with nothing else to do may sys_wait_for_interrupt() (the
+   next frame or the 1 ms tick wakes it). */
+unsigned net_poll(void);
 #define NET_LINK_POLL_MS 100u
 
 /* Called by the SNTP app with the server's time; exposed for tests. */

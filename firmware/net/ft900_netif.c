@@ -7,19 +7,14 @@
  *   added by the MAC) and the receive ring filled by the IRQ 3 handler (ETH_RX_SLOTS frames).
  *   lwIP never runs in the interrupt: the main loop drains the ring (ft900_netif_poll), so no
  *   lwIP state needs protection.
- * - One static frame buffer (1514 bytes) serves both directions, which the main loop uses one
- *   at a time:
- *   - Receive: eth_recv() needs a buffer for the largest frame because the ring does not say
- *     how long the next frame is. The frame lands in the buffer, then goes into a heap pbuf of
- *     exactly its length. So a 60-byte ACK needs 60 bytes of heap, never 1.5 KiB: when the
- *     heap is nearly full of unacknowledged data, the ACKs that free it still get in. (Receiving
- *     straight into a pbuf of the largest size, then trimming it, saves the copy but stalls
- *     every reception once no 1.5 KiB block is free; with a length peek in the HAL, the
- *     buffer could go.) Without heap even for the exact size, the frame is dropped, as a NIC
- *     without descriptors would (TCP resends).
- *   - Transmit: a pbuf that is one piece (lwIP's DHCP, DNS, SNTP, ARP, ICMP and most TCP
- *     segments) goes to eth_send() as it is; a chain (TCP data appended to a queued segment)
- *     is first flattened into the buffer, without heap.
+ * - No frame buffer of its own:
+ *   - Receive: eth_rx_peek_len() tells the length of the next frame in the HAL's ring, which
+ *     is read (eth_recv) straight into a heap pbuf of exactly that size. So a 60-byte ACK
+ *     needs 60 bytes of heap, never 1.5 KiB: when the heap is nearly full of unacknowledged
+ *     data, the ACKs that free it still get in. Without heap even for the exact size, the
+ *     frame is dropped, as a NIC without descriptors would (TCP resends).
+ *   - Transmit: the pbuf chain is streamed into the MAC's TX FIFO piece by piece
+ *     (eth_tx_begin/write/end), one pbuf or a chain alike.
  * - ETH_PAD_SIZE (lwipopts.h) bytes precede the Ethernet header in every pbuf so that the IP
  *   header is 32-bit aligned; they are skipped on the way to and from the HAL.
  * - Link: the PHY's BMSR link bit (eth_link_up, two MDIO reads) drives netif_set_link_up/down;
@@ -30,31 +25,30 @@
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
 #include "netif/ethernet.h"
-/* lwIP's ETH_ADDR (an address initialiser) and the HAL's ETH_ADDR(n) (a MAC register) share a
-   name; this file uses neither. */
-#undef ETH_ADDR
 #include "ft900_eth.h"
 
 static struct ft900_netif_stats st;
-/* The frame being received or flattened for transmission (see above). */
-static uint8_t frame_buf[ETH_MAX_FRAME] __attribute__((aligned(4)));
 
 static err_t low_level_output(struct netif *netif, struct pbuf *p)
 {
     (void)netif;
-    const void *frame = (const uint8_t *)p->payload + ETH_PAD_SIZE;
     size_t len = p->tot_len - ETH_PAD_SIZE;
-
-    if (p->next != NULL) {
-        if (len > sizeof frame_buf ||
-            pbuf_copy_partial(p, frame_buf, (u16_t)len, ETH_PAD_SIZE) != len) {
-            st.tx_errors++;
-            return ERR_BUF;
-        }
-        frame = frame_buf;
-        st.tx_copied++;
+    if (eth_tx_begin(len) != 0) {
+        st.tx_errors++;
+        return ERR_IF;
     }
-    if (eth_send(frame, len) != 0) {
+    size_t skip = ETH_PAD_SIZE;
+    for (struct pbuf *q = p; q != NULL; q = q->next) {
+        if (q->len <= skip) {
+            skip -= q->len;
+            continue;
+        }
+        (void)eth_tx_write((const uint8_t *)q->payload + skip, q->len - skip);
+        skip = 0;
+    }
+    if (p->next != NULL)
+        st.tx_copied++;
+    if (eth_tx_end() != 0) {
         st.tx_errors++;
         return ERR_IF;
     }
@@ -65,17 +59,17 @@ static err_t low_level_output(struct netif *netif, struct pbuf *p)
 unsigned ft900_netif_poll(struct netif *netif, unsigned max)
 {
     unsigned n = 0;
-    while (n < max && eth_rx_pending() > 0) {
+    size_t len;
+    while (n < max && (len = eth_rx_peek_len()) > 0) {
         n++;
-        size_t len = eth_recv(frame_buf, sizeof frame_buf, NULL);
-        if (len == 0 || len > sizeof frame_buf) /* cannot happen: the HAL's slots hold 1514 */
-            continue;
         struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)(ETH_PAD_SIZE + len), PBUF_RAM);
         if (p == NULL) {
+            (void)eth_recv(NULL, 0, NULL); /* dropped: TCP resends */
             st.rx_no_mem++;
             continue;
         }
-        memcpy((uint8_t *)p->payload + ETH_PAD_SIZE, frame_buf, len);
+        /* PBUF_RAM: one piece, so the frame lands in it in one copy. */
+        (void)eth_recv((uint8_t *)p->payload + ETH_PAD_SIZE, len, NULL);
         st.rx_frames++;
         if (netif->input(p, netif) != ERR_OK)
             pbuf_free(p);

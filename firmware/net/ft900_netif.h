@@ -7,8 +7,8 @@
  *
  * The MAC address comes as the netif's state argument (6 bytes, read during the init).
  * Transmit: a pbuf (chain) becomes one frame handed to eth_send(). Receive: the HAL's IRQ 3
- * handler fills a ring of frames; ft900_netif_poll(), from the main loop, copies each into a
- * heap pbuf of its size (through a static frame buffer) and calls netif->input. Link: ft900_netif_check_link() reads the
+ * handler fills a ring of frames; ft900_netif_poll(), from the main loop, reads each into a
+ * heap pbuf of its size (eth_rx_peek_len) and calls netif->input. Link: ft900_netif_check_link() reads the
  * PHY's link bit (MDIO) and sets the netif's link up or down.
  */
 #ifndef FT900_NETIF_H
@@ -22,7 +22,7 @@ struct ft900_netif_stats {
     uint32_t rx_frames;
     uint32_t rx_no_mem;
     uint32_t tx_frames;
-    uint32_t tx_copied;
+    uint32_t tx_copied;   /* of which pbuf chains (streamed piece by piece) */
     uint32_t tx_errors;
     uint32_t link_changes;
     int32_t eth_init_result; /* eth_init()'s result at the netif's init */

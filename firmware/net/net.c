@@ -9,7 +9,6 @@
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
-#undef ETH_ADDR /* lwIP's; the HAL's eth header has its own (a register) */
 #include "ft900_eth.h"
 #include "ft900_format.h"
 #include "ft900_rtc.h"
@@ -116,15 +115,16 @@ struct netif *net_netif(void)
     return &nif;
 }
 
-void net_poll(void)
+unsigned net_poll(void)
 {
-    ft900_netif_poll(&nif, ETH_RX_SLOTS);
+    unsigned frames = ft900_netif_poll(&nif, ETH_RX_SLOTS);
     sys_check_timeouts();
     uint32_t now = millis();
     if (now - last_link_poll >= NET_LINK_POLL_MS) {
         last_link_poll = now;
         ft900_netif_check_link(&nif);
     }
+    return frames;
 }
 
 void net_get_stats(struct net_stats *out)

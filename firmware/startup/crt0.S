@@ -77,6 +77,15 @@ __irq_common:
     lda.l   $r2, __irq_depth - RAM_BIAS
     sub.l   $r2, $r2, 1
     sta.l   __irq_depth - RAM_BIAS, $r2
+    /* Interrupted in sys_wait_for_interrupt's `jmp .`? Return past it (the return address is
+     * the word the CPU pushed, above $cc and r0..r13: sp + 60). */
+    ldi.l   $r2, $sp, 60
+    ldk.l   $r3, __idle_spin
+    cmp.l   $r2, $r3
+    jmpc    nz, 1f
+    add.l   $r2, $r2, 4
+    sti.l   $sp, 60, $r2
+1:
     pop.l   $r13
     pop.l   $r12
     pop.l   $r11
@@ -93,6 +102,24 @@ __irq_common:
     pop.l   $r0
     pop.l   $cc
     reti
+
+/*
+ * void sys_wait_for_interrupt(void): idles until the next interrupt has been handled.
+ *
+ * The FT32 has no wait-for-interrupt instruction, so the idle loop is a jump to itself; the
+ * interrupt stub above sees that it interrupted this jump and returns to the `return` after
+ * it instead. On silicon this is an ordinary busy wait; the simulator recognises `jmp .` and
+ * skips to its next event, so idle firmware costs no host time. Call it with interrupts
+ * enabled (otherwise it never returns); an event that arrives just before the call is seen
+ * at the next interrupt (at the latest the next 1 ms tick).
+ */
+    .global sys_wait_for_interrupt
+    .type   sys_wait_for_interrupt, @function
+sys_wait_for_interrupt:
+__idle_spin:
+    jmp     __idle_spin
+    return
+    .size   sys_wait_for_interrupt, . - sys_wait_for_interrupt
 
     .global _start
     .type   _start, @function

@@ -27,7 +27,6 @@
 #include "lwip/priv/memp_priv.h"
 #include "lwip/stats.h"
 #include "lwip/tcp.h"
-#undef ETH_ADDR /* lwIP's; ft900_eth.h names a MAC register so */
 #include "ft900_eth.h"
 #include "ft900_interrupt.h"
 #include "ft900_rtc.h"

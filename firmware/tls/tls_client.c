@@ -123,7 +123,8 @@ int tls_client_connect(tls_client_t *c, const tls_client_config_t *cfg,
     c->state = TLS_CLIENT_HANDSHAKE;
 
     if (cfg == NULL || transport == NULL || transport->send == NULL || transport->recv == NULL ||
-        cfg->hostname == NULL || cfg->hostname[0] == '\0' || cfg->ca == NULL || cfg->ca_len == 0 ||
+        cfg->hostname == NULL || cfg->hostname[0] == '\0' ||
+        ((cfg->ca == NULL || cfg->ca_len == 0) && (cfg->ca_list == NULL || cfg->ca_count == 0)) ||
         (cfg->own_cert != NULL) != (cfg->own_key != NULL))
         return fail(c, TLS_ERR_CONFIG);
     c->transport = *transport;
@@ -134,9 +135,16 @@ int tls_client_connect(tls_client_t *c, const tls_client_config_t *cfg,
 
     /* Trusted CAs, PEM or DER (mbedtls_x509_crt_parse tells them apart): every certificate must
        parse (a positive return counts PEM certificates that did not). */
-    ret = mbedtls_x509_crt_parse(&c->ca, cfg->ca, cfg->ca_len);
-    if (ret != 0)
-        return fail(c, ret < 0 ? ret : TLS_ERR_CONFIG);
+    if (cfg->ca != NULL && cfg->ca_len != 0) {
+        ret = mbedtls_x509_crt_parse(&c->ca, cfg->ca, cfg->ca_len);
+        if (ret != 0)
+            return fail(c, ret < 0 ? ret : TLS_ERR_CONFIG);
+    }
+    for (size_t i = 0; cfg->ca_list != NULL && i < cfg->ca_count; i++) {
+        ret = mbedtls_x509_crt_parse(&c->ca, cfg->ca_list[i].data, cfg->ca_list[i].len);
+        if (ret != 0)
+            return fail(c, ret < 0 ? ret : TLS_ERR_CONFIG);
+    }
     if (cfg->own_cert != NULL) {
         ret = mbedtls_x509_crt_parse(&c->own_cert, cfg->own_cert, cfg->own_cert_len);
         if (ret == 0)

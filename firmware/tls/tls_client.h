@@ -62,6 +62,12 @@ typedef struct tls_transport {
 
 /* ---- the client ---------------------------------------------------------------------------- */
 
+/* A certificate or key in RAM: PEM (NUL-terminated, len counting the NUL) or DER. */
+typedef struct tls_client_blob {
+    const unsigned char *data;
+    size_t len;
+} tls_client_blob_t;
+
 typedef struct tls_client_config {
     /* Server name: sent as SNI and matched against the certificate (required). */
     const char *hostname;
@@ -70,6 +76,11 @@ typedef struct tls_client_config {
        so the buffer may be reused once tls_client_connect() returned. */
     const unsigned char *ca;
     size_t ca_len;
+    /* More trusted CA certificates, each parsed like `ca` (several DER certificates cannot
+       share one buffer; the device configuration holds one certificate per record). At least
+       one CA must come from `ca` or `ca_list`. */
+    const tls_client_blob_t *ca_list;
+    size_t ca_count;
     /* Optional client certificate and private key (PEM or DER, same rules), for mutual TLS. */
     const unsigned char *own_cert;
     size_t own_cert_len;

@@ -97,25 +97,42 @@ impl Symbols {
 
     /// The code symbol containing (or nearest below) program address `pc`, and the offset.
     pub fn lookup_code(&self, pc: u32) -> Option<(&str, u32)> {
-        let below = &self.sorted[..self.sorted.partition_point(|s| s.addr <= pc)];
+        self.code_symbol_index(pc).map(|i| {
+            let s = &self.sorted[i];
+            (s.name.as_str(), pc - s.addr)
+        })
+    }
+
+    /// Index (for [`Symbols::get`]) of the code symbol that [`Symbols::lookup_code`] names for
+    /// `pc`: a stable identity of the function, for profiles.
+    pub fn code_symbol_index(&self, pc: u32) -> Option<usize> {
+        let end = self.sorted.partition_point(|s| s.addr <= pc);
+        let below = &self.sorted[..end];
         // Prefer a sized symbol that contains pc (a function) over a nearer label; look back a
         // bounded distance so that tracing stays cheap.
         let containing = below
             .iter()
             .rev()
             .take(64)
-            .find(|s| s.code && s.size > 0 && pc - s.addr < s.size);
+            .position(|s| s.code && s.size > 0 && pc - s.addr < s.size);
         // An unsized label (assembly code) only names addresses shortly after it.
         let nearest = || {
-            below
-                .iter()
-                .rev()
-                .find(|s| s.code)
-                .filter(|s| s.size == 0 && pc - s.addr < 0x1000)
+            below.iter().rev().position(|s| s.code).filter(|&k| {
+                let s = &below[end - 1 - k];
+                s.size == 0 && pc - s.addr < 0x1000
+            })
         };
-        containing
-            .or_else(nearest)
-            .map(|s| (s.name.as_str(), pc - s.addr))
+        containing.or_else(nearest).map(|k| end - 1 - k)
+    }
+
+    /// The symbol at `index` of the address-sorted table.
+    pub fn get(&self, index: usize) -> Option<&Symbol> {
+        self.sorted.get(index)
+    }
+
+    /// The code symbol called `name` (a function's first instruction and size).
+    pub fn code_symbol(&self, name: &str) -> Option<&Symbol> {
+        self.sorted.iter().find(|s| s.code && s.name == name)
     }
 
     /// `name+0xoff` for a program address, or the bare hex address when no symbol is known.

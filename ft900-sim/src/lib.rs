@@ -20,9 +20,11 @@
 //! Layers: [`isa`] decodes words, [`core`] holds registers and memories, [`machine`] runs code
 //! with hooks, [`profile`] gives the I/O space its meaning, [`elf`] loads programs and
 //! [`report`] explains faults; [`gdb`] serves gdb's remote protocol; [`provision`] writes the
-//! device configuration block into flash.
+//! device configuration block into flash; [`debuginfo`] names addresses (symbols, DWARF lines)
+//! for [`trace`] (symbolized traces) and [`profiler`] (cycles per function and call stack).
 
 pub mod core;
+pub mod debuginfo;
 pub mod disasm;
 pub mod elf;
 pub mod gdb;
@@ -30,12 +32,16 @@ pub mod isa;
 pub mod lockstep;
 pub mod machine;
 pub mod profile;
+pub mod profiler;
 pub mod provision;
+pub mod realtime;
 pub mod report;
 pub mod stop;
+pub mod trace;
 
 pub use crate::core::{Core, Reg, PM_SIZE, RAM_BIAS, RAM_SIZE};
 pub use crate::machine::{
-    HookAction, HookId, Machine, MemAccess, MemError, MemHookKind, Profile, RunLimits, StopHandle,
+    HookAction, HookId, IntrEvent, Machine, MemAccess, MemError, MemHookKind, Profile, RunLimits,
+    StopHandle,
 };
 pub use crate::stop::{Fault, FaultKind, Signal, StopReason};

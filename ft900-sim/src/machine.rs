@@ -68,6 +68,12 @@ pub trait Profile {
     /// Called when the CPU executes `reti` (after the return address was popped).
     fn on_reti(&mut self, _core: &mut Core) {}
 
+    /// The peripheral (or port) an I/O address belongs to and the offset in it, for traces:
+    /// `("uart0", 5)`. `None` where nothing is mapped.
+    fn io_region(_addr: u32) -> Option<(&'static str, u32)> {
+        None
+    }
+
     /// What a `halt` instruction does. The default stops the machine.
     fn on_halt(&mut self, core: &mut Core) -> StopReason {
         StopReason::Halted(core.pc)
@@ -115,7 +121,27 @@ pub struct MemAccess {
     pub pc: u32,
 }
 
+/// An interrupt event, as an interrupt hook sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntrEvent {
+    /// The CPU entered an interrupt: the return address `from` was pushed and PC is `vector`.
+    Enter {
+        /// Program-memory address of the vector taken.
+        vector: u32,
+        /// Address of the instruction that was about to run (where `reti` returns to).
+        from: u32,
+    },
+    /// A `reti` at `at` popped the return address; PC is `to`.
+    Return {
+        /// Address of the `reti` instruction.
+        at: u32,
+        /// Where execution goes on.
+        to: u32,
+    },
+}
+
 type CodeHookFn = Box<dyn FnMut(&mut Core, u32) -> HookAction + Send>;
+type IntrHookFn = Box<dyn FnMut(&mut Core, IntrEvent) -> HookAction + Send>;
 type MemHookFn = Box<dyn FnMut(&Core, &MemAccess) -> HookAction + Send>;
 
 struct CodeHook {
@@ -123,6 +149,11 @@ struct CodeHook {
     begin: u32,
     end: u32,
     f: CodeHookFn,
+}
+
+struct IntrHook {
+    id: HookId,
+    f: IntrHookFn,
 }
 
 struct MemHook {
@@ -195,6 +226,7 @@ pub struct Machine<P: Profile> {
     pub profile: P,
     code_hooks: Vec<CodeHook>,
     mem_hooks: Vec<MemHook>,
+    intr_hooks: Vec<IntrHook>,
     next_hook: u32,
     stop_flag: Arc<AtomicBool>,
     /// Set by a memory hook that asked to stop; honoured after the current instruction.
@@ -204,6 +236,8 @@ pub struct Machine<P: Profile> {
     resync: bool,
     /// Timed profiles: the CPU executed an unconditional jump to itself (an idle loop).
     idle: bool,
+    /// Cycles skipped in idle loops instead of being executed (see [`Machine::idle_cycles`]).
+    idle_cycles: u64,
     trail: [u32; TRAIL_LEN],
 }
 
@@ -219,11 +253,13 @@ impl<P: Profile> Machine<P> {
             profile,
             code_hooks: Vec::new(),
             mem_hooks: Vec::new(),
+            intr_hooks: Vec::new(),
             next_hook: 0,
             stop_flag: Arc::new(AtomicBool::new(false)),
             stop_after: false,
             resync: true,
             idle: false,
+            idle_cycles: 0,
             trail: [u32::MAX; TRAIL_LEN],
         }
     }
@@ -324,12 +360,37 @@ impl<P: Profile> Machine<P> {
         id
     }
 
+    /// Adds an interrupt hook (Unicorn's `UC_HOOK_INTR`), called after the CPU enters an
+    /// interrupt and after each `reti`. [`HookAction::Stop`] stops the run before the next
+    /// instruction.
+    pub fn add_intr_hook(
+        &mut self,
+        f: impl FnMut(&mut Core, IntrEvent) -> HookAction + Send + 'static,
+    ) -> HookId {
+        let id = self.new_hook_id();
+        self.intr_hooks.push(IntrHook { id, f: Box::new(f) });
+        id
+    }
+
     /// Removes a hook; returns `false` if no hook had that id.
     pub fn hook_del(&mut self, id: HookId) -> bool {
-        let before = self.code_hooks.len() + self.mem_hooks.len();
+        let count = |m: &Self| m.code_hooks.len() + m.mem_hooks.len() + m.intr_hooks.len();
+        let before = count(self);
         self.code_hooks.retain(|h| h.id != id);
         self.mem_hooks.retain(|h| h.id != id);
-        before != self.code_hooks.len() + self.mem_hooks.len()
+        self.intr_hooks.retain(|h| h.id != id);
+        before != count(self)
+    }
+
+    #[cold]
+    fn run_intr_hooks(&mut self, event: IntrEvent) -> HookAction {
+        let mut action = HookAction::Continue;
+        for h in &mut self.intr_hooks {
+            if (h.f)(&mut self.core, event) == HookAction::Stop {
+                action = HookAction::Stop;
+            }
+        }
+        action
     }
 
     fn new_hook_id(&mut self) -> HookId {
@@ -403,11 +464,17 @@ impl<P: Profile> Machine<P> {
         if let Some(vector) = self.profile.take_interrupt(&mut self.core) {
             // Entry pushes the return address like a call and costs what a call costs.
             self.core.cycles += 2;
-            if let Err(stop) = self.push::<true>(self.core.pc) {
+            let from = self.core.pc;
+            if let Err(stop) = self.push::<true>(from) {
                 return Some(stop);
             }
             self.core.pc = vector;
             self.resync = false;
+            if !self.intr_hooks.is_empty()
+                && self.run_intr_hooks(IntrEvent::Enter { vector, from }) == HookAction::Stop
+            {
+                return Some(StopReason::Stopped);
+            }
         }
         None
     }
@@ -424,6 +491,7 @@ impl<P: Profile> Machine<P> {
         // One iteration (a taken jump) costs two cycles.
         let iterations = ((target - self.core.cycles) / 2).min(insn_budget);
         self.core.cycles += 2 * iterations;
+        self.idle_cycles += 2 * iterations;
         self.core.insns += iterations;
     }
 
@@ -433,8 +501,10 @@ impl<P: Profile> Machine<P> {
     // set, and the fast `exec_block` loop then keeps the deadline live and spills its counter.
     #[inline(always)]
     pub fn run(&mut self, limits: RunLimits) -> StopReason {
-        let slow =
-            !self.code_hooks.is_empty() || !self.mem_hooks.is_empty() || limits.until.is_some();
+        let slow = !self.code_hooks.is_empty()
+            || !self.mem_hooks.is_empty()
+            || !self.intr_hooks.is_empty()
+            || limits.until.is_some();
         let start = self.core.insns;
         let deadline = limits.cycle_deadline.unwrap_or(u64::MAX);
         loop {
@@ -473,6 +543,13 @@ impl<P: Profile> Machine<P> {
                 Some(s) => return s,
             }
         }
+    }
+
+    /// Cycles the CPU spent in idle `jmp .` loops that were skipped to the next event rather
+    /// than executed (they are counted in the cycle and instruction counters all the same).
+    /// Only timed profiles skip, and only when no hook is installed.
+    pub fn idle_cycles(&self) -> u64 {
+        self.idle_cycles
     }
 
     /// The most recently executed instruction addresses, oldest first.
@@ -816,6 +893,15 @@ impl<P: Profile> Machine<P> {
                 self.profile.on_reti(&mut self.core);
                 if P::TIMED {
                     self.resync = true;
+                }
+                if SLOW && !self.intr_hooks.is_empty() {
+                    let event = IntrEvent::Return {
+                        at: pc,
+                        to: self.core.pc,
+                    };
+                    if self.run_intr_hooks(event) == HookAction::Stop {
+                        self.stop_after = true;
+                    }
                 }
                 return Ok(());
             }

@@ -4,23 +4,33 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use ft900_sim::disasm::disassemble;
-use ft900_sim::elf::{LoadPolicy, Program, Symbols};
+use ft900_sim::debuginfo::Symbolizer;
+use ft900_sim::elf::{LoadPolicy, Program};
 use ft900_sim::gdb::{self, DebugTarget, Outcome, ServeOptions};
 use ft900_sim::lockstep::{describe, run_lockstep_detailed, LockstepConfig};
+use ft900_sim::profile::ft900::cycles_to_ns;
 use ft900_sim::profile::ft900::device::Device;
 use ft900_sim::profile::ft900::serial::{self, SerialSpec};
 use ft900_sim::profile::ft900::{Ft900, Ft900Config};
 use ft900_sim::profile::gdbsim::GdbSim;
+use ft900_sim::profiler::Profiler;
 use ft900_sim::provision::{self, ConfigBlock};
-use ft900_sim::{report, HookAction, Machine, Profile, RunLimits, Signal, StopReason};
-use net_bridge::{HostForward, Link, LoopbackLink, PcapLink, UserNet, UserNetConfig};
+use ft900_sim::realtime::run_paced;
+use ft900_sim::trace::{AddrRange, Trace, TraceKinds, TraceOptions};
+use ft900_sim::{report, Machine, Profile, RunLimits, Signal, StopReason};
+use net_bridge::impair::ImpairHandle;
+use net_bridge::tap::TapHandle;
+use net_bridge::{
+    HostForward, Impaired, Link, LoopbackLink, Pacer, PcapLink, TapLink, UserNet, UserNetConfig,
+};
+
+mod netopts;
+use netopts::{parse_net, ImpairArgs, NetKind};
 
 /// Exit status when `--max-insns` is reached.
 const EXIT_LIMIT: u8 = 125;
@@ -45,6 +55,8 @@ const EXIT_KILLED: u8 = 137;
         ft900-sim run hello.elf\n  \
         ft900-sim run --stats --max-insns 100000000 hello.elf\n  \
         ft900-sim run --trace insn --trace-file trace.txt hello.elf\n  \
+        ft900-sim run --trace insn,mem --trace-func main --trace-file trace.txt hello.elf\n  \
+        ft900-sim run --profile prof.txt hello.elf   # and prof.txt.folded for flamegraphs\n  \
         ft900-sim run --gdb 1234 --gdb-wait hello.elf   # then: ft32-elf-gdb hello.elf \
         -ex 'target remote :1234'"
 )]
@@ -87,18 +99,6 @@ enum MachineKind {
     Ft900,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum EthKind {
-    /// No cable.
-    None,
-    /// A cable from the MAC back to itself: every frame sent is received again.
-    Loopback,
-    /// The built-in user-mode gateway (no root needed): DHCP 10.0.2.15, gateway 10.0.2.2,
-    /// DNS 10.0.2.3 (names from --dns), SNTP from the RTC's start time. Restricted: the guest
-    /// reaches only what --dns names; --forward lets host clients reach guest ports.
-    User,
-}
-
 /// `NAME=ADDR` for the gateway's DNS table.
 fn parse_dns_entry(s: &str) -> Result<(String, std::net::Ipv4Addr), String> {
     let (name, addr) = s
@@ -112,8 +112,14 @@ fn parse_dns_entry(s: &str) -> Result<(String, std::net::Ipv4Addr), String> {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum TraceKind {
-    /// Every instruction executed: address, symbol+offset, word and disassembly.
+    /// Every instruction executed: address, word and disassembly.
     Insn,
+    /// Data loads and stores: address, width, value (I/O registers named by peripheral).
+    Mem,
+    /// Interrupt entry (vector, priority, interrupted PC) and `reti`.
+    Irq,
+    /// Ethernet frames in and out (ft900 with --eth): length, MACs, EtherType, virtual time.
+    Eth,
 }
 
 #[derive(clap::Args)]
@@ -126,12 +132,26 @@ struct RunArgs {
     /// Stop after this many instructions (exit status 125).
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
-    /// Trace what the guest does (symbolized); see --trace-file.
+    /// Trace what the guest does, a comma list of insn, mem, irq, eth; each line has the
+    /// cycle, the PC and `function+offset (file:line)`. See --trace-file.
     #[arg(long, value_enum, value_delimiter = ',')]
     trace: Vec<TraceKind>,
     /// Where traces go (default: stderr).
     #[arg(long, value_name = "FILE")]
     trace_file: Option<PathBuf>,
+    /// Trace only while this function or anything it calls runs (interrupts excluded).
+    #[arg(long, value_name = "NAME", requires = "trace")]
+    trace_func: Option<String>,
+    /// Trace only code in this program-address range, e.g. 0x100..0x200 (END excluded).
+    #[arg(long, value_name = "START..END", requires = "trace")]
+    trace_range: Option<AddrRange>,
+    /// Profile the run: cycles and instructions per function to FILE (flat), folded call
+    /// stacks (for inferno-flamegraph / flamegraph.pl) to FILE.folded, top 10 on stderr.
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// With --profile: where the folded stacks go [default: the --profile FILE + .folded].
+    #[arg(long, value_name = "FILE", requires = "profile")]
+    profile_folded: Option<PathBuf>,
     /// Print instructions, cycles, host time and MIPS to stderr at the end.
     #[arg(long)]
     stats: bool,
@@ -144,9 +164,23 @@ struct RunArgs {
     /// ft900: where UART1 is connected (same choices as --uart0).
     #[arg(long, value_name = "SPEC", default_value = "none")]
     uart1: SerialSpec,
-    /// ft900: what the Ethernet port is plugged into (also spelt --net).
-    #[arg(long, visible_alias = "net", value_enum, default_value = "none")]
-    eth: EthKind,
+    /// ft900: what the Ethernet port is plugged into (also spelt --net). `none`: no cable.
+    /// `loopback`: every frame sent is received again. `user`: the built-in user-mode gateway
+    /// (no root needed): DHCP 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3 (names from --dns),
+    /// SNTP from the RTC's start time; restricted: the guest reaches only what --dns names, and
+    /// --forward lets host clients reach guest ports. `tap:NAME`: the host TAP device NAME,
+    /// which must exist and belong to you (`sudo ip tuntap add mode tap user $USER name NAME`,
+    /// then give it an address and `ip link set NAME up`); implies --realtime.
+    #[arg(long, visible_alias = "net", value_name = "none|loopback|user|tap:NAME",
+          value_parser = parse_net, default_value = "none")]
+    eth: NetKind,
+    /// Pace virtual time to the wall clock (never faster), so that firmware timers run as on
+    /// silicon for real-time peers; implied by --net tap:NAME. Without it the simulation runs
+    /// as fast as it can.
+    #[arg(long, conflicts_with = "gdb")]
+    realtime: bool,
+    #[command(flatten)]
+    impair: ImpairArgs,
     /// ft900 with --eth user: a DNS name the gateway answers, NAME=IPV4 (repeatable). The
     /// guest's connections to that address are made from the host to the same address and
     /// port (NAME=127.0.0.1 reaches a service on this host); nothing else is reachable.
@@ -239,6 +273,18 @@ fn load_program(path: &Path) -> Result<Program> {
 
 fn run(args: &RunArgs) -> Result<u8> {
     let program = load_program(&args.program)?;
+    let trace = make_trace(args, &program)?;
+    if trace.is_some() && args.trace.contains(&TraceKind::Eth) {
+        match args.machine {
+            MachineKind::GdbSim => {
+                anyhow::bail!("--trace eth: the gdb-sim machine has no Ethernet")
+            }
+            MachineKind::Ft900 if matches!(args.eth, NetKind::None) => {
+                anyhow::bail!("--trace eth needs a network: add --eth user or --eth loopback")
+            }
+            MachineKind::Ft900 => {}
+        }
+    }
     let default_load = match args.machine {
         MachineKind::GdbSim => LoadKind::Vma,
         MachineKind::Ft900 => LoadKind::Rom,
@@ -269,12 +315,47 @@ fn run(args: &RunArgs) -> Result<u8> {
                     eprintln!("{}: {where_}", uart.name());
                 }
             }
-            let link: Option<Box<dyn Link>> = match args.eth {
-                EthKind::None => None,
-                EthKind::Loopback => Some(Box::new(LoopbackLink::new(0))),
-                EthKind::User => Some(Box::new(user_net(args, rtc_start)?)),
+            if args.eth != NetKind::User && !(args.dns.is_empty() && args.forward.is_empty()) {
+                anyhow::bail!("--dns and --forward configure the gateway: add --net user");
+            }
+            let mut tap_handle: Option<TapHandle> = None;
+            let link: Option<Box<dyn Link>> = match &args.eth {
+                NetKind::None => None,
+                NetKind::Loopback => Some(Box::new(LoopbackLink::new(0))),
+                NetKind::User => Some(Box::new(user_net(args, rtc_start)?)),
+                NetKind::Tap(name) => {
+                    if args.gdb.is_some() {
+                        anyhow::bail!(
+                            "--net tap:{name} runs in real time, which --gdb does not support yet"
+                        );
+                    }
+                    let tap = TapLink::open(name)?;
+                    tap_handle = Some(tap.handle());
+                    eprintln!("eth: TAP {name}, paced to the wall clock");
+                    if !tap.carrier() {
+                        eprintln!(
+                            "eth: TAP {name} is down: no carrier until `ip link set {name} up`"
+                        );
+                    }
+                    Some(Box::new(tap))
+                }
+            };
+            let mut impair_handle: Option<ImpairHandle> = None;
+            let link = match (link, args.impair.impairments()) {
+                (Some(link), Some(imp)) => {
+                    let imp = Impaired::symmetric(link, args.impair.net_seed, imp);
+                    impair_handle = Some(imp.handle());
+                    Some(Box::new(imp) as Box<dyn Link>)
+                }
+                (None, Some(_)) => {
+                    anyhow::bail!(
+                        "the --net-* impairments need a network: add --net user, loopback or tap:NAME"
+                    )
+                }
+                (link, None) => link,
             };
             if let Some(link) = link {
+                // Outermost, so the capture shows the frames as the MAC sent and received them.
                 let link: Box<dyn Link> = match &args.pcap {
                     Some(path) => {
                         let file = File::create(path).with_context(|| {
@@ -284,9 +365,13 @@ fn run(args: &RunArgs) -> Result<u8> {
                     }
                     None => link,
                 };
+                let link = match &trace {
+                    Some(t) => t.wrap_link(link),
+                    None => link,
+                };
                 profile.eth.attach_link(link);
             } else if args.pcap.is_some() {
-                anyhow::bail!("--pcap needs a network: add --eth user or --eth loopback");
+                anyhow::bail!("--pcap needs a network: add --net user, loopback or tap:NAME");
             }
             let mut machine = Machine::with_standard_memory(profile);
             program
@@ -302,7 +387,7 @@ fn run(args: &RunArgs) -> Result<u8> {
                 );
             }
             machine.profile.reset(&mut machine.core, program.entry);
-            let code = execute(&mut machine, &program, policy, args)?;
+            let code = execute(&mut machine, &program, policy, args, trace.as_ref())?;
             machine.profile.flush();
             if args.stats {
                 for (block, counters) in machine.profile.stats() {
@@ -312,6 +397,29 @@ fn run(args: &RunArgs) -> Result<u8> {
                     let list: Vec<String> =
                         counters.iter().map(|(k, v)| format!("{k} {v}")).collect();
                     eprintln!("stats: {block:<7} {}", list.join(", "));
+                }
+                if let Some(h) = &tap_handle {
+                    let st = h.stats();
+                    eprintln!(
+                        "stats: tap     tx {}, tx dropped {}, rx {}, rx errors {}",
+                        st.tx_frames, st.tx_dropped, st.rx_frames, st.rx_errors
+                    );
+                }
+                if let Some(h) = &impair_handle {
+                    let st = h.stats();
+                    for (dir, d) in [("out", st.outbound), ("in", st.inbound)] {
+                        eprintln!(
+                            "stats: impair  {dir}: offered {}, delivered {}, lost {}, down {}, \
+                             duplicated {}, corrupted {}, reordered {}",
+                            d.offered,
+                            d.delivered,
+                            d.lost,
+                            d.lost_down,
+                            d.duplicated,
+                            d.corrupted,
+                            d.reordered
+                        );
+                    }
                 }
             }
             Ok(code)
@@ -336,7 +444,7 @@ fn run(args: &RunArgs) -> Result<u8> {
                 .load_into(&mut machine.core, policy)
                 .with_context(|| format!("{}", args.program.display()))?;
             machine.profile.reset(&mut machine.core, program.entry);
-            let code = execute(&mut machine, &program, policy, args)?;
+            let code = execute(&mut machine, &program, policy, args, trace.as_ref())?;
             machine
                 .profile
                 .flush()
@@ -435,6 +543,88 @@ fn lockstep(args: &LockstepArgs) -> Result<u8> {
     Ok(if run.outcome.agrees() { 0 } else { 1 })
 }
 
+/// Symbols and DWARF lines of the program (the file is read again: only traces and profiles
+/// need the debugging sections).
+fn symbolizer(args: &RunArgs, program: &Program) -> Result<Symbolizer> {
+    let bytes = std::fs::read(&args.program)
+        .with_context(|| format!("{}: cannot read", args.program.display()))?;
+    Ok(
+        Symbolizer::from_elf(program.symbols.clone(), &bytes).unwrap_or_else(|e| {
+            // Symbols still name functions; only file:line is lost.
+            eprintln!(
+                "ft900-sim: warning: {}: {e}; no file:line information",
+                args.program.display()
+            );
+            Symbolizer::new(program.symbols.clone(), None)
+        }),
+    )
+}
+
+/// The trace that `--trace` asks for, writing to `--trace-file` (buffered) or stderr.
+fn make_trace(args: &RunArgs, program: &Program) -> Result<Option<Trace>> {
+    if args.trace.is_empty() {
+        return Ok(None);
+    }
+    let kinds = TraceKinds {
+        insn: args.trace.contains(&TraceKind::Insn),
+        mem: args.trace.contains(&TraceKind::Mem),
+        irq: args.trace.contains(&TraceKind::Irq),
+        eth: args.trace.contains(&TraceKind::Eth),
+    };
+    let out: Box<dyn Write + Send> = match &args.trace_file {
+        Some(p) => Box::new(BufWriter::with_capacity(
+            1 << 16,
+            File::create(p)
+                .with_context(|| format!("{}: cannot create trace file", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stderr())),
+    };
+    let options = TraceOptions {
+        kinds,
+        function: args.trace_func.clone(),
+        range: args.trace_range,
+    };
+    Ok(Some(Trace::new(options, symbolizer(args, program)?, out)?))
+}
+
+/// Writes the `--profile` files and prints the top functions.
+fn write_profile<P: Profile>(
+    m: &Machine<P>,
+    profiler: &Profiler,
+    args: &RunArgs,
+    path: &Path,
+) -> Result<()> {
+    let report = profiler.report(&m.core);
+    let title = format!("{} on {}", args.program.display(), m.profile.name());
+    let mut flat = BufWriter::new(
+        File::create(path).with_context(|| format!("{}: cannot create", path.display()))?,
+    );
+    report
+        .write_flat(&mut flat, &title)
+        .and_then(|_| flat.flush())
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    let folded_path = args.profile_folded.clone().unwrap_or_else(|| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(".folded");
+        PathBuf::from(p)
+    });
+    let mut folded = BufWriter::new(
+        File::create(&folded_path)
+            .with_context(|| format!("{}: cannot create", folded_path.display()))?,
+    );
+    report
+        .write_folded(&mut folded)
+        .and_then(|_| folded.flush())
+        .with_context(|| format!("{}: cannot write", folded_path.display()))?;
+    eprint!("{}", report.summary(10));
+    eprintln!(
+        "profile: flat profile in {}, folded stacks in {}",
+        path.display(),
+        folded_path.display()
+    );
+    Ok(())
+}
+
 /// Runs a loaded machine per the options (under gdb with `--gdb`), reports the outcome, and
 /// returns the exit status.
 fn execute<P: Profile>(
@@ -442,13 +632,31 @@ fn execute<P: Profile>(
     program: &Program,
     policy: LoadPolicy,
     args: &RunArgs,
+    trace: Option<&Trace>,
 ) -> Result<u8> {
     let symbols = &program.symbols;
-    if args.trace.contains(&TraceKind::Insn) {
-        install_insn_trace(m, symbols, args.trace_file.as_deref())?;
+    if let Some(trace) = trace {
+        trace.install(m);
     }
+    let profiler = match &args.profile {
+        Some(_) => {
+            let p = Profiler::new(symbolizer(args, program)?);
+            p.install(m);
+            Some(p)
+        }
+        None => None,
+    };
     let started = Instant::now();
+    let realtime = args.realtime || matches!(args.eth, NetKind::Tap(_));
     let stop = match &args.gdb {
+        None if realtime => {
+            let mut pacer = Pacer::wall(cycles_to_ns(m.core.cycles));
+            let limits = RunLimits {
+                max_insns: args.max_insns,
+                ..RunLimits::default()
+            };
+            run_paced(m, limits, &mut pacer)
+        }
         None => m.run(RunLimits {
             max_insns: args.max_insns,
             ..RunLimits::default()
@@ -477,6 +685,12 @@ fn execute<P: Profile>(
         }
     };
     let elapsed = started.elapsed();
+    if let Some(trace) = trace {
+        trace.finish().context("--trace")?;
+    }
+    if let (Some(profiler), Some(path)) = (&profiler, &args.profile) {
+        write_profile(m, profiler, args, path)?;
+    }
     if args.stats {
         let secs = elapsed.as_secs_f64();
         eprintln!(
@@ -487,6 +701,13 @@ fn execute<P: Profile>(
             secs,
             m.core.insns as f64 / secs.max(1e-9) / 1e6
         );
+        if m.idle_cycles() > 0 {
+            eprintln!(
+                "stats: idle    {} cycles ({:.1}%) skipped in `jmp .` loops rather than executed",
+                m.idle_cycles(),
+                100.0 * m.idle_cycles() as f64 / m.core.cycles.max(1) as f64
+            );
+        }
     }
     Ok(match stop {
         StopReason::Exited(status) => status as u8,
@@ -523,39 +744,4 @@ fn execute<P: Profile>(
             EXIT_LIMIT
         }
     })
-}
-
-/// Writes one line per executed instruction: address, symbol+offset, word, disassembly.
-fn install_insn_trace<P: Profile>(
-    m: &mut Machine<P>,
-    symbols: &Symbols,
-    path: Option<&Path>,
-) -> Result<()> {
-    let sink: Box<dyn Write + Send> = match path {
-        Some(p) => Box::new(
-            File::create(p)
-                .with_context(|| format!("{}: cannot create trace file", p.display()))?,
-        ),
-        None => Box::new(std::io::stderr()),
-    };
-    let sink = Arc::new(Mutex::new(BufWriter::new(sink)));
-    let symbols = symbols.clone();
-    m.add_code_hook(0, u32::MAX, move |core, pc| {
-        let word = core
-            .pm()
-            .get(pc as usize..pc as usize + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        let text = word.map_or_else(|| "(outside program memory)".to_string(), disassemble);
-        if let Ok(mut out) = sink.lock() {
-            let _ = writeln!(
-                out,
-                "{:>10} {pc:08x} {:<32} {:08x}  {text}",
-                core.insns,
-                symbols.describe_code(pc),
-                word.unwrap_or(0),
-            );
-        }
-        HookAction::Continue
-    });
-    Ok(())
 }

@@ -31,6 +31,7 @@ const TESTS: &[&str] = &[
     "eth_frames",
     "eth_overflow",
     "phy_link",
+    "idle_wait",
 ];
 
 /// CPU cycles per second (100 MHz) and nanoseconds per cycle.
@@ -352,6 +353,41 @@ fn uart_echo_echoes_the_lines_fed_to_uart0() {
     assert!(
         times.windows(2).all(|w| w[1] - w[0] >= 8680 * NS_PER_CYCLE),
         "bytes closer than one character time at 115200 baud"
+    );
+}
+
+#[test]
+fn idle_waits_are_skipped_not_executed() {
+    // No hooks here: a code hook puts the machine on its slow path, which runs idle loops.
+    let mut board = Board::new("idle_wait");
+    // The firmware prints its name (< 2 ms), then waits 201 ticks (~201 ms), then prints the
+    // checks. Sample the counters 100 ticks apart inside the waiting phase.
+    let sample = |board: &mut Board, ms: u64| {
+        if let Some(stop) = board.run_to(ms * HZ / 1000) {
+            panic!("stopped at {ms} ms: {stop}\n{}", board.context());
+        }
+        (board.m.idle_cycles(), board.uart.output().len())
+    };
+    let (idle_a, uart_a) = sample(&mut board, 50);
+    let (idle_b, uart_b) = sample(&mut board, 150);
+    assert_eq!(
+        uart_a,
+        uart_b,
+        "the firmware printed while it should be idle\n{}",
+        board.context()
+    );
+    // 100 ticks of 100 000 cycles: all but the tick handler's few hundred cycles per tick
+    // must have been skipped rather than executed.
+    let skipped = idle_b - idle_a;
+    assert!(
+        skipped > 100 * 99_000 && skipped <= 100 * 100_000,
+        "{skipped} of 10 000 000 cycles skipped as idle: sys_wait_for_interrupt does not idle"
+    );
+    let outcome = board.finish();
+    eprintln!(
+        "idle_wait: {skipped} of 10 000 000 cycles skipped in 100 idle ticks; whole run {} \
+         instructions, {} cycles",
+        outcome.insns, outcome.cycles
     );
 }
 

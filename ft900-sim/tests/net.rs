@@ -517,3 +517,384 @@ fn the_cli_gateway_serves_dhcp_dns_and_sntp_and_writes_a_pcap() {
     assert_eq!(&frame[12..14], &[0x08, 0x00]);
     assert_eq!(&frame[34..38], &[0, 68, 0, 67]);
 }
+
+/// `ft900-sim run --machine ft900 ARGS... net_dhcp.elf` with the RTC at `EPOCH`, under `prefix`
+/// (e.g. `ip netns exec NS`) if given.
+fn cli_net_dhcp(prefix: &[&str], args: &[&str]) -> std::process::Output {
+    let (elf, _) = build();
+    let sim = support::sim_binary();
+    let mut cmd = match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = std::process::Command::new(first);
+            c.args(rest).arg(&sim);
+            c
+        }
+        None => std::process::Command::new(&sim),
+    };
+    cmd.args(["run", "--machine", "ft900", "--uart0", "stdio"])
+        .args(["--rtc-start", &EPOCH.to_string()])
+        .args(args)
+        .arg(elf)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run ft900-sim")
+}
+
+/// The frames of a pcap file written by `--pcap`.
+fn pcap_frames(path: &std::path::Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).expect("the pcap file exists");
+    net_bridge::pcap::read_records(&bytes)
+        .expect("a classic Ethernet pcap")
+        .into_iter()
+        .map(|r| r.frame)
+        .collect()
+}
+
+/// Seeded impairments through the CLI: with 5% loss, 10% duplicates and 2 ms ± 1 ms of delay
+/// both ways the firmware still gets its
+/// lease and an answer from the gateway's DNS; the same seed gives the same capture byte for
+/// byte, another seed another capture. No `--dns`, so the name is not found and the firmware
+/// stops before its TCP step: everything stays in-process, on virtual time (a connection
+/// through the NAT would reach a real host socket, whose timing is the host's).
+#[test]
+fn cli_impairments_are_seeded_and_the_firmware_still_gets_its_lease() {
+    let dir = support::target_dir();
+    let run = |seed: &str, name: &str| {
+        let pcap = dir.join(name);
+        let _ = std::fs::remove_file(&pcap);
+        let out = cli_net_dhcp(
+            &[],
+            &[
+                "--net",
+                "user",
+                "--net-loss",
+                "0.05",
+                "--net-dup",
+                "0.1",
+                "--net-delay",
+                "2:1",
+                "--net-seed",
+                seed,
+                "--stats",
+                "--max-insns",
+                "800000000",
+                "--pcap",
+                pcap.to_str().unwrap(),
+            ],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            stdout.contains("dhcp: ip 10.0.2.15 gw 10.0.2.2 dns 10.0.2.3"),
+            "seed {seed}: no lease\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains("FAIL dynamodb.us-east-1.amazonaws.com resolved in "),
+            "seed {seed}: the DNS answer (NXDOMAIN) did not come\n{stdout}"
+        );
+        (std::fs::read(&pcap).unwrap(), stdout, stderr)
+    };
+    let (a, out_a, err_a) = run("7", "net-impair-a.pcap");
+    let (b, out_b, _) = run("7", "net-impair-b.pcap");
+    let (c, _, err_c) = run("8", "net-impair-c.pcap");
+    assert!(a == b, "same seed, different captures");
+    assert_eq!(out_a, out_b);
+    assert!(a != c, "different seeds, same capture");
+    // The impairments really acted (the counters --stats prints): seed 7 loses and duplicates.
+    let count = |err: &str, what: &str| -> u64 {
+        err.lines()
+            .filter(|l| l.starts_with("stats: impair"))
+            .filter_map(|l| l.split(&format!(" {what} ")).nth(1))
+            .filter_map(|rest| rest.split(',').next()?.trim().parse::<u64>().ok())
+            .sum()
+    };
+    assert!(
+        count(&err_a, "offered") > 0,
+        "no impairment counters:\n{err_a}"
+    );
+    assert!(count(&err_a, "lost") > 0, "nothing was lost:\n{err_a}");
+    assert!(
+        count(&err_a, "duplicated") > 0,
+        "nothing was duplicated:\n{err_a}"
+    );
+    assert!(count(&err_c, "offered") > 0, "{err_c}");
+    let frames = pcap_frames(&dir.join("net-impair-a.pcap"));
+    assert!(frames.len() > 10, "{} frames", frames.len());
+}
+
+/// A TAP that does not exist: a one-line error that says how to create it, exit status 2; so
+/// do a TAP without a name and gateway options without the gateway.
+#[test]
+fn cli_missing_tap_is_a_clear_error() {
+    let out = cli_net_dhcp(&[], &["--net", "tap:ft9-missing0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "ft900-sim: ft9-missing0: no such device — create it with \
+         `ip tuntap add mode tap user $USER name ft9-missing0`"
+    );
+    let out = cli_net_dhcp(&[], &["--net", "tap:"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a device name"));
+    let out = cli_net_dhcp(&[], &["--net", "tap:tap0", "--dns", "a.example=127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("add --net user"));
+}
+
+/// A network namespace for the TAP test, deleted on drop.
+struct Netns(String);
+
+impl Netns {
+    fn create() -> Netns {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            panic!(
+                "this test creates a network namespace with a TAP device, which needs root \
+                 (CI runs as root): `sudo -E cargo test --release -p ft900-sim --test net`"
+            );
+        }
+        let ns = Netns(format!("ft9-sim-{}", std::process::id()));
+        ns.ip(&["netns", "add", &ns.0]);
+        ns.ip(&["-n", &ns.0, "link", "set", "lo", "up"]);
+        ns
+    }
+
+    fn ip(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("ip")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("ip {args:?}: {e} (is iproute2 installed?)"));
+        assert!(
+            out.status.success(),
+            "ip {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs `f` on a thread that entered the namespace: sockets it makes stay in there.
+    fn enter<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        use std::os::fd::AsRawFd;
+        let path = PathBuf::from("/run/netns").join(&self.0);
+        std::thread::spawn(move || {
+            let ns = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            // SAFETY: a valid namespace fd; setns changes only this thread.
+            let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            f()
+        })
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .output();
+    }
+}
+
+/// A child process killed on drop.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// dnsmasq in the namespace as the TAP's DHCP server (leases 192.168.77.50-59, router and DNS
+/// 192.168.77.1) and DNS server (`NAME` is 192.168.77.1, every other name is not found);
+/// returns once it listens.
+fn dnsmasq(ns: &Netns, tap: &str) -> KillOnDrop {
+    let child = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.0, "dnsmasq", "--keep-in-foreground"])
+        .args([
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--no-ping",
+        ])
+        .args(["--leasefile-ro", "--pid-file=", "--bind-interfaces"])
+        .arg(format!("--interface={tap}"))
+        .arg("--dhcp-range=192.168.77.50,192.168.77.59,1h")
+        .arg(format!("--address=/{NAME}/192.168.77.1"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn ip netns exec dnsmasq");
+    let mut child = KillOnDrop(child);
+    for _ in 0..200 {
+        let listening = ns.ip(&["netns", "exec", &ns.0, "ss", "-Hlun", "sport", "=", ":67"]);
+        if !listening.trim().is_empty() {
+            return child;
+        }
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!(
+                "dnsmasq exited with {status}: is it installed? (`apt-get install \
+                 dnsmasq-base`; CI's .ci/run installs it)"
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("dnsmasq does not listen on UDP 67 after 10 s");
+}
+
+/// An SNTP server at 192.168.77.1:123 in the namespace, answering with net-bridge's SNTP code
+/// from `EPOCH` plus the time since it started, until `stop` is set.
+fn sntp_server(
+    ns: &Netns,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<u32> {
+    let sock = ns.enter(|| std::net::UdpSocket::bind("192.168.77.1:123").unwrap());
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(50)))
+        .unwrap();
+    std::thread::spawn(move || {
+        let clock = SimClock {
+            epoch_unix_secs: EPOCH,
+            offset_ns: 0,
+        };
+        let started = std::time::Instant::now();
+        let mut answered = 0;
+        let mut buf = [0u8; 512];
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Ok((n, from)) = sock.recv_from(&mut buf) {
+                let now = started.elapsed().as_nanos() as Nanos;
+                if let Some(reply) = net_bridge::usernet::sntp::answer(&clock, now, &buf[..n]) {
+                    sock.send_to(&reply, from).unwrap();
+                    answered += 1;
+                }
+            }
+        }
+        answered
+    })
+}
+
+/// A TCP echo server at 192.168.77.1:`port` in the namespace for one connection: echoes until
+/// the client's FIN, then closes. Returns the bytes echoed.
+fn echo_server(ns: &Netns, port: u16) -> std::thread::JoinHandle<usize> {
+    use std::io::{Read, Write};
+    let l = ns.enter(move || std::net::TcpListener::bind(("192.168.77.1", port)).unwrap());
+    std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        let (mut buf, mut total) = ([0u8; 4096], 0);
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    s.write_all(&buf[..n]).unwrap();
+                    total += n;
+                }
+            }
+        }
+        total
+    })
+}
+
+/// `--net tap:NAME` end to end, in a namespace the test creates: the firmware's lwIP on the
+/// simulated MAC gets a lease from dnsmasq through the TAP, resolves a name with it (and is told
+/// another does not exist), sets its RTC by SNTP from a server in the namespace and echoes
+/// 16 KiB over TCP with the namespace's kernel, paced to the wall clock: `net_dhcp: PASS`, with
+/// no frame lost in the MAC. The run takes at least as long on the wall clock as in virtual time,
+/// and `--pcap` records the exchange.
+#[test]
+fn cli_tap_bridges_the_firmware_to_a_real_network_stack_in_real_time() {
+    let ns = Netns::create();
+    let name = ns.0.clone();
+    ns.ip(&[
+        "-n", &name, "tuntap", "add", "mode", "tap", "name", "ft9tap0",
+    ]);
+    ns.ip(&[
+        "-n",
+        &name,
+        "addr",
+        "add",
+        "192.168.77.1/24",
+        "dev",
+        "ft9tap0",
+    ]);
+    ns.ip(&["-n", &name, "link", "set", "ft9tap0", "up"]);
+    let _dhcp = dnsmasq(&ns, "ft9tap0");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sntp = sntp_server(&ns, stop.clone());
+    let echo = echo_server(&ns, ECHO_PORT);
+    let pcap = support::target_dir().join("net-tap-cli.pcap");
+    let _ = std::fs::remove_file(&pcap);
+    let out = cli_net_dhcp(
+        &["ip", "netns", "exec", &name],
+        &[
+            "--net",
+            "tap:ft9tap0",
+            "--stats",
+            "--pcap",
+            pcap.to_str().unwrap(),
+        ],
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("net_dhcp: PASS"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("dhcp: ip 192.168.77.5"), "{stdout}");
+    assert!(
+        stdout.contains("gw 192.168.77.1 dns 192.168.77.1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("dns: {NAME} -> 192.168.77.1")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("echo: 16384 bytes to 192.168.77.1:7 and back intact"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("eth: TAP ft9tap0, paced to the wall clock"),
+        "{stderr}"
+    );
+    assert_eq!(echo.join().unwrap(), ECHO_BYTES);
+    assert!(sntp.join().unwrap() >= 1, "no SNTP request answered");
+    let frames = pcap_frames(&pcap);
+    let discovers = frames
+        .iter()
+        .filter(|f| udp_ports(f) == Some((68, 67)))
+        .count();
+    assert!(discovers >= 1 && frames.iter().filter(|f| is_tcp(f)).count() > 10);
+    // Pacing: virtual time never ran ahead of the wall clock (by more than a 1 ms slice).
+    let stats = stderr
+        .lines()
+        .find(|l| l.contains("s virtual at 100 MHz"))
+        .unwrap_or_else(|| panic!("no --stats line: {stderr}"));
+    let field = |after: &str| -> f64 {
+        let rest = stats.split(after).nth(1).unwrap();
+        rest.split(' ').next().unwrap().parse().unwrap()
+    };
+    let (virtual_s, host_s) = (field("cycles ("), field("MHz), "));
+    assert!(virtual_s > 0.1, "{stats}");
+    assert!(
+        host_s >= virtual_s - 0.002,
+        "ran ahead of the wall clock: {stats}"
+    );
+    let line = |p: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(p))
+            .unwrap_or("")
+            .to_string()
+    };
+    eprintln!(
+        "over a TAP: {} | {} | {}",
+        line("dhcp: ip"),
+        line("echo:"),
+        stats
+    );
+}

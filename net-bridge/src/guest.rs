@@ -9,6 +9,7 @@ use smoltcp::socket::dhcpv4;
 use smoltcp::wire::{EthernetAddress, IpCidr, Ipv4Cidr};
 
 use crate::link::{Link, Nanos};
+use crate::pace::{Clock, Pacer};
 use crate::phy::{instant, nanos, QueueDevice};
 use crate::rescue::{awaiting_fin_ack, FinRescue};
 use smoltcp::socket::{tcp, Socket};
@@ -147,6 +148,33 @@ impl GuestStack {
                 self.poll(deadline);
                 return done(self);
             }
+            self.now = next;
+        }
+    }
+
+    /// Like [`GuestStack::run_until`], but never ahead of the wall clock: between events the
+    /// stack sleeps on `pacer` instead of jumping. For links with a real-time peer (a TAP).
+    pub fn run_paced<C: Clock>(
+        &mut self,
+        pacer: &mut Pacer<C>,
+        deadline: Nanos,
+        mut done: impl FnMut(&mut GuestStack) -> bool,
+    ) -> bool {
+        loop {
+            let now = self.now;
+            self.poll(now);
+            if done(self) {
+                return true;
+            }
+            if now >= deadline {
+                return false;
+            }
+            let next = self
+                .next_event()
+                .unwrap_or(Nanos::MAX)
+                .max(now + 1)
+                .min(deadline);
+            pacer.wait_until(next);
             self.now = next;
         }
     }

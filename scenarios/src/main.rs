@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use scenarios::endpoint::{
-    Credentials, Endpoint, EndpointConfig, KeyType, ServeOptions, TableSpec,
+    Credentials, Endpoint, EndpointConfig, KeyType, ServeOptions, ServerKey, TableSpec,
 };
 
 #[derive(Parser)]
@@ -67,6 +67,9 @@ struct ServeArgs {
     /// Skew the endpoint's clock by this many seconds.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     clock_offset: i64,
+    /// Use an RSA-2048 CA and server key instead of ECDSA P-256.
+    #[arg(long)]
+    rsa: bool,
     /// Allow listening on a non-loopback address.
     #[arg(long)]
     allow_remote: bool,
@@ -121,6 +124,11 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
         region: a.region.clone(),
         seed: a.seed,
         clock_offset_secs: a.clock_offset,
+        server_key: if a.rsa {
+            ServerKey::Rsa2048
+        } else {
+            ServerKey::EcdsaP256
+        },
         epoch_unix: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .context("system clock before 1970")?

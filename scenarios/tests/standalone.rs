@@ -1,6 +1,8 @@
 //! The standalone endpoint (`scenarios serve`) with a real AWS SDK: boto3 over HTTPS with the
 //! CA written by `--ca-out`, and the request log it keeps.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -61,7 +63,8 @@ fn boto3_creates_puts_gets_batches_queries_and_is_refused_with_a_wrong_secret() 
     let py = python_with_boto3();
     let secret = "s3cr3t/KEY+for+the+test";
     let cred = format!("AKIATESTKEY:{secret}");
-    let srv = start("boto3", &["--credentials", &cred]);
+    // An RSA identity here (the in-process tests cover ECDSA), so both kinds meet a real SDK.
+    let srv = start("boto3", &["--credentials", &cred, "--rsa"]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/boto3_client.py");
     let out = Command::new(py)
         .arg(script)
@@ -163,5 +166,45 @@ fn serve_refuses_non_loopback_and_bad_arguments() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert!(!err.is_empty(), "{args:?}: no error message");
+    }
+}
+
+#[test]
+fn plain_http_mode_answers_signed_requests_over_keep_alive() {
+    use std::io::{Read, Write};
+    let srv = start("plain", &["--plain", "--table", "Plain:id:S"]);
+    let addr = srv
+        .url
+        .trim_start_matches("http://")
+        .replace("localhost", "127.0.0.1");
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let cred = scenarios::endpoint::Credentials::test_key();
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        s.write_all(&common::signed_request(
+            &cred,
+            common::wall_unix(),
+            "ListTables",
+            b"{}",
+        ))
+        .unwrap();
+        let reply = loop {
+            if let Some(r) = common::take_response(&mut got) {
+                break r;
+            }
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "connection closed early");
+            got.extend_from_slice(&buf[..n]);
+        };
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert_eq!(reply.json(), serde_json::json!({"TableNames": ["Plain"]}));
     }
 }

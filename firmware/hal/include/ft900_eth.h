@@ -16,8 +16,12 @@
 #include <stdint.h>
 #include "ft900_eth_regs.h"
 
+/* Receive ring: 2 slots of ~1.5 KiB. The network layer drains the ring on every pass of its
+   main loop (frames are handed to lwIP at once), so two slots cover a frame arriving while
+   another waits; the MAC's own 2 KiB RX FIFO buffers more (an overflow is counted, and TCP
+   resends). More slots cost 1524 bytes of RAM each. */
 #ifndef ETH_RX_SLOTS
-#define ETH_RX_SLOTS 4u /* a power of two */
+#define ETH_RX_SLOTS 2u /* a power of two */
 #endif
 #define ETH_MAX_FRAME 1514u         /* without FCS */
 #define ETH_MIN_FRAME 60u           /* without FCS, after padding */
@@ -34,6 +38,7 @@ struct eth_stats {
     uint32_t rx_errors;         /* RX_ERR seen */
     uint32_t fifo_overflows;    /* FIFO_OV seen */
     uint32_t interrupts;        /* IRQ 3 handler runs */
+    uint32_t tx_short;          /* eth_tx_end() before all announced bytes: padded, sent */
 };
 
 /* Link mode from the PHY. */
@@ -68,6 +73,15 @@ void eth_get_mac(uint8_t mac[6]);
 int eth_send(const void *frame, size_t len);
 /* Waits until the last frame handed to the MAC has left (TR_REQ clear). */
 void eth_tx_wait(void);
+/* The same as eth_send() in pieces, for frames scattered over several buffers (a pbuf chain)
+   without a bounce buffer: eth_tx_begin(total length) waits for the TX buffer and checks the
+   length (0 or -1), eth_tx_write() appends bytes (-1 beyond the announced length or without
+   begin), eth_tx_end() hands the frame to the MAC (0; -1 if fewer bytes than announced were
+   written: the rest is sent as zeros, since the FIFO cannot be rewound, and counted in
+   tx_short). Not reentrant: from the main loop only. */
+int eth_tx_begin(size_t len);
+int eth_tx_write(const void *data, size_t n);
+int eth_tx_end(void);
 
 /* Copies the oldest received frame (without FCS) into `buf`, at most `size` bytes; returns
    its full length, or 0 if none is waiting. `fcs`, if not null, receives the FCS from the
@@ -75,6 +89,9 @@ void eth_tx_wait(void);
 size_t eth_recv(void *buf, size_t size, uint32_t *fcs);
 /* Frames waiting in the ring. */
 unsigned eth_rx_pending(void);
+/* Length (without FCS) of the oldest frame in the ring, 0 if none: lets the caller allocate a
+   buffer of exactly that size and eth_recv() into it. eth_recv(NULL, 0, NULL) drops it. */
+size_t eth_rx_peek_len(void);
 
 /* The MAC interrupts to enable (ETH_INT_* bits; eth_init enables ETH_IRQ_DEFAULT). Without
    ETH_INT_RX nothing drains the RX FIFO: it fills up and ETH_INT_RX stays set; without

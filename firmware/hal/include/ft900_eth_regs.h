@@ -14,7 +14,7 @@
 #define ETH_RX_CNTL         FT900_REG8(0x10222)
 #define ETH_TX_CNTL         FT900_REG8(0x10223)
 #define ETH_DATA            FT900_REG32(0x10224)   /* 32-bit access only */
-#define ETH_ADDR(n)         FT900_REG8(0x10228u + (n)) /* n = 0..5: octet 1..6 */
+#define ETH_MAC_ADDR(n)     FT900_REG8(0x10228u + (n)) /* n = 0..5: octet 1..6 */
 #define ETH_THRESHOLD       FT900_REG8(0x1022E)
 #define ETH_MNG_CNTL        FT900_REG8(0x1022F)
 #define ETH_MNG_DIV         FT900_REG8(0x10230)

@@ -26,6 +26,11 @@ int sys_pad_function(unsigned pin, unsigned function);
 /* Busy-waits `us` microseconds: a loop of exactly 4 cycles per iteration at 100 MHz. */
 void sys_delay_us(uint32_t us);
 
+/* Idles until the next interrupt has been handled, then returns (interrupts must be enabled).
+ * A busy wait on silicon (the FT32 has no wait instruction); free in the simulator, which
+ * skips the idle loop to its next event. Defined in startup/crt0.S. */
+void sys_wait_for_interrupt(void);
+
 /* Ethernet block power-up as the FT900 requires it: PHY out of power-down, MAC clock on,
    PHY reset pulse (MSC0CFG.MAC_RESET_PHY) held for 10 ms. */
 void sys_enable_ethernet(void);

@@ -113,6 +113,18 @@ impl Profile for GdbSim {
         !matches!(op, FfuOp::Streamin | FfuOp::Streamini | FfuOp::Streamouti)
     }
 
+    fn io_region(addr: u32) -> Option<(&'static str, u32)> {
+        let addr = addr & !3;
+        match addr {
+            CONSOLE => Some(("console", 0)),
+            PM_UNLOCK | PM_ADDR | PM_DATA => Some(("pm-write-port", addr - PM_UNLOCK)),
+            CYCLE_COUNTER => Some(("cycle-counter", 0)),
+            DEBUG_WRITE => Some(("debug-write", 0)),
+            EXIT => Some(("exit", 0)),
+            _ => None,
+        }
+    }
+
     /// Like `ft32-elf-run`: PC = 0, and the stack pointer holds the ELF entry address (a quirk
     /// of the reference's `sim_create_inferior`); everything else is zero.
     fn reset(&mut self, core: &mut Core, entry: u32) {

@@ -635,8 +635,10 @@ impl UserNet {
                 }
             }
         }
-        // UDP: peers → guest.
-        let mut buf = vec![0u8; 65536];
+        // UDP: peers → guest. The receive buffer for host sockets is allocated only when a
+        // host flow exists: this runs on every poll, and zeroing 64 KiB each time dominated
+        // the gateway's cost.
+        let mut buf = Vec::new();
         for (key, flow) in self.nat.udp.iter_mut() {
             let Some(ep) = self.nat.udp_endpoints.get(&key.server) else {
                 continue;
@@ -655,7 +657,12 @@ impl UserNet {
                         Some(d) => sock.send_slice(&d, meta).is_ok(),
                         None => break,
                     },
-                    UdpPeer::Host(h) => match h.recv(&mut buf) {
+                    UdpPeer::Host(h) => match h.recv({
+                        if buf.is_empty() {
+                            buf.resize(65536, 0);
+                        }
+                        &mut buf
+                    }) {
                         Ok(n) => sock.send_slice(&buf[..n], meta).is_ok(),
                         Err(_) => break,
                     },

@@ -11,6 +11,7 @@ pub mod faults;
 pub mod http;
 mod log;
 mod protocol;
+pub mod seeded;
 pub mod serve;
 pub mod sigv4;
 mod tables;
@@ -71,6 +72,17 @@ pub enum KeyType {
     B,
 }
 
+/// The key type of the generated CA and server certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ServerKey {
+    /// ECDSA P-256 (small certificates; the firmware verifies a signature in ~0.5 s virtual).
+    #[default]
+    EcdsaP256,
+    /// RSA-2048 (the firmware verifies a signature in ~45 ms virtual; key generation takes a
+    /// moment on the host).
+    Rsa2048,
+}
+
 /// A table created when the endpoint starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableSpec {
@@ -108,10 +120,13 @@ pub struct EndpointConfig {
     pub clock_offset_secs: i64,
     /// Tables created at start.
     pub tables: Vec<TableSpec>,
-    /// Seeds request ids and the fault schedule.
+    /// Seeds request ids, the fault schedule, the TLS keys and certificates, and the TLS
+    /// server's random choices (so runs replay byte for byte).
     pub seed: u64,
     /// Injected faults.
     pub faults: FaultPlan,
+    /// Key type of the CA and server certificate (default ECDSA P-256).
+    pub server_key: ServerKey,
 }
 
 impl Default for EndpointConfig {
@@ -128,6 +143,7 @@ impl Default for EndpointConfig {
             tables: vec![TableSpec::sensor_readings()],
             seed: 1,
             faults: FaultPlan::none(),
+            server_key: ServerKey::default(),
         }
     }
 }
@@ -170,7 +186,8 @@ impl Endpoint {
             !cfg.host_names.is_empty(),
             "the endpoint needs at least one host name"
         );
-        let identity = tls::Identity::generate(&cfg.host_names, cfg.epoch_unix)?;
+        let identity =
+            tls::Identity::generate(&cfg.host_names, cfg.epoch_unix, cfg.seed, cfg.server_key)?;
         let mut tables = Tables::default();
         for spec in &cfg.tables {
             anyhow::ensure!(

@@ -58,7 +58,11 @@ pub fn serve(
                 std::thread::sleep(Duration::from_millis(100))
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                // Out of descriptors and the like: keep serving the connections we have.
+                tracing::warn!(%e, "accept failed");
+                std::thread::sleep(Duration::from_millis(100));
+            }
         }
     }
     Ok(())

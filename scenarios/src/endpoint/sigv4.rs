@@ -446,20 +446,19 @@ fn canonical_target(target: &str) -> (String, String) {
     (cpath, cquery)
 }
 
-/// Trims and folds runs of spaces/tabs to one space.
+/// Trims spaces and tabs at both ends and folds runs of spaces to one space (AWS's "trimall";
+/// tabs inside a value are kept, as the AWS SDKs' signers keep them).
 fn fold_value(v: &[u8], out: &mut Vec<u8>) {
-    let mut in_space = false;
-    let start = out.len();
-    for &c in v.iter() {
-        if c == b' ' || c == b'\t' {
-            in_space = true;
-        } else {
-            if in_space && out.len() > start {
-                out.push(b' ');
-            }
-            in_space = false;
-            out.push(c);
+    let is_ws = |c: &u8| *c == b' ' || *c == b'\t';
+    let start = v.iter().position(|c| !is_ws(c)).unwrap_or(v.len());
+    let end = v.iter().rposition(|c| !is_ws(c)).map_or(start, |e| e + 1);
+    let mut prev_space = false;
+    for &c in &v[start..end] {
+        if c == b' ' && prev_space {
+            continue;
         }
+        prev_space = c == b' ';
+        out.push(c);
     }
 }
 
@@ -556,7 +555,7 @@ mod tests {
     #[test]
     fn folds_header_whitespace() {
         let mut out = Vec::new();
-        fold_value(b"  \"a   b \t c\"  ", &mut out);
-        assert_eq!(out, b"\"a b c\"");
+        fold_value(b" \t \"a   b \t  c\"  \t", &mut out);
+        assert_eq!(out, b"\"a b \t c\"");
     }
 }

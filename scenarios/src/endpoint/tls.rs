@@ -15,10 +15,14 @@ use rcgen::{
     KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 use rustls::{ServerConfig, ServerConnection};
 
 use super::http::Session;
+use super::seeded::{deterministic_provider, DeterministicRsa, P256Key, SeededRng};
 use super::Endpoint;
+use super::ServerKey;
 
 /// The CA and the ready server configuration.
 pub(crate) struct Identity {
@@ -34,19 +38,29 @@ fn year_of(unix: u64) -> i32 {
 }
 
 impl Identity {
-    /// A fresh ECDSA P-256 CA and server certificate for `host_names`, valid from a year
-    /// before `epoch_unix` to ten years after (so skewed device clocks still accept it).
-    pub fn generate(host_names: &[String], epoch_unix: u64) -> anyhow::Result<Identity> {
+    /// An ECDSA P-256 CA and server certificate for `host_names`, valid from a year before
+    /// `epoch_unix` to ten years after (so skewed device clocks still accept it). Keys,
+    /// certificates and the TLS server's random choices all derive from `seed`.
+    pub fn generate(
+        host_names: &[String],
+        epoch_unix: u64,
+        seed: u64,
+        kind: ServerKey,
+    ) -> anyhow::Result<Identity> {
         let year = year_of(epoch_unix);
         let (from, until) = (
             rcgen::date_time_ymd(year - 1, 1, 1),
             rcgen::date_time_ymd(year + 10, 1, 1),
         );
-        let alg = &rcgen::PKCS_ECDSA_P256_SHA256;
-        let ca_key = KeyPair::generate_for(alg).context("generating the CA key")?;
+        let keys = SeededRng::new(seed, 1);
+        let ca_key = Key::generate(&keys, kind)?.rcgen()?;
         let mut ca = CertificateParams::new(Vec::<String>::new()).context("CA parameters")?;
-        ca.distinguished_name
-            .push(DnType::CommonName, "ft900-sim test CA");
+        // A name unique to this key, so that two endpoints' CAs are told apart by name.
+        let cn = format!(
+            "ft900-sim test CA {:08x}",
+            crc32fast::hash(rcgen::PublicKeyData::der_bytes(&ca_key))
+        );
+        ca.distinguished_name.push(DnType::CommonName, cn);
         ca.distinguished_name
             .push(DnType::OrganizationName, "ft900-sim");
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -71,21 +85,27 @@ impl Identity {
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         leaf.not_before = from;
         leaf.not_after = until;
-        let leaf_key = KeyPair::generate_for(alg).context("generating the server key")?;
+        let leaf_key = Key::generate(&keys, kind)?;
+        let (leaf_sign, leaf_key) = (leaf_key.signer()?, leaf_key.rcgen()?);
         let leaf_cert = leaf
             .signed_by(&leaf_key, &ca_cert, &ca_key)
             .context("signing the server certificate")?;
 
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let provider = deterministic_provider(seed, 2);
+        let certified = CertifiedKey::new(
+            vec![CertificateDer::from(leaf_cert.der().to_vec())],
+            leaf_sign,
+        );
         let mut cfg = ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .context("TLS versions")?
             .with_no_client_auth()
-            .with_single_cert(vec![CertificateDer::from(leaf_cert.der().to_vec())], key)
-            .context("server certificate")?;
+            .with_cert_resolver(Arc::new(OneCert(Arc::new(certified))));
         // Small devices cannot use tickets; no need to send them.
         cfg.send_tls13_tickets = 0;
+        // Records of at most 4 KiB (header included): the firmware's mbedTLS receive buffer
+        // holds 8 KiB of content, and rustls would otherwise send up to 16 KiB per record.
+        cfg.max_fragment_size = Some(4096);
         Ok(Identity {
             ca_pem: ca_cert.pem(),
             ca_der: ca_cert.der().to_vec(),
@@ -93,6 +113,57 @@ impl Identity {
         })
     }
 }
+
+/// A certificate key of either kind, from the seeded stream.
+enum Key {
+    P256(P256Key),
+    Rsa(Vec<u8>),
+}
+
+impl Key {
+    fn generate(keys: &SeededRng, kind: ServerKey) -> anyhow::Result<Key> {
+        Ok(match kind {
+            ServerKey::EcdsaP256 => Key::P256(keys.p256_key()),
+            ServerKey::Rsa2048 => Key::Rsa(keys.rsa2048_pkcs8().context("generating an RSA key")?),
+        })
+    }
+
+    fn rcgen(&self) -> anyhow::Result<KeyPair> {
+        Ok(match self {
+            Key::P256(k) => KeyPair::from_remote(Box::new(k.clone()))?,
+            Key::Rsa(der) => KeyPair::from_pkcs8_der_and_sign_algo(
+                &PrivatePkcs8KeyDer::from(der.as_slice()),
+                &rcgen::PKCS_RSA_SHA256,
+            )?,
+        })
+    }
+
+    fn signer(&self) -> anyhow::Result<Arc<dyn rustls::sign::SigningKey>> {
+        Ok(match self {
+            Key::P256(k) => Arc::new(k.clone()),
+            Key::Rsa(der) => {
+                let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.clone()));
+                Arc::new(DeterministicRsa(
+                    rustls::crypto::ring::sign::any_supported_type(&key)?,
+                ))
+            }
+        })
+    }
+}
+
+/// Always the one certificate, whatever name the client asks for (a client checking names
+/// refuses a wrong one itself, as it would with the real service).
+#[derive(Debug)]
+struct OneCert(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for OneCert {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// Most request bytes held beyond what the HTTP parser buffers (pipelined requests).
+const MAX_PENDING_PLAINTEXT: usize = 1024 * 1024;
 
 /// One connection: optional TLS in front of an HTTP session.
 pub(crate) struct Conn {
@@ -163,13 +234,17 @@ impl StreamService for Conn {
             return data.len();
         }
         let Some(tls) = self.tls.as_mut() else {
-            self.plain_in.extend_from_slice(data);
+            // Back-pressure: a peer that pipelines faster than it reads waits in TCP.
+            let take = data
+                .len()
+                .min(MAX_PENDING_PLAINTEXT.saturating_sub(self.plain_in.len()));
+            self.plain_in.extend_from_slice(&data[..take]);
             self.feed_session(now);
             self.pump(now);
-            return data.len();
+            return take;
         };
         let mut used = 0;
-        while used < data.len() {
+        while used < data.len() && self.plain_in.len() < MAX_PENDING_PLAINTEXT {
             let mut rd = &data[used..];
             match tls.read_tls(&mut rd) {
                 Ok(0) | Err(_) => break,

@@ -270,6 +270,8 @@ pub struct Conn {
     out: Vec<u8>,
     inp: Vec<u8>,
     pub tls_error: Option<String>,
+    /// Every byte received from the socket (TLS records included).
+    pub raw_in: Vec<u8>,
 }
 
 impl Conn {
@@ -287,6 +289,7 @@ impl Conn {
             out: Vec::new(),
             inp: Vec::new(),
             tls_error: None,
+            raw_in: Vec::new(),
         }
     }
 
@@ -298,6 +301,7 @@ impl Conn {
             out: Vec::new(),
             inp: Vec::new(),
             tls_error: None,
+            raw_in: Vec::new(),
         }
     }
 
@@ -319,7 +323,9 @@ impl Conn {
             let tls = &mut self.tls;
             let inp = &mut self.inp;
             let err = &mut self.tls_error;
+            let raw = &mut self.raw_in;
             let _ = s.recv(|b| {
+                let before = b.len();
                 let n = match tls.as_mut() {
                     Some(t) => {
                         let mut rd: &[u8] = b;
@@ -341,6 +347,7 @@ impl Conn {
                         b.len()
                     }
                 };
+                raw.extend_from_slice(&b[..n.min(before)]);
                 (n, ())
             });
             if self.tls_error.is_some() {

@@ -498,6 +498,23 @@ impl Profile for Ft900 {
         self.intc.end_of_interrupt();
     }
 
+    fn io_region(addr: u32) -> Option<(&'static str, u32)> {
+        let (block, base) = decode_block(addr);
+        let name = match block {
+            Block::Sys => "sys",
+            Block::Intc => "intc",
+            Block::Eth => "eth",
+            Block::Rtc => "rtc",
+            Block::Uart(0) => "uart0",
+            Block::Uart(_) => "uart1",
+            Block::Timers => "timers",
+            Block::Exit => "exit",
+            Block::NotModelled(name) => name,
+            Block::Hole => return None,
+        };
+        Some((name, addr - base))
+    }
+
     fn next_event(&self) -> u64 {
         self.queue.next_at()
     }

@@ -1,0 +1,49 @@
+/*
+ * conn.h - one HTTPS connection of the application: an lwIP raw-API TCP connection carrying the
+ * TLS client (tls/tls_client.h), with blocking calls that keep the device running while they
+ * wait: every wait loop calls the application's idle function (app_idle(): net_poll() and the
+ * reading timer), so readings are taken on time during a TLS handshake or a slow response.
+ *
+ * The CA certificates come from the configuration block: each is copied from program memory into
+ * the TLS heap for the handshake (mbedTLS parses them there) and freed right after.
+ */
+#ifndef APP_CONN_H
+#define APP_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* Timeouts (virtual = real milliseconds). */
+#define CONN_DNS_TIMEOUT_MS      5000u
+#define CONN_TCP_TIMEOUT_MS      10000u
+#define CONN_HANDSHAKE_TIMEOUT_MS 30000u  /* ECDHE + signature checks take ~1.5 s of CPU */
+#define CONN_IO_TIMEOUT_MS       15000u
+
+/* Called in every wait loop (provided by the application). */
+void app_idle(void);
+
+struct conn_stats {
+    uint32_t handshakes;
+    uint32_t handshake_ms_last;
+    uint32_t handshake_cycles_last; /* tls_cycles(): 50-cycle resolution, wraps after 42.9 s */
+    uint32_t failures;
+    int32_t last_error;             /* negative: lwIP err_t or mbedTLS error */
+};
+
+/* Uses `cfg` (host, port, CA certificates) for every connection. */
+void conn_setup(const struct config *cfg);
+/* Resolves the host (once), connects TCP, runs the TLS handshake. 0, or < 0 (printed with a
+   reason on the log as "ERROR ..."). */
+int conn_open(void);
+/* Sends all bytes: 0 or < 0. */
+int conn_send(const void *data, size_t n);
+/* Receives: > 0 bytes, 0 at the end of the session, < 0 on error or timeout. */
+int conn_recv(void *buf, size_t n);
+/* Ends the session (close_notify when possible) and the TCP connection. */
+void conn_close(void);
+int conn_is_open(void);
+void conn_get_stats(struct conn_stats *out);
+
+#endif /* APP_CONN_H */

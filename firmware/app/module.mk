@@ -1,0 +1,81 @@
+# app/module.mk - the product: the DynamoDB client firmware (build/dynamodb-client.elf) and the
+# host unit tests of its portable parts.
+#
+#   $(BUILD)/dynamodb-client.elf   app/main.c + config + aws/ (sigv4, http, dynamodb) + net/ + tls/
+#   make dynamodb-client           that ELF alone, and its size line
+#   make host-test                 also builds the host unit tests below (host compiler,
+#                                  ASan+UBSan when available)
+#   make host-check                also runs them
+#
+#   build/host/config_test     the configuration block parser (app/config.c)
+#   build/host/http_test       the HTTP request writer and response parser (aws/http.c)
+#   build/host/dynamodb_test   the DynamoDB JSON writer, error parsing, retry policy
+#                              (aws/dynamodb.c)
+.DEFAULT_GOAL := all
+
+APP_DIR := $(ROOT)/app
+APP_AWS_DIR := $(ROOT)/aws
+
+# ---- host unit tests ------------------------------------------------------------------------
+APP_HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror
+APP_HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+APP_HOST_INC    := -I$(APP_DIR) -I$(APP_DIR)/tests -I$(APP_AWS_DIR)
+APP_HOST_HDR    := $(wildcard $(APP_DIR)/*.h $(APP_DIR)/tests/*.h $(APP_AWS_DIR)/*.h)
+
+# $(call app_host_prog,NAME,SOURCES): build/host/NAME from SOURCES with the sanitizers when the
+# host compiler has them (probed when the program is built).
+define app_host_prog
+$(BUILD)/host/$(1): $(2) $(APP_HOST_HDR) $(APP_DIR)/module.mk
+	@mkdir -p $$(@D)
+	@if echo 'int main(void){return 0;}' | \
+	    $(HOST_CC) -x c $(APP_HOST_SAN) -o $$(@D)/.sanitizer-probe-$(1) - >/dev/null 2>&1; then \
+	    san='$(APP_HOST_SAN)'; else san=; echo "note: $(HOST_CC) cannot use sanitizers"; fi; \
+	rm -f $$(@D)/.sanitizer-probe-$(1); \
+	echo "$(HOST_CC) $(APP_HOST_CFLAGS) $$$$san -o $$@ ..."; \
+	$(HOST_CC) $(APP_HOST_CFLAGS) $$$$san $(APP_HOST_INC) -o $$@ $(2)
+endef
+
+APP_HOST_TESTS := config_test http_test dynamodb_test
+$(eval $(call app_host_prog,config_test,$(APP_DIR)/tests/config_test.c $(APP_DIR)/config.c))
+$(eval $(call app_host_prog,http_test,$(APP_AWS_DIR)/tests/http_test.c $(APP_AWS_DIR)/http.c))
+$(eval $(call app_host_prog,dynamodb_test,$(APP_AWS_DIR)/tests/dynamodb_test.c \
+    $(APP_AWS_DIR)/dynamodb.c $(APP_AWS_DIR)/http.c $(APP_AWS_DIR)/sigv4.c $(APP_AWS_DIR)/sha256.c))
+
+.PHONY: host-test host-check app-host-check
+host-test: $(APP_HOST_TESTS:%=$(BUILD)/host/%)
+host-check: app-host-check
+app-host-check: $(APP_HOST_TESTS:%=$(BUILD)/host/%)
+	@set -e; for t in $(APP_HOST_TESTS); do $(BUILD)/host/$$t; done
+
+# ---- the firmware -------------------------------------------------------------------------------
+# This fragment is included before aws/, net/ and tls/ (alphabetical order): what comes from them
+# is used in recipes and recursive (=) variables, expanded when the ELF is built, and the
+# prerequisites name their files directly.
+APP_SRC := main.c config.c config_pm.c conn.c
+APP_OBJ := $(APP_SRC:%.c=$(BUILD)/obj/app/%.o)
+APP_ELF := $(BUILD)/dynamodb-client.elf
+APP_CPPFLAGS = -I$(APP_DIR) -I$(APP_AWS_DIR) $(NET_CPPFLAGS) $(TLS_CPPFLAGS)
+
+$(BUILD)/obj/app/%.o: $(APP_DIR)/%.c $(ROOT)/Makefile $(APP_DIR)/module.mk \
+        $(ROOT)/net/lwipopts.h $(ROOT)/tls/mbedtls_config.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(APP_CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The stack the link must leave (bytes above .bss): the measured high-water mark (the final
+# "stats:" line) plus a margin; see firmware/README.md.
+APP_STACK_MIN ?= 4096
+APP_TLS_OBJ := $(addprefix $(BUILD)/obj/tls/,tls_platform.o entropy.o tls_client.o)
+$(APP_ELF): $(BUILD)/obj/startup/crt0.o $(APP_OBJ) $(APP_TLS_OBJ) $(BUILD)/libaws.a $(BUILD)/libft900net.a \
+        $(BUILD)/liblwip.a $(BUILD)/libmbedtls.a $(BUILD)/libft900hal.a $(LDSCRIPT)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--defsym=__STACK_MIN=$(APP_STACK_MIN) \
+	    -Wl,-Map=$(BUILD)/dynamodb-client.map -o $@ $(CRT0) $(APP_OBJ) \
+	    $(APP_TLS_OBJ) -L$(BUILD) -laws $(NET_LIBS) -lmbedtls -lft900hal $(LDLIBS)
+	@$(NM) $@ | awk -v name=dynamodb-client.elf -f $(ROOT)/tools/size-report.awk
+
+all: $(APP_ELF)
+
+.PHONY: dynamodb-client
+dynamodb-client: $(APP_ELF)
+	@$(NM) $< | awk -v name=dynamodb-client.elf -f $(ROOT)/tools/size-report.awk
+
+-include $(APP_OBJ:.o=.d)
