@@ -400,6 +400,12 @@ impl Link for SwitchPort {
                 (a, b) => a.or(b),
             }
             .map(|t| t.saturating_add(latency))
+            // A due uplink event that the switch cannot process yet (a device behind this
+            // one may still send something that must reach the uplink first) is no reason to
+            // poll again at once: the device would spin on it, and skip no idle time, until
+            // the others catch up. Ask again one latency later; a frame that results arrives
+            // late at worst, and is counted in `SwitchStats::late`.
+            .map(|t| if t <= now { now + latency } else { t })
         });
         match (own, up) {
             (Some(a), Some(b)) => Some(a.min(b)),

@@ -126,6 +126,9 @@ impl Device {
         });
         if stop != StopReason::CycleLimit {
             self.stop = Some(stop);
+            // A stopped device's clock no longer advances: unplug it, or the switch would keep
+            // waiting for it and hold every frame to the gateway from then on.
+            drop(self.machine.profile.eth.detach_link());
         }
     }
 }
@@ -246,6 +249,15 @@ fn config_for(
     }
     if s.endpoint.devices_trust_ca {
         block.add_certificate_der(endpoint.ca_cert_der());
+    } else {
+        // A CA the endpoint's certificate does not chain to: another endpoint's, generated
+        // from another seed, as a device provisioned for the wrong service would have.
+        let decoy = Endpoint::new(EndpointConfig {
+            seed: seed ^ 0xDEC0_7000,
+            ..EndpointConfig::default()
+        })
+        .context("the decoy CA")?;
+        block.add_certificate_der(decoy.ca_cert_der());
     }
     for (k, v) in s.config.iter().chain(d.config.iter()) {
         block

@@ -148,7 +148,8 @@ fn write_artefacts(r: &ScenarioResult, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Every `*.toml` under `path` (sorted), or `path` itself if it is a file.
+/// Every `*.toml` in directory `path` except `Cargo.toml` (sorted), or `path` itself if it
+/// is a file.
 pub fn scenario_files(path: &Path) -> Result<Vec<PathBuf>> {
     if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
@@ -157,6 +158,8 @@ pub fn scenario_files(path: &Path) -> Result<Vec<PathBuf>> {
         .with_context(|| format!("{}: cannot read", path.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        // The crate's manifest lives beside the scenarios.
+        .filter(|p| p.file_name().is_some_and(|n| n != "Cargo.toml"))
         .collect();
     files.sort();
     if files.is_empty() {

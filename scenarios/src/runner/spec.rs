@@ -197,7 +197,7 @@ pub struct EndpointSpec {
     #[serde(default)]
     pub faults: Vec<Fault>,
     /// Whether the devices' configuration blocks get the endpoint's CA certificate (`false`:
-    /// the devices do not trust the endpoint, as with a wrong certificate).
+    /// they get another CA, so the endpoint's certificate does not verify).
     #[serde(default = "yes")]
     pub devices_trust_ca: bool,
 }

@@ -344,6 +344,13 @@ impl Eth {
         self.poll = None;
     }
 
+    /// Unplugs the cable and returns it. A harness does this when the firmware has stopped,
+    /// so that a shared medium (a switch) stops waiting for this device's clock.
+    pub fn detach_link(&mut self) -> Option<Box<dyn Link>> {
+        self.poll = None;
+        self.link.take()
+    }
+
     /// Looks at the link's next arrival again and schedules a poll for it. The model does this
     /// by itself after every event, transmission and register access; a harness that feeds the
     /// link from outside while the firmware does not touch the MAC calls it after feeding.
