@@ -16,8 +16,9 @@
 //! (`$FT32_TOOLCHAIN/bin`, `~/.local/ft32-elf/bin` or `PATH`; `toolchain/install.sh`), GNU make,
 //! and lwIP/mbedTLS (`firmware/third_party/fetch.sh`, which the build runs when missing).
 
+mod fwbuild;
+
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -43,76 +44,13 @@ const SEED_HEX: &str = "5eed00112233445566778899aabbccddeeff00112233445566778899
 
 // ---- building -------------------------------------------------------------------------------
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the package has a parent directory")
-        .to_path_buf()
-}
-
-/// The toolchain prefix (the directory holding bin/ft32-elf-gcc).
-fn toolchain_prefix() -> PathBuf {
-    let has_gcc = |p: &Path| p.join("bin/ft32-elf-gcc").is_file();
-    if let Some(p) = std::env::var_os("FT32_TOOLCHAIN") {
-        let p = PathBuf::from(p);
-        assert!(
-            has_gcc(&p),
-            "FT32_TOOLCHAIN={} has no bin/ft32-elf-gcc",
-            p.display()
-        );
-        return p;
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        let p = Path::new(&home).join(".local/ft32-elf");
-        if has_gcc(&p) {
-            return p;
-        }
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            if dir.join("ft32-elf-gcc").is_file() {
-                if let Some(prefix) = dir.parent() {
-                    return prefix.to_path_buf();
-                }
-            }
-        }
-    }
-    panic!(
-        "the ft32-elf toolchain was not found ($FT32_TOOLCHAIN, ~/.local/ft32-elf, PATH): install \
-         it with toolchain/install.sh or set FT32_TOOLCHAIN"
-    );
-}
-
-/// `make -C firmware BUILD=<target>/firmware <that>/dynamodb-client.elf`, once per test binary.
+/// `make -C firmware BUILD=<target>/firmware <that>/dynamodb-client.elf`, once per test binary:
+/// the ELF's bytes and its size line.
 fn firmware() -> &'static (Vec<u8>, String) {
     static BUILT: OnceLock<(Vec<u8>, String)> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"));
-        let dir = target.join("firmware");
-        let elf = dir.join("dynamodb-client.elf");
-        let out = Command::new("make")
-            .arg("-C")
-            .arg(workspace_root().join("firmware"))
-            .arg(format!("BUILD={}", dir.display()))
-            .arg(&elf)
-            .env("FT32_TOOLCHAIN", toolchain_prefix())
-            .output()
-            .expect("cannot run make (GNU make builds the firmware)");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "building dynamodb-client.elf failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let bytes = std::fs::read(&elf).expect("the ELF make built");
-        let size = stdout
-            .lines()
-            .find(|l| l.starts_with("size: dynamodb-client.elf"))
-            .unwrap_or("")
-            .to_string();
-        (bytes, size)
+        let (elf, size) = fwbuild::firmware_and_size("dynamodb-client.elf");
+        (std::fs::read(&elf).expect("the ELF make built"), size)
     })
 }
 
@@ -350,13 +288,10 @@ fn assert_delivered(r: &Run, ep: &Endpoint, readings: u32, expected: &[&str]) {
 /// ASan and UBSan when the host compiler has them) pass.
 #[test]
 fn firmware_host_unit_tests_pass() {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    let dir = target.join("firmware-host");
+    let dir = fwbuild::target_dir().join("firmware-host");
     let out = Command::new("make")
         .arg("-C")
-        .arg(workspace_root().join("firmware"))
+        .arg(fwbuild::workspace_root().join("firmware"))
         .arg(format!("BUILD={}", dir.display()))
         .arg("host-test")
         .output()

@@ -55,7 +55,12 @@ pub fn toolchain_prefix() -> PathBuf {
 /// Builds `target` (e.g. `dynamodb-client.elf`) with `make -C firmware BUILD=<target>/firmware`,
 /// once per test binary, and returns its path.
 pub fn firmware(target: &str) -> PathBuf {
-    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    firmware_and_size(target).0
+}
+
+/// [`firmware`], with the size line `make` printed for it (`size: NAME PM ... RAM ...`).
+pub fn firmware_and_size(target: &str) -> (PathBuf, String) {
+    static BUILT: OnceLock<Result<(PathBuf, String), String>> = OnceLock::new();
     let dir = target_dir().join("firmware");
     let elf = dir.join(target);
     let result = BUILT.get_or_init(|| {
@@ -67,18 +72,23 @@ pub fn firmware(target: &str) -> PathBuf {
             .env("FT32_TOOLCHAIN", toolchain_prefix())
             .output()
             .map_err(|e| format!("cannot run make ({e}); apt-get install make"))?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         if !out.status.success() {
             return Err(format!(
-                "make {target} failed:\n{}\n{}",
-                String::from_utf8_lossy(&out.stdout),
+                "make {target} failed:\n{stdout}\n{}",
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
-        Ok(elf.clone())
+        let size = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("size: {target}")))
+            .unwrap_or("")
+            .to_string();
+        Ok((elf.clone(), size))
     });
     match result {
-        Ok(p) if p == &elf => p.clone(),
-        Ok(p) => panic!("this test binary already built {}", p.display()),
+        Ok((p, size)) if p == &elf => (p.clone(), size.clone()),
+        Ok((p, _)) => panic!("this test binary already built {}", p.display()),
         Err(e) => panic!("\n{e}\n"),
     }
 }
