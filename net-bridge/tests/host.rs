@@ -16,22 +16,8 @@ use smoltcp::socket::tcp;
 fn host_echo() -> (SocketAddr, thread::JoinHandle<usize>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
-    let t = thread::spawn(move || {
-        let (mut s, _) = l.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut buf = [0u8; 16384];
-        let mut total = 0;
-        loop {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    s.write_all(&buf[..n]).unwrap();
-                    total += n;
-                }
-            }
-        }
-        total
-    });
+    let t =
+        thread::spawn(move || common::serve_echo(l.accept().unwrap().0, Duration::from_secs(30)));
     (addr, t)
 }
 

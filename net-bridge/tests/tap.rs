@@ -12,7 +12,7 @@
 mod common;
 
 use std::fs::File;
-use std::io::{Read, Write};
+
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
@@ -21,12 +21,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use common::{pattern, tcp_socket, MS, SEC};
+use common::{pattern, serve_echo, tcp_socket, EchoClient, MS, SEC};
 use net_bridge::pcap::{read_records, CaptureBuffer};
 use net_bridge::tap::TapError;
 use net_bridge::{wire_time_100m, GuestStack, Link, Nanos, Pacer, PcapLink, TapLink};
 use smoltcp::phy::ChecksumCapabilities;
-use smoltcp::socket::{icmp, tcp};
+use smoltcp::socket::icmp;
 use smoltcp::wire::{
     ArpOperation, ArpPacket, ArpRepr, EthernetFrame, EthernetProtocol, Icmpv4Packet, Icmpv4Repr,
     IpAddress, Ipv4Cidr,
@@ -221,22 +221,7 @@ fn namespace_with_tap() -> Netns {
 /// An echo server in the namespace that serves one connection; returns the bytes it echoed.
 fn echo_server(ns: &Netns, port: u16) -> thread::JoinHandle<usize> {
     let listener = ns.enter(move || TcpListener::bind(SocketAddrV4::new(HOST_IP, port)).unwrap());
-    thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let mut buf = [0u8; 16384];
-        let mut total = 0;
-        loop {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    s.write_all(&buf[..n]).unwrap();
-                    total += n;
-                }
-            }
-        }
-        total
-    })
+    thread::spawn(move || serve_echo(listener.accept().unwrap().0, Duration::from_secs(60)))
 }
 
 /// Pings `to` from `g` (one request every 200 ms, as ping does, until a reply): returns
@@ -296,31 +281,14 @@ fn tcp_echo(
     let mut sock = tcp_socket(64 * 1024);
     sock.connect(g.iface.context(), remote, 40_077).unwrap();
     let h = g.sockets.add(sock);
-    let (mut sent, mut closed, mut got) = (0, false, Vec::new());
+    let mut client = EchoClient::default();
     let deadline = g.now() + HANG_GUARD;
-    let done = g.run_paced(pacer, deadline, |g| {
-        let s = g.sockets.get_mut::<tcp::Socket>(h);
-        if s.can_send() && sent < data.len() {
-            sent += s.send_slice(&data[sent..]).unwrap_or(0);
-        }
-        if sent == data.len() && !closed && s.may_send() {
-            s.close();
-            closed = true;
-        }
-        while s.can_recv() {
-            s.recv(|b| {
-                got.extend_from_slice(b);
-                (b.len(), ())
-            })
-            .ok();
-        }
-        matches!(s.state(), tcp::State::Closed | tcp::State::TimeWait)
-    });
+    let done = g.run_paced(pacer, deadline, |g| client.step(g, h, data));
     // Let the last ACK go out before the socket disappears.
     let linger = g.now() + 50 * MS;
     g.run_paced(pacer, linger, |_| false);
     g.sockets.remove(h);
-    (got, done)
+    (client.got, done)
 }
 
 fn ethertype(frame: &[u8]) -> Option<EthernetProtocol> {

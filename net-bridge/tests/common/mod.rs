@@ -59,32 +59,63 @@ pub fn tcp_exchange(
 ) -> (Vec<u8>, bool) {
     let deadline = g.now() + timeout;
     let h = connect(g, remote, local_port);
-    let mut sent = 0;
-    let mut closed = false;
-    let mut got = Vec::new();
-    let done = g.run_until(deadline, |g| {
+    let mut client = EchoClient::default();
+    let done = g.run_until(deadline, |g| client.step(g, h, data));
+    // Let the last (delayed) ACK go out before the socket disappears.
+    let linger = g.now() + 100 * MS;
+    g.run_until(linger, |_| false);
+    g.sockets.remove(h);
+    (client.got, done)
+}
+
+/// The client side of a TCP echo exchange, one poll at a time: sends `data`, half-closes,
+/// collects what comes back. Shared by the virtual-time and the wall-clock (TAP) tests.
+#[derive(Default)]
+pub struct EchoClient {
+    sent: usize,
+    closed: bool,
+    /// Everything received so far.
+    pub got: Vec<u8>,
+}
+
+impl EchoClient {
+    /// One step after a poll; true once the connection is closed.
+    pub fn step(&mut self, g: &mut GuestStack, h: SocketHandle, data: &[u8]) -> bool {
         let s = g.sockets.get_mut::<tcp::Socket>(h);
-        if s.can_send() && sent < data.len() {
-            sent += s.send_slice(&data[sent..]).unwrap_or(0);
+        if s.can_send() && self.sent < data.len() {
+            self.sent += s.send_slice(&data[self.sent..]).unwrap_or(0);
         }
-        if sent == data.len() && !closed && s.may_send() {
+        if self.sent == data.len() && !self.closed && s.may_send() {
             s.close();
-            closed = true;
+            self.closed = true;
         }
         while s.can_recv() {
             s.recv(|b| {
-                got.extend_from_slice(b);
+                self.got.extend_from_slice(b);
                 (b.len(), ())
             })
             .ok();
         }
         matches!(s.state(), tcp::State::Closed | tcp::State::TimeWait)
-    });
-    // Let the last (delayed) ACK go out before the socket disappears.
-    let linger = g.now() + 100 * MS;
-    g.run_until(linger, |_| false);
-    g.sockets.remove(h);
-    (got, done)
+    }
+}
+
+/// Echoes everything read from `s` until EOF or an error; returns the bytes echoed.
+pub fn serve_echo(mut s: std::net::TcpStream, timeout: std::time::Duration) -> usize {
+    use std::io::{Read, Write};
+    s.set_read_timeout(Some(timeout)).unwrap();
+    let mut buf = [0u8; 16384];
+    let mut total = 0;
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                s.write_all(&buf[..n]).unwrap();
+                total += n;
+            }
+        }
+    }
+    total
 }
 
 /// Sends one datagram from `local_port` to `remote` and waits (up to `timeout`) for one reply.

@@ -11,7 +11,7 @@
 use std::fs::File;
 use std::io::BufWriter;
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Barrier, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -563,9 +563,4 @@ fn run_under_gdb(
         Outcome::Killed => StopReason::Stopped,
     });
     Ok(())
-}
-
-/// The directory a scenario's artefacts go to by default.
-pub fn default_out_dir(root: &Path, name: &str) -> PathBuf {
-    root.join(name)
 }

@@ -267,10 +267,6 @@ pub struct DeviceSpec {
     /// Configuration keys for this device only (over `[config]`).
     #[serde(default)]
     pub config: BTreeMap<String, String>,
-    /// Serve gdb's remote protocol for this device on 127.0.0.1:PORT, halted at reset until
-    /// gdb attaches.
-    #[serde(default)]
-    pub gdb_port: Option<u16>,
 }
 
 /// The expectations.
