@@ -134,6 +134,13 @@ fn check_uart(u: &UartExpectation, devices: &[DeviceOutcome]) -> Check {
                 d.id,
                 matches.len()
             ));
+        } else if u.max_count.is_some_and(|max| matches.len() > max) {
+            problems.push(format!(
+                "{}: {} matching lines, expected at most {}",
+                d.id,
+                matches.len(),
+                u.max_count.unwrap_or_default()
+            ));
         } else if let Some(limit) = u.within_virtual_seconds {
             let first = matches[0].0 as f64 / 1e9;
             if first > limit {
@@ -312,6 +319,7 @@ mod tests {
             present,
             within_virtual_seconds: within,
             min_count: None,
+            max_count: None,
         }
     }
 
@@ -328,5 +336,19 @@ mod tests {
             "{late:?}"
         );
         assert!(!check_uart(&uart("^missing", true, None), &d).ok);
+    }
+
+    #[test]
+    fn uart_max_count_catches_a_repeated_error() {
+        let d = [device("ERROR a\nok\nERROR b\n")];
+        let mut once = uart("^ERROR", true, None);
+        once.max_count = Some(1);
+        let c = check_uart(&once, &d);
+        assert!(
+            !c.ok && c.detail.contains("2 matching lines, expected at most 1"),
+            "{c:?}"
+        );
+        once.max_count = Some(2);
+        assert!(check_uart(&once, &d).ok);
     }
 }

@@ -314,6 +314,10 @@ pub struct UartExpectation {
     /// With `present`: at least this many matching lines (default 1).
     #[serde(default)]
     pub min_count: Option<usize>,
+    /// With `present`: at most this many matching lines (e.g. an error reported once, not in a
+    /// loop).
+    #[serde(default)]
+    pub max_count: Option<usize>,
 }
 
 fn all_devices() -> String {
