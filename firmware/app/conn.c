@@ -16,8 +16,10 @@
 #include "ft900_uart.h"
 #include "lwip/dns.h"
 #include "lwip/ip_addr.h"
+#include "lwip/netif.h"
 #include "lwip/tcp.h"
 #include "mbedtls/platform.h"
+#include "mbedtls/x509.h"
 #include "tls_client.h"
 #include "tls_platform.h"
 
@@ -37,6 +39,7 @@ static struct {
 static tls_client_t tls;
 static ip_addr_t server;
 static uint8_t server_known;
+static uint32_t untrusted_flags; /* verification flags of the last untrusted certificate */
 
 void conn_setup(const struct config *config)
 {
@@ -132,13 +135,16 @@ static const tls_transport_t transport = {t_send, t_recv, NULL};
 
 /* ---- helpers ------------------------------------------------------------------------------------ */
 
-static void tcp_drop(void)
+/* Ends the TCP connection: FIN (or RST when lwIP cannot close it), or RST at once with `hard`
+   (the link is down: nothing would leave, and the pcb is freed now instead of retransmitting a
+   FIN for minutes). */
+static void tcp_drop(int hard)
 {
     if (c.pcb != NULL) {
         tcp_arg(c.pcb, NULL);
         tcp_recv(c.pcb, NULL);
         tcp_err(c.pcb, NULL);
-        if (tcp_close(c.pcb) != ERR_OK)
+        if (hard || tcp_close(c.pcb) != ERR_OK)
             tcp_abort(c.pcb);
         c.pcb = NULL;
     }
@@ -186,6 +192,12 @@ static int resolve(void)
     return 0;
 }
 
+/* The cable is out: nothing waited for can arrive, so the wait ends now (not at its timeout). */
+static int link_lost(void)
+{
+    return !netif_is_link_up(net_netif());
+}
+
 static int fail(int ret, const char *what)
 {
     stats.failures++;
@@ -193,6 +205,64 @@ static int fail(int ret, const char *what)
     uart_printf(UART0, "ERROR %s (%d, -0x%04x)\n", what, ret, (unsigned)-ret);
     conn_close();
     return ret < 0 ? ret : -1;
+}
+
+/* The server's certificate did not verify: the session ends before any request (mbedTLS sent
+   its alert); the caller reports it, with conn_untrusted_reason(). */
+static int untrusted(uint32_t flags)
+{
+    stats.failures++;
+    stats.last_error = MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
+    untrusted_flags = flags;
+    conn_close();
+    return CONN_ERR_UNTRUSTED;
+}
+
+/* mbedTLS's verification flags (x509.h) in words, the most telling first. In program memory:
+   the FT900's .rodata costs RAM. */
+static const __flash__ struct {
+    uint32_t flags;
+    char text[20];
+} verify_words[] __attribute__((section("._pm.verify_words"))) = {
+    {MBEDTLS_X509_BADCERT_NOT_TRUSTED, "unknown CA"},
+    {MBEDTLS_X509_BADCERT_CN_MISMATCH, "host name mismatch"},
+    {MBEDTLS_X509_BADCERT_EXPIRED, "expired"},
+    {MBEDTLS_X509_BADCERT_FUTURE, "not yet valid"},
+    {MBEDTLS_X509_BADCERT_REVOKED, "revoked"},
+    {MBEDTLS_X509_BADCERT_MISSING, "no certificate"},
+    {MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE |
+         MBEDTLS_X509_BADCERT_NS_CERT_TYPE, "wrong key usage"},
+    {MBEDTLS_X509_BADCERT_BAD_MD, "weak hash"},
+    {MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY, "unacceptable key"},
+};
+
+static size_t append(char *buf, size_t size, size_t at, const __flash__ char *text)
+{
+    if (at > 0 && at + 2u < size) {
+        buf[at++] = ',';
+        buf[at++] = ' ';
+    }
+    for (; *text != '\0' && at + 1u < size; text++)
+        buf[at++] = *text;
+    buf[at] = '\0';
+    return at;
+}
+
+uint32_t conn_untrusted_reason(char *buf, size_t size)
+{
+    static const __flash__ char other[] __attribute__((section("._pm.other"))) = "other";
+    uint32_t left = untrusted_flags;
+    size_t at = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof verify_words / sizeof verify_words[0]; i++) {
+        if (left & verify_words[i].flags) {
+            at = append(buf, size, at, verify_words[i].text);
+            left &= ~verify_words[i].flags;
+        }
+    }
+    if (left != 0 || at == 0)
+        (void)append(buf, size, at, other);
+    return untrusted_flags;
 }
 
 /* The CA certificates of the configuration, copied into the TLS heap for the handshake. */
@@ -222,6 +292,10 @@ int conn_open(void)
     if (conn_is_open())
         return 0;
     conn_close();
+    if (link_lost()) { /* not an error of its own: the application reports the outage */
+        uart_printf(UART0, "tcp: link down, not connecting\n");
+        return ERR_CONN;
+    }
     if (cfg->ca_count == 0)
         return fail(-1, "tls: no CA certificate in the configuration");
     if (resolve() != 0)
@@ -238,10 +312,11 @@ int conn_open(void)
     err_t e = tcp_connect(c.pcb, &server, cfg->port, on_connected);
     if (e != ERR_OK)
         return fail(e, "tcp: connect");
-    while (!c.connected && !c.failed && millis() - t0 < CONN_TCP_TIMEOUT_MS)
+    while (!c.connected && !c.failed && !link_lost() && millis() - t0 < CONN_TCP_TIMEOUT_MS)
         app_idle();
     if (!c.connected)
-        return fail(c.failed ? c.err : ERR_TIMEOUT, "tcp: no connection");
+        return fail(c.failed ? c.err : link_lost() ? ERR_CONN : ERR_TIMEOUT,
+                    "tcp: no connection");
 
     /* TLS. */
     uint32_t h0 = millis(), cy0 = tls_cycles();
@@ -266,18 +341,15 @@ int conn_open(void)
         return fail(ret, "tls: setup");
     }
     c.tls_open = 1;
-    while ((ret == TLS_WANT_READ || ret == TLS_WANT_WRITE) &&
+    while ((ret == TLS_WANT_READ || ret == TLS_WANT_WRITE) && !link_lost() &&
            millis() - h0 < CONN_HANDSHAKE_TIMEOUT_MS) {
         app_idle();
         ret = tls_client_handshake(&tls);
     }
-    if (ret != 0) {
-        uint32_t flags = tls_client_verify_flags(&tls);
-        if (flags != 0)
-            uart_printf(UART0, "tls: certificate verification failed, flags 0x%x\n",
-                        (unsigned)flags);
+    if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED)
+        return untrusted(tls_client_verify_flags(&tls));
+    if (ret != 0)
         return fail(ret, "tls: handshake");
-    }
     stats.handshakes++;
     stats.handshake_ms_last = millis() - h0;
     stats.handshake_cycles_last = tls_cycles() - cy0;
@@ -299,7 +371,7 @@ int conn_send(const void *data, size_t n)
     size_t done = 0;
     uint32_t t0 = millis();
     while (done < n) {
-        if (!c.tls_open)
+        if (!c.tls_open || link_lost())
             return -1;
         int r = tls_client_write(&tls, p + done, n - done);
         if (r > 0) {
@@ -318,7 +390,7 @@ int conn_recv(void *buf, size_t n)
 {
     uint32_t t0 = millis();
     for (;;) {
-        if (!c.tls_open)
+        if (!c.tls_open || link_lost())
             return -1;
         int r = tls_client_read(&tls, buf, n);
         if (r >= 0)
@@ -332,10 +404,10 @@ int conn_recv(void *buf, size_t n)
 void conn_close(void)
 {
     if (c.tls_open) {
-        if (tls.state == TLS_CLIENT_OPEN && c.pcb != NULL && !c.failed)
+        if (tls.state == TLS_CLIENT_OPEN && c.pcb != NULL && !c.failed && !link_lost())
             (void)tls_client_close(&tls); /* best effort: one try, no waiting */
         tls_client_free(&tls);
         c.tls_open = 0;
     }
-    tcp_drop();
+    tcp_drop(link_lost());
 }

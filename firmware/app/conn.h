@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dynamodb.h"
 
 /* Timeouts (virtual = real milliseconds). */
 #define CONN_DNS_TIMEOUT_MS      5000u
@@ -34,14 +35,24 @@ struct conn_stats {
 
 /* Uses `cfg` (host, port, CA certificates) for every connection. */
 void conn_setup(const struct config *cfg);
-/* Resolves the host (once), connects TCP, runs the TLS handshake. 0, or < 0 (printed with a
-   reason on the log as "ERROR ..."). */
+/* conn_open()'s result when the server's certificate did not verify (the value the DynamoDB
+   client expects from its connect function). */
+#define CONN_ERR_UNTRUSTED DDB_CONNECT_UNTRUSTED
+
+/* Resolves the host (once), connects TCP, runs the TLS handshake. 0, CONN_ERR_UNTRUSTED (not
+   printed: the caller reports it, see conn_untrusted_reason()), or another value < 0 (printed
+   with a reason on the log as "ERROR ..."). Every wait ends early when the Ethernet link goes
+   down, and so do conn_send() and conn_recv(): a dead cable fails at once, not at a timeout. */
 int conn_open(void);
+/* The verification failure behind the last CONN_ERR_UNTRUSTED in words ("unknown CA",
+   "host name mismatch, expired", ...) into buf; returns mbedTLS's flags. */
+uint32_t conn_untrusted_reason(char *buf, size_t size);
 /* Sends all bytes: 0 or < 0. */
 int conn_send(const void *data, size_t n);
 /* Receives: > 0 bytes, 0 at the end of the session, < 0 on error or timeout. */
 int conn_recv(void *buf, size_t n);
-/* Ends the session (close_notify when possible) and the TCP connection. */
+/* Ends the session (close_notify when possible) and the TCP connection (reset at once when the
+   link is down: the pcb and the TLS heap are freed now). */
 void conn_close(void);
 int conn_is_open(void);
 void conn_get_stats(struct conn_stats *out);

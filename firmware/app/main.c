@@ -22,9 +22,21 @@
  *   batch n=N acked=K status=S attempts=A ms=L
  *   retry <op> attempt=A status=S type=T backoff=B ms      (a retryable failure)
  *   clock skew: offset <+-N> s from the server's Date, retrying
+ *   link down: connection dropped, readings wait in the queue      link up
+ *   upload: no connection, next try in N ms      (after conn.c's ERROR with the reason)
+ *   ERROR credentials rejected: <type>: <message>; uploads held for N s
+ *   ERROR tls: certificate of <host> not trusted (<reason>, flags 0x..): no request sent;
+ *         uploads held for N s
  *   ERROR ...                                    (real errors only)
  *   stats: ...                                   (at the end)
  * The secret key, the session token and the signing key are never printed.
+ *
+ * Failures (aws/holdoff.h has the schedule): what time can fix (no network, a failing server)
+ * is tried again after an exponential backoff with jitter, 1 s to 60 s; what retrying cannot fix
+ * (credentials refused, an untrusted server certificate) is reported once and holds every
+ * upload for 5 minutes, doubling to 1 hour. Readings are taken and queued all the while. While
+ * the Ethernet link is down nothing is tried; the open connection is dropped at once (it cannot
+ * survive an outage unnoticed), and the first upload starts as soon as the link is back.
  *
  * Stack: painted at start-up from the end of .bss to just below the stack pointer; the final
  * statistics give the deepest point the stack reached (bytes from the top of RAM).
@@ -41,6 +53,7 @@
 #include "ft900_sys.h"
 #include "ft900_timer.h"
 #include "ft900_uart.h"
+#include "holdoff.h"
 #include "lwip/apps/sntp.h"
 #include "lwip/dhcp.h"
 #include "lwip/dns.h"
@@ -78,7 +91,10 @@ static struct {
     uint32_t next_reading_ms;
     uint32_t next_upload_ms;
     uint8_t sampling;   /* the clock is set: readings may be taken */
+    uint8_t link;       /* the Ethernet link as last seen by the main loop */
+    uint8_t holding;    /* uploads are held (a failure that retrying cannot fix) */
 } app;
+static struct holdoff holdoff;
 
 /* ---- stack painting --------------------------------------------------------------------------- */
 
@@ -212,6 +228,32 @@ static const struct ddb_io io = {io_connect, io_send, io_recv, io_close, io_is_o
 
 /* ---- uploading --------------------------------------------------------------------------------- */
 
+/* One line per failed upload: the cause, and when the next try comes. */
+static void report_failure(int ret, unsigned n, const struct ddb_result *res, uint32_t wait_ms)
+{
+    const char *type = res->type[0] ? res->type : "-";
+    const char *message = res->message[0] ? res->message : "-";
+    if (ret == DDB_ERR_CREDENTIALS) {
+        uart_printf(UART0, "ERROR credentials rejected: %s: %s; uploads held for %u s\n", type,
+                    message, (unsigned)(wait_ms / 1000u));
+    } else if (ret == DDB_ERR_UNTRUSTED) {
+        char why[64];
+        uint32_t flags = conn_untrusted_reason(why, sizeof why);
+        uart_printf(UART0, "ERROR tls: certificate of %s not trusted (%s, flags 0x%x): no request "
+                    "sent; uploads held for %u s\n", cfg.host, why, (unsigned)flags,
+                    (unsigned)(wait_ms / 1000u));
+    } else if (ret == DDB_ERR_CONNECT) {
+        /* conn.c has printed why. */
+        uart_printf(UART0, "upload: no connection, next try in %u ms\n", (unsigned)wait_ms);
+    } else {
+        uart_printf(UART0, "ERROR %s seq=%u failed: %s status=%d attempts=%u type=%s message=%s; "
+                    "next try in %u ms\n", n == 1 ? "put" : "batch", (unsigned)queue[0].seq,
+                    ret == DDB_ERR_RETRIES ? "gave up" : ret == DDB_ERR_REJECTED ? "rejected"
+                                                                                 : "bad request",
+                    res->status, res->attempts, type, message, (unsigned)wait_ms);
+    }
+}
+
 static void upload(void)
 {
     unsigned n = queued < DDB_BATCH_MAX ? queued : DDB_BATCH_MAX;
@@ -242,16 +284,15 @@ static void upload(void)
         }
     }
     queued = kept;
+    /* The readings not acknowledged stay queued; when to try again is holdoff's decision. */
+    uint32_t wait = holdoff_after(&holdoff, ret);
+    app.holding = (uint8_t)holdoff_is_hold(ret);
+    app.next_upload_ms = millis() + wait;
     if (ret != DDB_OK) {
         app.failed_uploads++;
-        uart_printf(UART0, "ERROR %s seq=%u failed: %s status=%d attempts=%u type=%s message=%s\n",
-                    n == 1 ? "put" : "batch", (unsigned)queue[0].seq,
-                    ret == DDB_ERR_RETRIES ? "gave up" : ret == DDB_ERR_REJECTED ? "rejected"
-                                                                                 : "bad request",
-                    res.status, res.attempts, res.type[0] ? res.type : "-",
-                    res.message[0] ? res.message : "-");
-        /* The readings stay queued; try again after a period, not in a tight loop. */
-        app.next_upload_ms = millis() + cfg.period_ms;
+        if (app.holding)
+            conn_close(); /* no session kept open through a hold */
+        report_failure(ret, n, &res, wait);
     }
 }
 
@@ -285,6 +326,25 @@ static int wait_for(int (*done)(void), uint32_t timeout_ms, uint32_t *took)
 }
 
 static int link_up(void) { return netif_is_link_up(net_netif()); }
+
+/* Follows the Ethernet link between uploads. Down: the connection goes at once (whatever the
+   server still holds of it, our side cannot be trusted after an outage of unknown length).
+   Up again: the next upload starts now, unless uploads are held. */
+static void watch_link(void)
+{
+    uint8_t up = (uint8_t)(link_up() != 0);
+    if (up == app.link)
+        return;
+    app.link = up;
+    if (!up) {
+        conn_close();
+        uart_printf(UART0, "link down: connection dropped, readings wait in the queue\n");
+        return;
+    }
+    uart_printf(UART0, "link up\n");
+    if (!app.holding)
+        app.next_upload_ms = millis();
+}
 static int lease_bound(void) { return dhcp_supplied_address(net_netif()); }
 static int time_synced(void) { struct net_time t; return net_time_get(&t) > 0; }
 
@@ -421,7 +481,9 @@ int main(void)
 
     conn_setup(&cfg);
     ddb_init(&ddb, &dcfg, &io, seed32 ^ 0xA5A5F00Du);
+    holdoff_init(&holdoff, seed32 ^ 0x5EEDB0FFu);
     app.sampling = 1;
+    app.link = 1;
     app.next_reading_ms = millis();
     app.next_upload_ms = millis();
 
@@ -429,7 +491,8 @@ int main(void)
         app_idle();
         if (cfg.readings != 0 && app.acked + app.dropped >= cfg.readings)
             break;
-        if (queued > 0 && (int32_t)(millis() - app.next_upload_ms) >= 0)
+        watch_link();
+        if (queued > 0 && app.link && (int32_t)(millis() - app.next_upload_ms) >= 0)
             upload();
     }
     conn_close();

@@ -564,22 +564,79 @@ int ddb_scan_result(const struct ddb_scan *s, uint8_t *unprocessed)
 
 /* ---- policy ------------------------------------------------------------------------------------ */
 
+/* Constant tables live in program memory on the FT900: its .rodata is copied into the 64 KiB
+   of RAM, where every byte is counted (firmware/README.md). */
+#ifdef __FT32__
+#define DDB_PM __flash__
+#define DDB_PM_SECTION(name) __attribute__((section("._pm." name)))
+#else
+#define DDB_PM
+#define DDB_PM_SECTION(name)
+#endif
+#define DDB_TYPE_NAME_MAX 40u
+
+static int pm_streq(const DDB_PM char *pm, const char *s)
+{
+    size_t i = 0;
+    for (; pm[i] != '\0'; i++)
+        if (s[i] != pm[i])
+            return 0;
+    return s[i] == '\0';
+}
+
+static int type_in(const DDB_PM char (*list)[DDB_TYPE_NAME_MAX], size_t n, const char *type)
+{
+    for (size_t i = 0; type != NULL && i < n; i++)
+        if (pm_streq(list[i], type))
+            return 1;
+    return 0;
+}
+
+static const DDB_PM char retryable_types[][DDB_TYPE_NAME_MAX] DDB_PM_SECTION("retryable") = {
+    "ThrottlingException", "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable",
+};
+
+/* What AWS answers when it refuses the credentials themselves: DynamoDB's (the JSON protocol's
+   `com.amazon.coral.service#...`) and the same errors as the query protocol spells them (STS,
+   proxies). Retrying with the same key cannot help; a rotated key or a fixed policy can. */
+static const DDB_PM char credentials_types[][DDB_TYPE_NAME_MAX] DDB_PM_SECTION("credentials") = {
+    "UnrecognizedClientException",         /* unknown access key id, or a foreign token */
+    "InvalidSignatureException",           /* wrong secret key (skew is told apart below) */
+    "MissingAuthenticationTokenException", /* no Authorization */
+    "IncompleteSignatureException",        /* a malformed Authorization */
+    "AccessDeniedException",               /* the key's policy denies the action */
+    "ExpiredTokenException",               /* the session token of temporary credentials */
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+int ddb_is_credentials_error(const char *type)
+{
+    return type_in(credentials_types, COUNT(credentials_types), type);
+}
+
+/* InvalidSignatureException because of the clock, not the key (the endpoint's wording). */
+static int is_skew_message(const char *message)
+{
+    return message != NULL && (strstr(message, "Signature expired") != NULL ||
+                               strstr(message, "Signature not yet current") != NULL);
+}
+
 int ddb_classify(int status, const char *type, const char *message)
 {
     if (status >= 200 && status < 300)
         return DDB_CLASS_OK;
-    static const char *const retryable[] = {
-        "ThrottlingException", "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable",
-    };
-    for (unsigned i = 0; type != NULL && i < sizeof retryable / sizeof retryable[0]; i++)
-        if (strcmp(type, retryable[i]) == 0)
-            return DDB_CLASS_RETRY;
+    if (type_in(retryable_types, COUNT(retryable_types), type))
+        return DDB_CLASS_RETRY;
     if (status >= 500 || status == 429)
         return DDB_CLASS_RETRY;
-    if (type != NULL && message != NULL && strcmp(type, "InvalidSignatureException") == 0 &&
-        strstr(message, "Signature expired") != NULL)
+    if (type != NULL && strcmp(type, "InvalidSignatureException") == 0 && is_skew_message(message))
         return DDB_CLASS_SKEW;
+    if (ddb_is_credentials_error(type))
+        return DDB_CLASS_CREDENTIALS;
     return DDB_CLASS_FATAL;
 }
 
@@ -665,6 +722,7 @@ static int send_flush(struct sender *s)
 #define ATT_RECV      (-3)
 #define ATT_PROTOCOL  (-4)
 #define ATT_CONFIG    (-5)
+#define ATT_UNTRUSTED (-6)
 
 static const char hexd[] = "0123456789abcdef";
 
@@ -676,7 +734,10 @@ static int ensure_open(struct ddb_client *c)
     if (io->is_open(io->ctx))
         return 0;
     c->connects++;
-    return io->connect(io->ctx) < 0 ? ATT_CONNECT : 0;
+    int r = io->connect(io->ctx);
+    if (r == DDB_CONNECT_UNTRUSTED)
+        return ATT_UNTRUSTED;
+    return r < 0 ? ATT_CONNECT : 0;
 }
 
 /* One request and its response (in c->resp) on an open connection; 0 or ATT_*. */
@@ -844,6 +905,19 @@ static int run(struct ddb_client *c, int batch, const struct ddb_reading *r, siz
             copy_str(res->type, sizeof res->type, "ClientConfiguration");
             copy_str(res->message, sizeof res->message, "request could not be signed");
             cls = DDB_CLASS_FATAL;
+        } else if (e == ATT_CONNECT || e == ATT_UNTRUSTED) {
+            /* Nothing was sent. Not retried here: the caller's schedule paces new connections
+               (each handshake costs the device about 1.5 s of CPU). */
+            res->status = 0;
+            copy_str(res->type, sizeof res->type,
+                     e == ATT_CONNECT ? "ConnectionError" : "UntrustedServer");
+            info.status = 0;
+            info.cls = DDB_CLASS_FATAL;
+            info.type = res->type;
+            info.message = res->message;
+            if (io->on_attempt != NULL)
+                io->on_attempt(io->ctx, &info);
+            return e == ATT_CONNECT ? DDB_ERR_CONNECT : DDB_ERR_UNTRUSTED;
         } else if (e < 0) {
             res->status = 0;
             copy_str(res->type, sizeof res->type,
@@ -861,7 +935,8 @@ static int run(struct ddb_client *c, int batch, const struct ddb_reading *r, siz
             uint32_t server;
             int has_date = http_parse_date(hr->date, &server) == 0;
             int64_t ours = (int64_t)io->now_unix(io->ctx) + c->clock_offset;
-            if (cls == DDB_CLASS_FATAL && hr->status >= 400 && hr->status < 500 && has_date &&
+            if ((cls == DDB_CLASS_FATAL || cls == DDB_CLASS_CREDENTIALS) && hr->status >= 400 &&
+                hr->status < 500 && has_date &&
                 ((int64_t)server - ours > DDB_SKEW_LIMIT_S ||
                  ours - (int64_t)server > DDB_SKEW_LIMIT_S))
                 cls = DDB_CLASS_SKEW;
@@ -920,10 +995,12 @@ static int run(struct ddb_client *c, int batch, const struct ddb_reading *r, siz
                 return DDB_ERR_RETRIES;
             continue; /* at once, with the corrected clock */
         }
-        if (cls == DDB_CLASS_FATAL) {
+        if (cls == DDB_CLASS_FATAL || cls == DDB_CLASS_CREDENTIALS) {
             if (io->on_attempt != NULL)
                 io->on_attempt(io->ctx, &info);
-            return e == ATT_CONFIG ? DDB_ERR_ARG : DDB_ERR_REJECTED;
+            if (e == ATT_CONFIG)
+                return DDB_ERR_ARG;
+            return cls == DDB_CLASS_CREDENTIALS ? DDB_ERR_CREDENTIALS : DDB_ERR_REJECTED;
         }
         failures++;
         if (res->attempts >= DDB_MAX_ATTEMPTS) {

@@ -21,13 +21,21 @@
  *   InternalServerError, a CRC mismatch, connection/TLS errors, a malformed response
  *                                          -> retried after a backoff (full jitter:
  *                                             uniform in [0, min(cap, base * 2^(attempt-1))))
- *   InvalidSignatureException "Signature expired", or any 4xx whose Date is more than
- *   DDB_SKEW_LIMIT_S away from our clock   -> clock offset = Date - our clock, retried at
+ *   InvalidSignatureException "Signature expired" / "Signature not yet current", or any 4xx
+ *   whose Date is more than DDB_SKEW_LIMIT_S away from our clock
+ *                                          -> clock offset = Date - our clock, retried at
  *                                             once, once per call
- *   other 4xx (validation, authentication, missing table)
- *                                          -> not retried: reported
+ *   the credentials refused (UnrecognizedClientException, InvalidSignatureException,
+ *   MissingAuthenticationTokenException, IncompleteSignatureException, AccessDeniedException,
+ *   ExpiredTokenException, ...; see ddb_classify)
+ *                                          -> not retried: DDB_ERR_CREDENTIALS (only a new key
+ *                                             or a server-side fix helps: the caller holds off)
+ *   other 4xx (validation, missing table)  -> not retried: reported
  * Attempts are capped (DDB_MAX_ATTEMPTS). The connection is kept open between requests
- * (keep-alive) and reopened when the server closes it or a request fails on it.
+ * (keep-alive) and reopened when the server closes it or a request fails on it. A connection
+ * that cannot be opened ends the call (DDB_ERR_CONNECT, or DDB_ERR_UNTRUSTED when the server's
+ * certificate is not trusted): the caller's schedule decides when to try again, so that a dead
+ * network or an untrusted server is not hammered with handshakes.
  *
  * BatchWriteItem: at most DDB_BATCH_MAX readings; the items the response lists under
  * UnprocessedItems (found by their sort key) are sent again in a new request (with backoff,
@@ -79,7 +87,8 @@ struct ddb_attempt_info;
 /* The connection and the clock. All blocking; sleep_ms and the waits inside send/recv keep the
    rest of the device running (the network stack, the reading timer). */
 struct ddb_io {
-    /* Opens the connection (TCP + TLS); 0, or < 0 (retryable). */
+    /* Opens the connection (TCP + TLS); 0, DDB_CONNECT_UNTRUSTED when the server's certificate
+       did not verify (no request may be sent to it), or another value < 0. */
     int (*connect)(void *ctx);
     /* Sends all n bytes; 0, or < 0 (the connection is then closed by the client). */
     int (*send)(void *ctx, const void *data, size_t n);
@@ -95,11 +104,16 @@ struct ddb_io {
     void *ctx;
 };
 
+/* What io->connect returns when the server's certificate is not trusted (outside the ranges of
+   lwIP's err_t and mbedTLS's errors, -0x7FFF..-1, which a connection may pass on). */
+#define DDB_CONNECT_UNTRUSTED (-0x10000)
+
 /* Outcome classes. */
 #define DDB_CLASS_OK        0
 #define DDB_CLASS_RETRY     1
 #define DDB_CLASS_SKEW      2
 #define DDB_CLASS_FATAL     3
+#define DDB_CLASS_CREDENTIALS 4     /* the credentials were refused: not retried */
 
 /* One failed attempt, for the log. */
 struct ddb_attempt_info {
@@ -130,6 +144,9 @@ struct ddb_result {
 #define DDB_ERR_RETRIES    -1   /* retryable failures until DDB_MAX_ATTEMPTS */
 #define DDB_ERR_REJECTED   -2   /* a non-retryable error (ddb_result.type/message) */
 #define DDB_ERR_ARG        -3   /* bad arguments or configuration */
+#define DDB_ERR_CREDENTIALS -4  /* the credentials were refused (ddb_result.type/message) */
+#define DDB_ERR_CONNECT    -5   /* the connection could not be opened (nothing sent) */
+#define DDB_ERR_UNTRUSTED  -6   /* the server's certificate is not trusted (nothing sent) */
 
 /* A streaming scan of a BatchWriteItem response for the unprocessed readings, for bodies
    longer than DDB_BODY_MAX: counts "PutRequest" and matches `"<sort key>":{"N":"<digits>"`
@@ -214,6 +231,8 @@ int ddb_parse_unprocessed(const struct ddb_config *cfg, const char *body, size_t
                           const struct ddb_reading *r, size_t n, uint8_t *unprocessed);
 
 /* Class of a response: DDB_CLASS_* from the status, the short __type and the message. */
+/* 1 if the short __type is one of the errors AWS answers for refused credentials. */
+int ddb_is_credentials_error(const char *type);
 int ddb_classify(int status, const char *type, const char *message);
 /* The backoff before attempt `attempt + 1` after `attempt` failures (full jitter). */
 uint32_t ddb_backoff_ms(uint32_t *rng, unsigned attempt);

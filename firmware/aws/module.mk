@@ -10,7 +10,7 @@
 .DEFAULT_GOAL := all
 
 AWS_DIR       := $(ROOT)/aws
-AWS_SRC       := sha256.c sigv4.c http.c dynamodb.c
+AWS_SRC       := sha256.c sigv4.c http.c dynamodb.c holdoff.c
 AWS_TEST_SRC  := sigv4_req.c sigv4_selftest.c
 AWS_OBJ       := $(AWS_SRC:%.c=$(BUILD)/obj/aws/%.o)
 AWS_TEST_OBJ  := $(AWS_TEST_SRC:%.c=$(BUILD)/obj/aws/tests/%.o)

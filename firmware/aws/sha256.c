@@ -7,7 +7,17 @@
 #include <string.h>
 #include "sha256.h"
 
-static const uint32_t K[64] = {
+/* The round constants live in program memory on the FT900 (read with lpm): its .rodata is
+   copied into RAM, and mbedTLS's SHA-256 (linked for TLS) has a table of its own there. */
+#ifdef __FT32__
+#define SHA256_PM __flash__
+#define SHA256_PM_SECTION __attribute__((section("._pm.sha256_k")))
+#else
+#define SHA256_PM
+#define SHA256_PM_SECTION
+#endif
+
+static const SHA256_PM uint32_t K[64] SHA256_PM_SECTION = {
     0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u,
     0xab1c5ed5u, 0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu,
     0x9bdc06a7u, 0xc19bf174u, 0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu,
