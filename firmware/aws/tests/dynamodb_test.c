@@ -22,7 +22,8 @@
 #define MAX_SCRIPT 12
 
 struct fake {
-    /* Responses to the requests, in order; NULL = the connection fails at connect. */
+    /* Responses to the requests, in order; NULL = the connection fails at connect, UNTRUSTED =
+       the server's certificate does not verify. */
     const char *script[MAX_SCRIPT];
     unsigned script_len, next;
     int open;
@@ -99,6 +100,9 @@ static void request_done(void)
     f.resp_pos = 0;
 }
 
+/* A script entry: the server's certificate does not verify at connect. */
+static const char UNTRUSTED[] = "UNTRUSTED";
+
 static int fk_connect(void *ctx)
 {
     (void)ctx;
@@ -106,6 +110,10 @@ static int fk_connect(void *ctx)
     if (f.next < f.script_len && f.script[f.next] == NULL) {
         f.next++;
         return -1;
+    }
+    if (f.next < f.script_len && f.script[f.next] == UNTRUSTED) {
+        f.next++;
+        return DDB_CONNECT_UNTRUSTED;
     }
     f.open = 1;
     return 0;
@@ -351,11 +359,42 @@ int main(void)
     CHECK(ddb_classify(500, "InternalServerError", "") == DDB_CLASS_RETRY, "ISE retried");
     CHECK(ddb_classify(503, "", "") == DDB_CLASS_RETRY, "503 retried");
     CHECK(ddb_classify(400, "ValidationException", "x") == DDB_CLASS_FATAL, "validation not retried");
-    CHECK(ddb_classify(400, "UnrecognizedClientException", "") == DDB_CLASS_FATAL, "auth not retried");
+    CHECK(ddb_classify(400, "ResourceNotFoundException", "Requested resource not found") == DDB_CLASS_FATAL,
+          "missing table: not retried, not a credentials error");
     CHECK(ddb_classify(403, "InvalidSignatureException", "Signature expired: 20250101T000000Z is now earlier than")
               == DDB_CLASS_SKEW, "signature expired: skew");
-    CHECK(ddb_classify(403, "InvalidSignatureException", "The request signature we calculated does not match")
-              == DDB_CLASS_FATAL, "bad signature: fatal");
+    CHECK(ddb_classify(403, "InvalidSignatureException", "Signature not yet current: 20260101T010000Z is still later than")
+              == DDB_CLASS_SKEW, "signature not yet current: skew");
+    /* The credentials errors: every type the endpoint (scenarios/src/endpoint/sigv4.rs) answers,
+       with its wording, and the rest of AWS's list. */
+    {
+        static const char *const cred[][2] = {
+            {"InvalidSignatureException", "The request signature we calculated does not match the signature you provided."},
+            {"InvalidSignatureException", "Credential should be scoped to a valid region, not 'eu-west-1'. "},
+            {"UnrecognizedClientException", "The security token included in the request is invalid."},
+            {"MissingAuthenticationTokenException", "Request is missing Authentication Token"},
+            {"IncompleteSignatureException", "Authorization header requires 'Signature' parameter."},
+            {"AccessDeniedException", "User: arn:aws:iam::123456789012:user/x is not authorized"},
+            {"ExpiredTokenException", "The security token included in the request is expired"},
+            {"InvalidClientTokenId", ""},
+            {"SignatureDoesNotMatch", ""},
+        };
+        int all = 1;
+        for (unsigned i = 0; i < sizeof cred / sizeof cred[0]; i++) {
+            int k = ddb_classify(i % 2 ? 403 : 400, cred[i][0], cred[i][1]);
+            all &= k == DDB_CLASS_CREDENTIALS && ddb_is_credentials_error(cred[i][0]);
+            if (k != DDB_CLASS_CREDENTIALS)
+                printf("  %s: class %d\n", cred[i][0], k);
+        }
+        CHECK(all, "credentials refused: DDB_CLASS_CREDENTIALS for each of the %u types",
+              (unsigned)(sizeof cred / sizeof cred[0]));
+        CHECK(!ddb_is_credentials_error("InvalidSignatureExceptionX") &&
+                  !ddb_is_credentials_error("InvalidSignature") && !ddb_is_credentials_error("") &&
+                  !ddb_is_credentials_error(NULL) && !ddb_is_credentials_error("ValidationException"),
+              "only whole type names match");
+        /* A retryable type wins over nothing else; a 5xx is never a credentials error. */
+        CHECK(ddb_classify(500, "AccessDeniedException", "") == DDB_CLASS_RETRY, "5xx retried whatever the type");
+    }
     uint32_t rng = 12345, rng2 = 12345;
     int within = 1, same = 1, spread = 0;
     for (unsigned a = 1; a <= 12; a++) {
@@ -464,13 +503,96 @@ int main(void)
     ret = ddb_put(&c, &r1, &res);
     CHECK(ret == DDB_OK && res.attempts == 2 && f.sleeps == 1, "CRC mismatch retried");
 
-    /* ---- connection refused, then dropped mid-response, then ok ---- */
+    /* ---- connection refused: the call ends at once, nothing sent (the caller's schedule
+       paces new connections) ---- */
     reset();
-    script(3, (const char *const[]){NULL, "DROP", r200});
+    script(2, (const char *const[]){NULL, r200});
     ddb_init(&c, &cfg, &io, 42);
     ret = ddb_put(&c, &r1, &res);
-    CHECK(ret == DDB_OK && res.attempts == 3 && f.connects == 3 && f.requests == 2,
-          "connect failure and a drop retried: attempts %u connects %u", res.attempts, f.connects);
+    CHECK(ret == DDB_ERR_CONNECT && res.attempts == 1 && f.connects == 1 && f.requests == 0 &&
+              f.sleeps == 0 && res.status == 0 && strcmp(res.type, "ConnectionError") == 0,
+          "connect failure: DDB_ERR_CONNECT at once (ret %d attempts %u connects %u sleeps %u)", ret,
+          res.attempts, f.connects, f.sleeps);
+    ret = ddb_put(&c, &r1, &res);
+    CHECK(ret == DDB_OK && f.connects == 2 && f.requests == 1, "the next call connects again");
+    /* ---- dropped mid-response, then ok: reconnected within the call ---- */
+    reset();
+    script(2, (const char *const[]){"DROP", r200});
+    ddb_init(&c, &cfg, &io, 42);
+    ret = ddb_put(&c, &r1, &res);
+    CHECK(ret == DDB_OK && res.attempts == 2 && f.connects == 2 && f.requests == 2,
+          "a drop retried on a new connection: attempts %u connects %u", res.attempts, f.connects);
+    /* ... but a reconnection that fails ends the call */
+    reset();
+    script(2, (const char *const[]){"DROP", NULL});
+    ddb_init(&c, &cfg, &io, 42);
+    ret = ddb_put(&c, &r1, &res);
+    CHECK(ret == DDB_ERR_CONNECT && res.attempts == 2 && f.connects == 2 && f.requests == 1,
+          "drop, then no connection: DDB_ERR_CONNECT (attempts %u)", res.attempts);
+    /* ---- an untrusted server: nothing sent, not retried ---- */
+    reset();
+    script(2, (const char *const[]){UNTRUSTED, r200});
+    ddb_init(&c, &cfg, &io, 42);
+    ret = ddb_put(&c, &r1, &res);
+    CHECK(ret == DDB_ERR_UNTRUSTED && res.attempts == 1 && f.connects == 1 && f.requests == 0 &&
+              f.sleeps == 0 && strcmp(res.type, "UntrustedServer") == 0,
+          "untrusted certificate: DDB_ERR_UNTRUSTED, no request (ret %d requests %u)", ret, f.requests);
+    {
+        uint8_t ack2[2];
+        reset();
+        script(1, (const char *const[]){UNTRUSTED});
+        ddb_init(&c, &cfg, &io, 42);
+        ret = ddb_batch(&c, rs, 2, ack2, &res);
+        CHECK(ret == DDB_ERR_UNTRUSTED && !ack2[0] && !ack2[1] && f.requests == 0,
+              "untrusted certificate, BatchWriteItem: nothing acked, nothing sent");
+    }
+
+    /* ---- credentials refused: not retried, reported with the server's words ---- */
+    {
+        char rcred[640];
+        resp(rcred, sizeof rcred, 400,
+             "{\"__type\":\"com.amazon.coral.service#InvalidSignatureException\",\"message\":\"The request "
+             "signature we calculated does not match the signature you provided. Check your AWS Secret "
+             "Access Key and signing method. Consult the service documentation for details.\"}",
+             DATE0, 1);
+        reset();
+        script(3, (const char *const[]){rcred, r200, r200});
+        ddb_init(&c, &cfg, &io, 42);
+        ret = ddb_put(&c, &r1, &res);
+        CHECK(ret == DDB_ERR_CREDENTIALS && res.attempts == 1 && f.requests == 1 && f.sleeps == 0 &&
+                  res.status == 400 && strcmp(res.type, "InvalidSignatureException") == 0 &&
+                  strncmp(res.message, "The request signature we calculated", 35) == 0 &&
+                  c.skew_corrections == 0,
+              "wrong secret: DDB_ERR_CREDENTIALS after one request (ret %d attempts %u %s)", ret,
+              res.attempts, res.type);
+        uint8_t ack3[3];
+        reset();
+        script(2, (const char *const[]){rcred, r200});
+        ddb_init(&c, &cfg, &io, 42);
+        ret = ddb_batch(&c, rs, 3, ack3, &res);
+        CHECK(ret == DDB_ERR_CREDENTIALS && res.acked == 0 && !ack3[0] && f.requests == 1,
+              "wrong secret, BatchWriteItem: DDB_ERR_CREDENTIALS, nothing acked");
+        /* A refused signature with a Date an hour away is the clock: corrected once, and if the
+           key is wrong too, the second answer is the credentials error. */
+        char rcredfar[640];
+        resp(rcredfar, sizeof rcredfar, 403,
+             "{\"__type\":\"com.amazon.coral.service#InvalidSignatureException\",\"message\":\"The request "
+             "signature we calculated does not match the signature you provided.\"}",
+             "Thu, 01 Jan 2026 01:00:00 GMT", 1);
+        char rcrednear[640];
+        resp(rcrednear, sizeof rcrednear, 403,
+             "{\"__type\":\"com.amazon.coral.service#InvalidSignatureException\",\"message\":\"The request "
+             "signature we calculated does not match the signature you provided.\"}",
+             "Thu, 01 Jan 2026 01:00:00 GMT", 1);
+        reset();
+        script(2, (const char *const[]){rcredfar, rcrednear});
+        ddb_init(&c, &cfg, &io, 42);
+        ret = ddb_put(&c, &r1, &res);
+        CHECK(ret == DDB_ERR_CREDENTIALS && res.attempts == 2 && c.clock_offset == 3600 &&
+                  c.skew_corrections == 1,
+              "skewed clock and a wrong key: corrected, then DDB_ERR_CREDENTIALS (ret %d attempts %u)",
+              ret, res.attempts);
+    }
     /* Connection: close is honoured */
     char rclose[512];
     snprintf(rclose, sizeof rclose, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
