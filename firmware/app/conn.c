@@ -348,6 +348,9 @@ int conn_open(void)
     }
     if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED)
         return untrusted(tls_client_verify_flags(&tls));
+    if (ret == TLS_WANT_READ || ret == TLS_WANT_WRITE) /* the wait ended, not the handshake */
+        return fail(link_lost() ? ERR_CONN : ERR_TIMEOUT,
+                    link_lost() ? "tls: handshake: link down" : "tls: handshake: timeout");
     if (ret != 0)
         return fail(ret, "tls: handshake");
     stats.handshakes++;
