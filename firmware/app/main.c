@@ -345,6 +345,7 @@ static void watch_link(void)
     if (!app.holding)
         app.next_upload_ms = millis();
 }
+
 static int lease_bound(void) { return dhcp_supplied_address(net_netif()); }
 static int time_synced(void) { struct net_time t; return net_time_get(&t) > 0; }
 
