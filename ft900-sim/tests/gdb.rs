@@ -20,7 +20,7 @@ use ft900_sim::elf::Program;
 use ft900_sim::gdb::{DebugTarget, GdbStop};
 use ft900_sim::isa::Width;
 use ft900_sim::profile::gdbsim::GdbSim;
-use ft900_sim::{Machine, Profile, StopReason, RAM_BIAS};
+use ft900_sim::{Machine, Profile, RunLimits, StopReason, RAM_BIAS};
 use gdbstub::target::ext::base::singlethread::SingleThreadBase;
 use gdbstub::target::ext::breakpoints::{HwWatchpoint, SwBreakpoint, WatchKind};
 use support::{run_with_timeout, Toolchain};
@@ -158,6 +158,105 @@ fn continue_after_masked_steps_takes_the_pending_interrupt() {
     assert_eq!(t.run_chunk(1 << 20), Some(GdbStop::Exited(7)));
     assert_eq!(t.last_stop(), Some(StopReason::Exited(7)));
     assert_eq!(t.machine().profile.entries, 1);
+}
+
+/// Firmware idles in `jmp .` between interrupts (`sys_wait_for_interrupt`). Once such a loop
+/// has run under a hook, a watchpoint must still stop the machine right after the access —
+/// the regression where the DynamoDB firmware never stopped on `watch queued`: the idle flag
+/// stayed set on the hooked path and every instruction left the block before the hook's stop
+/// request was looked at.
+#[test]
+fn watchpoints_stop_after_an_idle_loop_on_a_timed_machine() {
+    let mut m = mock_machine(vec![40]);
+    // The ISR stores twice to the watched word, then exits with r0 = 7.
+    load(
+        &mut m,
+        &[
+            (VECTOR, asm::ldk(1, 0x55)),
+            (VECTOR + 4, asm::sta(2, 0x100, 1)),
+            (VECTOR + 8, asm::inc(1)),
+            (VECTOR + 12, asm::sta(2, 0x100, 1)),
+            (VECTOR + 16, asm::ldk(0, 7)),
+            (VECTOR + 20, asm::EXIT),
+        ],
+    );
+    let mut t = DebugTarget::new(&mut m);
+    let watched = RAM_BIAS + 0x100;
+    assert_eq!(
+        t.add_hw_watchpoint(watched, 4, WatchKind::Write).ok(),
+        Some(true)
+    );
+    let hit = Some(GdbStop::Watch {
+        tid: (),
+        kind: WatchKind::Write,
+        addr: watched,
+    });
+    t.resume_continue();
+    assert_eq!(t.run_chunk(1 << 20), hit);
+    // Stopped right after the first store, with the value written.
+    assert_eq!(t.machine().core.pc, VECTOR + 8);
+    assert_eq!(t.machine().core.ram()[0x100..0x104], 0x55u32.to_le_bytes());
+    assert!(t.machine().core.cycles >= 40, "the idle loop ran first");
+    t.resume_continue();
+    assert_eq!(t.run_chunk(1 << 20), hit);
+    assert_eq!(t.machine().core.pc, VECTOR + 16);
+    assert_eq!(t.machine().core.ram()[0x100..0x104], 0x56u32.to_le_bytes());
+    t.resume_continue();
+    assert_eq!(t.run_chunk(1 << 20), Some(GdbStop::Exited(7)));
+}
+
+/// The idle flag must never outlive the instruction that set it. A hooked run that stopped in
+/// an ISR entered from `jmp .` leaves none behind, so a run after `detach` (no hooks, fast path)
+/// executes the ISR's `reti` instead of first skipping to the next event from the middle of
+/// the ISR; and an idle flag left by a fast run that ended right after `jmp .` does not keep a
+/// hooked run from honouring its watchpoint.
+#[test]
+fn the_idle_flag_does_not_leak_between_hooked_and_plain_runs() {
+    let mut m = mock_machine(vec![40, 10_000]);
+    load(
+        &mut m,
+        &[
+            (VECTOR, asm::ldk(1, 0x55)),
+            (VECTOR + 4, asm::sta(2, 0x100, 1)),
+            (VECTOR + 8, asm::RETI),
+        ],
+    );
+    // Plain run that ends right after the first `jmp .` (ldk, jmp).
+    assert_eq!(
+        m.run(RunLimits {
+            max_insns: Some(2),
+            ..RunLimits::default()
+        }),
+        StopReason::CountReached
+    );
+    assert_eq!(m.core.pc, 0x04);
+    let mut t = DebugTarget::new(&mut m);
+    assert_eq!(
+        t.add_hw_watchpoint(RAM_BIAS + 0x100, 4, WatchKind::Write)
+            .ok(),
+        Some(true)
+    );
+    t.resume_continue();
+    assert!(
+        matches!(t.run_chunk(1 << 20), Some(GdbStop::Watch { .. })),
+        "the watchpoint stops a hooked run that starts in an idle loop"
+    );
+    assert_eq!(t.machine().core.pc, VECTOR + 8);
+    let stopped_at = t.machine().core.cycles;
+    assert!((40..100).contains(&stopped_at), "cycle {stopped_at}");
+    t.end_session();
+    let m = t.machine();
+    let stop = m.run(RunLimits {
+        max_insns: Some(1),
+        ..RunLimits::default()
+    });
+    assert_eq!(stop, StopReason::CountReached);
+    assert_eq!(m.core.pc, 0x04, "the reti ran");
+    assert!(
+        m.core.cycles < stopped_at + 10,
+        "no idle time was skipped in the middle of the ISR: cycle {} after {stopped_at}",
+        m.core.cycles
+    );
 }
 
 fn gdbsim_machine(words: &[(u32, u32)]) -> Machine<GdbSim> {
