@@ -810,6 +810,110 @@ fn the_guests_own_breakpoint_word_stops_with_sigtrap() {
     assert_has(&out, "own_trap + ");
 }
 
+/// FT900 firmware (the firmware's own start-up code, linker script and HAL) that makes an
+/// illegal access: a load through a `__flash__` pointer past the end of program memory.
+const FAULT900_C: &str = r#"
+#include <stdint.h>
+
+volatile uint32_t sink;
+
+/* Program memory ends at 0x40000: this load is an illegal access. */
+__attribute__((noinline)) uint32_t read_past_flash(uint32_t offset)
+{
+    const __flash__ uint32_t *p = (const __flash__ uint32_t *)(0x40000 + offset);
+    return *p;
+}
+
+int main(void)
+{
+    sink = 1;
+    sink = read_past_flash(sink * 8);
+    return 0;
+}
+"#;
+
+/// Builds FAULT900_C against `make -C firmware lib` (crt0 and the HAL), with frame pointers
+/// so that gdb can unwind it.
+fn fault900() -> PathBuf {
+    static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(elf) = built.as_ref() {
+        return elf.clone();
+    }
+    let tc = Toolchain::require();
+    let dir = support::target_dir().join("gdb-tests");
+    let fw = dir.join("fw");
+    support::make_firmware(&fw, &["lib"]).unwrap_or_else(|e| panic!("{e}"));
+    let src = dir.join("fault900.c");
+    let elf = dir.join("fault900.elf");
+    std::fs::write(&src, FAULT900_C).unwrap();
+    let ldscript = support::workspace_root().join("firmware/startup/ft900.ld");
+    let out = Command::new(&tc.gcc)
+        .args([
+            "-Og",
+            "-g",
+            "-fno-omit-frame-pointer",
+            "-nostartfiles",
+            "-nostdlib",
+        ])
+        .arg("-T")
+        .arg(&ldscript)
+        .arg(fw.join("obj/startup/crt0.o"))
+        .arg(&src)
+        .arg(format!("-L{}", fw.display()))
+        .args(["-lft900hal", "-lc", "-lgcc", "-o"])
+        .arg(&elf)
+        .output()
+        .expect("run ft32-elf-gcc");
+    assert!(
+        out.status.success(),
+        "compiling fault900.c: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    *built = Some(elf.clone());
+    elf
+}
+
+#[test]
+fn an_illegal_access_in_ft900_firmware_stops_with_sigsegv_at_the_access() {
+    let elf = fault900();
+    let sim = Sim::start(
+        &elf,
+        &["--machine", "ft900", "--uart0", "none", "--gdb-wait"],
+    );
+    let out = gdb(
+        &elf,
+        sim.port,
+        &[
+            "continue",
+            "info symbol $pc",
+            "x/i $pc",
+            "bt",
+            "print/x $r0",
+            "continue",
+            "info symbol $pc",
+            "kill",
+        ],
+    );
+    assert_has(&out, "Program received signal SIGSEGV, Segmentation fault.");
+    // Stopped at the load itself, not after it, with the frame and arguments intact.
+    assert_has(&out, "read_past_flash + 12 in section .text");
+    assert_has(&out, "<read_past_flash+12>:\tcc000000 lpmi.l $r0,$r0,0");
+    assert_has(&out, "#0  read_past_flash (offset=");
+    assert_has(&out, "fault900.c:10\n10\t    return *p;");
+    assert_has(&out, "#1  0x");
+    assert_has(&out, " in main () at ");
+    assert_has(&out, "$1 = 0x40008");
+    // The fault is not an instruction that completes: continuing faults again at the same load.
+    assert_eq!(
+        out.matches("read_past_flash + 12 in section .text").count(),
+        2,
+        "{out}"
+    );
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
+}
+
 #[test]
 fn the_ft900_machine_is_debuggable_too() {
     let elf = build(
