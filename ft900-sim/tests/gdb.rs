@@ -810,6 +810,90 @@ fn the_guests_own_breakpoint_word_stops_with_sigtrap() {
     assert_has(&out, "own_trap + ");
 }
 
+/// Two calls deep, with values live across the calls (at -Os, `outer` saves them with the
+/// `__prolog_$r15` helper).
+const FRAMES_C: &str = r#"
+volatile int sink;
+
+__attribute__((noinline)) int inner(int a)
+{
+    sink = a;
+    return a * 3;
+}
+
+__attribute__((noinline)) int outer(int a, int b)
+{
+    int x = inner(a);
+    int y = inner(b);
+    return x + y + a + b;
+}
+
+int main(void)
+{
+    return outer(2, 5) & 0x3f;
+}
+"#;
+
+/// The value of `name` in `monitor regs` output (`   pc 000001b0 ...`, `  $sp 0000ffcc`).
+fn monitor_reg(text: &str, name: &str) -> u32 {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        // gdb's own lines (`pc  0x1b0 ...`) do not parse as bare hex and are skipped.
+        .find_map(|w| (w[0] == name).then(|| u32::from_str_radix(w[1], 16).ok())?)
+        .unwrap_or_else(|| panic!("no {name} in monitor regs:\n{text}"))
+}
+
+/// What gdb reads through the stub is the machine's state, also in `-Os` code (whose frames
+/// gdb 13 cannot unwind, see firmware/Makefile): registers agree with the simulator's own
+/// `monitor regs`, and the word at `$sp` on entry to `inner` is the return address into
+/// `outer`. With `-Og -fno-omit-frame-pointer`, gdb unwinds the whole chain and `finish`
+/// returns the callee's value.
+#[test]
+fn gdb_reads_the_real_frames_and_unwinds_frame_pointer_code() {
+    let commands = [
+        "break inner",
+        "continue",
+        "continue",
+        "info registers sp fp pc",
+        "monitor regs",
+        "info symbol *(unsigned *)$sp",
+        "bt",
+        "finish",
+        "kill",
+    ];
+    let os = build("frames-os", "c", FRAMES_C, &["-msim", "-g", "-Os"]);
+    let sim = Sim::start(&os, &["--gdb-wait"]);
+    let out = gdb(&os, sim.port, &commands);
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
+    assert_has(&out, "Breakpoint 1, inner (a=5)");
+    for (gdb_name, monitor_name) in [("sp", "$sp"), ("fp", "$fp"), ("pc", "pc")] {
+        assert_eq!(
+            info_reg(&out, gdb_name),
+            monitor_reg(&out, monitor_name),
+            "{gdb_name}:\n{out}"
+        );
+    }
+    // The second call of inner returns to outer+0x1c (after `call inner` at outer+0x18).
+    assert_has(&out, "outer + 28 in section .text");
+
+    let og = build(
+        "frames-og",
+        "c",
+        FRAMES_C,
+        &["-msim", "-g", "-Og", "-fno-omit-frame-pointer"],
+    );
+    let sim = Sim::start(&og, &["--gdb-wait"]);
+    let out = gdb(&og, sim.port, &commands);
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
+    assert_has(&out, "#0  inner (a=5");
+    assert_has(&out, " in outer (a=");
+    assert_has(&out, " in main () at ");
+    assert_has(&out, "Value returned is $1 = 15");
+}
+
 /// FT900 firmware (the firmware's own start-up code, linker script and HAL) that makes an
 /// illegal access: a load through a `__flash__` pointer past the end of program memory.
 const FAULT900_C: &str = r#"
