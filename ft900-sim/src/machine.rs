@@ -424,7 +424,13 @@ impl<P: Profile> Machine<P> {
                 // interrupt sees the PC at its vector after the step.
                 if P::TIMED {
                     self.idle = false;
-                    return self.sync_devices();
+                    let stop = self.sync_devices();
+                    if stop.is_none() && self.stop_after {
+                        // The interrupt entry's push was watched (see `run`).
+                        self.stop_after = false;
+                        return Some(StopReason::Stopped);
+                    }
+                    return stop;
                 }
                 None
             }
@@ -542,6 +548,12 @@ impl<P: Profile> Machine<P> {
             if P::TIMED {
                 if let Some(stop) = self.sync_devices() {
                     return stop;
+                }
+                // A memory hook saw an interrupt entry push the return address and asked to
+                // stop: the entry is the access, so stop before the vector's first instruction.
+                if slow && self.stop_after {
+                    self.stop_after = false;
+                    return StopReason::Stopped;
                 }
                 block_deadline = deadline.min(self.profile.next_event());
             }

@@ -205,6 +205,34 @@ fn watchpoints_stop_after_an_idle_loop_on_a_timed_machine() {
     assert_eq!(t.run_chunk(1 << 20), Some(GdbStop::Exited(7)));
 }
 
+/// Interrupt entry pushes the return address like a call: a watchpoint on that stack slot
+/// stops the machine right after the entry, at the vector, before the handler's first
+/// instruction (as a `call`'s push stops before the callee's first instruction).
+#[test]
+fn a_watchpoint_sees_the_interrupt_entry_push() {
+    let mut m = mock_machine(vec![40]);
+    let slot = RAM_BIAS + 0xFFF8; // sp is 0xFFFC at reset
+    let mut t = DebugTarget::new(&mut m);
+    assert_eq!(
+        t.add_hw_watchpoint(slot, 4, WatchKind::Write).ok(),
+        Some(true)
+    );
+    t.resume_continue();
+    assert_eq!(
+        t.run_chunk(1 << 20),
+        Some(GdbStop::Watch {
+            tid: (),
+            kind: WatchKind::Write,
+            addr: slot
+        })
+    );
+    assert_eq!(t.machine().core.pc, VECTOR);
+    assert_eq!(t.machine().core.ram()[0xFFF8..0xFFFC], 4u32.to_le_bytes());
+    assert_eq!(t.machine().profile.entries, 1);
+    t.resume_continue();
+    assert_eq!(t.run_chunk(1 << 20), Some(GdbStop::Exited(7)));
+}
+
 /// The idle flag must never outlive the instruction that set it. A hooked run that stopped in
 /// an ISR entered from `jmp .` leaves none behind, so a run after `detach` (no hooks, fast path)
 /// executes the ISR's `reti` instead of first skipping to the next event from the middle of
