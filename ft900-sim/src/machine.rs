@@ -424,7 +424,13 @@ impl<P: Profile> Machine<P> {
                 // interrupt sees the PC at its vector after the step.
                 if P::TIMED {
                     self.idle = false;
-                    return self.sync_devices();
+                    let stop = self.sync_devices();
+                    if stop.is_none() && self.stop_after {
+                        // The interrupt entry's push was watched (see `run`).
+                        self.stop_after = false;
+                        return Some(StopReason::Stopped);
+                    }
+                    return stop;
                 }
                 None
             }
@@ -484,6 +490,12 @@ impl<P: Profile> Machine<P> {
     /// the cycle and instruction counters end where executing it would have left them.
     fn skip_idle(&mut self, deadline: u64, insn_budget: u64) {
         self.idle = false;
+        // The flag was set by the instruction just executed; PC must still be that `jmp .`
+        // (a debugger or the API may have moved it since).
+        let pc = self.core.pc;
+        if !matches!(self.core.fetch(pc), Some(insn) if insn.op == Op::Jmp && insn.imm == pc) {
+            return;
+        }
         let target = self.profile.next_event().min(deadline);
         if target == u64::MAX || target <= self.core.cycles {
             return;
@@ -522,13 +534,26 @@ impl<P: Profile> Machine<P> {
                 None => BLOCK,
             };
             let mut block_deadline = deadline;
-            if P::TIMED {
-                if self.idle && !slow {
+            if P::TIMED && self.idle {
+                if slow {
+                    // The hooked path executes idle loops (code hooks must see every
+                    // iteration); a flag left by a plain run must not make it leave each block
+                    // after one instruction, before a hook's stop request is looked at.
+                    self.idle = false;
+                } else {
                     self.skip_idle(deadline, budget);
                     continue;
                 }
+            }
+            if P::TIMED {
                 if let Some(stop) = self.sync_devices() {
                     return stop;
+                }
+                // A memory hook saw an interrupt entry push the return address and asked to
+                // stop: the entry is the access, so stop before the vector's first instruction.
+                if slow && self.stop_after {
+                    self.stop_after = false;
+                    return StopReason::Stopped;
                 }
                 block_deadline = deadline.min(self.profile.next_event());
             }
@@ -619,14 +644,17 @@ impl<P: Profile> Machine<P> {
                 self.core.insns = base + n + 1;
                 return Some(stop);
             }
+            // A hook's stop comes first: the instruction that made the access (or the `reti`)
+            // is the one to stop after, even when it also touched a device.
+            if SLOW && self.stop_after {
+                self.stop_after = false;
+                self.core.insns = base + n + 1;
+                return Some(StopReason::Stopped);
+            }
             if P::TIMED && (self.resync || self.idle) {
                 // Devices or interrupts may have changed: the caller looks before going on.
                 self.core.insns = base + n + 1;
                 return None;
-            }
-            if SLOW && self.stop_after {
-                self.stop_after = false;
-                return Some(StopReason::Stopped);
             }
         }
         self.core.insns = base + budget;
@@ -795,7 +823,9 @@ impl<P: Profile> Machine<P> {
             Op::Jmp => {
                 self.core.cycles += 1;
                 self.core.pc = insn.imm;
-                if P::TIMED && insn.imm == pc {
+                // Only the plain path skips idle loops; on the hooked path the flag would
+                // outlive the loop and make a later plain run skip time elsewhere.
+                if P::TIMED && !SLOW && insn.imm == pc {
                     self.idle = true;
                 }
                 return Ok(());

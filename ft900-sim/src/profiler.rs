@@ -5,7 +5,9 @@
 //! their conditional forms) pushes a frame, an interrupt entry pushes an `[interrupt]` marker
 //! and the handler's frame. Frames end when the stack pointer rises above the return address
 //! their entry pushed, which covers `return`, `reti` and also `longjmp` and any other unwind.
-//! A jump into another function (a tail call) replaces the top frame's function. Every cycle
+//! A jump into another function (a tail call) replaces the top frame's function, except a jump
+//! back into the middle of the caller's function, which ends the top frame (millicode such as
+//! gcc's -Os `__prolog_$rN`, called and left with a jump). Every cycle
 //! is charged to the stack of the instruction that spent it (interrupt entry to the handler).
 
 use std::collections::HashMap;
@@ -156,7 +158,12 @@ impl State {
             // A taken call pushed the return address.
             Some(call_sp) if sp == call_sp.wrapping_sub(4) & 0xFFFF => self.push(f, sp, false),
             _ => {
-                if self.frames.last().is_some_and(|t| t.function != f) {
+                if self.returns_to_caller(f, pc) {
+                    // Millicode that returns with a jump and leaves its stack below the return
+                    // address: gcc's -Os `__prolog_$rN` is called, pushes the callee-saved
+                    // registers and jumps back (`jmpi $r13`). Its frame is over.
+                    self.frames.pop();
+                } else if self.frames.last().is_some_and(|t| t.function != f) {
                     self.replace_top(f);
                     // A jump to a function's first instruction (a tail call, or the jump from
                     // an interrupt vector to its handler) enters it.
@@ -173,6 +180,18 @@ impl State {
                 self.prev_call = Some(sp);
             }
         }
+    }
+
+    /// Whether a jump to `pc` (in function `f`) goes back into the middle of the function of
+    /// the frame below the top one: a return that does not pop the return address.
+    fn returns_to_caller(&self, f: FunctionId, pc: u32) -> bool {
+        let n = self.frames.len();
+        n >= 2
+            && self.frames[n - 1].function != f
+            && !self.frames[n - 1].marker
+            && !self.frames[n - 2].marker
+            && self.frames[n - 2].function == f
+            && self.symbolizer.function(f).start != pc
     }
 
     /// After the CPU entered an interrupt at `vector`.

@@ -20,7 +20,7 @@ use ft900_sim::elf::Program;
 use ft900_sim::gdb::{DebugTarget, GdbStop};
 use ft900_sim::isa::Width;
 use ft900_sim::profile::gdbsim::GdbSim;
-use ft900_sim::{Machine, Profile, StopReason, RAM_BIAS};
+use ft900_sim::{Machine, Profile, RunLimits, StopReason, RAM_BIAS};
 use gdbstub::target::ext::base::singlethread::SingleThreadBase;
 use gdbstub::target::ext::breakpoints::{HwWatchpoint, SwBreakpoint, WatchKind};
 use support::{run_with_timeout, Toolchain};
@@ -158,6 +158,133 @@ fn continue_after_masked_steps_takes_the_pending_interrupt() {
     assert_eq!(t.run_chunk(1 << 20), Some(GdbStop::Exited(7)));
     assert_eq!(t.last_stop(), Some(StopReason::Exited(7)));
     assert_eq!(t.machine().profile.entries, 1);
+}
+
+/// Firmware idles in `jmp .` between interrupts (`sys_wait_for_interrupt`). Once such a loop
+/// has run under a hook, a watchpoint must still stop the machine right after the access —
+/// the regression where the DynamoDB firmware never stopped on `watch queued`: the idle flag
+/// stayed set on the hooked path and every instruction left the block before the hook's stop
+/// request was looked at.
+#[test]
+fn watchpoints_stop_after_an_idle_loop_on_a_timed_machine() {
+    let mut m = mock_machine(vec![40]);
+    // The ISR stores twice to the watched word, then exits with r0 = 7.
+    load(
+        &mut m,
+        &[
+            (VECTOR, asm::ldk(1, 0x55)),
+            (VECTOR + 4, asm::sta(2, 0x100, 1)),
+            (VECTOR + 8, asm::inc(1)),
+            (VECTOR + 12, asm::sta(2, 0x100, 1)),
+            (VECTOR + 16, asm::ldk(0, 7)),
+            (VECTOR + 20, asm::EXIT),
+        ],
+    );
+    let mut t = DebugTarget::new(&mut m);
+    let watched = RAM_BIAS + 0x100;
+    assert_eq!(
+        t.add_hw_watchpoint(watched, 4, WatchKind::Write).ok(),
+        Some(true)
+    );
+    let hit = Some(GdbStop::Watch {
+        tid: (),
+        kind: WatchKind::Write,
+        addr: watched,
+    });
+    t.resume_continue();
+    assert_eq!(t.run_chunk(1 << 20), hit);
+    // Stopped right after the first store, with the value written.
+    assert_eq!(t.machine().core.pc, VECTOR + 8);
+    assert_eq!(t.machine().core.ram()[0x100..0x104], 0x55u32.to_le_bytes());
+    assert!(t.machine().core.cycles >= 40, "the idle loop ran first");
+    t.resume_continue();
+    assert_eq!(t.run_chunk(1 << 20), hit);
+    assert_eq!(t.machine().core.pc, VECTOR + 16);
+    assert_eq!(t.machine().core.ram()[0x100..0x104], 0x56u32.to_le_bytes());
+    t.resume_continue();
+    assert_eq!(t.run_chunk(1 << 20), Some(GdbStop::Exited(7)));
+}
+
+/// Interrupt entry pushes the return address like a call: a watchpoint on that stack slot
+/// stops the machine right after the entry, at the vector, before the handler's first
+/// instruction (as a `call`'s push stops before the callee's first instruction).
+#[test]
+fn a_watchpoint_sees_the_interrupt_entry_push() {
+    let mut m = mock_machine(vec![40]);
+    let slot = RAM_BIAS + 0xFFF8; // sp is 0xFFFC at reset
+    let mut t = DebugTarget::new(&mut m);
+    assert_eq!(
+        t.add_hw_watchpoint(slot, 4, WatchKind::Write).ok(),
+        Some(true)
+    );
+    t.resume_continue();
+    assert_eq!(
+        t.run_chunk(1 << 20),
+        Some(GdbStop::Watch {
+            tid: (),
+            kind: WatchKind::Write,
+            addr: slot
+        })
+    );
+    assert_eq!(t.machine().core.pc, VECTOR);
+    assert_eq!(t.machine().core.ram()[0xFFF8..0xFFFC], 4u32.to_le_bytes());
+    assert_eq!(t.machine().profile.entries, 1);
+    t.resume_continue();
+    assert_eq!(t.run_chunk(1 << 20), Some(GdbStop::Exited(7)));
+}
+
+/// The idle flag must never outlive the instruction that set it. A hooked run that stopped in
+/// an ISR entered from `jmp .` leaves none behind, so a run after `detach` (no hooks, fast path)
+/// executes the ISR's `reti` instead of first skipping to the next event from the middle of
+/// the ISR; and an idle flag left by a fast run that ended right after `jmp .` does not keep a
+/// hooked run from honouring its watchpoint.
+#[test]
+fn the_idle_flag_does_not_leak_between_hooked_and_plain_runs() {
+    let mut m = mock_machine(vec![40, 10_000]);
+    load(
+        &mut m,
+        &[
+            (VECTOR, asm::ldk(1, 0x55)),
+            (VECTOR + 4, asm::sta(2, 0x100, 1)),
+            (VECTOR + 8, asm::RETI),
+        ],
+    );
+    // Plain run that ends right after the first `jmp .` (ldk, jmp).
+    assert_eq!(
+        m.run(RunLimits {
+            max_insns: Some(2),
+            ..RunLimits::default()
+        }),
+        StopReason::CountReached
+    );
+    assert_eq!(m.core.pc, 0x04);
+    let mut t = DebugTarget::new(&mut m);
+    assert_eq!(
+        t.add_hw_watchpoint(RAM_BIAS + 0x100, 4, WatchKind::Write)
+            .ok(),
+        Some(true)
+    );
+    t.resume_continue();
+    assert!(
+        matches!(t.run_chunk(1 << 20), Some(GdbStop::Watch { .. })),
+        "the watchpoint stops a hooked run that starts in an idle loop"
+    );
+    assert_eq!(t.machine().core.pc, VECTOR + 8);
+    let stopped_at = t.machine().core.cycles;
+    assert!((40..100).contains(&stopped_at), "cycle {stopped_at}");
+    t.end_session();
+    let m = t.machine();
+    let stop = m.run(RunLimits {
+        max_insns: Some(1),
+        ..RunLimits::default()
+    });
+    assert_eq!(stop, StopReason::CountReached);
+    assert_eq!(m.core.pc, 0x04, "the reti ran");
+    assert!(
+        m.core.cycles < stopped_at + 10,
+        "no idle time was skipped in the middle of the ISR: cycle {} after {stopped_at}",
+        m.core.cycles
+    );
 }
 
 fn gdbsim_machine(words: &[(u32, u32)]) -> Machine<GdbSim> {
@@ -709,6 +836,194 @@ fn the_guests_own_breakpoint_word_stops_with_sigtrap() {
     let out = fault_session(3);
     assert_has(&out, "Program received signal SIGTRAP");
     assert_has(&out, "own_trap + ");
+}
+
+/// Two calls deep, with values live across the calls (at -Os, `outer` saves them with the
+/// `__prolog_$r15` helper).
+const FRAMES_C: &str = r#"
+volatile int sink;
+
+__attribute__((noinline)) int inner(int a)
+{
+    sink = a;
+    return a * 3;
+}
+
+__attribute__((noinline)) int outer(int a, int b)
+{
+    int x = inner(a);
+    int y = inner(b);
+    return x + y + a + b;
+}
+
+int main(void)
+{
+    return outer(2, 5) & 0x3f;
+}
+"#;
+
+/// The value of `name` in `monitor regs` output (`   pc 000001b0 ...`, `  $sp 0000ffcc`).
+fn monitor_reg(text: &str, name: &str) -> u32 {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        // gdb's own lines (`pc  0x1b0 ...`) do not parse as bare hex and are skipped.
+        .find_map(|w| (w[0] == name).then(|| u32::from_str_radix(w[1], 16).ok())?)
+        .unwrap_or_else(|| panic!("no {name} in monitor regs:\n{text}"))
+}
+
+/// What gdb reads through the stub is the machine's state, also in `-Os` code (whose frames
+/// gdb 13 cannot unwind, see firmware/Makefile): registers agree with the simulator's own
+/// `monitor regs`, and the word at `$sp` on entry to `inner` is the return address into
+/// `outer`. With `-Og -fno-omit-frame-pointer`, gdb unwinds the whole chain and `finish`
+/// returns the callee's value.
+#[test]
+fn gdb_reads_the_real_frames_and_unwinds_frame_pointer_code() {
+    let commands = [
+        "break inner",
+        "continue",
+        "continue",
+        "info registers sp fp pc",
+        "monitor regs",
+        "info symbol *(unsigned *)$sp",
+        "bt",
+        "finish",
+        "kill",
+    ];
+    let os = build("frames-os", "c", FRAMES_C, &["-msim", "-g", "-Os"]);
+    let sim = Sim::start(&os, &["--gdb-wait"]);
+    let out = gdb(&os, sim.port, &commands);
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
+    assert_has(&out, "Breakpoint 1, inner (a=5)");
+    for (gdb_name, monitor_name) in [("sp", "$sp"), ("fp", "$fp"), ("pc", "pc")] {
+        assert_eq!(
+            info_reg(&out, gdb_name),
+            monitor_reg(&out, monitor_name),
+            "{gdb_name}:\n{out}"
+        );
+    }
+    // The second call of inner returns to outer+0x1c (after `call inner` at outer+0x18).
+    assert_has(&out, "outer + 28 in section .text");
+
+    let og = build(
+        "frames-og",
+        "c",
+        FRAMES_C,
+        &["-msim", "-g", "-Og", "-fno-omit-frame-pointer"],
+    );
+    let sim = Sim::start(&og, &["--gdb-wait"]);
+    let out = gdb(&og, sim.port, &commands);
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
+    assert_has(&out, "#0  inner (a=5");
+    assert_has(&out, " in outer (a=");
+    assert_has(&out, " in main () at ");
+    assert_has(&out, "Value returned is $1 = 15");
+}
+
+/// FT900 firmware (the firmware's own start-up code, linker script and HAL) that makes an
+/// illegal access: a load through a `__flash__` pointer past the end of program memory.
+const FAULT900_C: &str = r#"
+#include <stdint.h>
+
+volatile uint32_t sink;
+
+/* Program memory ends at 0x40000: this load is an illegal access. */
+__attribute__((noinline)) uint32_t read_past_flash(uint32_t offset)
+{
+    const __flash__ uint32_t *p = (const __flash__ uint32_t *)(0x40000 + offset);
+    return *p;
+}
+
+int main(void)
+{
+    sink = 1;
+    sink = read_past_flash(sink * 8);
+    return 0;
+}
+"#;
+
+/// Builds FAULT900_C against `make -C firmware lib` (crt0 and the HAL), with frame pointers
+/// so that gdb can unwind it.
+fn fault900() -> PathBuf {
+    static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(elf) = built.as_ref() {
+        return elf.clone();
+    }
+    let tc = Toolchain::require();
+    let dir = support::target_dir().join("gdb-tests");
+    let fw = dir.join("fw");
+    support::make_firmware(&fw, &["lib"]).unwrap_or_else(|e| panic!("{e}"));
+    let src = dir.join("fault900.c");
+    let elf = dir.join("fault900.elf");
+    std::fs::write(&src, FAULT900_C).unwrap();
+    let ldscript = support::workspace_root().join("firmware/startup/ft900.ld");
+    let out = Command::new(&tc.gcc)
+        .args([
+            "-Og",
+            "-g",
+            "-fno-omit-frame-pointer",
+            "-nostartfiles",
+            "-nostdlib",
+        ])
+        .arg("-T")
+        .arg(&ldscript)
+        .arg(fw.join("obj/startup/crt0.o"))
+        .arg(&src)
+        .arg(format!("-L{}", fw.display()))
+        .args(["-lft900hal", "-lc", "-lgcc", "-o"])
+        .arg(&elf)
+        .output()
+        .expect("run ft32-elf-gcc");
+    assert!(
+        out.status.success(),
+        "compiling fault900.c: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    *built = Some(elf.clone());
+    elf
+}
+
+#[test]
+fn an_illegal_access_in_ft900_firmware_stops_with_sigsegv_at_the_access() {
+    let elf = fault900();
+    let sim = Sim::start(
+        &elf,
+        &["--machine", "ft900", "--uart0", "none", "--gdb-wait"],
+    );
+    let out = gdb(
+        &elf,
+        sim.port,
+        &[
+            "continue",
+            "info symbol $pc",
+            "x/i $pc",
+            "bt",
+            "print/x $r0",
+            "continue",
+            "info symbol $pc",
+            "kill",
+        ],
+    );
+    assert_has(&out, "Program received signal SIGSEGV, Segmentation fault.");
+    // Stopped at the load itself, not after it, with the frame and arguments intact.
+    assert_has(&out, "read_past_flash + 12 in section .text");
+    assert_has(&out, "<read_past_flash+12>:\tcc000000 lpmi.l $r0,$r0,0");
+    assert_has(&out, "#0  read_past_flash (offset=");
+    assert_has(&out, "fault900.c:10\n10\t    return *p;");
+    assert_has(&out, "#1  0x");
+    assert_has(&out, " in main () at ");
+    assert_has(&out, "$1 = 0x40008");
+    // The fault is not an instruction that completes: continuing faults again at the same load.
+    assert_eq!(
+        out.matches("read_past_flash + 12 in section .text").count(),
+        2,
+        "{out}"
+    );
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
 }
 
 #[test]

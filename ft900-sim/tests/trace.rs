@@ -1134,3 +1134,57 @@ fn profile_of_tls_handshakes() {
         );
     }
 }
+
+/// At -Os, gcc saves callee-saved registers with the `__prolog_$rN` millicode, which is called
+/// and returns with a jump (`jmpi $r13`) that leaves the stack below its return address. The
+/// profiler ends its frame there: stacks read `main;middle;leaf`, never `main;main;...`.
+#[test]
+fn profile_of_os_code_ends_the_prolog_millicode_frame_at_its_jump_back() {
+    let tc = support::Toolchain::require();
+    let elf = work_dir().join("calls-os.elf");
+    let status = Command::new(&tc.gcc)
+        .args(["-msim", "-Os", "-g", "-o"])
+        .arg(&elf)
+        .arg(calls_source())
+        .status()
+        .expect("run ft32-elf-gcc");
+    assert!(status.success(), "ft32-elf-gcc failed on calls.c");
+    let (p, _) = program(&elf);
+    let mut m = Machine::with_standard_memory(GdbSim::with_output(Box::new(std::io::sink())));
+    p.load_into(&mut m.core, LoadPolicy::Vma).expect("load");
+    m.profile.reset(&mut m.core, p.entry);
+    let profiler = Profiler::new(symbolizer(&elf));
+    profiler.install(&mut m);
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
+    let report = profiler.report(&m.core);
+    let stacks: Vec<&str> = report.folded.iter().map(|(s, _)| s.as_str()).collect();
+    assert!(
+        stacks
+            .iter()
+            .any(|s| s.starts_with("__start;main;__prolog_$r")),
+        "main saves registers with the millicode: {stacks:#?}"
+    );
+    for s in &stacks {
+        let names: Vec<&str> = s.split(';').collect();
+        for pair in names.windows(2) {
+            // bail() is really recursive.
+            assert!(
+                pair[0] != pair[1] || pair[0] == "bail",
+                "{} twice in a row: {s}",
+                pair[0]
+            );
+        }
+        if let Some(i) = names.iter().position(|n| n.starts_with("__prolog_")) {
+            assert_eq!(i, names.len() - 1, "the millicode calls nothing: {s}");
+        }
+    }
+    assert!(stacks.contains(&"__start;main;middle;leaf"), "{stacks:#?}");
+    let calls = |name: &str| report.function(name).map_or(0, |f| f.calls);
+    assert_eq!(calls("middle"), 2);
+    assert_eq!(
+        calls("leaf"),
+        13,
+        "10 + 2 from middle, 1 through the pointer"
+    );
+    assert_eq!(calls("main"), 1);
+}

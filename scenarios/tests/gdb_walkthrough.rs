@@ -1,60 +1,52 @@
 //! The README's "step-debug the DynamoDB client" walkthrough, as a test: a scenario run with
-//! `--gdb` halts the device at reset; `ft32-elf-gdb` (batch mode) breaks in the SigV4 signer,
-//! reads its arguments and a line further in, steps through `upload()` line by line, reads
-//! registers and detaches; then the upload completes and every expectation of the scenario is
-//! met. (Not yet here: `finish` out of the signer and a watchpoint on a global, which do not
-//! work on this firmware yet — see the issue notes.)
+//! `--gdb` halts the device at reset; `ft32-elf-gdb` (batch mode, the README's commands) breaks
+//! in the SigV4 signer, reads its arguments, steps through its lines with `next`, runs to its
+//! end with `finish` and reads the returned value, watches a global of the application and
+//! continues to the write (old and new value), reads the backtrace and registers and detaches;
+//! then the upload completes and every expectation of the scenario is met.
+//!
+//! The firmware is the debug build (`make -C firmware debug`): gdb 13 cannot unwind the frames
+//! of the -Os product build (see `firmware/Makefile`), which `finish` and `bt` need.
 
 mod fwbuild;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+/// The README's gdb session, command for command.
 const SCRIPT: &str = "\
 set pagination off
 set confirm off
+set print entry-values no
 break sigv4_sign
 continue
 info args
 print req->method
 print req->path
-delete 1
-break sigv4.c:623
-continue
-print out->signature[0]
-break upload
-continue
 next
 next
-info registers pc sp
+finish
+delete
+watch app.acked
+continue
+bt
+info registers pc sp fp
 delete
 detach
 ";
 
 #[test]
 fn gdb_steps_through_an_upload_and_the_upload_still_completes() {
-    let elf = fwbuild::firmware("dynamodb-client.elf");
+    let elf = fwbuild::debug_firmware();
     let root = fwbuild::workspace_root();
-    let dir = fwbuild::target_dir().join("gdb-walkthrough");
-    std::fs::create_dir_all(&dir).unwrap();
-    let original = std::fs::read_to_string(root.join("scenarios/single-device.toml")).unwrap();
-    let scenario: String = original
-        .lines()
-        .map(|l| {
-            if l.starts_with("firmware = ") {
-                format!("firmware = {:?}\n", elf.display().to_string())
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
-    let file = dir.join("single-device.toml");
-    std::fs::write(&file, scenario).unwrap();
+    let out_dir = fwbuild::target_dir().join("gdb-walkthrough");
 
     let mut sim = Command::new(env!("CARGO_BIN_EXE_scenarios"))
-        .args(["run", "--progress", "0", "--gdb", "0", "--out"])
-        .arg(dir.join("out"))
-        .arg(&file)
+        .args(["run", "--progress", "0", "--gdb", "0", "--firmware"])
+        .arg(&elf)
+        .arg("--out")
+        .arg(&out_dir)
+        .arg(root.join("scenarios/single-device.toml"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -89,32 +81,57 @@ fn gdb_steps_through_an_upload_and_the_upload_still_completes() {
     let report = String::from_utf8_lossy(&sim_out.stdout).into_owned();
     let context = format!("--- gdb ---\n{text}\n--- scenario ---\n{report}");
 
-    for expected in [
-        "Breakpoint 1, sigv4_sign (req=",
-        "$1 = ",
+    // In the order gdb prints them.
+    let expected = [
+        // break, continue, info args, print
+        "Breakpoint 1, sigv4_sign (req=0x80",
+        "req = 0x80",
+        "$1 = 0x80",
         "\"POST\"",
+        "$2 = 0x80",
         "\"/\"",
-        "Breakpoint 2, sigv4_sign (req=",
-        "$3 = 0 '\\000'",
-        "Breakpoint 3, upload () at firmware/app/main.c:",
+        // next, next: the first lines of the body
+        "sigv4_sign (req=0x80",
+        "at firmware/aws/sigv4.c:",
+        // finish: back in the caller, with the signer's result (SIGV4_OK)
+        "in attempt (",
+        "at firmware/aws/dynamodb.c:",
+        "Value returned is $3 = 0",
+        // watch a global, continue to the write
+        "Hardware watchpoint 2: app.acked",
+        "Old value = 0",
+        "New value = 1",
+        // bt: the watchpoint stopped in upload(), called by main()
+        "#0  upload () at firmware/app/main.c:",
+        "#1  0x",
+        "in main () at firmware/app/main.c:",
+        // registers
         "pc             0x",
+        "sp             0x",
+        "fp             0x",
         "[Inferior 1 (process 1) detached]",
-    ] {
-        assert!(
-            text.contains(expected),
-            "gdb output lacks {expected:?}\n{context}"
-        );
+    ];
+    let mut from = 0;
+    for needle in expected {
+        match text[from..].find(needle) {
+            Some(at) => from += at + needle.len(),
+            None => panic!("gdb output lacks {needle:?} (after byte {from})\n{context}"),
+        }
     }
-    // `next` moved through source lines of upload() in main.c.
-    let stepped = text
+    // Each `next` printed a new source line (`N<tab>text`) of the signer before `finish`.
+    let stepping = &text[text.find("$2 = ").unwrap_or(0)..text.find("in attempt (").unwrap_or(0)];
+    let lines: Vec<u32> = stepping
         .lines()
-        .filter(|l| {
-            l.split('\t')
-                .next()
-                .is_some_and(|n| n.trim().parse::<u32>().is_ok())
-        })
-        .count();
-    assert!(stepped >= 2, "`next` printed no source lines\n{context}");
+        .filter_map(|l| l.split_once('\t')?.0.parse().ok())
+        .collect();
+    assert!(
+        lines.len() == 2 && lines[0] < lines[1],
+        "`next` did not step through two lines: {lines:?}\n{context}"
+    );
+    assert!(
+        !text.contains("__prolog") && !text.contains("corrupt stack"),
+        "gdb lost the frame\n{context}"
+    );
     assert!(
         sim_out.status.success(),
         "the scenario failed after detach\n{context}"

@@ -37,6 +37,19 @@ pub struct RunArgs {
     /// With --gdb: which device [default: the first].
     #[arg(long, value_name = "ID", requires = "gdb")]
     pub gdb_device: Option<String>,
+    /// Run this firmware ELF instead of the one each scenario names (e.g. the debug build
+    /// `firmware/build/debug/dynamodb-client.elf` for gdb).
+    #[arg(long, value_name = "ELF")]
+    pub firmware: Option<PathBuf>,
+    /// Profile one device over the whole run: the flat profile (self and total cycles,
+    /// instructions and calls per function) goes to FILE, folded stacks for flame graphs to
+    /// FILE.folded, and the top functions to stderr. The profiled device runs on the hooked
+    /// path of the interpreter (several times slower); virtual time is unchanged.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// With --profile: which device [default: the first].
+    #[arg(long, value_name = "ID", requires = "profile")]
+    pub profile_device: Option<String>,
 }
 
 /// Runs the scenarios; exit status 0 if all passed, 1 if any failed or could not run.
@@ -55,6 +68,13 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             .gdb
             .as_ref()
             .map(|addr| (args.gdb_device.clone().unwrap_or_default(), addr.clone())),
+        firmware: args.firmware.clone(),
+        profile: args.profile.as_ref().map(|file| {
+            (
+                args.profile_device.clone().unwrap_or_default(),
+                file.clone(),
+            )
+        }),
     };
     let mut results: Vec<ScenarioResult> = Vec::new();
     let mut errors = Vec::new();

@@ -17,10 +17,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use ft900_sim::debuginfo::Symbolizer;
 use ft900_sim::elf::{LoadPolicy, Program};
 use ft900_sim::gdb::{self, DebugTarget, Outcome, ServeOptions};
 use ft900_sim::profile::ft900::serial::Capture;
 use ft900_sim::profile::ft900::{Ft900, Ft900Config};
+use ft900_sim::profiler::{Profiler, Report};
 use ft900_sim::provision::{self, ConfigBlock};
 use ft900_sim::{report, Machine, Profile, RunLimits, StopReason};
 use net_bridge::impair::SplitMix64;
@@ -50,6 +52,9 @@ pub struct RunOptions {
     pub progress_every: f64,
     /// Serve gdb for this device (index) on this address, halted at reset.
     pub gdb: Option<(usize, String)>,
+    /// Profile this device (index) over the whole run; the flat profile goes to this file,
+    /// folded stacks to the same path + `.folded`.
+    pub profile: Option<(usize, PathBuf)>,
 }
 
 /// What one device did.
@@ -98,6 +103,8 @@ pub struct WorldOutcome {
     pub host: Duration,
     /// The pcap file, if a network was attached.
     pub pcap: Option<PathBuf>,
+    /// The profile of the device asked for with [`RunOptions::profile`].
+    pub profile: Option<Report>,
 }
 
 impl WorldOutcome {
@@ -392,6 +399,19 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
         });
     }
 
+    // Function names come from the symbol table; file:line is not needed for a profile.
+    let profiler = match &opts.profile {
+        Some((index, _)) => {
+            let d = devices
+                .get_mut(*index)
+                .context("--profile-device: no such device")?;
+            let profiler = Profiler::new(Symbolizer::new(program.symbols.clone(), None));
+            profiler.install(&mut d.machine);
+            Some((*index, profiler))
+        }
+        None => None,
+    };
+
     let started = Instant::now();
     let limit = (s.max_virtual_seconds * HZ as f64) as u64;
     if let Some((index, addr)) = &opts.gdb {
@@ -406,6 +426,21 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
     if let Some(sw) = &switch {
         sw.flush_capture();
     }
+    let profile = match (&profiler, &opts.profile) {
+        (Some((index, profiler)), Some((_, path))) => {
+            let d = &devices[*index];
+            let report = profiler.report(&d.machine.core);
+            let title = format!(
+                "device {} of scenario {} ({})",
+                d.id,
+                s.name,
+                s.firmware.display()
+            );
+            write_profile(&report, &title, path)?;
+            Some(report)
+        }
+        _ => None,
+    };
 
     let mut outcomes = Vec::new();
     let mut virtual_ns = 0;
@@ -434,7 +469,30 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
         virtual_ns,
         host,
         pcap,
+        profile,
     })
+}
+
+/// Writes a profile as `ft900-sim run --profile` does: the flat profile to `path`, folded
+/// stacks to `path.folded`, the top 10 functions to stderr.
+fn write_profile(report: &Report, title: &str, path: &std::path::Path) -> Result<()> {
+    let mut folded_path = path.as_os_str().to_owned();
+    folded_path.push(".folded");
+    let folded_path = PathBuf::from(folded_path);
+    let mut flat = Vec::new();
+    report.write_flat(&mut flat, title)?;
+    std::fs::write(path, flat).with_context(|| format!("{}: cannot write", path.display()))?;
+    let mut folded = Vec::new();
+    report.write_folded(&mut folded)?;
+    std::fs::write(&folded_path, folded)
+        .with_context(|| format!("{}: cannot write", folded_path.display()))?;
+    eprint!("{}", report.summary(10));
+    eprintln!(
+        "profile: flat profile in {}, folded stacks in {}",
+        path.display(),
+        folded_path.display()
+    );
+    Ok(())
 }
 
 /// One device: run in slices only to print progress.

@@ -37,6 +37,11 @@ pub struct Options {
     pub progress_every: f64,
     /// Serve gdb for one device: (device id or empty for the first, `[ADDR:]PORT`).
     pub gdb: Option<(String, String)>,
+    /// Run this firmware instead of the scenario's.
+    pub firmware: Option<PathBuf>,
+    /// Profile one device: (device id or empty for the first, flat-profile file; the folded
+    /// stacks go to the same path + `.folded`).
+    pub profile: Option<(String, PathBuf)>,
 }
 
 impl Default for Options {
@@ -48,6 +53,8 @@ impl Default for Options {
             out_root: PathBuf::from("target/scenarios"),
             progress_every: 0.0,
             gdb: None,
+            firmware: None,
+            profile: None,
         }
     }
 }
@@ -80,29 +87,37 @@ pub fn run_file(path: &Path, opts: &Options) -> Result<ScenarioResult> {
 }
 
 /// Runs a loaded scenario.
-pub fn run_scenario(scenario: Scenario, opts: &Options) -> Result<ScenarioResult> {
+pub fn run_scenario(mut scenario: Scenario, opts: &Options) -> Result<ScenarioResult> {
+    if let Some(elf) = &opts.firmware {
+        scenario.firmware = elf.clone();
+    }
     let seed = opts.seed.unwrap_or(scenario.seed);
     let out_dir = opts.out_root.join(&scenario.name);
+    // A device named by id (empty: the first) as an index.
+    let device_index = |device: &str, option: &str| -> Result<usize> {
+        if device.is_empty() {
+            return Ok(0);
+        }
+        scenario
+            .devices
+            .iter()
+            .position(|d| d.id == device)
+            .with_context(|| format!("{option} {device:?}: no such device"))
+    };
     let gdb = match &opts.gdb {
         None => None,
-        Some((device, addr)) => {
-            let index = if device.is_empty() {
-                0
-            } else {
-                scenario
-                    .devices
-                    .iter()
-                    .position(|d| &d.id == device)
-                    .with_context(|| format!("--gdb-device {device:?}: no such device"))?
-            };
-            Some((index, addr.clone()))
-        }
+        Some((device, addr)) => Some((device_index(device, "--gdb-device")?, addr.clone())),
+    };
+    let profile = match &opts.profile {
+        None => None,
+        Some((device, file)) => Some((device_index(device, "--profile-device")?, file.clone())),
     };
     let run_opts = RunOptions {
         out_dir: out_dir.clone(),
         jobs: opts.jobs,
         progress_every: opts.progress_every,
         gdb,
+        profile,
     };
     let outcome = fleet::run_world(&scenario, seed, &run_opts)
         .with_context(|| format!("scenario {}", scenario.name))?;

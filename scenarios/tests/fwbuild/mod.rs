@@ -92,3 +92,33 @@ pub fn firmware_and_size(target: &str) -> (PathBuf, String) {
         Err(e) => panic!("\n{e}\n"),
     }
 }
+
+/// Builds the DynamoDB client for gdb (`make -C firmware BUILD=<target>/firmware debug`: -Og
+/// and frame pointers, which gdb's FT32 unwinder follows), once per test binary, and returns
+/// `<target>/firmware/debug/dynamodb-client.elf`.
+pub fn debug_firmware() -> PathBuf {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let dir = target_dir().join("firmware");
+    let result = BUILT.get_or_init(|| {
+        let out = Command::new("make")
+            .arg("-C")
+            .arg(workspace_root().join("firmware"))
+            .arg(format!("BUILD={}", dir.display()))
+            .arg("debug")
+            .env("FT32_TOOLCHAIN", toolchain_prefix())
+            .output()
+            .map_err(|e| format!("cannot run make ({e}); apt-get install make"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "make debug failed:\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(dir.join("debug/dynamodb-client.elf"))
+    });
+    match result {
+        Ok(p) => p.clone(),
+        Err(e) => panic!("\n{e}\n"),
+    }
+}
