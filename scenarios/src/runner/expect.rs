@@ -306,7 +306,9 @@ mod tests {
             stop: Some(StopReason::Exited(0)),
             fault_report: None,
             end_ns: 0,
+            cycles: 0,
             insns: 0,
+            host: std::time::Duration::ZERO,
             uart: text.as_bytes().to_vec(),
             uart_times: (0..text.len() as u64).map(|i| i * 1_000_000_000).collect(),
         }

@@ -38,6 +38,8 @@ const NS_PER_CYCLE: u64 = 1_000_000_000 / HZ;
 pub const ENDPOINT_ADDR: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
 /// Switch latency of a fleet, and so the lockstep quantum: a LAN hop plus some.
 const FLEET_LATENCY: Nanos = 500_000;
+/// Gateway flows provisioned per device (DNS, SNTP, the endpoint, and reconnects).
+const FLOWS_PER_DEVICE: usize = 8;
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -63,8 +65,13 @@ pub struct DeviceOutcome {
     pub fault_report: Option<String>,
     /// Virtual ns when it stopped (or the limit).
     pub end_ns: Nanos,
+    /// CPU cycles when it stopped (or the limit).
+    pub cycles: u64,
     /// Instructions executed.
     pub insns: u64,
+    /// Host time spent running this device's CPU (its share of the run; a fleet's devices run
+    /// in parallel, so these add up to more than the run's host time with `jobs` > 1).
+    pub host: Duration,
     /// UART0 output.
     pub uart: Vec<u8>,
     /// Virtual ns at which each byte of `uart` left the UART.
@@ -113,6 +120,8 @@ struct Device {
     machine: Machine<Ft900>,
     uart: Capture,
     stop: Option<StopReason>,
+    /// Host time spent in `advance`.
+    host: Duration,
 }
 
 impl Device {
@@ -120,10 +129,12 @@ impl Device {
         if self.stop.is_some() {
             return;
         }
+        let started = Instant::now();
         let stop = self.machine.run(RunLimits {
             cycle_deadline: Some(deadline_cycles),
             ..RunLimits::default()
         });
+        self.host += started.elapsed();
         if stop != StopReason::CycleLimit {
             self.stop = Some(stop);
             // A stopped device's clock no longer advances: unplug it, or the switch would keep
@@ -277,15 +288,20 @@ fn gateway_for(s: &Scenario, endpoint: &Endpoint, seed: u64) -> Result<UserNet> 
         },
         seed: seed ^ 0x6A7E_0000,
         ..UserNetConfig::default()
-    }
-    .with_tcp_service(
-        SocketAddrV4::new(ENDPOINT_ADDR, 443),
-        endpoint.stream_factory(),
-    )
-    .with_tcp_service(
-        SocketAddrV4::new(ENDPOINT_ADDR, 80),
-        endpoint.plain_http_factory(),
-    );
+    };
+    // QEMU's defaults (16 leases, 256 flows) are for one guest: a fleet needs a lease per
+    // device and room for each device's flows (DNS, SNTP, the endpoint, a reconnect or two).
+    cfg.dhcp.pool_size = cfg.dhcp.pool_size.max(s.devices.len() as u32);
+    cfg.limits.max_flows = cfg.limits.max_flows.max(s.devices.len() * FLOWS_PER_DEVICE);
+    cfg = cfg
+        .with_tcp_service(
+            SocketAddrV4::new(ENDPOINT_ADDR, 443),
+            endpoint.stream_factory(),
+        )
+        .with_tcp_service(
+            SocketAddrV4::new(ENDPOINT_ADDR, 80),
+            endpoint.plain_http_factory(),
+        );
     for name in &s.endpoint.host_names {
         cfg = cfg.with_dns(name, ENDPOINT_ADDR);
     }
@@ -389,6 +405,7 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
             machine,
             uart,
             stop: None,
+            host: Duration::ZERO,
         });
     }
 
@@ -422,7 +439,9 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
             stop: d.stop,
             fault_report,
             end_ns,
+            cycles: d.machine.core.cycles,
             insns: d.machine.core.insns,
+            host: d.host,
             uart: d.uart.output(),
             uart_times: d.uart.output_times(),
         });

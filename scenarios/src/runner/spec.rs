@@ -36,6 +36,10 @@ use serde::Deserialize;
 
 use crate::endpoint::Fault;
 
+/// Most devices in one scenario: the gateway's DHCP pool starts at 10.0.2.15 and ends at
+/// 10.0.2.254.
+pub const MAX_DEVICES: usize = 240;
+
 /// A whole scenario file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -405,8 +409,11 @@ impl Scenario {
         if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
             bail!("device id {:?} appears twice", w[0]);
         }
-        if self.devices.len() > 250 {
-            bail!("at most 250 devices (one /24 of leases)");
+        if self.devices.len() > MAX_DEVICES {
+            bail!(
+                "{} devices: at most {MAX_DEVICES} (the gateway leases 10.0.2.15 to 10.0.2.254)",
+                self.devices.len()
+            );
         }
         if self.expect.still_running && self.expect.exit_status.is_some() {
             bail!("expect.still_running and expect.exit_status exclude each other");
