@@ -84,6 +84,8 @@ struct Core {
     macs: BTreeMap<[u8; 6], usize>,
     capture: Option<Capture>,
     stats: SwitchStats,
+    /// Set by [`Switch::sync_all`]: every frame arriving before this time is already queued.
+    horizon: Option<Nanos>,
 }
 
 fn lock(core: &Mutex<Core>) -> MutexGuard<'_, Core> {
@@ -276,6 +278,7 @@ impl Switch {
                 macs: BTreeMap::new(),
                 capture: None,
                 stats: SwitchStats::default(),
+                horizon: None,
             })),
         }
     }
@@ -297,6 +300,28 @@ impl Switch {
             advanced_to: 0,
             seq: 0,
         });
+    }
+
+    /// Tells the switch that every attached device's clock has reached `now`, and runs the
+    /// uplink to the safe time that follows. A lockstep runner calls this at the end of each
+    /// quantum: a port's clock otherwise moves only when its device touches its link, so an
+    /// idle device would hold the safe time back, and whether a busy device found its frames
+    /// already queued would depend on which device the host happened to run first.
+    ///
+    /// From the first call on, the switch knows that every frame arriving before `now +
+    /// latency` is queued (devices send at `now` or later; the uplink has run past `now`), and
+    /// a port's [`Link::next_arrival`] answers from its own queue, capped at that horizon,
+    /// instead of from the uplink's pending events: those depend on how far the other devices'
+    /// threads have got, and a device's polling times, and so its cycle count, would too.
+    pub fn sync_all(&self, now: Nanos) {
+        let mut c = lock(&self.core);
+        for p in c.ports.iter_mut().filter(|p| p.attached) {
+            p.now = p.now.max(now);
+        }
+        let safe = c.safe_time();
+        c.advance_uplink(safe);
+        c.flush_capture(false);
+        c.horizon = Some(now.saturating_add(c.latency));
     }
 
     /// Port-to-port latency; devices advanced in lockstep must use quanta shorter than this.
@@ -391,6 +416,9 @@ impl Link for SwitchPort {
             .ports
             .get(self.index)
             .and_then(|p| p.inbound.peek().map(|Reverse((t, ..))| *t));
+        if let Some(h) = c.horizon {
+            return Some(own.map_or(h, |t| t.min(h)));
+        }
         // The uplink's next event may send us a frame one latency later.
         let up = c.uplink.as_mut().and_then(|u| {
             let t_in = u.inbound.peek().map(|Reverse((t, ..))| *t);

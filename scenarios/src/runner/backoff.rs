@@ -143,7 +143,10 @@ pub fn check(
         }
     }
     let gave_up = Regex::new(r"^ERROR .*gave up").expect("a valid pattern");
-    for d in devices.iter().filter(|d| e.device == "*" || d.id == e.device) {
+    for d in devices
+        .iter()
+        .filter(|d| e.device == "*" || d.id == e.device)
+    {
         let log: &[&RequestRecord] = by_device.get(&d.id).map_or(&[], |v| v.as_slice());
         let retries = retries_of(d);
         let gave_up_at: Vec<u64> = d
@@ -176,8 +179,7 @@ pub fn check(
             let Some(i) = log.iter().rposition(|q| q.time <= r.time) else {
                 continue; // failed before any request reached the endpoint (connection)
             };
-            if !is_retryable_failure(log[i]) || (r.status > 0 && log[i].status != r.status as u16)
-            {
+            if !is_retryable_failure(log[i]) || (r.status > 0 && log[i].status != r.status as u16) {
                 // A connection-level failure after an answered request: nothing to time here.
                 if r.status > 0 {
                     f.problems.push(format!(
@@ -231,7 +233,10 @@ pub fn check(
                 d.id,
                 secs(r.time),
                 r.status,
-                r.error_type.as_deref().or(r.fault.as_deref()).unwrap_or("-")
+                r.error_type
+                    .as_deref()
+                    .or(r.fault.as_deref())
+                    .unwrap_or("-")
             ));
         }
     }
@@ -249,9 +254,9 @@ pub fn check(
             .map(|(_, b, _)| *b)
             .max();
         match grown {
-            None => f.problems.push(
-                "no streak of two or more failures: growth cannot be observed".to_string(),
-            ),
+            None => f
+                .problems
+                .push("no streak of two or more failures: growth cannot be observed".to_string()),
             Some(b) if b < e.base_ms => f.problems.push(format!(
                 "no backoff after a repeated failure exceeded the first window ({b} ms < {} ms)",
                 e.base_ms
@@ -287,7 +292,9 @@ mod tests {
         r.operation = "PutItem".into();
         r.status = status;
         r.error_type = error.map(|e| format!("com.amazonaws.dynamodb.v20120810#{e}"));
-        r.body = r#"{"TableName":"SensorReadings","Item":{"deviceId":{"S":"hopper"},"seq":{"N":"1"}}}"#.into();
+        r.body =
+            r#"{"TableName":"SensorReadings","Item":{"deviceId":{"S":"hopper"},"seq":{"N":"1"}}}"#
+                .into();
         r
     }
 
@@ -324,9 +331,18 @@ mod tests {
             request(2257.4, 200, None),
         ];
         let d = device(&[
-            (1649.3, "retry PutItem attempt=1 status=400 type=X backoff=80 ms"),
-            (1743.0, "retry PutItem attempt=2 status=400 type=X backoff=163 ms"),
-            (1920.0, "retry PutItem attempt=3 status=400 type=X backoff=325 ms"),
+            (
+                1649.3,
+                "retry PutItem attempt=1 status=400 type=X backoff=80 ms",
+            ),
+            (
+                1743.0,
+                "retry PutItem attempt=2 status=400 type=X backoff=163 ms",
+            ),
+            (
+                1920.0,
+                "retry PutItem attempt=3 status=400 type=X backoff=325 ms",
+            ),
             (2258.3, "put seq=1 status=200 attempts=4 ms=2144"),
         ]);
         (log, d)
@@ -351,7 +367,9 @@ mod tests {
         log[2].time = t;
         let f = check(&expectation(false), &log, &[d], "deviceId");
         assert!(
-            f.problems.iter().any(|p| p.contains("before the announced backoff of 163 ms")),
+            f.problems
+                .iter()
+                .any(|p| p.contains("before the announced backoff of 163 ms")),
             "{:?}",
             f.problems
         );
@@ -362,20 +380,37 @@ mod tests {
         let (log, _) = throttled();
         // attempt 2 may wait at most 199 ms.
         let d = device(&[
-            (1649.3, "retry PutItem attempt=1 status=400 type=X backoff=80 ms"),
-            (1743.0, "retry PutItem attempt=2 status=400 type=X backoff=250 ms"),
-            (1920.0, "retry PutItem attempt=3 status=400 type=X backoff=325 ms"),
+            (
+                1649.3,
+                "retry PutItem attempt=1 status=400 type=X backoff=80 ms",
+            ),
+            (
+                1743.0,
+                "retry PutItem attempt=2 status=400 type=X backoff=250 ms",
+            ),
+            (
+                1920.0,
+                "retry PutItem attempt=3 status=400 type=X backoff=325 ms",
+            ),
         ]);
         let f = check(&expectation(false), &log, &[d], "deviceId");
         assert!(
-            f.problems.iter().any(|p| p.contains("outside the full-jitter window [0, 200)")),
+            f.problems
+                .iter()
+                .any(|p| p.contains("outside the full-jitter window [0, 200)")),
             "{:?}",
             f.problems
         );
         // No retry line for the second throttle: a retry without backoff.
         let d = device(&[
-            (1649.3, "retry PutItem attempt=1 status=400 type=X backoff=80 ms"),
-            (1920.0, "retry PutItem attempt=3 status=400 type=X backoff=325 ms"),
+            (
+                1649.3,
+                "retry PutItem attempt=1 status=400 type=X backoff=80 ms",
+            ),
+            (
+                1920.0,
+                "retry PutItem attempt=3 status=400 type=X backoff=325 ms",
+            ),
         ]);
         let f = check(&expectation(false), &log, &[d], "deviceId");
         assert!(
@@ -383,7 +418,10 @@ mod tests {
             "{:?}",
             f.problems
         );
-        assert!(f.problems.iter().any(|p| p.contains("attempt=3 at 1.920 s follows attempt=1")));
+        assert!(f
+            .problems
+            .iter()
+            .any(|p| p.contains("attempt=3 at 1.920 s follows attempt=1")));
     }
 
     #[test]
@@ -391,17 +429,35 @@ mod tests {
         let (log, _) = throttled();
         // Every wait inside the first window: a constant-window retry loop.
         let d = device(&[
-            (1649.3, "retry PutItem attempt=1 status=400 type=X backoff=80 ms"),
-            (1743.0, "retry PutItem attempt=2 status=400 type=X backoff=80 ms"),
-            (1920.0, "retry PutItem attempt=3 status=400 type=X backoff=80 ms"),
+            (
+                1649.3,
+                "retry PutItem attempt=1 status=400 type=X backoff=80 ms",
+            ),
+            (
+                1743.0,
+                "retry PutItem attempt=2 status=400 type=X backoff=80 ms",
+            ),
+            (
+                1920.0,
+                "retry PutItem attempt=3 status=400 type=X backoff=80 ms",
+            ),
         ]);
-        let f = check(&expectation(true), &log, std::slice::from_ref(&d), "deviceId");
+        let f = check(
+            &expectation(true),
+            &log,
+            std::slice::from_ref(&d),
+            "deviceId",
+        );
         assert!(
-            f.problems.iter().any(|p| p.contains("exceeded the first window (80 ms < 100 ms)")),
+            f.problems
+                .iter()
+                .any(|p| p.contains("exceeded the first window (80 ms < 100 ms)")),
             "{:?}",
             f.problems
         );
-        assert!(check(&expectation(false), &log, &[d], "deviceId").problems.is_empty());
+        assert!(check(&expectation(false), &log, &[d], "deviceId")
+            .problems
+            .is_empty());
     }
 
     #[test]
@@ -409,12 +465,19 @@ mod tests {
         let log = vec![request(1000.0, 200, None)];
         let d = device(&[(1001.0, "put seq=1 status=200 attempts=1 ms=13")]);
         let f = check(&expectation(false), &log, &[d], "deviceId");
-        assert!(f.problems.iter().any(|p| p.contains("0 retries timed")), "{:?}", f.problems);
+        assert!(
+            f.problems.iter().any(|p| p.contains("0 retries timed")),
+            "{:?}",
+            f.problems
+        );
     }
 
     #[test]
     fn giving_up_is_not_a_silent_retry() {
-        let log = vec![request(1000.0, 500, Some("InternalServerError")), request(2000.0, 200, None)];
+        let log = vec![
+            request(1000.0, 500, Some("InternalServerError")),
+            request(2000.0, 200, None),
+        ];
         let d = device(&[(
             1001.0,
             "ERROR put seq=1 failed: gave up status=500 attempts=5 type=InternalServerError message=-",

@@ -417,7 +417,7 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
         run_single(&mut devices[0], limit, opts.progress_every);
     } else {
         let quantum = (FLEET_LATENCY / NS_PER_CYCLE).saturating_sub(1).max(1);
-        run_fleet(&mut devices, limit, quantum, opts);
+        run_fleet(&mut devices, limit, quantum, opts, switch.as_ref());
     }
     let host = started.elapsed();
     if let Some(sw) = &switch {
@@ -474,7 +474,20 @@ fn run_single(d: &mut Device, limit: u64, progress_every: f64) {
 }
 
 /// A fleet in lockstep quanta; devices of a quantum on `opts.jobs` threads.
-fn run_fleet(devices: &mut [Device], limit: u64, quantum: u64, opts: &RunOptions) {
+fn run_fleet(
+    devices: &mut [Device],
+    limit: u64,
+    quantum: u64,
+    opts: &RunOptions,
+    switch: Option<&Switch>,
+) {
+    // Every device has reached `t`: the switch learns it (see `Switch::sync_all`) before
+    // anyone runs on.
+    let quantum_done = |t: u64| {
+        if let Some(sw) = switch {
+            sw.sync_all(t * NS_PER_CYCLE);
+        }
+    };
     let jobs = opts.jobs.clamp(1, devices.len());
     let progress_cycles = (opts.progress_every * HZ as f64) as u64;
     let mut next_progress = progress_cycles;
@@ -485,6 +498,7 @@ fn run_fleet(devices: &mut [Device], limit: u64, quantum: u64, opts: &RunOptions
             for d in devices.iter_mut() {
                 d.advance(t);
             }
+            quantum_done(t);
             if progress_cycles > 0 && t >= next_progress {
                 progress(devices, t);
                 next_progress += progress_cycles;
@@ -518,6 +532,7 @@ fn run_fleet(devices: &mut [Device], limit: u64, quantum: u64, opts: &RunOptions
                     let finished = lock(running).iter().filter(|r| !**r).count();
                     let go_on = finished < jobs && t < limit;
                     if k == 0 {
+                        quantum_done(t);
                         if go_on {
                             *lock(next) = (t + quantum).min(limit);
                         }

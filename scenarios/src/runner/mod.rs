@@ -7,9 +7,11 @@
 //! endpoint's request log, without secrets) and `summary.txt`. They are kept when a check fails
 //! (or with `keep`) and removed otherwise.
 
+pub mod backoff;
 pub mod cli;
 pub mod expect;
 pub mod fleet;
+pub mod readings;
 pub mod report;
 pub mod spec;
 

@@ -4,10 +4,11 @@
 //! humidity=H time=ISO ...`, see `firmware/app/main.c`) and stores it as an item with the
 //! device id (S) and the sequence number (N) as keys, `temperature` and `humidity` as N strings
 //! with two decimals and `timestamp` as an ISO-8601 S string, formatted exactly as printed
-//! (`firmware/aws/dynamodb.c`). So every stored item must equal, attribute for attribute and
-//! character for character, one reading line of its device, and every reading line must have
-//! its item: a value altered, rounded or re-formatted anywhere between the sensor and the table
-//! shows up here.
+//! (`firmware/aws/dynamodb.c`). DynamoDB keeps numbers in canonical form (`17.30` is stored and
+//! returned as `17.3`). So every stored item must equal one reading line of its device,
+//! attribute for attribute: the timestamp character for character, each number as the exact
+//! canonical N string of the printed one; and every reading line must have its item. A value
+//! altered, rounded or re-formatted anywhere between the sensor and the table shows up here.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,7 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::fleet::DeviceOutcome;
+use crate::endpoint::Number;
 
 /// One reading as the device printed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,11 +114,16 @@ pub fn check_against_uart(
             continue;
         };
         let want = [&reading.temperature, &reading.humidity, &reading.time];
-        for ((name, ty), want) in VALUE_ATTRIBUTES.iter().zip(want) {
+        for ((name, ty), printed) in VALUE_ATTRIBUTES.iter().zip(want) {
+            // A printed number that is not one stays as printed and cannot match an N.
+            let want = match *ty {
+                "N" => Number::parse(printed).map_or_else(|_| printed.clone(), |n| n.to_text()),
+                _ => printed.clone(),
+            };
             match typed(item, name, ty) {
-                Some(got) if got == want.as_str() => {}
+                Some(got) if got == want => {}
                 Some(got) => problems.push(format!(
-                    "{device} seq {seq}: {name} stored {ty} {got:?}, the device printed {want:?}"
+                    "{device} seq {seq}: {name} stored {ty} {got:?}, the device printed {printed:?}"
                 )),
                 None => problems.push(format!(
                     "{device} seq {seq}: no {name} ({ty}) in {}",
@@ -187,7 +194,8 @@ mod tests {
     fn good() -> Vec<Value> {
         vec![
             item("1", "27.04", "37.51", "2026-01-01T00:00:00Z"),
-            item("2", "17.30", "45.37", "2026-01-01T00:00:01Z"),
+            // DynamoDB's canonical form of the printed 17.30.
+            item("2", "17.3", "45.37", "2026-01-01T00:00:01Z"),
         ]
     }
 
@@ -206,11 +214,19 @@ mod tests {
         items[1]["temperature"]["N"] = json!("17.31");
         let p = check(&items);
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].contains("hopper seq 2: temperature stored N \"17.31\", the device printed \"17.30\""), "{p:?}");
-        // The same number written differently is a different N string from the firmware.
+        assert!(
+            p[0].contains(
+                "hopper seq 2: temperature stored N \"17.31\", the device printed \"17.30\""
+            ),
+            "{p:?}"
+        );
+        // DynamoDB never stores a number in another form than its canonical one.
         let mut items = good();
-        items[1]["temperature"]["N"] = json!("17.3");
+        items[1]["temperature"]["N"] = json!("17.30");
         assert!(check(&items)[0].contains("temperature"));
+        let mut items = good();
+        items[0]["humidity"]["N"] = json!("-37.51");
+        assert!(check(&items)[0].contains("humidity"));
         let mut items = good();
         items[0]["timestamp"]["S"] = json!("2026-01-01T00:00:01Z");
         assert!(check(&items)[0].contains("timestamp"));
@@ -224,13 +240,24 @@ mod tests {
         let mut items = good();
         items.push(item("3", "20.00", "40.00", "2026-01-01T00:00:02Z"));
         let p = check(&items);
-        assert!(p.iter().any(|p| p.contains("item seq 3 has no reading line")), "{p:?}");
+        assert!(
+            p.iter()
+                .any(|p| p.contains("item seq 3 has no reading line")),
+            "{p:?}"
+        );
         let p = check(&good()[..1]);
-        assert!(p.iter().any(|p| p.contains("printed but not stored: seq [2]")), "{p:?}");
+        assert!(
+            p.iter()
+                .any(|p| p.contains("printed but not stored: seq [2]")),
+            "{p:?}"
+        );
         let mut items = good();
         items[0]["deviceId"]["S"] = json!("knuth");
         let p = check(&items);
-        assert!(p.iter().any(|p| p.contains("unknown device \"knuth\"")), "{p:?}");
+        assert!(
+            p.iter().any(|p| p.contains("unknown device \"knuth\"")),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -298,6 +298,13 @@ pub struct Expectations {
     /// Requests the endpoint saw.
     #[serde(default)]
     pub requests: Vec<RequestsExpectation>,
+    /// Backoff after retryable failures, timed in the endpoint's request log.
+    #[serde(default)]
+    pub backoff: Vec<BackoffExpectation>,
+    /// Run the scenario a second time with the same seed: every device's cycle and instruction
+    /// counts, the pcap's SHA-256 and the request log must come out identical.
+    #[serde(default)]
+    pub deterministic: bool,
 }
 
 /// A line of UART0 output that must (or must not) appear.
@@ -348,6 +355,11 @@ pub struct ItemsExpectation {
     /// (`{ deviceId = { S = "hopper" }, seq = { N = "1" } }`): an item containing all of them.
     #[serde(default)]
     pub contains: Vec<toml::Table>,
+    /// Every item equals a `reading ...` line its device printed on UART0 (temperature,
+    /// humidity, timestamp, as the same text), with no other attributes, and every printed
+    /// reading is stored. The key attributes are the table's.
+    #[serde(default)]
+    pub match_uart_readings: bool,
 }
 
 /// Sequence numbers per device.
@@ -380,6 +392,45 @@ pub struct RequestsExpectation {
     /// At most this many.
     #[serde(default)]
     pub max: Option<usize>,
+}
+
+/// Backoff after retryable failures (see `runner::backoff`): each retry announced on the UART
+/// (`retry ... backoff=B ms`) must be matched by a gap of at least B in the request log, inside
+/// the full-jitter window of its attempt, and no failure may be retried unannounced.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackoffExpectation {
+    /// Which device (`*`, the default, means every device).
+    #[serde(default = "all_devices")]
+    pub device: String,
+    /// The first attempt's window, ms (the firmware's `DDB_BACKOFF_BASE_MS`).
+    #[serde(default = "default_backoff_base")]
+    pub base_ms: u64,
+    /// The largest window, ms (`DDB_BACKOFF_CAP_MS`).
+    #[serde(default = "default_backoff_cap")]
+    pub cap_ms: u64,
+    /// Every gap after a failure at least this long, ms (full jitter alone promises none).
+    #[serde(default)]
+    pub min_gap_ms: f64,
+    /// At least this many retries must be timed in the log (so the check cannot pass on a
+    /// run without failures).
+    #[serde(default = "one")]
+    pub min_retries: usize,
+    /// Some backoff after a repeated failure must exceed the first window.
+    #[serde(default)]
+    pub growing: bool,
+}
+
+fn default_backoff_base() -> u64 {
+    100
+}
+
+fn default_backoff_cap() -> u64 {
+    20_000
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Scenario {
@@ -442,6 +493,35 @@ impl Scenario {
                 );
             }
         }
+        for b in &self.expect.backoff {
+            if b.device != "*" && !self.devices.iter().any(|d| d.id == b.device) {
+                bail!(
+                    "expect.backoff names device {:?}, which is not in the fleet",
+                    b.device
+                );
+            }
+            if b.base_ms == 0 || b.cap_ms < b.base_ms {
+                bail!(
+                    "expect.backoff: base_ms = {} and cap_ms = {}: need 0 < base_ms <= cap_ms",
+                    b.base_ms,
+                    b.cap_ms
+                );
+            }
+        }
+        for i in &self.expect.items {
+            if i.match_uart_readings
+                && !self
+                    .endpoint
+                    .tables
+                    .iter()
+                    .any(|t| t.name == i.table && t.sort_key.is_some())
+            {
+                bail!(
+                    "expect.items.match_uart_readings: table {:?} is not one of the endpoint's tables with a sort key",
+                    i.table
+                );
+            }
+        }
         for t in &self.endpoint.tables {
             parse_key(&t.partition_key)?;
             if let Some(k) = &t.sort_key {
@@ -490,6 +570,13 @@ mod tests {
         assert_eq!(s.endpoint.tables[0].name, "SensorReadings");
         assert_eq!(s.devices.len(), 1);
         assert!(!s.network.impairments.is_active());
+        assert!(!s.expect.deterministic);
+        let b: Scenario = toml::from_str(&format!("{MINIMAL}[[expect.backoff]]\n")).unwrap();
+        let b = &b.expect.backoff[0];
+        assert_eq!(
+            (b.base_ms, b.cap_ms, b.min_retries, b.growing),
+            (100, 20_000, 1, false)
+        );
     }
 
     #[test]
@@ -501,6 +588,12 @@ mod tests {
         assert!(err("[[expect.uart]]\nregex = \"x\"\ndevice = \"knuth\"\n")
             .contains("not in the fleet"));
         assert!(err("colour = 3\n").contains("unknown field"));
+        assert!(err("[[expect.backoff]]\ndevice = \"knuth\"\n").contains("not in the fleet"));
+        assert!(err("[[expect.backoff]]\nbase_ms = 0\n").contains("0 < base_ms"));
+        assert!(
+            err("[[expect.items]]\ntable = \"Other\"\nmatch_uart_readings = true\n")
+                .contains("not one of the endpoint's tables")
+        );
         assert!(
             err("[endpoint]\ntables = [{ name = \"T\", partition_key = \"id\" }]\n")
                 .contains("NAME:TYPE")
