@@ -463,12 +463,13 @@ fn run_single(d: &mut Device, limit: u64, progress_every: f64) {
     } else {
         limit
     };
+    let started = Instant::now();
     let mut t = 0;
     while d.stop.is_none() && t < limit {
         t = (t + slice).min(limit);
         d.advance(t);
         if progress_every > 0.0 && d.stop.is_none() {
-            progress(std::slice::from_ref(d), t);
+            progress(t, 0, 1, started);
         }
     }
 }
@@ -491,6 +492,7 @@ fn run_fleet(
     let jobs = opts.jobs.clamp(1, devices.len());
     let progress_cycles = (opts.progress_every * HZ as f64) as u64;
     let mut next_progress = progress_cycles;
+    let started = Instant::now();
     if jobs == 1 {
         let mut t = 0;
         while t < limit && devices.iter().any(|d| d.stop.is_none()) {
@@ -500,17 +502,20 @@ fn run_fleet(
             }
             quantum_done(t);
             if progress_cycles > 0 && t >= next_progress {
-                progress(devices, t);
+                let done = devices.iter().filter(|d| d.stop.is_some()).count();
+                progress(t, done, devices.len(), started);
                 next_progress += progress_cycles;
             }
         }
         return;
     }
+    let total = devices.len();
     // Worker k owns devices k, k + jobs, ...; a barrier ends each quantum, and the deadline
     // for the next one is published through `next` by worker 0 between two barriers.
     let barrier = Barrier::new(jobs);
     let next = Mutex::new(quantum.min(limit));
-    let running = Mutex::new(vec![true; jobs]);
+    // Per worker: devices of its group not yet stopped.
+    let running = Mutex::new(vec![1usize; jobs]);
     let mut groups: Vec<Vec<&mut Device>> = (0..jobs).map(|_| Vec::new()).collect();
     for (i, d) in devices.iter_mut().enumerate() {
         groups[i % jobs].push(d);
@@ -525,19 +530,20 @@ fn run_fleet(
                     for d in group.iter_mut() {
                         d.advance(t);
                     }
-                    lock(running)[k] = group.iter().any(|d| d.stop.is_none());
+                    lock(running)[k] = group.iter().filter(|d| d.stop.is_none()).count();
                     barrier.wait();
                     // Every worker reads the same flags here: nobody writes them until the
                     // second barrier.
-                    let finished = lock(running).iter().filter(|r| !**r).count();
-                    let go_on = finished < jobs && t < limit;
+                    let still = lock(running).clone();
+                    let go_on = still.iter().any(|n| *n > 0) && t < limit;
                     if k == 0 {
                         quantum_done(t);
                         if go_on {
                             *lock(next) = (t + quantum).min(limit);
                         }
                         if progress_cycles > 0 && t >= next_progress {
-                            eprintln!("  ... virtual {:.1} s", t as f64 / HZ as f64);
+                            let done = total - still.iter().sum::<usize>();
+                            progress(t, done, total, started);
                             next_progress += progress_cycles;
                         }
                     }
@@ -556,12 +562,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn progress(devices: &[Device], t: u64) {
-    let done = devices.iter().filter(|d| d.stop.is_some()).count();
+/// A progress line: virtual time, devices finished, host time so far.
+fn progress(t: u64, done: usize, total: usize, started: Instant) {
     eprintln!(
-        "  ... virtual {:.1} s, {done}/{} devices finished",
+        "  ... virtual {:.1} s, {done}/{total} devices finished, host {:.1} s",
         t as f64 / HZ as f64,
-        devices.len()
+        started.elapsed().as_secs_f64()
     );
 }
 

@@ -9,17 +9,21 @@
 
 pub mod backoff;
 pub mod cli;
+pub mod determinism;
 pub mod expect;
 pub mod fleet;
 pub mod readings;
 pub mod report;
 pub mod spec;
+pub mod table;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+pub use determinism::Fingerprint;
 pub use expect::Check;
 pub use fleet::{RunOptions, WorldOutcome};
 pub use spec::Scenario;
@@ -66,12 +70,21 @@ pub struct ScenarioResult {
     pub checks: Vec<Check>,
     /// Where the artefacts are, if kept.
     pub kept: Option<PathBuf>,
+    /// Cycles, instructions, pcap and request-log digests of the run.
+    pub fingerprint: Fingerprint,
+    /// Host time of the second run of `expect.deterministic`.
+    pub rerun_host: Option<Duration>,
 }
 
 impl ScenarioResult {
     /// Whether every check held.
     pub fn passed(&self) -> bool {
         self.checks.iter().all(|c| c.ok)
+    }
+
+    /// Host time of all runs of the scenario.
+    pub fn host_total(&self) -> Duration {
+        self.outcome.host + self.rerun_host.unwrap_or_default()
     }
 }
 
@@ -108,13 +121,39 @@ pub fn run_scenario(scenario: Scenario, opts: &Options) -> Result<ScenarioResult
     };
     let outcome = fleet::run_world(&scenario, seed, &run_opts)
         .with_context(|| format!("scenario {}", scenario.name))?;
-    let checks = expect::check_all(&scenario, &outcome);
+    let mut checks = expect::check_all(&scenario, &outcome);
+    let fingerprint = Fingerprint::of(&outcome)?;
+    let mut rerun_host = None;
+    if scenario.expect.deterministic {
+        // The second run keeps its own artefacts beside the first run's, for diffing.
+        let rerun_dir = out_dir.join("rerun");
+        let again = fleet::run_world(
+            &scenario,
+            seed,
+            &RunOptions {
+                out_dir: rerun_dir.clone(),
+                ..run_opts
+            },
+        )
+        .with_context(|| format!("scenario {} (second run)", scenario.name))?;
+        rerun_host = Some(again.host);
+        let check = check_same(&fingerprint, &outcome, &again, seed)?;
+        if check.ok {
+            std::fs::remove_dir_all(&rerun_dir)
+                .with_context(|| format!("{}: cannot remove", rerun_dir.display()))?;
+        } else {
+            write_logs(&again, &rerun_dir)?;
+        }
+        checks.push(check);
+    }
     let mut result = ScenarioResult {
         scenario,
         seed,
         outcome,
         checks,
         kept: None,
+        fingerprint,
+        rerun_host,
     };
     write_artefacts(&result, &out_dir)?;
     if !result.passed() || opts.keep {
@@ -126,12 +165,47 @@ pub fn run_scenario(scenario: Scenario, opts: &Options) -> Result<ScenarioResult
     Ok(result)
 }
 
+/// The determinism check: a second run's fingerprint against the first's.
+fn check_same(first: &Fingerprint, a: &WorldOutcome, b: &WorldOutcome, seed: u64) -> Result<Check> {
+    let second = Fingerprint::of(b)?;
+    let diffs = determinism::differences(
+        first,
+        &second,
+        &a.endpoint.requests(),
+        &b.endpoint.requests(),
+    );
+    let cycles: Vec<String> = first
+        .devices
+        .iter()
+        .map(|d| format!("{} {}", d.id, d.cycles))
+        .collect();
+    Ok(Check {
+        what: format!(
+            "deterministic: a second run with seed {seed} gives the same cycles ({}), \
+             instructions, pcap (sha256 {}) and request log ({} records)",
+            cycles.join(", "),
+            first.pcap_sha256.as_deref().unwrap_or("none: no network"),
+            first.requests
+        ),
+        ok: diffs.is_empty(),
+        detail: diffs.join("; "),
+    })
+}
+
 fn write_artefacts(r: &ScenarioResult, dir: &Path) -> Result<()> {
+    write_logs(&r.outcome, dir)?;
+    let path = dir.join("summary.txt");
+    std::fs::write(&path, report::summary(r))
+        .with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// The UART logs and the request log of a run (its pcap is written while it runs).
+fn write_logs(run: &WorldOutcome, dir: &Path) -> Result<()> {
     let write = |name: &str, text: &str| {
         let path = dir.join(name);
         std::fs::write(&path, text).with_context(|| format!("{}: cannot write", path.display()))
     };
-    for d in &r.outcome.devices {
+    for d in &run.devices {
         let mut log = String::new();
         for (t, line) in d.lines() {
             let _ = writeln!(log, "[{:>12.6}] {line}", t as f64 / 1e9);
@@ -142,12 +216,10 @@ fn write_artefacts(r: &ScenarioResult, dir: &Path) -> Result<()> {
         write(&format!("{}.uart.log", d.id), &log)?;
     }
     let mut jsonl = String::new();
-    for record in r.outcome.endpoint.requests() {
+    for record in run.endpoint.requests() {
         let _ = writeln!(jsonl, "{}", serde_json::to_string(&record)?);
     }
-    write("requests.jsonl", &jsonl)?;
-    write("summary.txt", &report::summary(r))?;
-    Ok(())
+    write("requests.jsonl", &jsonl)
 }
 
 /// Every `*.toml` in directory `path` except `Cargo.toml` (sorted), or `path` itself if it
