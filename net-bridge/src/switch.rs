@@ -552,4 +552,30 @@ mod tests {
         assert_eq!(run(true), vec![1, 2]);
         assert_eq!(run(false), vec![1, 2]);
     }
+
+    #[test]
+    fn after_sync_all_an_idle_port_does_not_hold_frames_back_and_hints_do_not_depend_on_others() {
+        // The uplink answers at 1500 with a broadcast; port a is busy, port b never calls.
+        let (up, uph) = test_link();
+        let sw = Switch::new(1000);
+        sw.set_uplink(Box::new(up));
+        let mut a = sw.add_port();
+        let mut b = sw.add_port();
+        uph.inject(1500, frame(BCAST, [2, 0, 0, 0, 0, 0xc], 7));
+        // Without a sync, b's clock (0) holds the safe time at 1000: a sees nothing yet.
+        a.next_arrival(2000);
+        assert_eq!(a.receive(2000), None);
+        // The runner says everyone reached 2000: the uplink runs to 3000, the frame is queued.
+        sw.sync_all(2000);
+        assert_eq!(a.next_arrival(2000), Some(2500));
+        assert_eq!(a.receive(2500).unwrap()[14], 7);
+        // With an empty queue the hint is the horizon (2000 + latency), whatever the uplink
+        // has pending and however far the other port got.
+        uph.inject(2900, frame(BCAST, [2, 0, 0, 0, 0, 0xc], 8));
+        assert_eq!(a.next_arrival(2600), Some(3000));
+        b.next_arrival(2900);
+        assert_eq!(a.next_arrival(2600), Some(3000));
+        assert_eq!(b.receive(2500).unwrap()[14], 7);
+        assert_eq!(sw.stats().late, 0);
+    }
 }
