@@ -5,7 +5,8 @@
 //! Artefacts go to `OUT/<scenario name>/`: `<device>.uart.log` (each line with its virtual
 //! time), `network.pcap` (every frame; tshark/Wireshark read it), `requests.jsonl` (the
 //! endpoint's request log, without secrets) and `summary.txt`. They are kept when a check fails
-//! (or with `keep`) and removed otherwise.
+//! (or with `keep`) and removed otherwise. The determinism check's second run writes to
+//! `OUT/<scenario name>/rerun/`, kept only when the runs differ.
 
 pub mod backoff;
 pub mod cli;

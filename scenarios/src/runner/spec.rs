@@ -26,6 +26,14 @@
 //! table = "SensorReadings"
 //! count = 10
 //! sequence = { partition_key = "deviceId", sort_key = "seq", from = 1, to = 10 }
+//! match_uart_readings = true     # each item is what its device printed
+//!
+//! [[expect.backoff]]             # retries wait their announced backoff (request log timing)
+//! min_retries = 3
+//! growing = true
+//!
+//! [expect]
+//! deterministic = true           # a second run gives the same cycles, pcap and request log
 //! ```
 
 use std::collections::BTreeMap;
