@@ -598,6 +598,11 @@ mod tests {
         assert!(err("colour = 3\n").contains("unknown field"));
         assert!(err("[[expect.backoff]]\ndevice = \"knuth\"\n").contains("not in the fleet"));
         assert!(err("[[expect.backoff]]\nbase_ms = 0\n").contains("0 < base_ms"));
+        let fleet: String = (1..=MAX_DEVICES)
+            .map(|i| format!("[[device]]\nid = \"d{i}\"\n"))
+            .collect();
+        assert!(parse(&format!("name = \"x\"\nfirmware = \"f\"\n{fleet}")).is_ok());
+        assert!(err(&fleet).contains("241 devices: at most 240"));
         assert!(
             err("[[expect.items]]\ntable = \"Other\"\nmatch_uart_readings = true\n")
                 .contains("not one of the endpoint's tables")
