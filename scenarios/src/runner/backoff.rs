@@ -314,6 +314,7 @@ mod tests {
             end_ns: 0,
             cycles: 0,
             insns: 0,
+            idle_insns: 0,
             host: std::time::Duration::ZERO,
             uart,
             uart_times: times,

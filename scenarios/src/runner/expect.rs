@@ -368,6 +368,7 @@ mod tests {
             end_ns: 0,
             cycles: 0,
             insns: 0,
+            idle_insns: 0,
             host: std::time::Duration::ZERO,
             uart: text.as_bytes().to_vec(),
             uart_times: (0..text.len() as u64).map(|i| i * 1_000_000_000).collect(),

@@ -67,8 +67,11 @@ pub struct DeviceOutcome {
     pub end_ns: Nanos,
     /// CPU cycles when it stopped (or the limit).
     pub cycles: u64,
-    /// Instructions executed.
+    /// Instructions executed, counting the iterations of idle loops (`jmp .`) that the
+    /// simulator skipped (the counters end as if it had run them).
     pub insns: u64,
+    /// Of `insns`, the idle-loop iterations skipped.
+    pub idle_insns: u64,
     /// Host time spent running this device's CPU (its share of the run; a fleet's devices run
     /// in parallel, so these add up to more than the run's host time with `jobs` > 1).
     pub host: Duration,
@@ -111,6 +114,14 @@ impl WorldOutcome {
     /// Instructions executed by all devices.
     pub fn insns(&self) -> u64 {
         self.devices.iter().map(|d| d.insns).sum()
+    }
+
+    /// Instructions the interpreter really ran (idle-loop iterations skipped not counted).
+    pub fn busy_insns(&self) -> u64 {
+        self.devices
+            .iter()
+            .map(|d| d.insns.saturating_sub(d.idle_insns))
+            .sum()
     }
 }
 
@@ -441,6 +452,8 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
             end_ns,
             cycles: d.machine.core.cycles,
             insns: d.machine.core.insns,
+            // An idle iteration is one two-cycle jump.
+            idle_insns: d.machine.idle_cycles() / 2,
             host: d.host,
             uart: d.uart.output(),
             uart_times: d.uart.output_times(),

@@ -170,6 +170,7 @@ mod tests {
             end_ns: 0,
             cycles: 0,
             insns: 0,
+            idle_insns: 0,
             host: std::time::Duration::ZERO,
             uart: text.as_bytes().to_vec(),
             uart_times: vec![0; text.len()],

@@ -29,6 +29,10 @@ pub struct Row {
     pub instructions: u64,
     /// Simulated MIPS: instructions / host seconds of the run.
     pub mips: f64,
+    /// Instructions the interpreter ran: without the idle-loop iterations it skipped.
+    pub busy_instructions: u64,
+    /// Busy instructions / host seconds: the interpreter's own speed.
+    pub busy_mips: f64,
     /// Requests the endpoint answered.
     pub requests: usize,
     /// SHA-256 of the run's pcap.
@@ -49,6 +53,8 @@ impl Row {
             host_total_s: r.host_total().as_secs_f64(),
             instructions: insns,
             mips: mips(insns, host),
+            busy_instructions: r.outcome.busy_insns(),
+            busy_mips: mips(r.outcome.busy_insns(), host),
             requests: r.fingerprint.requests,
             pcap_sha256: r.fingerprint.pcap_sha256.clone(),
         }
@@ -65,6 +71,8 @@ impl Row {
             host_total_s: 0.0,
             instructions: 0,
             mips: 0.0,
+            busy_instructions: 0,
+            busy_mips: 0.0,
             requests: 0,
             pcap_sha256: None,
         }
@@ -83,8 +91,9 @@ pub fn mips(insns: u64, host_s: f64) -> f64 {
 /// The rows as a Markdown table with a total line.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| scenario | result | devices | virtual s | host s | instructions | MIPS | requests |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|\n",
+        "| scenario | result | devices | virtual s | host s | instructions | MIPS \
+         | busy instructions | busy MIPS | requests |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         let host = if r.host_total_s > r.host_s {
@@ -94,22 +103,32 @@ pub fn markdown(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.2} | {host} | {} | {:.0} | {} |",
-            r.scenario, r.result, r.devices, r.virtual_s, r.instructions, r.mips, r.requests
+            "| {} | {} | {} | {:.2} | {host} | {} | {:.0} | {} | {:.0} | {} |",
+            r.scenario,
+            r.result,
+            r.devices,
+            r.virtual_s,
+            r.instructions,
+            r.mips,
+            r.busy_instructions,
+            r.busy_mips,
+            r.requests
         );
     }
     let insns: u64 = rows.iter().map(|r| r.instructions).sum();
+    let busy: u64 = rows.iter().map(|r| r.busy_instructions).sum();
     let host: f64 = rows.iter().map(|r| r.host_s).sum();
     let total: f64 = rows.iter().map(|r| r.host_total_s).sum();
     let _ = writeln!(
         out,
-        "| **total** ({} scenarios, {} passed) | | {} | {:.2} | {:.2} (all runs: {total:.2}) | {insns} | {:.0} | {} |",
+        "| **total** ({} scenarios, {} passed) | | {} | {:.2} | {:.2} (all runs: {total:.2}) | {insns} | {:.0} | {busy} | {:.0} | {} |",
         rows.len(),
         rows.iter().filter(|r| r.result == "pass").count(),
         rows.iter().map(|r| r.devices).sum::<usize>(),
         rows.iter().map(|r| r.virtual_s).sum::<f64>(),
         host,
         mips(insns, host),
+        mips(busy, host),
         rows.iter().map(|r| r.requests).sum::<usize>(),
     );
     out
@@ -139,6 +158,8 @@ mod tests {
             host_total_s: total,
             instructions: 1_500_000_000,
             mips: mips(1_500_000_000, host),
+            busy_instructions: 1_000_000_000,
+            busy_mips: mips(1_000_000_000, host),
             requests: 12,
             pcap_sha256: Some("ab".into()),
         }
@@ -153,13 +174,13 @@ mod tests {
         assert_eq!(lines.len(), 6, "{md}");
         assert_eq!(
             lines[2],
-            "| a | pass | 3 | 9.20 | 2.00 | 1500000000 | 750 | 12 |"
+            "| a | pass | 3 | 9.20 | 2.00 | 1500000000 | 750 | 1000000000 | 500 | 12 |"
         );
         assert!(lines[3].contains("| 1.00 (×2: 2.00) |"), "{md}");
         assert!(lines[4].starts_with("| broken.toml | error | 0 |"), "{md}");
         assert!(
             lines[5].contains("(3 scenarios, 2 passed)")
-                && lines[5].contains("| 3000000000 | 1000 | 24 |"),
+                && lines[5].contains("| 3000000000 | 1000 | 2000000000 | 667 | 24 |"),
             "{md}"
         );
     }
