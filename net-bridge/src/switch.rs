@@ -84,6 +84,8 @@ struct Core {
     macs: BTreeMap<[u8; 6], usize>,
     capture: Option<Capture>,
     stats: SwitchStats,
+    /// Set by [`Switch::sync_all`]: every frame arriving before this time is already queued.
+    horizon: Option<Nanos>,
 }
 
 fn lock(core: &Mutex<Core>) -> MutexGuard<'_, Core> {
@@ -276,6 +278,7 @@ impl Switch {
                 macs: BTreeMap::new(),
                 capture: None,
                 stats: SwitchStats::default(),
+                horizon: None,
             })),
         }
     }
@@ -297,6 +300,28 @@ impl Switch {
             advanced_to: 0,
             seq: 0,
         });
+    }
+
+    /// Tells the switch that every attached device's clock has reached `now`, and runs the
+    /// uplink to the safe time that follows. A lockstep runner calls this at the end of each
+    /// quantum: a port's clock otherwise moves only when its device touches its link, so an
+    /// idle device would hold the safe time back, and whether a busy device found its frames
+    /// already queued would depend on which device the host happened to run first.
+    ///
+    /// From the first call on, the switch knows that every frame arriving before `now +
+    /// latency` is queued (devices send at `now` or later; the uplink has run past `now`), and
+    /// a port's [`Link::next_arrival`] answers from its own queue, capped at that horizon,
+    /// instead of from the uplink's pending events: those depend on how far the other devices'
+    /// threads have got, and a device's polling times, and so its cycle count, would too.
+    pub fn sync_all(&self, now: Nanos) {
+        let mut c = lock(&self.core);
+        for p in c.ports.iter_mut().filter(|p| p.attached) {
+            p.now = p.now.max(now);
+        }
+        let safe = c.safe_time();
+        c.advance_uplink(safe);
+        c.flush_capture(false);
+        c.horizon = Some(now.saturating_add(c.latency));
     }
 
     /// Port-to-port latency; devices advanced in lockstep must use quanta shorter than this.
@@ -391,6 +416,9 @@ impl Link for SwitchPort {
             .ports
             .get(self.index)
             .and_then(|p| p.inbound.peek().map(|Reverse((t, ..))| *t));
+        if let Some(h) = c.horizon {
+            return Some(own.map_or(h, |t| t.min(h)));
+        }
         // The uplink's next event may send us a frame one latency later.
         let up = c.uplink.as_mut().and_then(|u| {
             let t_in = u.inbound.peek().map(|Reverse((t, ..))| *t);
@@ -523,5 +551,31 @@ mod tests {
         };
         assert_eq!(run(true), vec![1, 2]);
         assert_eq!(run(false), vec![1, 2]);
+    }
+
+    #[test]
+    fn after_sync_all_an_idle_port_does_not_hold_frames_back_and_hints_do_not_depend_on_others() {
+        // The uplink answers at 1500 with a broadcast; port a is busy, port b never calls.
+        let (up, uph) = test_link();
+        let sw = Switch::new(1000);
+        sw.set_uplink(Box::new(up));
+        let mut a = sw.add_port();
+        let mut b = sw.add_port();
+        uph.inject(1500, frame(BCAST, [2, 0, 0, 0, 0, 0xc], 7));
+        // Without a sync, b's clock (0) holds the safe time at 1000: a sees nothing yet.
+        a.next_arrival(2000);
+        assert_eq!(a.receive(2000), None);
+        // The runner says everyone reached 2000: the uplink runs to 3000, the frame is queued.
+        sw.sync_all(2000);
+        assert_eq!(a.next_arrival(2000), Some(2500));
+        assert_eq!(a.receive(2500).unwrap()[14], 7);
+        // With an empty queue the hint is the horizon (2000 + latency), whatever the uplink
+        // has pending and however far the other port got.
+        uph.inject(2900, frame(BCAST, [2, 0, 0, 0, 0, 0xc], 8));
+        assert_eq!(a.next_arrival(2600), Some(3000));
+        b.next_arrival(2900);
+        assert_eq!(a.next_arrival(2600), Some(3000));
+        assert_eq!(b.receive(2500).unwrap()[14], 7);
+        assert_eq!(sw.stats().late, 0);
     }
 }

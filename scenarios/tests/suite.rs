@@ -1,10 +1,12 @@
 //! The scenario suite: every `scenarios/*.toml` runs on the firmware built from this checkout
 //! and must meet all of its expectations. On a failure the runner's report (each check, the
 //! device stops, where the UART logs, pcap and request log were kept) is in the panic message.
+//! The figures of every scenario (virtual and host time, instructions, MIPS, requests) go to
+//! `target/scenarios/suite-summary.md` and to the test's output.
 
 mod fwbuild;
 
-use scenarios::runner::{report, run_scenario, scenario_files, Options, Scenario};
+use scenarios::runner::{report, run_scenario, scenario_files, table, Options, Scenario};
 
 #[test]
 fn every_scenario_meets_its_expectations() {
@@ -21,6 +23,7 @@ fn every_scenario_meets_its_expectations() {
         ..Options::default()
     };
     let mut failures = Vec::new();
+    let mut rows = Vec::new();
     for file in &files {
         let mut scenario = Scenario::load(file).unwrap_or_else(|e| panic!("{e:#}"));
         // The scenario names the firmware as built by `make -C firmware`; the test uses its own build.
@@ -29,13 +32,20 @@ fn every_scenario_meets_its_expectations() {
             Ok(r) => {
                 let text = report::summary(&r);
                 eprint!("{text}");
+                rows.push(table::Row::of(&r));
                 if !r.passed() {
                     failures.push(text);
                 }
             }
-            Err(e) => failures.push(format!("{}: {e:#}\n", file.display())),
+            Err(e) => {
+                rows.push(table::Row::error(&file.display().to_string()));
+                failures.push(format!("{}: {e:#}\n", file.display()));
+            }
         }
     }
+    let summary = opts.out_root.join("suite-summary.md");
+    table::write(&summary, &rows).unwrap_or_else(|e| panic!("{e:#}"));
+    eprint!("{}", table::markdown(&rows));
     assert!(
         failures.is_empty(),
         "{} of {} scenarios failed:\n{}",

@@ -354,6 +354,48 @@ pub fn client_message(
     payload
 }
 
+/// Addresses a DHCP reply the way RFC 2131 §4.1 asks of a server: a reply to a client with no
+/// address yet that did not set the BROADCAST flag goes to the client's hardware address
+/// (`chaddr`), not to every port of the LAN. `frame` is the Ethernet frame the gateway's stack
+/// built (IP destination 255.255.255.255, Ethernet destination broadcast); only its Ethernet
+/// destination changes (no checksum covers it). Returns whether the frame was rewritten; any
+/// other frame is left alone.
+///
+/// Why it matters: with a fleet booting at once, broadcast offers reach every device, and a
+/// device whose receive FIFO is full of other devices' offers loses its own.
+pub fn unicast_reply_to_client(frame: &mut [u8]) -> bool {
+    const ETH: usize = 14;
+    if frame.len() < ETH + 20 || frame[0..6] != [0xff; 6] || frame[12..14] != [0x08, 0x00] {
+        return false;
+    }
+    let ihl = usize::from(frame[ETH] & 0x0f) * 4;
+    let udp = ETH + ihl;
+    if frame[ETH] >> 4 != 4 || ihl < 20 || frame[ETH + 9] != 17 || frame.len() < udp + 8 {
+        return false;
+    }
+    let port = |at: usize| u16::from_be_bytes([frame[at], frame[at + 1]]);
+    if port(udp) != SERVER_PORT || port(udp + 2) != CLIENT_PORT {
+        return false;
+    }
+    let bootp = udp + 8;
+    // op, htype, hlen, hops, xid (4), secs (2), flags (2), ciaddr, yiaddr, siaddr, giaddr,
+    // chaddr (16).
+    if frame.len() < bootp + 44
+        || frame[bootp] != 2
+        || frame[bootp + 1] != 1
+        || frame[bootp + 2] != 6
+    {
+        return false;
+    }
+    let broadcast_flag = frame[bootp + 10] & 0x80 != 0;
+    let chaddr = bootp + 28;
+    if broadcast_flag || frame[chaddr] & 1 != 0 {
+        return false;
+    }
+    frame.copy_within(chaddr..chaddr + 6, 0);
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -498,5 +540,41 @@ mod tests {
             .is_some());
         assert!(s.handle(0, b"junk").is_none());
         assert!(s.handle(0, &[0u8; 300]).is_none());
+    }
+    #[test]
+    fn replies_go_to_the_clients_hardware_address_unless_it_asks_for_a_broadcast() {
+        let mac = [0x02, 0xf9, 0, 0, 0, 7];
+        // Ethernet (broadcast) + IPv4 (20) + UDP 67 -> 68 + a BOOTREPLY for `mac`.
+        let frame = |flags: u16, sport: u16| {
+            let mut f = vec![0xff; 6];
+            f.extend_from_slice(&[0x52, 0x55, 0x0a, 0, 2, 2, 0x08, 0x00]);
+            let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 2, 2];
+            ip.extend_from_slice(&[255; 4]);
+            f.extend_from_slice(&ip);
+            f.extend_from_slice(&sport.to_be_bytes());
+            f.extend_from_slice(&CLIENT_PORT.to_be_bytes());
+            f.extend_from_slice(&[0; 4]);
+            let mut bootp = vec![0u8; 240];
+            bootp[0] = 2;
+            bootp[1] = 1;
+            bootp[2] = 6;
+            bootp[10..12].copy_from_slice(&flags.to_be_bytes());
+            bootp[28..34].copy_from_slice(&mac);
+            f.extend_from_slice(&bootp);
+            f
+        };
+        let mut f = frame(0, SERVER_PORT);
+        let before = f.clone();
+        assert!(unicast_reply_to_client(&mut f));
+        assert_eq!(f[0..6], mac);
+        assert_eq!(f[6..], before[6..]);
+        let mut f = frame(0x8000, SERVER_PORT);
+        assert!(!unicast_reply_to_client(&mut f));
+        assert_eq!(f[0..6], [0xff; 6]);
+        let mut f = frame(0, 53);
+        assert!(!unicast_reply_to_client(&mut f));
+        let mut short = frame(0, SERVER_PORT);
+        short.truncate(60);
+        assert!(!unicast_reply_to_client(&mut short));
     }
 }

@@ -600,7 +600,8 @@ impl UserNet {
                 .tcp_state(&self.sockets, &key)
                 .is_some_and(awaiting_fin_ack)
         }));
-        for frame in frames {
+        for mut frame in frames {
+            dhcp::unicast_reply_to_client(&mut frame);
             let at = now.max(self.tx_busy_until) + wire_time_100m(frame.len());
             self.tx_busy_until = at;
             self.stats.frames_out += 1;

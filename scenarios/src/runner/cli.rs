@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::{report, run_file, scenario_files, Options, ScenarioResult};
+use super::{report, run_file, scenario_files, table, Options, ScenarioResult};
 
 /// Arguments of `scenarios run`.
 #[derive(clap::Args, Debug)]
@@ -27,6 +27,10 @@ pub struct RunArgs {
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write a table of every scenario's figures here (result, devices, virtual and host
+    /// seconds, instructions, MIPS, requests): JSON if FILE ends in `.json`, else Markdown.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
     /// Print progress every this many virtual seconds (0 = never).
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub progress: f64,
@@ -98,6 +102,11 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             files.len(),
             files.len() - failed
         );
+    }
+    if let Some(path) = &args.summary {
+        let mut rows: Vec<table::Row> = results.iter().map(table::Row::of).collect();
+        rows.extend(errors.iter().map(|(file, _)| table::Row::error(file)));
+        table::write(path, &rows)?;
     }
     if let Some(path) = &args.junit {
         std::fs::write(path, report::junit(&results, &errors))

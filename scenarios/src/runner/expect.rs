@@ -8,7 +8,10 @@ use serde_json::Value;
 use ft900_sim::StopReason;
 
 use super::fleet::{DeviceOutcome, WorldOutcome};
-use super::spec::{ItemsExpectation, RequestsExpectation, Scenario, UartExpectation};
+use super::spec::{
+    self, BackoffExpectation, ItemsExpectation, RequestsExpectation, Scenario, UartExpectation,
+};
+use super::{backoff, readings};
 
 /// One expectation's verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +63,55 @@ pub fn check_all(s: &Scenario, run: &WorldOutcome) -> Vec<Check> {
     for r in &s.expect.requests {
         checks.push(check_requests(r, run));
     }
+    for b in &s.expect.backoff {
+        checks.push(check_backoff(b, s, run));
+    }
     checks
+}
+
+/// The partition and sort key names of table `name`, if the scenario has it.
+fn table_keys(s: &Scenario, name: &str) -> Option<(String, String)> {
+    let t = s.endpoint.tables.iter().find(|t| t.name == name)?;
+    let pk = spec::parse_key(&t.partition_key).ok()?.0;
+    let sk = spec::parse_key(t.sort_key.as_deref()?).ok()?.0;
+    Some((pk, sk))
+}
+
+fn check_backoff(e: &BackoffExpectation, s: &Scenario, run: &WorldOutcome) -> Check {
+    let who = if e.device == "*" {
+        "every device".to_string()
+    } else {
+        e.device.clone()
+    };
+    // Devices write to the first table (the configuration block names it).
+    let pk = s
+        .endpoint
+        .tables
+        .first()
+        .and_then(|t| spec::parse_key(&t.partition_key).ok())
+        .map_or_else(|| "deviceId".to_string(), |k| k.0);
+    let f = backoff::check(e, &run.endpoint.requests(), &run.devices, &pk);
+    const SHOWN: usize = 6;
+    let mut gaps: Vec<String> = f
+        .gaps
+        .iter()
+        .take(SHOWN)
+        .map(|(k, b, g)| format!("#{k} {b}/{g:.1}"))
+        .collect();
+    if f.gaps.len() > SHOWN {
+        gaps.push("...".into());
+    }
+    let what = format!(
+        "backoff ({who}): {} retries timed in the request log, each gap ≥ its announced backoff \
+         (attempt announced/gap ms: {}), windows {} ms doubling to {} ms{}, longest streak {}",
+        f.measured,
+        gaps.join(", "),
+        e.base_ms,
+        e.cap_ms,
+        if e.growing { ", growing" } else { "" },
+        f.longest_streak
+    );
+    Check::new(what, f.problems.is_empty(), truncate(f.problems.join("; ")))
 }
 
 fn describe_stop(d: &DeviceOutcome) -> String {
@@ -210,6 +261,15 @@ fn check_items(e: &ItemsExpectation, s: &Scenario, run: &WorldOutcome) -> Check 
             }
         }
     }
+    if e.match_uart_readings {
+        said.push("each item equal to its device's `reading` line and every reading stored".into());
+        match table_keys(s, &e.table) {
+            Some((pk, sk)) => {
+                problems.extend(readings::check_against_uart(&items, &run.devices, &pk, &sk))
+            }
+            None => problems.push(format!("table {} has no sort key", e.table)),
+        }
+    }
     for wanted in &e.contains {
         let wanted = match serde_json::to_value(wanted) {
             Ok(Value::Object(map)) => map,
@@ -306,7 +366,10 @@ mod tests {
             stop: Some(StopReason::Exited(0)),
             fault_report: None,
             end_ns: 0,
+            cycles: 0,
             insns: 0,
+            idle_insns: 0,
+            host: std::time::Duration::ZERO,
             uart: text.as_bytes().to_vec(),
             uart_times: (0..text.len() as u64).map(|i| i * 1_000_000_000).collect(),
         }

@@ -40,6 +40,8 @@ const NS_PER_CYCLE: u64 = 1_000_000_000 / HZ;
 pub const ENDPOINT_ADDR: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
 /// Switch latency of a fleet, and so the lockstep quantum: a LAN hop plus some.
 const FLEET_LATENCY: Nanos = 500_000;
+/// Gateway flows provisioned per device (DNS, SNTP, the endpoint, and reconnects).
+const FLOWS_PER_DEVICE: usize = 8;
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -68,8 +70,16 @@ pub struct DeviceOutcome {
     pub fault_report: Option<String>,
     /// Virtual ns when it stopped (or the limit).
     pub end_ns: Nanos,
-    /// Instructions executed.
+    /// CPU cycles when it stopped (or the limit).
+    pub cycles: u64,
+    /// Instructions executed, counting the iterations of idle loops (`jmp .`) that the
+    /// simulator skipped (the counters end as if it had run them).
     pub insns: u64,
+    /// Of `insns`, the idle-loop iterations skipped.
+    pub idle_insns: u64,
+    /// Host time spent running this device's CPU (its share of the run; a fleet's devices run
+    /// in parallel, so these add up to more than the run's host time with `jobs` > 1).
+    pub host: Duration,
     /// UART0 output.
     pub uart: Vec<u8>,
     /// Virtual ns at which each byte of `uart` left the UART.
@@ -112,6 +122,14 @@ impl WorldOutcome {
     pub fn insns(&self) -> u64 {
         self.devices.iter().map(|d| d.insns).sum()
     }
+
+    /// Instructions the interpreter really ran (idle-loop iterations skipped not counted).
+    pub fn busy_insns(&self) -> u64 {
+        self.devices
+            .iter()
+            .map(|d| d.insns.saturating_sub(d.idle_insns))
+            .sum()
+    }
 }
 
 /// A device being run.
@@ -120,6 +138,8 @@ struct Device {
     machine: Machine<Ft900>,
     uart: Capture,
     stop: Option<StopReason>,
+    /// Host time spent in `advance`.
+    host: Duration,
 }
 
 impl Device {
@@ -127,10 +147,12 @@ impl Device {
         if self.stop.is_some() {
             return;
         }
+        let started = Instant::now();
         let stop = self.machine.run(RunLimits {
             cycle_deadline: Some(deadline_cycles),
             ..RunLimits::default()
         });
+        self.host += started.elapsed();
         if stop != StopReason::CycleLimit {
             self.stop = Some(stop);
             // A stopped device's clock no longer advances: unplug it, or the switch would keep
@@ -284,15 +306,20 @@ fn gateway_for(s: &Scenario, endpoint: &Endpoint, seed: u64) -> Result<UserNet> 
         },
         seed: seed ^ 0x6A7E_0000,
         ..UserNetConfig::default()
-    }
-    .with_tcp_service(
-        SocketAddrV4::new(ENDPOINT_ADDR, 443),
-        endpoint.stream_factory(),
-    )
-    .with_tcp_service(
-        SocketAddrV4::new(ENDPOINT_ADDR, 80),
-        endpoint.plain_http_factory(),
-    );
+    };
+    // QEMU's defaults (16 leases, 256 flows) are for one guest: a fleet needs a lease per
+    // device and room for each device's flows (DNS, SNTP, the endpoint, a reconnect or two).
+    cfg.dhcp.pool_size = cfg.dhcp.pool_size.max(s.devices.len() as u32);
+    cfg.limits.max_flows = cfg.limits.max_flows.max(s.devices.len() * FLOWS_PER_DEVICE);
+    cfg = cfg
+        .with_tcp_service(
+            SocketAddrV4::new(ENDPOINT_ADDR, 443),
+            endpoint.stream_factory(),
+        )
+        .with_tcp_service(
+            SocketAddrV4::new(ENDPOINT_ADDR, 80),
+            endpoint.plain_http_factory(),
+        );
     for name in &s.endpoint.host_names {
         cfg = cfg.with_dns(name, ENDPOINT_ADDR);
     }
@@ -396,6 +423,7 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
             machine,
             uart,
             stop: None,
+            host: Duration::ZERO,
         });
     }
 
@@ -420,7 +448,7 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
         run_single(&mut devices[0], limit, opts.progress_every);
     } else {
         let quantum = (FLEET_LATENCY / NS_PER_CYCLE).saturating_sub(1).max(1);
-        run_fleet(&mut devices, limit, quantum, opts);
+        run_fleet(&mut devices, limit, quantum, opts, switch.as_ref());
     }
     let host = started.elapsed();
     if let Some(sw) = &switch {
@@ -457,7 +485,11 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
             stop: d.stop,
             fault_report,
             end_ns,
+            cycles: d.machine.core.cycles,
             insns: d.machine.core.insns,
+            // An idle iteration is one two-cycle jump.
+            idle_insns: d.machine.idle_cycles() / 2,
+            host: d.host,
             uart: d.uart.output(),
             uart_times: d.uart.output_times(),
         });
@@ -502,21 +534,36 @@ fn run_single(d: &mut Device, limit: u64, progress_every: f64) {
     } else {
         limit
     };
+    let started = Instant::now();
     let mut t = 0;
     while d.stop.is_none() && t < limit {
         t = (t + slice).min(limit);
         d.advance(t);
         if progress_every > 0.0 && d.stop.is_none() {
-            progress(std::slice::from_ref(d), t);
+            progress(t, 0, 1, started);
         }
     }
 }
 
 /// A fleet in lockstep quanta; devices of a quantum on `opts.jobs` threads.
-fn run_fleet(devices: &mut [Device], limit: u64, quantum: u64, opts: &RunOptions) {
+fn run_fleet(
+    devices: &mut [Device],
+    limit: u64,
+    quantum: u64,
+    opts: &RunOptions,
+    switch: Option<&Switch>,
+) {
+    // Every device has reached `t`: the switch learns it (see `Switch::sync_all`) before
+    // anyone runs on.
+    let quantum_done = |t: u64| {
+        if let Some(sw) = switch {
+            sw.sync_all(t * NS_PER_CYCLE);
+        }
+    };
     let jobs = opts.jobs.clamp(1, devices.len());
     let progress_cycles = (opts.progress_every * HZ as f64) as u64;
     let mut next_progress = progress_cycles;
+    let started = Instant::now();
     if jobs == 1 {
         let mut t = 0;
         while t < limit && devices.iter().any(|d| d.stop.is_none()) {
@@ -524,18 +571,22 @@ fn run_fleet(devices: &mut [Device], limit: u64, quantum: u64, opts: &RunOptions
             for d in devices.iter_mut() {
                 d.advance(t);
             }
+            quantum_done(t);
             if progress_cycles > 0 && t >= next_progress {
-                progress(devices, t);
+                let done = devices.iter().filter(|d| d.stop.is_some()).count();
+                progress(t, done, devices.len(), started);
                 next_progress += progress_cycles;
             }
         }
         return;
     }
+    let total = devices.len();
     // Worker k owns devices k, k + jobs, ...; a barrier ends each quantum, and the deadline
     // for the next one is published through `next` by worker 0 between two barriers.
     let barrier = Barrier::new(jobs);
     let next = Mutex::new(quantum.min(limit));
-    let running = Mutex::new(vec![true; jobs]);
+    // Per worker: devices of its group not yet stopped.
+    let running = Mutex::new(vec![1usize; jobs]);
     let mut groups: Vec<Vec<&mut Device>> = (0..jobs).map(|_| Vec::new()).collect();
     for (i, d) in devices.iter_mut().enumerate() {
         groups[i % jobs].push(d);
@@ -550,18 +601,20 @@ fn run_fleet(devices: &mut [Device], limit: u64, quantum: u64, opts: &RunOptions
                     for d in group.iter_mut() {
                         d.advance(t);
                     }
-                    lock(running)[k] = group.iter().any(|d| d.stop.is_none());
+                    lock(running)[k] = group.iter().filter(|d| d.stop.is_none()).count();
                     barrier.wait();
                     // Every worker reads the same flags here: nobody writes them until the
                     // second barrier.
-                    let finished = lock(running).iter().filter(|r| !**r).count();
-                    let go_on = finished < jobs && t < limit;
+                    let still = lock(running).clone();
+                    let go_on = still.iter().any(|n| *n > 0) && t < limit;
                     if k == 0 {
+                        quantum_done(t);
                         if go_on {
                             *lock(next) = (t + quantum).min(limit);
                         }
                         if progress_cycles > 0 && t >= next_progress {
-                            eprintln!("  ... virtual {:.1} s", t as f64 / HZ as f64);
+                            let done = total - still.iter().sum::<usize>();
+                            progress(t, done, total, started);
                             next_progress += progress_cycles;
                         }
                     }
@@ -580,12 +633,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn progress(devices: &[Device], t: u64) {
-    let done = devices.iter().filter(|d| d.stop.is_some()).count();
+/// A progress line: virtual time, devices finished, host time so far.
+fn progress(t: u64, done: usize, total: usize, started: Instant) {
     eprintln!(
-        "  ... virtual {:.1} s, {done}/{} devices finished",
+        "  ... virtual {:.1} s, {done}/{total} devices finished, host {:.1} s",
         t as f64 / HZ as f64,
-        devices.len()
+        started.elapsed().as_secs_f64()
     );
 }
 

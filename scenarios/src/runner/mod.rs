@@ -5,19 +5,26 @@
 //! Artefacts go to `OUT/<scenario name>/`: `<device>.uart.log` (each line with its virtual
 //! time), `network.pcap` (every frame; tshark/Wireshark read it), `requests.jsonl` (the
 //! endpoint's request log, without secrets) and `summary.txt`. They are kept when a check fails
-//! (or with `keep`) and removed otherwise.
+//! (or with `keep`) and removed otherwise. The determinism check's second run writes to
+//! `OUT/<scenario name>/rerun/`, kept only when the runs differ.
 
+pub mod backoff;
 pub mod cli;
+pub mod determinism;
 pub mod expect;
 pub mod fleet;
+pub mod readings;
 pub mod report;
 pub mod spec;
+pub mod table;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+pub use determinism::Fingerprint;
 pub use expect::Check;
 pub use fleet::{RunOptions, WorldOutcome};
 pub use spec::Scenario;
@@ -71,12 +78,21 @@ pub struct ScenarioResult {
     pub checks: Vec<Check>,
     /// Where the artefacts are, if kept.
     pub kept: Option<PathBuf>,
+    /// Cycles, instructions, pcap and request-log digests of the run.
+    pub fingerprint: Fingerprint,
+    /// Host time of the second run of `expect.deterministic`.
+    pub rerun_host: Option<Duration>,
 }
 
 impl ScenarioResult {
     /// Whether every check held.
     pub fn passed(&self) -> bool {
         self.checks.iter().all(|c| c.ok)
+    }
+
+    /// Host time of all runs of the scenario.
+    pub fn host_total(&self) -> Duration {
+        self.outcome.host + self.rerun_host.unwrap_or_default()
     }
 }
 
@@ -121,13 +137,43 @@ pub fn run_scenario(mut scenario: Scenario, opts: &Options) -> Result<ScenarioRe
     };
     let outcome = fleet::run_world(&scenario, seed, &run_opts)
         .with_context(|| format!("scenario {}", scenario.name))?;
-    let checks = expect::check_all(&scenario, &outcome);
+    let mut checks = expect::check_all(&scenario, &outcome);
+    let fingerprint = Fingerprint::of(&outcome)?;
+    let mut rerun_host = None;
+    if scenario.expect.deterministic {
+        // The second run keeps its own artefacts beside the first run's, for diffing. It runs
+        // on another number of host threads, so that a result that depends on how the host
+        // schedules the devices shows up as a difference.
+        let rerun_dir = out_dir.join("rerun");
+        let jobs = if run_opts.jobs > 1 { 1 } else { 2 };
+        let again = fleet::run_world(
+            &scenario,
+            seed,
+            &RunOptions {
+                out_dir: rerun_dir.clone(),
+                jobs,
+                ..run_opts
+            },
+        )
+        .with_context(|| format!("scenario {} (second run)", scenario.name))?;
+        rerun_host = Some(again.host);
+        let check = check_same(&fingerprint, &outcome, &again, seed, jobs)?;
+        if check.ok {
+            std::fs::remove_dir_all(&rerun_dir)
+                .with_context(|| format!("{}: cannot remove", rerun_dir.display()))?;
+        } else {
+            write_logs(&again, &rerun_dir)?;
+        }
+        checks.push(check);
+    }
     let mut result = ScenarioResult {
         scenario,
         seed,
         outcome,
         checks,
         kept: None,
+        fingerprint,
+        rerun_host,
     };
     write_artefacts(&result, &out_dir)?;
     if !result.passed() || opts.keep {
@@ -139,12 +185,54 @@ pub fn run_scenario(mut scenario: Scenario, opts: &Options) -> Result<ScenarioRe
     Ok(result)
 }
 
+/// The determinism check: a second run's fingerprint against the first's.
+fn check_same(
+    first: &Fingerprint,
+    a: &WorldOutcome,
+    b: &WorldOutcome,
+    seed: u64,
+    jobs: usize,
+) -> Result<Check> {
+    let second = Fingerprint::of(b)?;
+    let diffs = determinism::differences(
+        first,
+        &second,
+        &a.endpoint.requests(),
+        &b.endpoint.requests(),
+    );
+    let cycles: Vec<String> = first
+        .devices
+        .iter()
+        .map(|d| format!("{} {}", d.id, d.cycles))
+        .collect();
+    Ok(Check {
+        what: format!(
+            "deterministic: a second run with seed {seed} (on {jobs} host thread{}) gives the \
+             same cycles ({}), instructions, pcap (sha256 {}) and request log ({} records)",
+            if jobs == 1 { "" } else { "s" },
+            cycles.join(", "),
+            first.pcap_sha256.as_deref().unwrap_or("none: no network"),
+            first.requests
+        ),
+        ok: diffs.is_empty(),
+        detail: diffs.join("; "),
+    })
+}
+
 fn write_artefacts(r: &ScenarioResult, dir: &Path) -> Result<()> {
+    write_logs(&r.outcome, dir)?;
+    let path = dir.join("summary.txt");
+    std::fs::write(&path, report::summary(r))
+        .with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// The UART logs and the request log of a run (its pcap is written while it runs).
+fn write_logs(run: &WorldOutcome, dir: &Path) -> Result<()> {
     let write = |name: &str, text: &str| {
         let path = dir.join(name);
         std::fs::write(&path, text).with_context(|| format!("{}: cannot write", path.display()))
     };
-    for d in &r.outcome.devices {
+    for d in &run.devices {
         let mut log = String::new();
         for (t, line) in d.lines() {
             let _ = writeln!(log, "[{:>12.6}] {line}", t as f64 / 1e9);
@@ -155,12 +243,10 @@ fn write_artefacts(r: &ScenarioResult, dir: &Path) -> Result<()> {
         write(&format!("{}.uart.log", d.id), &log)?;
     }
     let mut jsonl = String::new();
-    for record in r.outcome.endpoint.requests() {
+    for record in run.endpoint.requests() {
         let _ = writeln!(jsonl, "{}", serde_json::to_string(&record)?);
     }
-    write("requests.jsonl", &jsonl)?;
-    write("summary.txt", &report::summary(r))?;
-    Ok(())
+    write("requests.jsonl", &jsonl)
 }
 
 /// Every `*.toml` in directory `path` except `Cargo.toml` (sorted), or `path` itself if it

@@ -44,10 +44,14 @@ pub fn summary(r: &ScenarioResult) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:<8} {:<10} at {:>8.3} s  {}",
+            "  {:<8} {:<10} at {:>8.3} s  {} cycles  {} insns ({} busy, {:.0} MIPS)  {}",
             d.id,
             stop,
             d.end_ns as f64 / 1e9,
+            d.cycles,
+            d.insns,
+            d.insns.saturating_sub(d.idle_insns),
+            super::table::mips(d.insns.saturating_sub(d.idle_insns), d.host.as_secs_f64()),
             milestones(&d.lines())
         );
     }
@@ -59,20 +63,35 @@ pub fn summary(r: &ScenarioResult) -> String {
             let _ = writeln!(out, "  {mark} {}: {}", c.what, c.detail);
         }
     }
+    let f = &r.fingerprint;
+    let _ = writeln!(
+        out,
+        "  pcap sha256 {}   request log {} records (sha256 {})",
+        f.pcap_sha256.as_deref().unwrap_or("- (no network)"),
+        f.requests,
+        f.requests_sha256
+    );
     let host = r.outcome.host.as_secs_f64();
     let insns = r.outcome.insns();
+    let busy = r.outcome.busy_insns();
     let _ = write!(
         out,
-        "virtual {:.1} s   host {:.2} s   {:.2} G instructions   {:.0} MIPS",
+        "virtual {:.1} s   host {:.2} s   {:.2} G instructions   {:.0} MIPS   \
+         (busy, idle loops skipped: {:.2} G, {:.0} MIPS)",
         r.outcome.virtual_ns as f64 / 1e9,
         host,
         insns as f64 / 1e9,
-        if host > 0.0 {
-            insns as f64 / host / 1e6
-        } else {
-            0.0
-        }
+        super::table::mips(insns, host),
+        busy as f64 / 1e9,
+        super::table::mips(busy, host)
     );
+    if r.rerun_host.is_some() {
+        let _ = write!(
+            out,
+            " (both runs: host {:.2} s)",
+            r.host_total().as_secs_f64()
+        );
+    }
     if let Some(dir) = &r.kept {
         let _ = write!(out, "   kept: {}/", dir.display());
     }

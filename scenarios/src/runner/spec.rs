@@ -26,6 +26,14 @@
 //! table = "SensorReadings"
 //! count = 10
 //! sequence = { partition_key = "deviceId", sort_key = "seq", from = 1, to = 10 }
+//! match_uart_readings = true     # each item is what its device printed
+//!
+//! [[expect.backoff]]             # retries wait their announced backoff (request log timing)
+//! min_retries = 3
+//! growing = true
+//!
+//! [expect]
+//! deterministic = true           # a second run gives the same cycles, pcap and request log
 //! ```
 
 use std::collections::BTreeMap;
@@ -35,6 +43,10 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 use crate::endpoint::Fault;
+
+/// Most devices in one scenario: the gateway's DHCP pool starts at 10.0.2.15 and ends at
+/// 10.0.2.254.
+pub const MAX_DEVICES: usize = 240;
 
 /// A whole scenario file.
 #[derive(Debug, Clone, Deserialize)]
@@ -294,6 +306,13 @@ pub struct Expectations {
     /// Requests the endpoint saw.
     #[serde(default)]
     pub requests: Vec<RequestsExpectation>,
+    /// Backoff after retryable failures, timed in the endpoint's request log.
+    #[serde(default)]
+    pub backoff: Vec<BackoffExpectation>,
+    /// Run the scenario a second time with the same seed: every device's cycle and instruction
+    /// counts, the pcap's SHA-256 and the request log must come out identical.
+    #[serde(default)]
+    pub deterministic: bool,
 }
 
 /// A line of UART0 output that must (or must not) appear.
@@ -344,6 +363,11 @@ pub struct ItemsExpectation {
     /// (`{ deviceId = { S = "hopper" }, seq = { N = "1" } }`): an item containing all of them.
     #[serde(default)]
     pub contains: Vec<toml::Table>,
+    /// Every item equals a `reading ...` line its device printed on UART0 (temperature,
+    /// humidity, timestamp, as the same text), with no other attributes, and every printed
+    /// reading is stored. The key attributes are the table's.
+    #[serde(default)]
+    pub match_uart_readings: bool,
 }
 
 /// Sequence numbers per device.
@@ -378,6 +402,45 @@ pub struct RequestsExpectation {
     pub max: Option<usize>,
 }
 
+/// Backoff after retryable failures (see `runner::backoff`): each retry announced on the UART
+/// (`retry ... backoff=B ms`) must be matched by a gap of at least B in the request log, inside
+/// the full-jitter window of its attempt, and no failure may be retried unannounced.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackoffExpectation {
+    /// Which device (`*`, the default, means every device).
+    #[serde(default = "all_devices")]
+    pub device: String,
+    /// The first attempt's window, ms (the firmware's `DDB_BACKOFF_BASE_MS`).
+    #[serde(default = "default_backoff_base")]
+    pub base_ms: u64,
+    /// The largest window, ms (`DDB_BACKOFF_CAP_MS`).
+    #[serde(default = "default_backoff_cap")]
+    pub cap_ms: u64,
+    /// Every gap after a failure at least this long, ms (full jitter alone promises none).
+    #[serde(default)]
+    pub min_gap_ms: f64,
+    /// At least this many retries must be timed in the log (so the check cannot pass on a
+    /// run without failures).
+    #[serde(default = "one")]
+    pub min_retries: usize,
+    /// Some backoff after a repeated failure must exceed the first window.
+    #[serde(default)]
+    pub growing: bool,
+}
+
+fn default_backoff_base() -> u64 {
+    100
+}
+
+fn default_backoff_cap() -> u64 {
+    20_000
+}
+
+fn one() -> usize {
+    1
+}
+
 impl Scenario {
     /// Reads and checks a scenario file; relative paths in it become relative to its directory.
     pub fn load(path: &Path) -> Result<Scenario> {
@@ -405,8 +468,11 @@ impl Scenario {
         if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
             bail!("device id {:?} appears twice", w[0]);
         }
-        if self.devices.len() > 250 {
-            bail!("at most 250 devices (one /24 of leases)");
+        if self.devices.len() > MAX_DEVICES {
+            bail!(
+                "{} devices: at most {MAX_DEVICES} (the gateway leases 10.0.2.15 to 10.0.2.254)",
+                self.devices.len()
+            );
         }
         if self.expect.still_running && self.expect.exit_status.is_some() {
             bail!("expect.still_running and expect.exit_status exclude each other");
@@ -432,6 +498,35 @@ impl Scenario {
                 bail!(
                     "expect.uart names device {:?}, which is not in the fleet",
                     u.device
+                );
+            }
+        }
+        for b in &self.expect.backoff {
+            if b.device != "*" && !self.devices.iter().any(|d| d.id == b.device) {
+                bail!(
+                    "expect.backoff names device {:?}, which is not in the fleet",
+                    b.device
+                );
+            }
+            if b.base_ms == 0 || b.cap_ms < b.base_ms {
+                bail!(
+                    "expect.backoff: base_ms = {} and cap_ms = {}: need 0 < base_ms <= cap_ms",
+                    b.base_ms,
+                    b.cap_ms
+                );
+            }
+        }
+        for i in &self.expect.items {
+            if i.match_uart_readings
+                && !self
+                    .endpoint
+                    .tables
+                    .iter()
+                    .any(|t| t.name == i.table && t.sort_key.is_some())
+            {
+                bail!(
+                    "expect.items.match_uart_readings: table {:?} is not one of the endpoint's tables with a sort key",
+                    i.table
                 );
             }
         }
@@ -483,6 +578,13 @@ mod tests {
         assert_eq!(s.endpoint.tables[0].name, "SensorReadings");
         assert_eq!(s.devices.len(), 1);
         assert!(!s.network.impairments.is_active());
+        assert!(!s.expect.deterministic);
+        let b: Scenario = toml::from_str(&format!("{MINIMAL}[[expect.backoff]]\n")).unwrap();
+        let b = &b.expect.backoff[0];
+        assert_eq!(
+            (b.base_ms, b.cap_ms, b.min_retries, b.growing),
+            (100, 20_000, 1, false)
+        );
     }
 
     #[test]
@@ -494,6 +596,17 @@ mod tests {
         assert!(err("[[expect.uart]]\nregex = \"x\"\ndevice = \"knuth\"\n")
             .contains("not in the fleet"));
         assert!(err("colour = 3\n").contains("unknown field"));
+        assert!(err("[[expect.backoff]]\ndevice = \"knuth\"\n").contains("not in the fleet"));
+        assert!(err("[[expect.backoff]]\nbase_ms = 0\n").contains("0 < base_ms"));
+        let fleet: String = (1..=MAX_DEVICES)
+            .map(|i| format!("[[device]]\nid = \"d{i}\"\n"))
+            .collect();
+        assert!(parse(&format!("name = \"x\"\nfirmware = \"f\"\n{fleet}")).is_ok());
+        assert!(err(&fleet).contains("241 devices: at most 240"));
+        assert!(
+            err("[[expect.items]]\ntable = \"Other\"\nmatch_uart_readings = true\n")
+                .contains("not one of the endpoint's tables")
+        );
         assert!(
             err("[endpoint]\ntables = [{ name = \"T\", partition_key = \"id\" }]\n")
                 .contains("NAME:TYPE")
