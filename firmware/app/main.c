@@ -194,6 +194,14 @@ void app_idle(void)
         sys_wait_for_interrupt();
 }
 
+/* An exit status after the UART has sent everything: the simulator (and a debugger's console)
+   stops at _exit, so a line still in the TX FIFO would be cut short. */
+static int leave(int status)
+{
+    uart_flush(UART0);
+    return status;
+}
+
 static void wait_ms(uint32_t ms)
 {
     uint32_t t0 = millis();
@@ -218,7 +226,7 @@ static void io_attempt(void *ctx, const struct ddb_attempt_info *i)
     if (i->cls == DDB_CLASS_SKEW)
         uart_printf(UART0, "clock skew: offset %d s from the server's Date, retrying\n",
                     (int)i->clock_offset);
-    else if (i->cls == DDB_CLASS_RETRY && i->backoff_ms > 0)
+    else if (i->retrying) /* also a 0 ms backoff: the log must show every retry */
         uart_printf(UART0, "retry %s attempt=%u status=%d type=%s backoff=%u ms\n", i->operation,
                     i->attempt, i->status, i->type[0] ? i->type : "-", (unsigned)i->backoff_ms);
 }
@@ -427,7 +435,7 @@ int main(void)
         if (token == NULL || config_token_copy(&cfg, token, token_len + 1u) < 0) {
             uart_printf(UART0, "ERROR config: session token of %u bytes does not fit\n",
                         (unsigned)token_len);
-            return EXIT_CONFIG;
+            return leave(EXIT_CONFIG);
         }
     }
     dcfg = (struct ddb_config){cfg.host, cfg.region, cfg.table, cfg.partition_key,
@@ -441,16 +449,16 @@ int main(void)
     int r = net_init(cfg.mac);
     if (r != 0) {
         uart_printf(UART0, "ERROR ethernet: net_init %d\n", r);
-        return EXIT_NETWORK;
+        return leave(EXIT_NETWORK);
     }
     uint32_t took = 0;
     if (!wait_for(link_up, LINK_TIMEOUT_MS, NULL)) {
         uart_printf(UART0, "ERROR ethernet: no link\n");
-        return EXIT_NETWORK;
+        return leave(EXIT_NETWORK);
     }
     if (dhcp_start(net_netif()) != ERR_OK || !wait_for(lease_bound, DHCP_TIMEOUT_MS, &took)) {
         uart_printf(UART0, "ERROR dhcp: no lease\n");
-        return EXIT_NETWORK;
+        return leave(EXIT_NETWORK);
     }
     char a[16], b[16], c[16];
     uart_printf(UART0, "dhcp %s gw %s dns %s in %u ms\n", net_ip4_str(netif_ip4_addr(net_netif()), a),

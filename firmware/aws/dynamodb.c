@@ -1009,6 +1009,7 @@ static int run(struct ddb_client *c, int batch, const struct ddb_reading *r, siz
             return DDB_ERR_RETRIES;
         }
         info.backoff_ms = ddb_backoff_ms(&c->rng, failures);
+        info.retrying = 1;
         if (io->on_attempt != NULL)
             io->on_attempt(io->ctx, &info);
         c->retries++;

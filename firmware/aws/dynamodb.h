@@ -124,7 +124,8 @@ struct ddb_attempt_info {
     int cls;                    /* DDB_CLASS_* */
     const char *type;           /* __type without the namespace, "" if none */
     const char *message;        /* the error message, "" if none */
-    uint32_t backoff_ms;        /* the wait before the next attempt (0: none) */
+    uint32_t backoff_ms;        /* the wait before the next attempt (may be 0: full jitter) */
+    int retrying;               /* 1: another attempt follows after backoff_ms */
     int32_t clock_offset;       /* after a skew correction */
 };
 

@@ -43,6 +43,7 @@ struct fake {
     uint32_t slept[16];
     unsigned sleeps;
     unsigned attempts_seen;
+    unsigned retrying_seen;     /* callbacks that announced another attempt */
 };
 
 static struct fake f;
@@ -198,8 +199,8 @@ static void fk_sleep(void *ctx, uint32_t ms)
 static void fk_attempt(void *ctx, const struct ddb_attempt_info *i)
 {
     (void)ctx;
-    (void)i;
     f.attempts_seen++;
+    f.retrying_seen += i->retrying != 0;
 }
 
 static const struct ddb_io io = {fk_connect, fk_send, fk_recv, fk_close, fk_is_open,
@@ -448,8 +449,10 @@ int main(void)
     ddb_init(&c, &cfg, &io, 42);
     ret = ddb_put(&c, &r1, &res);
     CHECK(ret == DDB_ERR_RETRIES && res.attempts == DDB_MAX_ATTEMPTS && f.requests == DDB_MAX_ATTEMPTS &&
-              f.sleeps == DDB_MAX_ATTEMPTS - 1 && res.status == 503,
-          "5xx: gives up after %u attempts (%u)", DDB_MAX_ATTEMPTS, res.attempts);
+              f.sleeps == DDB_MAX_ATTEMPTS - 1 && res.status == 503 &&
+              f.attempts_seen == DDB_MAX_ATTEMPTS && f.retrying_seen == DDB_MAX_ATTEMPTS - 1,
+          "5xx: gives up after %u attempts (%u), every retry announced (%u of %u callbacks), "
+          "the last not", DDB_MAX_ATTEMPTS, res.attempts, f.retrying_seen, f.attempts_seen);
 
     /* ---- validation error: not retried, reported ---- */
     resp(rval, sizeof rval, 400,
