@@ -30,6 +30,46 @@ enum Cmd {
     Run(scenarios::runner::cli::RunArgs),
     /// Serve the DynamoDB-compatible endpoint (HTTPS, SigV4 enforced) on a TCP port.
     Serve(ServeArgs),
+    /// Write a scenario's TLS identity (the CA its devices trust, the server certificate and
+    /// key) as PEM files, for a server outside the simulation (`[endpoint] external`):
+    /// `moto_server --ssl-cert DIR/server.pem --ssl-key DIR/server.key`.
+    Identity(IdentityArgs),
+}
+
+#[derive(Args)]
+struct IdentityArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// Directory for ca.pem, server.pem and server.key (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// Overrides the scenario's seed (the identity derives from it).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+fn identity(a: IdentityArgs) -> anyhow::Result<()> {
+    let s = scenarios::runner::Scenario::load(&a.scenario)?;
+    let seed = a.seed.unwrap_or(s.seed);
+    let ep = scenarios::runner::fleet::endpoint_for(&s, seed)?;
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("{}: cannot create", a.out.display()))?;
+    let (cert, key) = ep.server_identity_pem();
+    for (name, text) in [
+        ("ca.pem", ep.ca_cert_pem()),
+        ("server.pem", cert),
+        ("server.key", key),
+    ] {
+        let path = a.out.join(name);
+        std::fs::write(&path, text).with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    println!(
+        "scenarios: {} identity for {} in {} (ca.pem, server.pem, server.key)",
+        s.name,
+        s.endpoint.host_names.join(", "),
+        a.out.display()
+    );
+    Ok(())
 }
 
 #[derive(Args)]
@@ -188,6 +228,7 @@ fn main() -> std::process::ExitCode {
     let result = match Cli::parse().cmd {
         Cmd::Run(a) => scenarios::runner::cli::run(&a),
         Cmd::Serve(a) => serve(a).map(|()| 0),
+        Cmd::Identity(a) => identity(a).map(|()| 0),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),

@@ -249,6 +249,14 @@ impl Endpoint {
         self.inner.identity.ca_der.clone()
     }
 
+    /// The server certificate and its private key, both PEM: the endpoint's TLS identity for
+    /// another server to present (e.g. `moto_server --ssl-cert/--ssl-key` standing in for the
+    /// endpoint, so that devices provisioned with [`Endpoint::ca_cert_der`] trust it).
+    pub fn server_identity_pem(&self) -> (String, String) {
+        let id = &self.inner.identity;
+        (id.leaf_pem.clone(), id.leaf_key_pem.clone())
+    }
+
     /// HTTPS (rustls sans-IO) on virtual time, for `net_bridge::UserNet`.
     pub fn stream_factory(&self) -> Arc<dyn StreamServiceFactory> {
         tls::factory(self.clone(), true)

@@ -28,6 +28,10 @@ use super::ServerKey;
 pub(crate) struct Identity {
     pub ca_pem: String,
     pub ca_der: Vec<u8>,
+    /// The server certificate, PEM (for handing the identity to another server).
+    pub leaf_pem: String,
+    /// The server's private key, PKCS#8 PEM. A throwaway test key; never logged.
+    pub leaf_key_pem: String,
     pub server_config: Arc<ServerConfig>,
 }
 
@@ -86,6 +90,7 @@ impl Identity {
         leaf.not_before = from;
         leaf.not_after = until;
         let leaf_key = Key::generate(&keys, kind)?;
+        let leaf_key_pem = pem_block("PRIVATE KEY", &leaf_key.pkcs8_der()?);
         let (leaf_sign, leaf_key) = (leaf_key.signer()?, leaf_key.rcgen()?);
         let leaf_cert = leaf
             .signed_by(&leaf_key, &ca_cert, &ca_key)
@@ -109,6 +114,8 @@ impl Identity {
         Ok(Identity {
             ca_pem: ca_cert.pem(),
             ca_der: ca_cert.der().to_vec(),
+            leaf_pem: leaf_cert.pem(),
+            leaf_key_pem,
             server_config: Arc::new(cfg),
         })
     }
@@ -126,6 +133,13 @@ impl Key {
             ServerKey::EcdsaP256 => Key::P256(keys.p256_key()),
             ServerKey::Rsa2048 => Key::Rsa(keys.rsa2048_pkcs8().context("generating an RSA key")?),
         })
+    }
+
+    fn pkcs8_der(&self) -> anyhow::Result<Vec<u8>> {
+        match self {
+            Key::P256(k) => k.pkcs8_der(),
+            Key::Rsa(der) => Ok(der.clone()),
+        }
     }
 
     fn rcgen(&self) -> anyhow::Result<KeyPair> {
@@ -149,6 +163,19 @@ impl Key {
             }
         })
     }
+}
+
+/// `-----BEGIN LABEL-----`, base64 in lines of 64, `-----END LABEL-----`.
+fn pem_block(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
 }
 
 /// Always the one certificate, whatever name the client asks for (a client checking names

@@ -200,6 +200,36 @@ pub struct EndpointSpec {
     /// they get another CA, so the endpoint's certificate does not verify).
     #[serde(default = "yes")]
     pub devices_trust_ca: bool,
+    /// Key type of the generated CA and server certificate: `ecdsa-p256` (default) or
+    /// `rsa2048` (the firmware's handshake is shorter).
+    #[serde(default)]
+    pub server_key: ServerKeySpec,
+    /// A DynamoDB-compatible server outside the simulation (`IP:PORT`, e.g. a `moto_server`
+    /// on loopback), instead of the in-process endpoint: the gateway joins connections to the
+    /// host names on port 443 to this host socket, and the run is paced to the wall clock. The
+    /// server must present [`crate::endpoint::Endpoint::server_identity_pem`] of this
+    /// scenario's endpoint (`scenarios identity FILE`), and `credentials` must be keys it
+    /// knows. Table and request expectations need the in-process endpoint, so they are refused.
+    #[serde(default)]
+    pub external: Option<String>,
+}
+
+/// `server_key` of `[endpoint]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerKeySpec {
+    /// ECDSA P-256.
+    #[default]
+    EcdsaP256,
+    /// RSA-2048.
+    Rsa2048,
+}
+
+impl EndpointSpec {
+    /// The external server's address, if the scenario names one (checked when loading).
+    pub fn external_addr(&self) -> Option<std::net::SocketAddr> {
+        self.external.as_deref().and_then(|a| a.parse().ok())
+    }
 }
 
 impl Default for EndpointSpec {
@@ -212,6 +242,8 @@ impl Default for EndpointSpec {
             tables: default_tables(),
             faults: Vec::new(),
             devices_trust_ca: true,
+            server_key: ServerKeySpec::default(),
+            external: None,
         }
     }
 }
@@ -441,6 +473,22 @@ impl Scenario {
                 parse_key(k)?;
             }
         }
+        if let Some(addr) = &self.endpoint.external {
+            addr.parse::<std::net::SocketAddr>().map_err(|_| {
+                anyhow::anyhow!(
+                    "endpoint.external = {addr:?}: expected IP:PORT (e.g. \"127.0.0.1:5000\")"
+                )
+            })?;
+            if !self.expect.items.is_empty() || !self.expect.requests.is_empty() {
+                bail!("endpoint.external: expect.items and expect.requests look inside the in-process endpoint; check an external server's tables with its own client");
+            }
+            if !self.endpoint.faults.is_empty() {
+                bail!("endpoint.external: faults are injected by the in-process endpoint; an external server gets none");
+            }
+            if self.endpoint.credentials.is_empty() {
+                bail!("endpoint.external: give the devices a key the external server knows ([[endpoint.credentials]])");
+            }
+        }
         for (name, target) in &self.network.dns {
             if target != "endpoint" && target.parse::<std::net::Ipv4Addr>().is_err() {
                 bail!(
@@ -498,5 +546,17 @@ mod tests {
             err("[endpoint]\ntables = [{ name = \"T\", partition_key = \"id\" }]\n")
                 .contains("NAME:TYPE")
         );
+        assert!(err("[endpoint]\nexternal = \"localhost\"\n").contains("expected IP:PORT"));
+        assert!(err("[endpoint]\nexternal = \"127.0.0.1:5000\"\n").contains("credentials"));
+        let with_key = "[endpoint]\nexternal = \"127.0.0.1:5000\"\n\
+                        credentials = [{ access_key_id = \"A\", secret_access_key = \"S\" }]\n";
+        assert!(err(&format!("{with_key}[[expect.items]]\ntable = \"T\"\n"))
+            .contains("in-process endpoint"));
+        let s = parse(&format!("{MINIMAL}{with_key}server_key = \"rsa2048\"\n")).unwrap();
+        assert_eq!(
+            s.endpoint.external_addr(),
+            Some("127.0.0.1:5000".parse().unwrap())
+        );
+        assert_eq!(s.endpoint.server_key, ServerKeySpec::Rsa2048);
     }
 }
