@@ -11,6 +11,7 @@ pub mod faults;
 pub mod http;
 mod log;
 mod protocol;
+pub mod restart;
 pub mod seeded;
 pub mod serve;
 pub mod sigv4;
@@ -29,6 +30,7 @@ pub use attr::{Number, MAX_ITEM_BYTES};
 pub use faults::{Fault, FaultAction, FaultPlan, FaultTrigger};
 pub use log::RequestRecord;
 pub use protocol::{ApiError, CONTENT_TYPE, TARGET_PREFIX};
+pub use restart::Restart;
 
 use faults::FaultState;
 use http::{Delivery, Request, Response};
@@ -127,6 +129,8 @@ pub struct EndpointConfig {
     pub faults: FaultPlan,
     /// Key type of the CA and server certificate (default ECDSA P-256).
     pub server_key: ServerKey,
+    /// Scheduled restarts (virtual times): open connections reset, tables kept.
+    pub restarts: Vec<Restart>,
 }
 
 impl Default for EndpointConfig {
@@ -144,6 +148,7 @@ impl Default for EndpointConfig {
             seed: 1,
             faults: FaultPlan::none(),
             server_key: ServerKey::default(),
+            restarts: Vec::new(),
         }
     }
 }
@@ -156,6 +161,7 @@ struct State {
     next_request: u64,
     faults: FaultState,
     clock_offset_secs: i64,
+    restarts: restart::Restarts,
 }
 
 struct Inner {
@@ -216,6 +222,7 @@ impl Endpoint {
             next_request: 0,
             faults: FaultState::new(cfg.faults.clone(), cfg.seed),
             clock_offset_secs: cfg.clock_offset_secs,
+            restarts: restart::Restarts::new(cfg.restarts.clone()),
         };
         Ok(Endpoint {
             inner: Arc::new(Inner {
@@ -300,6 +307,27 @@ impl Endpoint {
         self.inner.cfg.epoch_unix as i64 + (now / 1_000_000_000) as i64 + off
     }
 
+    /// Restarts that have happened by virtual time `now` (scheduled or caused by a fault).
+    pub fn restarts(&self, now: Nanos) -> Vec<Restart> {
+        self.state().restarts.happened(now).to_vec()
+    }
+
+    /// How many restarts have happened by `now`: a connection accepted in one generation is
+    /// reset when the next begins.
+    pub(crate) fn generation(&self, now: Nanos) -> usize {
+        self.state().restarts.generation(now)
+    }
+
+    /// When a connection accepted in `generation` is reset, if a restart is scheduled.
+    pub(crate) fn death_of(&self, generation: usize) -> Option<Nanos> {
+        self.state().restarts.death_of(generation)
+    }
+
+    /// Whether the endpoint is down (refusing connections) at `now`.
+    pub(crate) fn is_down(&self, now: Nanos) -> bool {
+        self.state().restarts.is_down(now)
+    }
+
     pub(crate) fn server_config(&self) -> Arc<rustls::ServerConfig> {
         self.inner.identity.server_config.clone()
     }
@@ -381,6 +409,11 @@ impl Endpoint {
                 }
                 Some(FaultAction::Delay { nanos }) => {
                     delivery = Delivery::At(now.saturating_add(nanos))
+                }
+                Some(FaultAction::Restart { down_nanos }) => {
+                    // Processed and stored below; the response dies with the connection.
+                    tracing::info!(target: "dynamodb", now, "endpoint restarts (fault)");
+                    st.restarts.restart_now(now, down_nanos);
                 }
                 Some(FaultAction::ResetMidResponse) | None => {}
             }

@@ -203,16 +203,23 @@ pub(crate) struct Conn {
     plain_out: Vec<u8>,
     failed: bool,
     close_notify_sent: bool,
+    /// The endpoint's restart generation when this connection was accepted.
+    generation: usize,
+    /// A restart has happened since: everything is dropped and the connection is reset.
+    dead: bool,
 }
 
 impl Conn {
-    pub fn new(ep: Endpoint, tls: bool) -> anyhow::Result<Conn> {
+    /// A connection accepted at virtual time `now`.
+    pub fn new(ep: Endpoint, tls: bool, now: Nanos) -> anyhow::Result<Conn> {
         let tls = if tls {
             Some(ServerConnection::new(ep.server_config()).context("TLS connection")?)
         } else {
             None
         };
         Ok(Conn {
+            generation: ep.generation(now),
+            dead: false,
             ep,
             tls,
             session: Session::default(),
@@ -221,6 +228,20 @@ impl Conn {
             failed: false,
             close_notify_sent: false,
         })
+    }
+
+    /// Whether the endpoint has restarted since this connection was accepted; the first time
+    /// it notices, the connection forgets its TLS state, requests and unsent responses.
+    fn restarted(&mut self, now: Nanos) -> bool {
+        if !self.dead && self.ep.generation(now) > self.generation {
+            tracing::debug!(target: "dynamodb", now, "connection reset by an endpoint restart");
+            self.dead = true;
+            self.tls = None;
+            self.session = Session::default();
+            self.plain_in = Vec::new();
+            self.plain_out = Vec::new();
+        }
+        self.dead
     }
 
     fn feed_session(&mut self, now: Nanos) {
@@ -257,7 +278,7 @@ impl Conn {
 
 impl StreamService for Conn {
     fn on_data(&mut self, now: Nanos, data: &[u8]) -> usize {
-        if self.failed {
+        if self.failed || self.restarted(now) {
             return data.len();
         }
         let Some(tls) = self.tls.as_mut() else {
@@ -298,11 +319,17 @@ impl StreamService for Conn {
     }
 
     fn on_eof(&mut self, now: Nanos) {
+        if self.restarted(now) {
+            return;
+        }
         self.session.on_eof();
         self.pump(now);
     }
 
     fn poll_output(&mut self, now: Nanos, buf: &mut [u8]) -> usize {
+        if self.restarted(now) {
+            return 0;
+        }
         self.pump(now);
         match self.tls.as_mut() {
             Some(tls) => {
@@ -319,10 +346,23 @@ impl StreamService for Conn {
     }
 
     fn next_wakeup(&self) -> Option<Nanos> {
-        self.session.next_wakeup()
+        if self.dead {
+            return None;
+        }
+        // Polled at the next restart too, so that an idle connection is reset on time.
+        match (
+            self.session.next_wakeup(),
+            self.ep.death_of(self.generation),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn state(&self) -> StreamState {
+        if self.dead {
+            return StreamState::Abort;
+        }
         if self.output_pending() {
             return StreamState::Open;
         }
@@ -339,13 +379,18 @@ impl StreamService for Conn {
 }
 
 pub(crate) fn factory(ep: Endpoint, tls: bool) -> Arc<dyn StreamServiceFactory> {
-    Arc::new(
-        move |now: Nanos, _flow: &FlowInfo| match Conn::new(ep.clone(), tls) {
+    Arc::new(move |now: Nanos, _flow: &FlowInfo| {
+        if ep.is_down(now) {
+            // The process is not back yet: nobody listens, the SYN gets RST.
+            tracing::debug!(target: "dynamodb", now, "connection refused: endpoint down");
+            return None;
+        }
+        match Conn::new(ep.clone(), tls, now) {
             Ok(c) => Some(Box::new(c) as Box<dyn StreamService>),
             Err(e) => {
                 ep.note_tls_error(now, format!("{e:#}"));
                 None
             }
-        },
-    )
+        }
+    })
 }

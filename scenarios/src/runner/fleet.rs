@@ -32,7 +32,7 @@ use net_bridge::{
 
 use super::spec::{self, NetMode, Scenario};
 use crate::endpoint::{
-    Credentials, Endpoint, EndpointConfig, FaultPlan, KeyType, ServerKey, TableSpec,
+    Credentials, Endpoint, EndpointConfig, FaultPlan, KeyType, Restart, ServerKey, TableSpec,
 };
 
 /// CPU cycles per second (100 MHz).
@@ -188,6 +188,16 @@ pub fn endpoint_for(s: &Scenario, seed: u64) -> Result<Endpoint> {
     cfg.faults = FaultPlan {
         faults: s.endpoint.faults.clone(),
     };
+    let ns = |secs: f64| (secs * 1e9) as Nanos;
+    cfg.restarts = s
+        .endpoint
+        .restarts
+        .iter()
+        .map(|r| Restart {
+            at: ns(r.at_seconds),
+            down: ns(r.down_seconds),
+        })
+        .collect();
     Endpoint::new(cfg).context("the endpoint does not start")
 }
 

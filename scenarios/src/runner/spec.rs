@@ -212,6 +212,23 @@ pub struct EndpointSpec {
     /// knows. Table and request expectations need the in-process endpoint, so they are refused.
     #[serde(default)]
     pub external: Option<String>,
+    /// Endpoint restarts at virtual times: every open connection is reset, new ones are
+    /// refused for `down_seconds`, the tables are kept. E.g. `[{ at_seconds = 4.0,
+    /// down_seconds = 0.5 }]`. (A restart while a given request is answered is a fault:
+    /// `{ kind = "restart", when = "requests", skip = 3, count = 1 }`.)
+    #[serde(default)]
+    pub restarts: Vec<RestartSpec>,
+}
+
+/// One scheduled endpoint restart.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestartSpec {
+    /// Virtual time of the restart, seconds.
+    pub at_seconds: f64,
+    /// How long new connections are refused afterwards, seconds.
+    #[serde(default)]
+    pub down_seconds: f64,
 }
 
 /// `server_key` of `[endpoint]`.
@@ -244,6 +261,7 @@ impl Default for EndpointSpec {
             devices_trust_ca: true,
             server_key: ServerKeySpec::default(),
             external: None,
+            restarts: Vec::new(),
         }
     }
 }
@@ -482,11 +500,22 @@ impl Scenario {
             if !self.expect.items.is_empty() || !self.expect.requests.is_empty() {
                 bail!("endpoint.external: expect.items and expect.requests look inside the in-process endpoint; check an external server's tables with its own client");
             }
-            if !self.endpoint.faults.is_empty() {
+            if !self.endpoint.faults.is_empty() || !self.endpoint.restarts.is_empty() {
                 bail!("endpoint.external: faults are injected by the in-process endpoint; an external server gets none");
             }
             if self.endpoint.credentials.is_empty() {
                 bail!("endpoint.external: give the devices a key the external server knows ([[endpoint.credentials]])");
+            }
+        }
+        for r in &self.endpoint.restarts {
+            if !(r.at_seconds >= 0.0 && r.at_seconds <= self.max_virtual_seconds)
+                || !(r.down_seconds >= 0.0 && r.down_seconds.is_finite())
+            {
+                bail!(
+                    "endpoint.restarts: at_seconds = {}, down_seconds = {}: expected 0 <= at_seconds <= max_virtual_seconds and down_seconds >= 0",
+                    r.at_seconds,
+                    r.down_seconds
+                );
             }
         }
         for (name, target) in &self.network.dns {
@@ -558,5 +587,7 @@ mod tests {
             Some("127.0.0.1:5000".parse().unwrap())
         );
         assert_eq!(s.endpoint.server_key, ServerKeySpec::Rsa2048);
+        assert!(err("[endpoint]\nrestarts = [{ at_seconds = -1.0 }]\n").contains("at_seconds"));
+        assert!(err("[endpoint]\nrestarts = [{ at = 1 }]\n").contains("unknown field"));
     }
 }
