@@ -508,9 +508,9 @@ impl Scenario {
             }
         }
         for r in &self.endpoint.restarts {
-            if !(r.at_seconds >= 0.0 && r.at_seconds <= self.max_virtual_seconds)
-                || !(r.down_seconds >= 0.0 && r.down_seconds.is_finite())
-            {
+            let at_ok = (0.0..=self.max_virtual_seconds).contains(&r.at_seconds);
+            let down_ok = r.down_seconds >= 0.0 && r.down_seconds.is_finite();
+            if !(at_ok && down_ok) {
                 bail!(
                     "endpoint.restarts: at_seconds = {}, down_seconds = {}: expected 0 <= at_seconds <= max_virtual_seconds and down_seconds >= 0",
                     r.at_seconds,
