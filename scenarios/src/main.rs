@@ -113,6 +113,10 @@ struct ServeArgs {
     /// Allow listening on a non-loopback address.
     #[arg(long)]
     allow_remote: bool,
+    /// Keep the tables in this file across restarts: loaded at start if it exists, every
+    /// change written through (atomically) before its response is sent.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
 }
 
 fn parse_credentials(s: &str) -> Result<Credentials, String> {
@@ -190,6 +194,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
     if !a.tables.is_empty() {
         cfg.tables = a.tables;
     }
+    cfg.data_file = a.data.clone();
     let ep = Endpoint::new(cfg)?;
     if let Some(path) = &a.ca_out {
         std::fs::write(path, ep.ca_cert_pem())

@@ -10,6 +10,7 @@ mod expr;
 pub mod faults;
 pub mod http;
 mod log;
+pub mod persist;
 mod protocol;
 pub mod restart;
 pub mod seeded;
@@ -131,6 +132,10 @@ pub struct EndpointConfig {
     pub server_key: ServerKey,
     /// Scheduled restarts (virtual times): open connections reset, tables kept.
     pub restarts: Vec<Restart>,
+    /// Keep the tables in this file (see [`persist`]): loaded at start if it exists (tables
+    /// in `tables` that it lacks are added), every change written through before its
+    /// response.
+    pub data_file: Option<std::path::PathBuf>,
 }
 
 impl Default for EndpointConfig {
@@ -149,6 +154,7 @@ impl Default for EndpointConfig {
             faults: FaultPlan::none(),
             server_key: ServerKey::default(),
             restarts: Vec::new(),
+            data_file: None,
         }
     }
 }
@@ -162,6 +168,7 @@ struct State {
     faults: FaultState,
     clock_offset_secs: i64,
     restarts: restart::Restarts,
+    store: Option<persist::Store>,
 }
 
 struct Inner {
@@ -194,13 +201,23 @@ impl Endpoint {
         );
         let identity =
             tls::Identity::generate(&cfg.host_names, cfg.epoch_unix, cfg.seed, cfg.server_key)?;
-        let mut tables = Tables::default();
+        let store = cfg.data_file.as_deref().map(persist::Store::new);
+        let loaded = match &store {
+            Some(s) => s.load()?,
+            None => None,
+        };
+        let from_file = loaded.is_some();
+        let mut tables = loaded.unwrap_or_default();
+        let mut seen = std::collections::BTreeSet::new();
         for spec in &cfg.tables {
             anyhow::ensure!(
-                !tables.by_name.contains_key(&spec.name),
+                seen.insert(spec.name.as_str()),
                 "table {} is listed twice",
                 spec.name
             );
+            if from_file && tables.by_name.contains_key(&spec.name) {
+                continue; // the file's table, with its items, wins
+            }
             tables.by_name.insert(
                 spec.name.clone(),
                 Table {
@@ -223,7 +240,12 @@ impl Endpoint {
             faults: FaultState::new(cfg.faults.clone(), cfg.seed),
             clock_offset_secs: cfg.clock_offset_secs,
             restarts: restart::Restarts::new(cfg.restarts.clone()),
+            store,
         };
+        if let Some(s) = &state.store {
+            // Fails early on an unwritable place, and records tables the file lacked.
+            s.save(&state.tables)?;
+        }
         Ok(Endpoint {
             inner: Arc::new(Inner {
                 cfg,
@@ -422,7 +444,18 @@ impl Endpoint {
                 now_unix: now_unix as f64,
                 throttled,
             };
-            protocol::dispatch(&mut st.tables, &cx, &rec.operation, &req.body)
+            let result = protocol::dispatch(&mut st.tables, &cx, &rec.operation, &req.body);
+            match (&result, &st.store) {
+                (Ok(_), Some(store)) if persist::mutates(&rec.operation) => {
+                    // Durable before acknowledged: a failed write is a failed request.
+                    if let Err(e) = store.save(&st.tables) {
+                        tracing::error!(target: "dynamodb", %e, "tables not saved");
+                        break 'outcome Err(ApiError::internal());
+                    }
+                    result
+                }
+                _ => result,
+            }
         };
         let (status, body, err_type, verdict) = match result {
             Ok(v) => {
