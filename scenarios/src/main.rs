@@ -55,14 +55,22 @@ fn identity(a: IdentityArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("{}: cannot create", a.out.display()))?;
     let (cert, key) = ep.server_identity_pem();
-    for (name, text) in [
-        ("ca.pem", ep.ca_cert_pem()),
-        ("server.pem", cert),
-        ("server.key", key),
-    ] {
+    let write = |name: &str, text: &str, mode: u32| -> anyhow::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
         let path = a.out.join(name);
-        std::fs::write(&path, text).with_context(|| format!("{}: cannot write", path.display()))?;
-    }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .with_context(|| format!("{}: cannot write", path.display()))
+    };
+    write("ca.pem", &ep.ca_cert_pem(), 0o644)?;
+    write("server.pem", &cert, 0o644)?;
+    // A throwaway test key, but a private key all the same: readable by its owner only.
+    write("server.key", &key, 0o600)?;
     println!(
         "scenarios: {} identity for {} in {} (ca.pem, server.pem, server.key)",
         s.name,

@@ -215,6 +215,9 @@ fn firmware_readings_land_in_moto_server_and_a_wrong_secret_stores_nothing() {
     let file = fwbuild::workspace_root().join("scenarios/peers/moto-peer.toml");
     let mut s = Scenario::load(&file).unwrap_or_else(|e| panic!("{e:#}"));
     s.firmware = elf;
+    // The certificates' validity derives from the year of `epoch_unix`: take it from the
+    // host's clock before deriving the identity, as the run will.
+    s.epoch_unix = unix_now();
     let readings: u64 = s.config["device.readings"].parse().unwrap();
 
     // The scenario's identity, exactly as the runner derives it from the seed: moto presents
