@@ -125,6 +125,34 @@ struct ServeArgs {
     /// change written through (atomically) before its response is sent.
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
+    /// Forward every request that passes the local checks (SigV4 with --credentials, faults)
+    /// to this DynamoDB-compatible engine, re-signed: `http://HOST:PORT` (DynamoDB Local,
+    /// moto_server). Tables then live there, not here.
+    #[arg(long, value_name = "URL", conflicts_with = "data")]
+    upstream: Option<String>,
+    /// The upstream's key, `AKID:SECRET[:SESSION_TOKEN]`; default: AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) from the environment.
+    #[arg(long, value_name = "AKID:SECRET", value_parser = parse_credentials, requires = "upstream")]
+    upstream_credentials: Option<Credentials>,
+}
+
+/// The upstream's credentials: the flag, else the standard AWS environment variables.
+fn upstream_credentials(flag: Option<Credentials>) -> anyhow::Result<Credentials> {
+    if let Some(c) = flag {
+        return Ok(c);
+    }
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        (Some(id), Some(secret)) => Ok(Credentials {
+            access_key_id: id,
+            secret_access_key: secret,
+            session_token: var("AWS_SESSION_TOKEN"),
+        }),
+        _ => bail!(
+            "--upstream needs the upstream's key: --upstream-credentials AKID:SECRET, or \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment"
+        ),
+    }
 }
 
 fn parse_credentials(s: &str) -> Result<Credentials, String> {
@@ -203,6 +231,13 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
         cfg.tables = a.tables;
     }
     cfg.data_file = a.data.clone();
+    if let Some(url) = &a.upstream {
+        let creds = upstream_credentials(a.upstream_credentials.clone())?;
+        cfg.upstream = Some(
+            scenarios::endpoint::upstream::Upstream::new(url, &a.region, creds)
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
     let ep = Endpoint::new(cfg)?;
     if let Some(path) = &a.ca_out {
         std::fs::write(path, ep.ca_cert_pem())

@@ -4,14 +4,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 
-use base64::Engine as _;
-use common::{client_config, signed_request, take_response, wall_unix, Reply, HOST};
+use common::{https_call, pem_to_der, Reply};
 use scenarios::endpoint::Credentials;
 use serde_json::{json, Value};
 
@@ -66,11 +63,7 @@ fn start(dir: &Path, data: &Path) -> Server {
         .find_map(|w| w.strip_prefix("https://"))
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .to_string();
-    let pem = std::fs::read_to_string(dir.join("ca.pem")).unwrap();
-    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let ca_der = base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .unwrap();
+    let ca_der = pem_to_der(&std::fs::read_to_string(dir.join("ca.pem")).unwrap());
     Server {
         child,
         addr,
@@ -78,26 +71,8 @@ fn start(dir: &Path, data: &Path) -> Server {
     }
 }
 
-/// One signed request over a fresh TLS connection; the parsed response.
 fn call(srv: &Server, op: &str, body: Value) -> Reply {
-    let unix = wall_unix();
-    let cfg: Arc<rustls::ClientConfig> = client_config(&srv.ca_der, unix);
-    let conn = rustls::ClientConnection::new(cfg, HOST.try_into().unwrap()).unwrap();
-    let sock = TcpStream::connect(&srv.addr).unwrap();
-    let mut tls = rustls::StreamOwned::new(conn, sock);
-    let body = serde_json::to_vec(&body).unwrap();
-    tls.write_all(&signed_request(&cred(), unix, op, &body))
-        .unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(r) = take_response(&mut buf) {
-            return r;
-        }
-        let n = tls.read(&mut chunk).expect("response bytes");
-        assert!(n > 0, "connection closed before a whole response");
-        buf.extend_from_slice(&chunk[..n]);
-    }
+    https_call(&srv.addr, &srv.ca_der, &cred(), op, &body)
 }
 
 fn ok(r: Reply) -> Value {

@@ -19,6 +19,7 @@ pub mod sigv4;
 mod tables;
 pub mod time;
 mod tls;
+pub mod upstream;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -136,6 +137,9 @@ pub struct EndpointConfig {
     /// in `tables` that it lacks are added), every change written through before its
     /// response.
     pub data_file: Option<std::path::PathBuf>,
+    /// Forward checked requests, re-signed, to this engine instead of the local tables (see
+    /// [`upstream`]; standalone mode only: the call blocks).
+    pub upstream: Option<upstream::Upstream>,
 }
 
 impl Default for EndpointConfig {
@@ -155,6 +159,7 @@ impl Default for EndpointConfig {
             server_key: ServerKey::default(),
             restarts: Vec::new(),
             data_file: None,
+            upstream: None,
         }
     }
 }
@@ -370,6 +375,8 @@ impl Endpoint {
 
         let mut rec = RequestRecord::new(now, &request_id, req);
         let mut delivery = Delivery::Now;
+        // The upstream engine's status and body, when it answered.
+        let mut upstream_reply: Option<(u16, Vec<u8>)> = None;
         let result: Result<Value, ApiError> = 'outcome: {
             if req.method == "GET" && req.target == "/" {
                 rec.operation = "(health)".into();
@@ -444,6 +451,24 @@ impl Endpoint {
                 now_unix: now_unix as f64,
                 throttled,
             };
+            if let Some(up) = &cfg.upstream {
+                if throttled {
+                    break 'outcome Err(ApiError::throughput_exceeded());
+                }
+                // Requests reach the engine one at a time, in the order they were checked.
+                match up.forward(req, now_unix) {
+                    Ok(reply) => {
+                        upstream_reply = Some(reply);
+                        break 'outcome Ok(Value::Null);
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "dynamodb", %e, "upstream failed");
+                        let mut err = ApiError::unavailable();
+                        err.message = Some(e);
+                        break 'outcome Err(err);
+                    }
+                }
+            }
             let result = protocol::dispatch(&mut st.tables, &cx, &rec.operation, &req.body);
             match (&result, &st.store) {
                 (Ok(_), Some(store)) if persist::mutates(&rec.operation) => {
@@ -457,8 +482,19 @@ impl Endpoint {
                 _ => result,
             }
         };
-        let (status, body, err_type, verdict) = match result {
-            Ok(v) => {
+        let (status, body, err_type, verdict) = match (result, upstream_reply) {
+            (Ok(_), Some((status, raw))) => {
+                let v: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+                let err_type = v.get("__type").and_then(Value::as_str).map(str::to_string);
+                let verdict = match (&err_type, v.get("message").and_then(Value::as_str)) {
+                    (_, Some(m)) if status != 200 => format!("upstream: {m}"),
+                    (Some(t), _) => format!("upstream: {t}"),
+                    _ if status == 200 => "OK (upstream)".to_string(),
+                    _ => format!("upstream: status {status}"),
+                };
+                (status, raw, err_type, verdict)
+            }
+            (Ok(v), None) => {
                 let unprocessed = v
                     .get("UnprocessedItems")
                     .and_then(Value::as_object)
@@ -470,14 +506,15 @@ impl Endpoint {
                 } else {
                     "OK".to_string()
                 };
-                (200, v, None, verdict)
+                let body = serde_json::to_vec(&v).expect("JSON values serialise");
+                (200, body, None, verdict)
             }
-            Err(e) => {
+            (Err(e), _) => {
                 let verdict = e.message.clone().unwrap_or_else(|| e.type_name.to_string());
-                (e.status, e.body(), Some(e.type_name.to_string()), verdict)
+                let body = serde_json::to_vec(&e.body()).expect("JSON values serialise");
+                (e.status, body, Some(e.type_name.to_string()), verdict)
             }
         };
-        let body = serde_json::to_vec(&body).expect("JSON values serialise");
         let resp = Response {
             status,
             headers: vec![
