@@ -361,6 +361,15 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
     })?;
     let program = Program::parse(&bytes).with_context(|| format!("{}", s.firmware.display()))?;
     let endpoint = endpoint_for(s, seed)?;
+    if let Some(addr) = s.endpoint.external_addr() {
+        // Fail fast, rather than let the devices retry against nothing until the time limit.
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).with_context(|| {
+            format!(
+                "endpoint.external {addr}: nothing answers; start the server first, with the \
+                 identity `scenarios identity FILE.toml --out DIR` writes"
+            )
+        })?;
+    }
     let creds = credentials_for(s, seed).remove(0);
     std::fs::create_dir_all(&opts.out_dir)
         .with_context(|| format!("{}: cannot create", opts.out_dir.display()))?;
