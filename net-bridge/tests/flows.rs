@@ -172,3 +172,61 @@ fn dns_forwarding_asks_the_host_resolver() {
     });
     assert_eq!(result, Some(Ok(vec![IpAddress::v4(127, 0, 0, 1)])));
 }
+
+/// Resets its connection at a set time, whether or not anything is being sent (as a server
+/// that crashes does).
+struct AbortAt {
+    at: Nanos,
+    now: Nanos,
+}
+
+impl StreamService for AbortAt {
+    fn on_data(&mut self, now: Nanos, data: &[u8]) -> usize {
+        self.now = now;
+        data.len()
+    }
+
+    fn poll_output(&mut self, now: Nanos, _buf: &mut [u8]) -> usize {
+        self.now = now;
+        0
+    }
+
+    fn next_wakeup(&self) -> Option<Nanos> {
+        (self.now < self.at).then_some(self.at)
+    }
+
+    fn state(&self) -> StreamState {
+        if self.now >= self.at {
+            StreamState::Abort
+        } else {
+            StreamState::Open
+        }
+    }
+}
+
+#[test]
+fn a_service_abort_reaches_an_idle_guest_as_rst_at_once() {
+    let factory: Arc<dyn StreamServiceFactory> = Arc::new(|now: Nanos, _: &FlowInfo| {
+        Some(Box::new(AbortAt { at: now + SEC, now }) as Box<dyn StreamService>)
+    });
+    let cfg = UserNetConfig::default().with_tcp_service(SVC, factory);
+    let (net, mon) = gateway(cfg);
+    let mut g = leased_guest(Box::new(net), GUEST_MAC, 24);
+    let t0 = g.now();
+    let h = connect(&mut g, SVC, 42300);
+    g.run_until(t0 + 500 * MS, |_| false);
+    assert_eq!(state(&g, h), tcp::State::Established);
+    // The guest sends nothing: only the gateway's RST can tell it.
+    let reset = g.run_until(t0 + 5 * SEC, |g| state(g, h) == tcp::State::Closed);
+    assert!(reset, "the guest never heard of the abort");
+    let after = g.now() - t0;
+    assert!(
+        (SEC..SEC + 5 * MS).contains(&after),
+        "reset after {after} ns, expected just after 1 s"
+    );
+    assert_eq!(
+        mon.stats().flows_active,
+        0,
+        "the flow is reclaimed once the RST is out"
+    );
+}

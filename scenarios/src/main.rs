@@ -30,6 +30,54 @@ enum Cmd {
     Run(scenarios::runner::cli::RunArgs),
     /// Serve the DynamoDB-compatible endpoint (HTTPS, SigV4 enforced) on a TCP port.
     Serve(ServeArgs),
+    /// Write a scenario's TLS identity (the CA its devices trust, the server certificate and
+    /// key) as PEM files, for a server outside the simulation (`[endpoint] external`):
+    /// `moto_server --ssl-cert DIR/server.pem --ssl-key DIR/server.key`.
+    Identity(IdentityArgs),
+}
+
+#[derive(Args)]
+struct IdentityArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// Directory for ca.pem, server.pem and server.key (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// Overrides the scenario's seed (the identity derives from it).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+fn identity(a: IdentityArgs) -> anyhow::Result<()> {
+    let s = scenarios::runner::Scenario::load(&a.scenario)?;
+    let seed = a.seed.unwrap_or(s.seed);
+    let ep = scenarios::runner::fleet::endpoint_for(&s, seed)?;
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("{}: cannot create", a.out.display()))?;
+    let (cert, key) = ep.server_identity_pem();
+    let write = |name: &str, text: &str, mode: u32| -> anyhow::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = a.out.join(name);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .with_context(|| format!("{}: cannot write", path.display()))
+    };
+    write("ca.pem", &ep.ca_cert_pem(), 0o644)?;
+    write("server.pem", &cert, 0o644)?;
+    // A throwaway test key, but a private key all the same: readable by its owner only.
+    write("server.key", &key, 0o600)?;
+    println!(
+        "scenarios: {} identity for {} in {} (ca.pem, server.pem, server.key)",
+        s.name,
+        s.endpoint.host_names.join(", "),
+        a.out.display()
+    );
+    Ok(())
 }
 
 #[derive(Args)]
@@ -73,6 +121,38 @@ struct ServeArgs {
     /// Allow listening on a non-loopback address.
     #[arg(long)]
     allow_remote: bool,
+    /// Keep the tables in this file across restarts: loaded at start if it exists, every
+    /// change written through (atomically) before its response is sent.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Forward every request that passes the local checks (SigV4 with --credentials, faults)
+    /// to this DynamoDB-compatible engine, re-signed: `http://HOST:PORT` (DynamoDB Local,
+    /// moto_server). Tables then live there, not here.
+    #[arg(long, value_name = "URL", conflicts_with = "data")]
+    upstream: Option<String>,
+    /// The upstream's key, `AKID:SECRET[:SESSION_TOKEN]`; default: AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) from the environment.
+    #[arg(long, value_name = "AKID:SECRET", value_parser = parse_credentials, requires = "upstream")]
+    upstream_credentials: Option<Credentials>,
+}
+
+/// The upstream's credentials: the flag, else the standard AWS environment variables.
+fn upstream_credentials(flag: Option<Credentials>) -> anyhow::Result<Credentials> {
+    if let Some(c) = flag {
+        return Ok(c);
+    }
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        (Some(id), Some(secret)) => Ok(Credentials {
+            access_key_id: id,
+            secret_access_key: secret,
+            session_token: var("AWS_SESSION_TOKEN"),
+        }),
+        _ => bail!(
+            "--upstream needs the upstream's key: --upstream-credentials AKID:SECRET, or \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment"
+        ),
+    }
 }
 
 fn parse_credentials(s: &str) -> Result<Credentials, String> {
@@ -150,6 +230,14 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
     if !a.tables.is_empty() {
         cfg.tables = a.tables;
     }
+    cfg.data_file = a.data.clone();
+    if let Some(url) = &a.upstream {
+        let creds = upstream_credentials(a.upstream_credentials.clone())?;
+        cfg.upstream = Some(
+            scenarios::endpoint::upstream::Upstream::new(url, &a.region, creds)
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
     let ep = Endpoint::new(cfg)?;
     if let Some(path) = &a.ca_out {
         std::fs::write(path, ep.ca_cert_pem())
@@ -188,6 +276,7 @@ fn main() -> std::process::ExitCode {
     let result = match Cli::parse().cmd {
         Cmd::Run(a) => scenarios::runner::cli::run(&a),
         Cmd::Serve(a) => serve(a).map(|()| 0),
+        Cmd::Identity(a) => identity(a).map(|()| 0),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),

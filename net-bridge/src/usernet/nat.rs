@@ -585,8 +585,12 @@ impl UserNet {
             }
             let state = sock.state();
             // A listener is created in LISTEN, so CLOSED means the connection ended. TIME-WAIT
-            // is not kept: the gateway's side needs no protection from old duplicates.
+            // is not kept: the gateway's side needs no protection from old duplicates. But an
+            // aborted socket is CLOSED with its peer still set until smoltcp has sent the RST:
+            // removed before that, the guest would only learn of the reset by retransmitting.
+            let rst_pending = state == tcp::State::Closed && sock.remote_endpoint().is_some();
             if matches!(state, tcp::State::Closed | tcp::State::TimeWait)
+                && !rst_pending
                 && !matches!(flow.peer, TcpPeer::Connecting { .. })
             {
                 finished.push(*key);

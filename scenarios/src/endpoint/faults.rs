@@ -25,6 +25,14 @@ pub enum FaultAction {
         /// How long, in ns.
         nanos: Nanos,
     },
+    /// The request is processed (and stored), then the endpoint restarts before answering:
+    /// this connection and every other open one are reset, and new connections are refused
+    /// for `down_nanos` (see `endpoint::restart`).
+    Restart {
+        /// Downtime after the restart, ns.
+        #[serde(default)]
+        down_nanos: Nanos,
+    },
 }
 
 /// Which requests a fault applies to (counted over requests that passed authentication and

@@ -10,13 +10,16 @@ mod expr;
 pub mod faults;
 pub mod http;
 mod log;
+pub mod persist;
 mod protocol;
+pub mod restart;
 pub mod seeded;
 pub mod serve;
 pub mod sigv4;
 mod tables;
 pub mod time;
 mod tls;
+pub mod upstream;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -29,6 +32,7 @@ pub use attr::{Number, MAX_ITEM_BYTES};
 pub use faults::{Fault, FaultAction, FaultPlan, FaultTrigger};
 pub use log::RequestRecord;
 pub use protocol::{ApiError, CONTENT_TYPE, TARGET_PREFIX};
+pub use restart::Restart;
 
 use faults::FaultState;
 use http::{Delivery, Request, Response};
@@ -127,6 +131,15 @@ pub struct EndpointConfig {
     pub faults: FaultPlan,
     /// Key type of the CA and server certificate (default ECDSA P-256).
     pub server_key: ServerKey,
+    /// Scheduled restarts (virtual times): open connections reset, tables kept.
+    pub restarts: Vec<Restart>,
+    /// Keep the tables in this file (see [`persist`]): loaded at start if it exists (tables
+    /// in `tables` that it lacks are added), every change written through before its
+    /// response.
+    pub data_file: Option<std::path::PathBuf>,
+    /// Forward checked requests, re-signed, to this engine instead of the local tables (see
+    /// [`upstream`]; standalone mode only: the call blocks).
+    pub upstream: Option<upstream::Upstream>,
 }
 
 impl Default for EndpointConfig {
@@ -144,6 +157,9 @@ impl Default for EndpointConfig {
             seed: 1,
             faults: FaultPlan::none(),
             server_key: ServerKey::default(),
+            restarts: Vec::new(),
+            data_file: None,
+            upstream: None,
         }
     }
 }
@@ -156,6 +172,8 @@ struct State {
     next_request: u64,
     faults: FaultState,
     clock_offset_secs: i64,
+    restarts: restart::Restarts,
+    store: Option<persist::Store>,
 }
 
 struct Inner {
@@ -188,13 +206,23 @@ impl Endpoint {
         );
         let identity =
             tls::Identity::generate(&cfg.host_names, cfg.epoch_unix, cfg.seed, cfg.server_key)?;
-        let mut tables = Tables::default();
+        let store = cfg.data_file.as_deref().map(persist::Store::new);
+        let loaded = match &store {
+            Some(s) => s.load()?,
+            None => None,
+        };
+        let from_file = loaded.is_some();
+        let mut tables = loaded.unwrap_or_default();
+        let mut seen = std::collections::BTreeSet::new();
         for spec in &cfg.tables {
             anyhow::ensure!(
-                !tables.by_name.contains_key(&spec.name),
+                seen.insert(spec.name.as_str()),
                 "table {} is listed twice",
                 spec.name
             );
+            if from_file && tables.by_name.contains_key(&spec.name) {
+                continue; // the file's table, with its items, wins
+            }
             tables.by_name.insert(
                 spec.name.clone(),
                 Table {
@@ -216,7 +244,13 @@ impl Endpoint {
             next_request: 0,
             faults: FaultState::new(cfg.faults.clone(), cfg.seed),
             clock_offset_secs: cfg.clock_offset_secs,
+            restarts: restart::Restarts::new(cfg.restarts.clone()),
+            store,
         };
+        if let Some(s) = &state.store {
+            // Fails early on an unwritable place, and records tables the file lacked.
+            s.save(&state.tables)?;
+        }
         Ok(Endpoint {
             inner: Arc::new(Inner {
                 cfg,
@@ -247,6 +281,14 @@ impl Endpoint {
     /// The test CA certificate, DER.
     pub fn ca_cert_der(&self) -> Vec<u8> {
         self.inner.identity.ca_der.clone()
+    }
+
+    /// The server certificate and its private key, both PEM: the endpoint's TLS identity for
+    /// another server to present (e.g. `moto_server --ssl-cert/--ssl-key` standing in for the
+    /// endpoint, so that devices provisioned with [`Endpoint::ca_cert_der`] trust it).
+    pub fn server_identity_pem(&self) -> (String, String) {
+        let id = &self.inner.identity;
+        (id.leaf_pem.clone(), id.leaf_key_pem.clone())
     }
 
     /// HTTPS (rustls sans-IO) on virtual time, for `net_bridge::UserNet`.
@@ -292,6 +334,27 @@ impl Endpoint {
         self.inner.cfg.epoch_unix as i64 + (now / 1_000_000_000) as i64 + off
     }
 
+    /// Restarts that have happened by virtual time `now` (scheduled or caused by a fault).
+    pub fn restarts(&self, now: Nanos) -> Vec<Restart> {
+        self.state().restarts.happened(now).to_vec()
+    }
+
+    /// How many restarts have happened by `now`: a connection accepted in one generation is
+    /// reset when the next begins.
+    pub(crate) fn generation(&self, now: Nanos) -> usize {
+        self.state().restarts.generation(now)
+    }
+
+    /// When a connection accepted in `generation` is reset, if a restart is scheduled.
+    pub(crate) fn death_of(&self, generation: usize) -> Option<Nanos> {
+        self.state().restarts.death_of(generation)
+    }
+
+    /// Whether the endpoint is down (refusing connections) at `now`.
+    pub(crate) fn is_down(&self, now: Nanos) -> bool {
+        self.state().restarts.is_down(now)
+    }
+
     pub(crate) fn server_config(&self) -> Arc<rustls::ServerConfig> {
         self.inner.identity.server_config.clone()
     }
@@ -312,6 +375,8 @@ impl Endpoint {
 
         let mut rec = RequestRecord::new(now, &request_id, req);
         let mut delivery = Delivery::Now;
+        // The upstream engine's status and body, when it answered.
+        let mut upstream_reply: Option<(u16, Vec<u8>)> = None;
         let result: Result<Value, ApiError> = 'outcome: {
             if req.method == "GET" && req.target == "/" {
                 rec.operation = "(health)".into();
@@ -374,6 +439,11 @@ impl Endpoint {
                 Some(FaultAction::Delay { nanos }) => {
                     delivery = Delivery::At(now.saturating_add(nanos))
                 }
+                Some(FaultAction::Restart { down_nanos }) => {
+                    // Processed and stored below; the response dies with the connection.
+                    tracing::info!(target: "dynamodb", now, "endpoint restarts (fault)");
+                    st.restarts.restart_now(now, down_nanos);
+                }
                 Some(FaultAction::ResetMidResponse) | None => {}
             }
             let cx = protocol::Context {
@@ -381,10 +451,50 @@ impl Endpoint {
                 now_unix: now_unix as f64,
                 throttled,
             };
-            protocol::dispatch(&mut st.tables, &cx, &rec.operation, &req.body)
+            if let Some(up) = &cfg.upstream {
+                if throttled {
+                    break 'outcome Err(ApiError::throughput_exceeded());
+                }
+                // Requests reach the engine one at a time, in the order they were checked.
+                match up.forward(req, now_unix) {
+                    Ok(reply) => {
+                        upstream_reply = Some(reply);
+                        break 'outcome Ok(Value::Null);
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "dynamodb", %e, "upstream failed");
+                        let mut err = ApiError::unavailable();
+                        err.message = Some(e);
+                        break 'outcome Err(err);
+                    }
+                }
+            }
+            let result = protocol::dispatch(&mut st.tables, &cx, &rec.operation, &req.body);
+            match (&result, &st.store) {
+                (Ok(_), Some(store)) if persist::mutates(&rec.operation) => {
+                    // Durable before acknowledged: a failed write is a failed request.
+                    if let Err(e) = store.save(&st.tables) {
+                        tracing::error!(target: "dynamodb", %e, "tables not saved");
+                        break 'outcome Err(ApiError::internal());
+                    }
+                    result
+                }
+                _ => result,
+            }
         };
-        let (status, body, err_type, verdict) = match result {
-            Ok(v) => {
+        let (status, body, err_type, verdict) = match (result, upstream_reply) {
+            (Ok(_), Some((status, raw))) => {
+                let v: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+                let err_type = v.get("__type").and_then(Value::as_str).map(str::to_string);
+                let verdict = match (&err_type, v.get("message").and_then(Value::as_str)) {
+                    (_, Some(m)) if status != 200 => format!("upstream: {m}"),
+                    (Some(t), _) => format!("upstream: {t}"),
+                    _ if status == 200 => "OK (upstream)".to_string(),
+                    _ => format!("upstream: status {status}"),
+                };
+                (status, raw, err_type, verdict)
+            }
+            (Ok(v), None) => {
                 let unprocessed = v
                     .get("UnprocessedItems")
                     .and_then(Value::as_object)
@@ -396,14 +506,15 @@ impl Endpoint {
                 } else {
                     "OK".to_string()
                 };
-                (200, v, None, verdict)
+                let body = serde_json::to_vec(&v).expect("JSON values serialise");
+                (200, body, None, verdict)
             }
-            Err(e) => {
+            (Err(e), _) => {
                 let verdict = e.message.clone().unwrap_or_else(|| e.type_name.to_string());
-                (e.status, e.body(), Some(e.type_name.to_string()), verdict)
+                let body = serde_json::to_vec(&e.body()).expect("JSON values serialise");
+                (e.status, body, Some(e.type_name.to_string()), verdict)
             }
         };
-        let body = serde_json::to_vec(&body).expect("JSON values serialise");
         let resp = Response {
             status,
             headers: vec![

@@ -107,6 +107,13 @@ impl P256Key {
         P256Key { key, public }
     }
 
+    /// The private key as PKCS#8 DER (to hand the same identity to another TLS server).
+    pub fn pkcs8_der(&self) -> anyhow::Result<Vec<u8>> {
+        use p256::pkcs8::EncodePrivateKey;
+        let secret = p256::SecretKey::from(self.key.as_nonzero_scalar());
+        Ok(secret.to_pkcs8_der()?.as_bytes().to_vec())
+    }
+
     fn sign_der(&self, msg: &[u8]) -> Vec<u8> {
         let sig: p256::ecdsa::Signature = self.key.sign(msg);
         sig.to_der().as_bytes().to_vec()

@@ -45,6 +45,11 @@ pub fn serve(
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((stream, peer)) => {
+                if ep.is_down(elapsed(start)) {
+                    // Restarting (see `restart`): refuse as a closed port would, with RST.
+                    socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO))?;
+                    continue;
+                }
                 tracing::debug!(%peer, "connection");
                 stream.set_nonblocking(false)?;
                 let (ep, opts) = (ep.clone(), opts.clone());
@@ -78,8 +83,8 @@ fn run_connection(
     start: Instant,
     opts: &ServeOptions,
 ) -> std::io::Result<()> {
-    let mut conn =
-        Conn::new(ep.clone(), !opts.plain).map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+    let mut conn = Conn::new(ep.clone(), !opts.plain, elapsed(start))
+        .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
     stream.set_nodelay(true)?;
     let mut inbuf = vec![0u8; 16 * 1024];
     let mut carry: Vec<u8> = Vec::new();

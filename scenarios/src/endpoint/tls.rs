@@ -28,6 +28,10 @@ use super::ServerKey;
 pub(crate) struct Identity {
     pub ca_pem: String,
     pub ca_der: Vec<u8>,
+    /// The server certificate, PEM (for handing the identity to another server).
+    pub leaf_pem: String,
+    /// The server's private key, PKCS#8 PEM. A throwaway test key; never logged.
+    pub leaf_key_pem: String,
     pub server_config: Arc<ServerConfig>,
 }
 
@@ -86,6 +90,7 @@ impl Identity {
         leaf.not_before = from;
         leaf.not_after = until;
         let leaf_key = Key::generate(&keys, kind)?;
+        let leaf_key_pem = pem_block("PRIVATE KEY", &leaf_key.pkcs8_der()?);
         let (leaf_sign, leaf_key) = (leaf_key.signer()?, leaf_key.rcgen()?);
         let leaf_cert = leaf
             .signed_by(&leaf_key, &ca_cert, &ca_key)
@@ -109,6 +114,8 @@ impl Identity {
         Ok(Identity {
             ca_pem: ca_cert.pem(),
             ca_der: ca_cert.der().to_vec(),
+            leaf_pem: leaf_cert.pem(),
+            leaf_key_pem,
             server_config: Arc::new(cfg),
         })
     }
@@ -126,6 +133,13 @@ impl Key {
             ServerKey::EcdsaP256 => Key::P256(keys.p256_key()),
             ServerKey::Rsa2048 => Key::Rsa(keys.rsa2048_pkcs8().context("generating an RSA key")?),
         })
+    }
+
+    fn pkcs8_der(&self) -> anyhow::Result<Vec<u8>> {
+        match self {
+            Key::P256(k) => k.pkcs8_der(),
+            Key::Rsa(der) => Ok(der.clone()),
+        }
     }
 
     fn rcgen(&self) -> anyhow::Result<KeyPair> {
@@ -149,6 +163,19 @@ impl Key {
             }
         })
     }
+}
+
+/// `-----BEGIN LABEL-----`, base64 in lines of 64, `-----END LABEL-----`.
+fn pem_block(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
 }
 
 /// Always the one certificate, whatever name the client asks for (a client checking names
@@ -176,16 +203,23 @@ pub(crate) struct Conn {
     plain_out: Vec<u8>,
     failed: bool,
     close_notify_sent: bool,
+    /// The endpoint's restart generation when this connection was accepted.
+    generation: usize,
+    /// A restart has happened since: everything is dropped and the connection is reset.
+    dead: bool,
 }
 
 impl Conn {
-    pub fn new(ep: Endpoint, tls: bool) -> anyhow::Result<Conn> {
+    /// A connection accepted at virtual time `now`.
+    pub fn new(ep: Endpoint, tls: bool, now: Nanos) -> anyhow::Result<Conn> {
         let tls = if tls {
             Some(ServerConnection::new(ep.server_config()).context("TLS connection")?)
         } else {
             None
         };
         Ok(Conn {
+            generation: ep.generation(now),
+            dead: false,
             ep,
             tls,
             session: Session::default(),
@@ -194,6 +228,20 @@ impl Conn {
             failed: false,
             close_notify_sent: false,
         })
+    }
+
+    /// Whether the endpoint has restarted since this connection was accepted; the first time
+    /// it notices, the connection forgets its TLS state, requests and unsent responses.
+    fn restarted(&mut self, now: Nanos) -> bool {
+        if !self.dead && self.ep.generation(now) > self.generation {
+            tracing::debug!(target: "dynamodb", now, "connection reset by an endpoint restart");
+            self.dead = true;
+            self.tls = None;
+            self.session = Session::default();
+            self.plain_in = Vec::new();
+            self.plain_out = Vec::new();
+        }
+        self.dead
     }
 
     fn feed_session(&mut self, now: Nanos) {
@@ -230,7 +278,7 @@ impl Conn {
 
 impl StreamService for Conn {
     fn on_data(&mut self, now: Nanos, data: &[u8]) -> usize {
-        if self.failed {
+        if self.failed || self.restarted(now) {
             return data.len();
         }
         let Some(tls) = self.tls.as_mut() else {
@@ -271,11 +319,17 @@ impl StreamService for Conn {
     }
 
     fn on_eof(&mut self, now: Nanos) {
+        if self.restarted(now) {
+            return;
+        }
         self.session.on_eof();
         self.pump(now);
     }
 
     fn poll_output(&mut self, now: Nanos, buf: &mut [u8]) -> usize {
+        if self.restarted(now) {
+            return 0;
+        }
         self.pump(now);
         match self.tls.as_mut() {
             Some(tls) => {
@@ -292,10 +346,23 @@ impl StreamService for Conn {
     }
 
     fn next_wakeup(&self) -> Option<Nanos> {
-        self.session.next_wakeup()
+        if self.dead {
+            return None;
+        }
+        // Polled at the next restart too, so that an idle connection is reset on time.
+        match (
+            self.session.next_wakeup(),
+            self.ep.death_of(self.generation),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn state(&self) -> StreamState {
+        if self.dead {
+            return StreamState::Abort;
+        }
         if self.output_pending() {
             return StreamState::Open;
         }
@@ -312,13 +379,18 @@ impl StreamService for Conn {
 }
 
 pub(crate) fn factory(ep: Endpoint, tls: bool) -> Arc<dyn StreamServiceFactory> {
-    Arc::new(
-        move |now: Nanos, _flow: &FlowInfo| match Conn::new(ep.clone(), tls) {
+    Arc::new(move |now: Nanos, _flow: &FlowInfo| {
+        if ep.is_down(now) {
+            // The process is not back yet: nobody listens, the SYN gets RST.
+            tracing::debug!(target: "dynamodb", now, "connection refused: endpoint down");
+            return None;
+        }
+        match Conn::new(ep.clone(), tls, now) {
             Ok(c) => Some(Box::new(c) as Box<dyn StreamService>),
             Err(e) => {
                 ep.note_tls_error(now, format!("{e:#}"));
                 None
             }
-        },
-    )
+        }
+    })
 }

@@ -24,13 +24,18 @@ use ft900_sim::profile::ft900::serial::Capture;
 use ft900_sim::profile::ft900::{Ft900, Ft900Config};
 use ft900_sim::profiler::{Profiler, Report};
 use ft900_sim::provision::{self, ConfigBlock};
+use ft900_sim::realtime::run_paced;
 use ft900_sim::{report, Machine, Profile, RunLimits, StopReason};
 use net_bridge::impair::SplitMix64;
 use net_bridge::usernet::SimClock;
-use net_bridge::{Impaired, Impairments, Link, Nanos, PcapLink, Switch, UserNet, UserNetConfig};
+use net_bridge::{
+    Impaired, Impairments, Link, Nanos, Pacer, PcapLink, Switch, UserNet, UserNetConfig,
+};
 
 use super::spec::{self, NetMode, Scenario};
-use crate::endpoint::{Credentials, Endpoint, EndpointConfig, FaultPlan, KeyType, TableSpec};
+use crate::endpoint::{
+    Credentials, Endpoint, EndpointConfig, FaultPlan, KeyType, Restart, ServerKey, TableSpec,
+};
 
 /// CPU cycles per second (100 MHz).
 pub const HZ: u64 = 100_000_000;
@@ -144,14 +149,23 @@ struct Device {
 
 impl Device {
     fn advance(&mut self, deadline_cycles: u64) {
+        self.advance_paced(deadline_cycles, None)
+    }
+
+    /// Runs to `deadline_cycles`; with a pacer, never ahead of the wall clock.
+    fn advance_paced(&mut self, deadline_cycles: u64, pacer: Option<&mut Pacer>) {
         if self.stop.is_some() {
             return;
         }
-        let started = Instant::now();
-        let stop = self.machine.run(RunLimits {
+        let limits = RunLimits {
             cycle_deadline: Some(deadline_cycles),
             ..RunLimits::default()
-        });
+        };
+        let started = Instant::now();
+        let stop = match pacer {
+            Some(p) => run_paced(&mut self.machine, limits, p),
+            None => self.machine.run(limits),
+        };
         self.host += started.elapsed();
         if stop != StopReason::CycleLimit {
             self.stop = Some(stop);
@@ -170,6 +184,10 @@ pub fn endpoint_for(s: &Scenario, seed: u64) -> Result<Endpoint> {
         epoch_unix: s.epoch_unix,
         clock_offset_secs: s.endpoint.clock_offset_seconds,
         seed,
+        server_key: match s.endpoint.server_key {
+            spec::ServerKeySpec::EcdsaP256 => ServerKey::EcdsaP256,
+            spec::ServerKeySpec::Rsa2048 => ServerKey::Rsa2048,
+        },
         ..EndpointConfig::default()
     };
     cfg.credentials = credentials_for(s, seed);
@@ -199,6 +217,16 @@ pub fn endpoint_for(s: &Scenario, seed: u64) -> Result<Endpoint> {
     cfg.faults = FaultPlan {
         faults: s.endpoint.faults.clone(),
     };
+    let ns = |secs: f64| (secs * 1e9) as Nanos;
+    cfg.restarts = s
+        .endpoint
+        .restarts
+        .iter()
+        .map(|r| Restart {
+            at: ns(r.at_seconds),
+            down: ns(r.down_seconds),
+        })
+        .collect();
     Endpoint::new(cfg).context("the endpoint does not start")
 }
 
@@ -297,7 +325,8 @@ fn config_for(
 }
 
 /// The gateway: QEMU-like addresses, the endpoint's names and the scenario's DNS table, the
-/// endpoint on ports 443 (TLS) and 80 (plain HTTP), SNTP from the scenario's epoch.
+/// endpoint on ports 443 (TLS) and 80 (plain HTTP) — or, with `endpoint.external`, port 443
+/// joined to that host socket — SNTP from the scenario's epoch.
 fn gateway_for(s: &Scenario, endpoint: &Endpoint, seed: u64) -> Result<UserNet> {
     let mut cfg = UserNetConfig {
         clock: SimClock {
@@ -311,15 +340,18 @@ fn gateway_for(s: &Scenario, endpoint: &Endpoint, seed: u64) -> Result<UserNet> 
     // device and room for each device's flows (DNS, SNTP, the endpoint, a reconnect or two).
     cfg.dhcp.pool_size = cfg.dhcp.pool_size.max(s.devices.len() as u32);
     cfg.limits.max_flows = cfg.limits.max_flows.max(s.devices.len() * FLOWS_PER_DEVICE);
-    cfg = cfg
-        .with_tcp_service(
-            SocketAddrV4::new(ENDPOINT_ADDR, 443),
-            endpoint.stream_factory(),
-        )
-        .with_tcp_service(
-            SocketAddrV4::new(ENDPOINT_ADDR, 80),
-            endpoint.plain_http_factory(),
-        );
+    cfg = match s.endpoint.external_addr() {
+        Some(host) => cfg.allow_host_tcp(SocketAddrV4::new(ENDPOINT_ADDR, 443), host),
+        None => cfg
+            .with_tcp_service(
+                SocketAddrV4::new(ENDPOINT_ADDR, 443),
+                endpoint.stream_factory(),
+            )
+            .with_tcp_service(
+                SocketAddrV4::new(ENDPOINT_ADDR, 80),
+                endpoint.plain_http_factory(),
+            ),
+    };
     for name in &s.endpoint.host_names {
         cfg = cfg.with_dns(name, ENDPOINT_ADDR);
     }
@@ -362,6 +394,15 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
     })?;
     let program = Program::parse(&bytes).with_context(|| format!("{}", s.firmware.display()))?;
     let endpoint = endpoint_for(s, seed)?;
+    if let Some(addr) = s.endpoint.external_addr() {
+        // Fail fast, rather than let the devices retry against nothing until the time limit.
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).with_context(|| {
+            format!(
+                "endpoint.external {addr}: nothing answers; start the server first, with the \
+                 identity `scenarios identity FILE.toml --out DIR` writes"
+            )
+        })?;
+    }
     let creds = credentials_for(s, seed).remove(0);
     std::fs::create_dir_all(&opts.out_dir)
         .with_context(|| format!("{}: cannot create", opts.out_dir.display()))?;
@@ -442,13 +483,23 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
 
     let started = Instant::now();
     let limit = (s.max_virtual_seconds * HZ as f64) as u64;
+    // A server outside the simulation answers on the wall clock: virtual time must not run
+    // ahead of it, or the firmware's timeouts would expire while the server is still working.
+    let mut pacer = s.endpoint.external.is_some().then(|| Pacer::wall(0));
     if let Some((index, addr)) = &opts.gdb {
         run_under_gdb(&mut devices, *index, addr, &program)?;
     } else if devices.len() == 1 {
-        run_single(&mut devices[0], limit, opts.progress_every);
+        run_single(&mut devices[0], limit, opts.progress_every, pacer.as_mut());
     } else {
         let quantum = (FLEET_LATENCY / NS_PER_CYCLE).saturating_sub(1).max(1);
-        run_fleet(&mut devices, limit, quantum, opts, switch.as_ref());
+        run_fleet(
+            &mut devices,
+            limit,
+            quantum,
+            opts,
+            switch.as_ref(),
+            pacer.as_mut(),
+        );
     }
     let host = started.elapsed();
     if let Some(sw) = &switch {
@@ -528,7 +579,7 @@ fn write_profile(report: &Report, title: &str, path: &std::path::Path) -> Result
 }
 
 /// One device: run in slices only to print progress.
-fn run_single(d: &mut Device, limit: u64, progress_every: f64) {
+fn run_single(d: &mut Device, limit: u64, progress_every: f64, mut pacer: Option<&mut Pacer>) {
     let slice = if progress_every > 0.0 {
         ((progress_every * HZ as f64) as u64).max(1)
     } else {
@@ -538,20 +589,22 @@ fn run_single(d: &mut Device, limit: u64, progress_every: f64) {
     let mut t = 0;
     while d.stop.is_none() && t < limit {
         t = (t + slice).min(limit);
-        d.advance(t);
+        d.advance_paced(t, pacer.as_deref_mut());
         if progress_every > 0.0 && d.stop.is_none() {
             progress(t, 0, 1, started);
         }
     }
 }
 
-/// A fleet in lockstep quanta; devices of a quantum on `opts.jobs` threads.
+/// A fleet in lockstep quanta; devices of a quantum on `opts.jobs` threads. With a pacer, no
+/// quantum starts before the wall clock has reached it.
 fn run_fleet(
     devices: &mut [Device],
     limit: u64,
     quantum: u64,
     opts: &RunOptions,
     switch: Option<&Switch>,
+    mut pacer: Option<&mut Pacer>,
 ) {
     // Every device has reached `t`: the switch learns it (see `Switch::sync_all`) before
     // anyone runs on.
@@ -572,6 +625,9 @@ fn run_fleet(
                 d.advance(t);
             }
             quantum_done(t);
+            if let Some(p) = pacer.as_deref_mut() {
+                p.wait_until(t * NS_PER_CYCLE);
+            }
             if progress_cycles > 0 && t >= next_progress {
                 let done = devices.iter().filter(|d| d.stop.is_some()).count();
                 progress(t, done, devices.len(), started);
@@ -584,6 +640,7 @@ fn run_fleet(
     // Worker k owns devices k, k + jobs, ...; a barrier ends each quantum, and the deadline
     // for the next one is published through `next` by worker 0 between two barriers.
     let barrier = Barrier::new(jobs);
+    let pacer = Mutex::new(pacer);
     let next = Mutex::new(quantum.min(limit));
     // Per worker: devices of its group not yet stopped.
     let running = Mutex::new(vec![1usize; jobs]);
@@ -593,7 +650,7 @@ fn run_fleet(
     }
     std::thread::scope(|scope| {
         for (k, mut group) in groups.into_iter().enumerate() {
-            let (barrier, next, running) = (&barrier, &next, &running);
+            let (barrier, next, running, pacer) = (&barrier, &next, &running, &pacer);
             scope.spawn(move || {
                 let mut next_progress = progress_cycles;
                 loop {
@@ -609,6 +666,9 @@ fn run_fleet(
                     let go_on = still.iter().any(|n| *n > 0) && t < limit;
                     if k == 0 {
                         quantum_done(t);
+                        if let Some(p) = lock(pacer).as_deref_mut() {
+                            p.wait_until(t * NS_PER_CYCLE);
+                        }
                         if go_on {
                             *lock(next) = (t + quantum).min(limit);
                         }

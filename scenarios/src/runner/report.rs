@@ -7,8 +7,12 @@ use super::ScenarioResult;
 /// The header line of a scenario.
 pub fn header(r: &ScenarioResult) -> String {
     let s = &r.scenario;
+    let endpoint = match &s.endpoint.external {
+        Some(addr) => format!("external {addr} (paced to the wall clock)"),
+        None => "in-process (TLS, SigV4 strict)".to_string(),
+    };
     format!(
-        "scenario {}  seed {}  devices {}  net {}  endpoint in-process (TLS, SigV4 strict)",
+        "scenario {}  seed {}  devices {}  net {}  endpoint {endpoint}",
         s.name,
         r.seed,
         s.devices.len(),

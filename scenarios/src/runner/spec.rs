@@ -212,6 +212,53 @@ pub struct EndpointSpec {
     /// they get another CA, so the endpoint's certificate does not verify).
     #[serde(default = "yes")]
     pub devices_trust_ca: bool,
+    /// Key type of the generated CA and server certificate: `ecdsa-p256` (default) or
+    /// `rsa2048` (the firmware's handshake is shorter).
+    #[serde(default)]
+    pub server_key: ServerKeySpec,
+    /// A DynamoDB-compatible server outside the simulation (`IP:PORT`, e.g. a `moto_server`
+    /// on loopback), instead of the in-process endpoint: the gateway joins connections to the
+    /// host names on port 443 to this host socket, and the run is paced to the wall clock. The
+    /// server must present [`crate::endpoint::Endpoint::server_identity_pem`] of this
+    /// scenario's endpoint (`scenarios identity FILE`), and `credentials` must be keys it
+    /// knows. Table and request expectations need the in-process endpoint, so they are refused.
+    #[serde(default)]
+    pub external: Option<String>,
+    /// Endpoint restarts at virtual times: every open connection is reset, new ones are
+    /// refused for `down_seconds`, the tables are kept. E.g. `[{ at_seconds = 4.0,
+    /// down_seconds = 0.5 }]`. (A restart while a given request is answered is a fault:
+    /// `{ kind = "restart", when = "requests", skip = 3, count = 1 }`.)
+    #[serde(default)]
+    pub restarts: Vec<RestartSpec>,
+}
+
+/// One scheduled endpoint restart.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestartSpec {
+    /// Virtual time of the restart, seconds.
+    pub at_seconds: f64,
+    /// How long new connections are refused afterwards, seconds.
+    #[serde(default)]
+    pub down_seconds: f64,
+}
+
+/// `server_key` of `[endpoint]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerKeySpec {
+    /// ECDSA P-256.
+    #[default]
+    EcdsaP256,
+    /// RSA-2048.
+    Rsa2048,
+}
+
+impl EndpointSpec {
+    /// The external server's address, if the scenario names one (checked when loading).
+    pub fn external_addr(&self) -> Option<std::net::SocketAddr> {
+        self.external.as_deref().and_then(|a| a.parse().ok())
+    }
 }
 
 impl Default for EndpointSpec {
@@ -224,6 +271,9 @@ impl Default for EndpointSpec {
             tables: default_tables(),
             faults: Vec::new(),
             devices_trust_ca: true,
+            server_key: ServerKeySpec::default(),
+            external: None,
+            restarts: Vec::new(),
         }
     }
 }
@@ -536,6 +586,33 @@ impl Scenario {
                 parse_key(k)?;
             }
         }
+        if let Some(addr) = &self.endpoint.external {
+            addr.parse::<std::net::SocketAddr>().map_err(|_| {
+                anyhow::anyhow!(
+                    "endpoint.external = {addr:?}: expected IP:PORT (e.g. \"127.0.0.1:5000\")"
+                )
+            })?;
+            if !self.expect.items.is_empty() || !self.expect.requests.is_empty() {
+                bail!("endpoint.external: expect.items and expect.requests look inside the in-process endpoint; check an external server's tables with its own client");
+            }
+            if !self.endpoint.faults.is_empty() || !self.endpoint.restarts.is_empty() {
+                bail!("endpoint.external: faults are injected by the in-process endpoint; an external server gets none");
+            }
+            if self.endpoint.credentials.is_empty() {
+                bail!("endpoint.external: give the devices a key the external server knows ([[endpoint.credentials]])");
+            }
+        }
+        for r in &self.endpoint.restarts {
+            let at_ok = (0.0..=self.max_virtual_seconds).contains(&r.at_seconds);
+            let down_ok = r.down_seconds >= 0.0 && r.down_seconds.is_finite();
+            if !(at_ok && down_ok) {
+                bail!(
+                    "endpoint.restarts: at_seconds = {}, down_seconds = {}: expected 0 <= at_seconds <= max_virtual_seconds and down_seconds >= 0",
+                    r.at_seconds,
+                    r.down_seconds
+                );
+            }
+        }
         for (name, target) in &self.network.dns {
             if target != "endpoint" && target.parse::<std::net::Ipv4Addr>().is_err() {
                 bail!(
@@ -611,5 +688,19 @@ mod tests {
             err("[endpoint]\ntables = [{ name = \"T\", partition_key = \"id\" }]\n")
                 .contains("NAME:TYPE")
         );
+        assert!(err("[endpoint]\nexternal = \"localhost\"\n").contains("expected IP:PORT"));
+        assert!(err("[endpoint]\nexternal = \"127.0.0.1:5000\"\n").contains("credentials"));
+        let with_key = "[endpoint]\nexternal = \"127.0.0.1:5000\"\n\
+                        credentials = [{ access_key_id = \"A\", secret_access_key = \"S\" }]\n";
+        assert!(err(&format!("{with_key}[[expect.items]]\ntable = \"T\"\n"))
+            .contains("in-process endpoint"));
+        let s = parse(&format!("{MINIMAL}{with_key}server_key = \"rsa2048\"\n")).unwrap();
+        assert_eq!(
+            s.endpoint.external_addr(),
+            Some("127.0.0.1:5000".parse().unwrap())
+        );
+        assert_eq!(s.endpoint.server_key, ServerKeySpec::Rsa2048);
+        assert!(err("[endpoint]\nrestarts = [{ at_seconds = -1.0 }]\n").contains("at_seconds"));
+        assert!(err("[endpoint]\nrestarts = [{ at = 1 }]\n").contains("unknown field"));
     }
 }

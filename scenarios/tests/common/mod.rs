@@ -410,3 +410,44 @@ pub fn wall_unix() -> u64 {
         .expect("clock after 1970")
         .as_secs()
 }
+
+/// One signed request to a standalone endpoint at `addr` over a fresh TLS connection (trusting
+/// `ca_der`, signed at the host's time); the parsed response.
+pub fn https_call(addr: &str, ca_der: &[u8], cred: &Credentials, op: &str, body: &Value) -> Reply {
+    use std::io::{Read, Write};
+    let unix = wall_unix();
+    let conn = rustls::ClientConnection::new(
+        client_config(ca_der, unix),
+        ServerName::try_from(HOST.to_string()).expect("name"),
+    )
+    .expect("client");
+    let sock = std::net::TcpStream::connect(addr).expect("connect to the endpoint");
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    let body = serde_json::to_vec(body).unwrap();
+    tls.write_all(&signed_request(cred, unix, op, &body))
+        .expect("request sent");
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(r) = take_response(&mut buf) {
+            return r;
+        }
+        let n = tls.read(&mut chunk).expect("response bytes");
+        assert!(n > 0, "connection closed before a whole response");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// The DER of the first certificate in a PEM file.
+pub fn pem_to_der(pem: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let b64: String = pem
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("PEM base64")
+}
