@@ -303,7 +303,7 @@ impl<'m, P: Profile> DebugTarget<'m, P> {
                 );
                 outputln!(
                     out,
-                    "  monitor cycles          cycles, instructions and virtual time (100 MHz)"
+                    "  monitor cycles          cycles, instructions and virtual time (100 MHz; see `time`)"
                 );
                 outputln!(
                     out,
@@ -313,6 +313,9 @@ impl<'m, P: Profile> DebugTarget<'m, P> {
                     out,
                     "  monitor step-irq [on|off]  whether a single-step may enter a pending interrupt"
                 );
+                for (usage, what) in super::monitor::USAGE {
+                    outputln!(out, "  monitor {usage:<16}{what}");
+                }
             }
             ["reset"] => match self.reset.as_mut() {
                 Some(reset) => match reset(self.machine) {
@@ -374,10 +377,21 @@ impl<'m, P: Profile> DebugTarget<'m, P> {
                     "single-steps execute one instruction with interrupts masked"
                 );
             }
-            _ => outputln!(
-                out,
-                "unknown monitor command `{cmd}`; `monitor help` lists them"
-            ),
+            _ => {
+                let machine = self.machine.profile.name();
+                let inspect = self.machine.profile.inspect();
+                match super::monitor::device_command(inspect, machine, &self.machine.core, &words) {
+                    Some(lines) => {
+                        for line in lines {
+                            outputln!(out, "{line}");
+                        }
+                    }
+                    None => outputln!(
+                        out,
+                        "unknown monitor command `{cmd}`; `monitor help` lists them"
+                    ),
+                }
+            }
         }
     }
 }
