@@ -5,7 +5,8 @@
 //! scenarios deterministic. A real peer answers on its own clock, so while one is attached the
 //! simulation must never run ahead of the wall clock: a simulator that is ahead sleeps, one that
 //! is behind (the host cannot keep up) runs flat out until it has caught up, and never
-//! overtakes. Idle time is slept through, not jumped over.
+//! overtakes; after a stall the caller may give the lag up instead ([`Pacer::resync`]). Idle
+//! time is slept through, not jumped over.
 
 use std::time::{Duration, Instant};
 
