@@ -1322,6 +1322,7 @@ fn monitor_shows_uart_output_net_counters_and_registers_of_ft900_firmware() {
             "monitor io uart0",
             "monitor io eth",
             "monitor io intc",
+            "monitor io timers",
             "monitor io",
             "monitor time",
             "monitor io usb",
@@ -1367,6 +1368,10 @@ fn monitor_shows_uart_output_net_counters_and_registers_of_ft900_firmware() {
     assert_has(eth, "0x10228  ETH_ADDR_1");
     assert_has(eth, "ETH_DATA (0x10224) is the FIFO port: not read");
     assert_has(section(&s, "monitor io intc", 0), "0x100e0  IRQ Control");
+    // The HAL's 1 ms tick runs on timer A with the block enabled (TIMER_CONTROL_0 bit 1).
+    let timers = section(&s, "monitor io timers", 0);
+    assert_has(timers, "0x10340  TIMER_CONTROL_0          02");
+    assert_has(timers, "timer A: running,");
     assert_has(
         section(&s, "monitor io", 0),
         "register blocks: sys, intc, eth, rtc, uart0, uart1, timers",

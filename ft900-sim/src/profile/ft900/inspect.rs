@@ -153,10 +153,16 @@ impl Inspect for Ft900 {
                     },
                     self.timers.watchdog_expiries()
                 ));
-                notes.push(format!(
-                    "the control bytes at {TIMERS_BASE:#x}.. are not dumped (self-clearing commands)"
-                ));
-                (Vec::new(), notes)
+                notes.push(
+                    "TIMER_READ_LS/MS (0x1034c) not read: a read latches the counter".to_string(),
+                );
+                let regs = self
+                    .timers
+                    .registers()
+                    .into_iter()
+                    .map(|(name, off, value)| reg(name, TIMERS_BASE + off, value.into(), 1))
+                    .collect();
+                (regs, notes)
             }
             _ => return None,
         })
@@ -260,6 +266,16 @@ mod tests {
         assert_eq!(regs[0].value, 0x0302_0100);
         assert_eq!(regs[8].value, 0x8000_0000);
         assert!(chip.io_dump("usb", 0).is_none());
+        let (regs, notes) = chip.io_dump("timers", 0).unwrap();
+        assert_eq!(regs.len(), 12);
+        assert_eq!(
+            (regs[0].name.as_str(), regs[0].addr),
+            ("TIMER_CONTROL_0", 0x1_0340)
+        );
+        assert!(
+            notes[0].starts_with("timer A: stopped, value 0"),
+            "{notes:?}"
+        );
         assert_eq!(chip.console().len(), 2);
         assert!(chip.net(0).unwrap()[0].contains("no cable attached"));
     }
