@@ -952,13 +952,26 @@ fn fault900() -> PathBuf {
     if let Some(elf) = built.as_ref() {
         return elf.clone();
     }
+    let elf = build_with_hal("fault900", FAULT900_C);
+    *built = Some(elf.clone());
+    elf
+}
+
+/// Compiles C `source` into `target/gdb-tests/NAME.elf` against `make -C firmware lib` (crt0
+/// and the HAL), with frame pointers so that gdb can unwind it. Callers build each program
+/// once; `make` serialises itself on the library.
+fn build_with_hal(name: &str, source: &str) -> PathBuf {
+    static LIB: Mutex<()> = Mutex::new(());
     let tc = Toolchain::require();
     let dir = support::target_dir().join("gdb-tests");
     let fw = dir.join("fw");
-    support::make_firmware(&fw, &["lib"]).unwrap_or_else(|e| panic!("{e}"));
-    let src = dir.join("fault900.c");
-    let elf = dir.join("fault900.elf");
-    std::fs::write(&src, FAULT900_C).unwrap();
+    {
+        let _lib = LIB.lock().unwrap_or_else(|e| e.into_inner());
+        support::make_firmware(&fw, &["lib"]).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let src = dir.join(format!("{name}.c"));
+    let elf = dir.join(format!("{name}.elf"));
+    std::fs::write(&src, source).unwrap();
     let ldscript = support::workspace_root().join("firmware/startup/ft900.ld");
     let out = Command::new(&tc.gcc)
         .args([
@@ -968,6 +981,12 @@ fn fault900() -> PathBuf {
             "-nostartfiles",
             "-nostdlib",
         ])
+        .arg(format!(
+            "-I{}",
+            support::workspace_root()
+                .join("firmware/hal/include")
+                .display()
+        ))
         .arg("-T")
         .arg(&ldscript)
         .arg(fw.join("obj/startup/crt0.o"))
@@ -979,10 +998,9 @@ fn fault900() -> PathBuf {
         .expect("run ft32-elf-gcc");
     assert!(
         out.status.success(),
-        "compiling fault900.c: {}",
+        "compiling {name}.c: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    *built = Some(elf.clone());
     elf
 }
 
@@ -1463,5 +1481,69 @@ fn monitor_device_commands_on_the_gdb_sim_machine_say_they_are_not_available() {
     let time = section(&s, "monitor time", 0);
     assert_has(time, "virtual time 0.000000000 s: 0 cycles");
     assert_has(time, "the gdb-sim machine has no real-time clock");
+    drop(sim);
+}
+
+/// Prints 1500 numbered lines of 61 bytes (91 500 bytes, more than the 64 KiB the UART keeps)
+/// at 3.125 Mbaud (divisor 8), so the run is short.
+const CHATTY900_C: &str = r#"
+#include "ft900_uart.h"
+
+int main(void)
+{
+    uart_open(UART0, 3125000);
+    for (unsigned i = 0; i < 1500; i++)
+        uart_printf(UART0, "line %04u ..................................................\n", i);
+    uart_flush(UART0);
+    return 0;
+}
+"#;
+
+/// `monitor uart all` with more output than is kept: the newest 64 KiB reach gdb whole (in
+/// packets of bounded size), with a note of how much was let go; `monitor uart 3` the last 3.
+#[test]
+fn monitor_uart_keeps_the_newest_64_kib_and_says_what_was_let_go() {
+    static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let elf = BUILT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(|| build_with_hal("chatty900", CHATTY900_C))
+        .clone();
+    let sim = Sim::start(
+        &elf,
+        &["--machine", "ft900", "--uart0", "none", "--gdb-wait"],
+    );
+    let s = gdb_sections(
+        &elf,
+        sim.port,
+        &[
+            "break _exit",
+            "continue",
+            "monitor uart all",
+            "monitor uart 3",
+            "kill",
+        ],
+    );
+    // 65 536 bytes kept of 91 500: 25 964 let go, i.e. 425 whole lines and 39 bytes of the
+    // 426th, whose tail is the first line shown.
+    let all = section(&s, "monitor uart all", 0);
+    assert_has(all, "uart0: 1075 lines; 25964 older bytes no longer kept\n");
+    assert_has(all, "\n  .....................\n  line 0426 ....");
+    let shown: Vec<&str> = all.lines().filter(|l| l.starts_with("  line ")).collect();
+    assert_eq!(shown.len(), 1074);
+    for (i, line) in shown.iter().enumerate() {
+        assert_eq!(
+            *line,
+            format!(
+                "  line {:04} ..................................................",
+                i + 426
+            )
+        );
+    }
+    let last = section(&s, "monitor uart 3", 0);
+    assert_has(last, "uart0: 1075 lines, the last 3 shown");
+    assert_has(last, "  line 1497 ");
+    assert_has(last, "  line 1499 ");
+    assert!(!last.contains("line 1496"), "{last}");
     drop(sim);
 }

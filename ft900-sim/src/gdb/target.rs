@@ -24,7 +24,9 @@ use gdbstub::target::ext::breakpoints::{
     Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps,
     SwBreakpoint, SwBreakpointOps, WatchKind,
 };
-use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd, MonitorCmdOps};
+use gdbstub::target::ext::monitor_cmd::{
+    output, outputln, ConsoleOutput, MonitorCmd, MonitorCmdOps,
+};
 use gdbstub::target::{Target, TargetError, TargetResult};
 
 use super::arch::{Ft32, Ft32RegId, Ft32Regs, NUM_REGS};
@@ -381,17 +383,46 @@ impl<'m, P: Profile> DebugTarget<'m, P> {
                 let machine = self.machine.profile.name();
                 let inspect = self.machine.profile.inspect();
                 match super::monitor::device_command(inspect, machine, &self.machine.core, &words) {
-                    Some(lines) => {
-                        for line in lines {
-                            outputln!(out, "{line}");
-                        }
-                    }
+                    Some(lines) => send_lines(out, &lines),
                     None => outputln!(
                         out,
                         "unknown monitor command `{cmd}`; `monitor help` lists them"
                     ),
                 }
             }
+        }
+    }
+}
+
+/// Console packets carry at most this many characters of text (2 KiB of packet once hex
+/// encoded): `monitor uart all` can be 64 KiB, more than gdb should get in one packet.
+const CONSOLE_CHUNK: usize = 1024;
+
+/// Sends `lines` to gdb's console, in packets of at most [`CONSOLE_CHUNK`] characters.
+fn send_lines(out: &mut ConsoleOutput<'_>, lines: &[String]) {
+    let mut pending = 0;
+    for line in lines {
+        let mut rest = line.as_str();
+        loop {
+            let mut cut = rest.len().min(CONSOLE_CHUNK - pending);
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let (now, later) = rest.split_at(cut);
+            output!(out, "{now}");
+            pending += now.len();
+            rest = later;
+            if rest.is_empty() {
+                break;
+            }
+            out.flush();
+            pending = 0;
+        }
+        outputln!(out);
+        pending += 1;
+        if pending >= CONSOLE_CHUNK / 2 {
+            out.flush();
+            pending = 0;
         }
     }
 }
