@@ -28,6 +28,7 @@ pub mod debuginfo;
 pub mod disasm;
 pub mod elf;
 pub mod gdb;
+pub mod inspect;
 pub mod isa;
 pub mod lockstep;
 pub mod machine;

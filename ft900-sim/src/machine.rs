@@ -78,6 +78,12 @@ pub trait Profile {
     fn on_halt(&mut self, core: &mut Core) -> StopReason {
         StopReason::Halted(core.pc)
     }
+
+    /// The devices as a debugger may look at them without side effects (`monitor uart`, `net`,
+    /// `io`, `time`); `None` (the default) for a machine without peripherals.
+    fn inspect(&self) -> Option<&dyn crate::inspect::Inspect> {
+        None
+    }
 }
 
 /// Result of a hook callback.

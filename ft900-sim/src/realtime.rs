@@ -5,8 +5,12 @@
 //! wall time by more than the slice being executed (1 ms). Idle loops are still skipped inside a slice, but a slice ends at its deadline, so
 //! a guest waiting for a timer sleeps through the wait instead of jumping over it; a real-time
 //! peer (a TAP, a person at a host socket) then sees the firmware's timers run as on silicon.
-//! When the host cannot keep up, virtual time lags and the machine runs flat out until it has
-//! caught up.
+//! When the host cannot keep up for a moment, virtual time lags and the machine runs flat out
+//! until it has caught up, so the firmware's timers keep their wall-clock schedule. A lag of
+//! more than [`MAX_CATCH_UP_NS`] is not a slow host but a stall (the process was stopped with
+//! Ctrl-Z or a debugger, the host was suspended): then the pacer resynchronises, and virtual
+//! time goes on from where it stood at the wall clock's present, without a burst of
+//! accelerated time (which would fire every pending timer at once and flood the peers).
 
 use net_bridge::pace::{Clock, Pacer};
 
@@ -18,6 +22,10 @@ use crate::stop::StopReason;
 /// enough that a frame from a TAP waits at most about a millisecond for the MAC's poll, long
 /// enough that pacing costs nothing measurable.
 pub const SLICE_CYCLES: u64 = 100_000;
+
+/// The largest lag behind the wall clock that is caught up by running flat out (100 ms);
+/// beyond it the pacer resynchronises instead (module docs).
+pub const MAX_CATCH_UP_NS: u64 = 100_000_000;
 
 /// Runs `m` within `limits` (a `cycle_deadline` in `limits` is honoured too), never letting its
 /// virtual time (cycles at 100 MHz) pass the wall time elapsed on `pacer`.
@@ -47,7 +55,11 @@ pub fn run_paced<P: Profile, C: Clock>(
         });
         match stop {
             StopReason::CycleLimit if m.core.cycles < end => {
-                pacer.wait_until(cycles_to_ns(m.core.cycles));
+                let now = cycles_to_ns(m.core.cycles);
+                if pacer.allowed().saturating_sub(now) > MAX_CATCH_UP_NS {
+                    pacer.resync(now);
+                }
+                pacer.wait_until(now);
             }
             other => return other,
         }
@@ -66,6 +78,8 @@ mod tests {
     struct FakeClock {
         now: Duration,
         sleeps: usize,
+        /// After this many sleeps the wall clock jumps by `.1` (the process was stopped).
+        stall: Option<(usize, Duration)>,
     }
 
     impl Clock for FakeClock {
@@ -75,6 +89,11 @@ mod tests {
         fn sleep(&mut self, d: Duration) {
             self.now += d;
             self.sleeps += 1;
+            if let Some((after, stall)) = self.stall {
+                if self.sleeps == after {
+                    self.now += stall;
+                }
+            }
         }
     }
 
@@ -136,5 +155,69 @@ mod tests {
             "{slept:?}"
         );
         assert_eq!(pacer.clock().sleeps, 10);
+    }
+
+    /// A 10 s stall after 10 ms of a 50 ms run: the pacer gives the 10 s up and paces the
+    /// remaining 40 ms by sleeping, instead of running 10 s of virtual time flat out.
+    #[test]
+    fn after_a_long_stall_virtual_time_resynchronises_instead_of_catching_up() {
+        let mut ft900 = Ft900::new(Ft900Config::default());
+        ft900.set_diagnostics(Box::new(std::io::sink()));
+        let mut m = Machine::with_standard_memory(ft900);
+        m.mem_write(0, &0x0030_0000u32.to_le_bytes()).unwrap();
+        m.profile.reset(&mut m.core, 0);
+        let clock = FakeClock {
+            stall: Some((10, Duration::from_secs(10))),
+            ..FakeClock::default()
+        };
+        let mut pacer = Pacer::new(clock, 0);
+        let stop = run_paced(
+            &mut m,
+            RunLimits {
+                cycle_deadline: Some(5_000_000),
+                ..RunLimits::default()
+            },
+            &mut pacer,
+        );
+        assert_eq!(stop, StopReason::CycleLimit);
+        let given_up = pacer.given_up();
+        assert!(
+            given_up >= Duration::from_millis(9_990) && given_up <= Duration::from_secs(10),
+            "{given_up:?}"
+        );
+        // Of the 49 slice ends before the deadline, 48 slept: 10 before the stall, none at
+        // the one that resynchronised, 38 after it. Catching up would have slept none after.
+        assert_eq!(pacer.clock().sleeps, 48);
+        assert!(
+            pacer.slept() >= Duration::from_millis(48),
+            "{:?}",
+            pacer.slept()
+        );
+    }
+
+    /// A lag below the limit is caught up: the machine runs without sleeping until it has.
+    #[test]
+    fn a_short_lag_is_caught_up() {
+        let mut ft900 = Ft900::new(Ft900Config::default());
+        ft900.set_diagnostics(Box::new(std::io::sink()));
+        let mut m = Machine::with_standard_memory(ft900);
+        m.mem_write(0, &0x0030_0000u32.to_le_bytes()).unwrap();
+        m.profile.reset(&mut m.core, 0);
+        let clock = FakeClock {
+            stall: Some((10, Duration::from_millis(20))),
+            ..FakeClock::default()
+        };
+        let mut pacer = Pacer::new(clock, 0);
+        run_paced(
+            &mut m,
+            RunLimits {
+                cycle_deadline: Some(5_000_000),
+                ..RunLimits::default()
+            },
+            &mut pacer,
+        );
+        assert_eq!(pacer.given_up(), Duration::ZERO);
+        // The 20 ms were run flat out: of the 49 slice ends, those at 11..30 ms did not sleep.
+        assert_eq!(pacer.clock().sleeps, 29);
     }
 }

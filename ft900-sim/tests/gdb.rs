@@ -952,13 +952,26 @@ fn fault900() -> PathBuf {
     if let Some(elf) = built.as_ref() {
         return elf.clone();
     }
+    let elf = build_with_hal("fault900", FAULT900_C);
+    *built = Some(elf.clone());
+    elf
+}
+
+/// Compiles C `source` into `target/gdb-tests/NAME.elf` against `make -C firmware lib` (crt0
+/// and the HAL), with frame pointers so that gdb can unwind it. Callers build each program
+/// once; `make` serialises itself on the library.
+fn build_with_hal(name: &str, source: &str) -> PathBuf {
+    static LIB: Mutex<()> = Mutex::new(());
     let tc = Toolchain::require();
     let dir = support::target_dir().join("gdb-tests");
     let fw = dir.join("fw");
-    support::make_firmware(&fw, &["lib"]).unwrap_or_else(|e| panic!("{e}"));
-    let src = dir.join("fault900.c");
-    let elf = dir.join("fault900.elf");
-    std::fs::write(&src, FAULT900_C).unwrap();
+    {
+        let _lib = LIB.lock().unwrap_or_else(|e| e.into_inner());
+        support::make_firmware(&fw, &["lib"]).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let src = dir.join(format!("{name}.c"));
+    let elf = dir.join(format!("{name}.elf"));
+    std::fs::write(&src, source).unwrap();
     let ldscript = support::workspace_root().join("firmware/startup/ft900.ld");
     let out = Command::new(&tc.gcc)
         .args([
@@ -968,6 +981,12 @@ fn fault900() -> PathBuf {
             "-nostartfiles",
             "-nostdlib",
         ])
+        .arg(format!(
+            "-I{}",
+            support::workspace_root()
+                .join("firmware/hal/include")
+                .display()
+        ))
         .arg("-T")
         .arg(&ldscript)
         .arg(fw.join("obj/startup/crt0.o"))
@@ -979,10 +998,9 @@ fn fault900() -> PathBuf {
         .expect("run ft32-elf-gcc");
     assert!(
         out.status.success(),
-        "compiling fault900.c: {}",
+        "compiling {name}.c: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    *built = Some(elf.clone());
     elf
 }
 
@@ -1215,4 +1233,317 @@ fn malformed_traffic_and_lost_connections_do_not_wedge_the_stub() {
     rsp.send("k");
     let (status, _, stderr) = sim.finish();
     assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Monitor commands that look at the devices
+// ---------------------------------------------------------------------------------------------
+
+/// `make -C firmware` for `net_dhcp.elf` (the DHCP/DNS/SNTP test firmware), once per run.
+fn net_dhcp() -> PathBuf {
+    static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(elf) = built.as_ref() {
+        return elf.clone();
+    }
+    Toolchain::require();
+    let dir = support::target_dir().join("gdb-tests").join("fw");
+    let elf = dir.join("net_dhcp.elf");
+    support::make_firmware(&dir, &[&elf]).unwrap_or_else(|e| panic!("{e}"));
+    *built = Some(elf.clone());
+    elf
+}
+
+/// Runs gdb with `commands`, each preceded by an `echo` of a marker, and returns what each
+/// command printed (keyed by the command). In batch mode gdb writes `echo` to stdout but
+/// monitor output to stderr, so both go into one pipe (through `sh`) to keep their order.
+fn gdb_sections(elf: &Path, port: u16, commands: &[&str]) -> Vec<(String, String)> {
+    let tc = Toolchain::require();
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "exec \"$0\" \"$@\" 2>&1"])
+        .arg(&tc.gdb)
+        .args(["-batch", "-nx", "-ex"])
+        .arg(format!("target remote 127.0.0.1:{port}"));
+    for c in commands {
+        cmd.arg("-ex").arg(format!("echo @@@ {c}\\n"));
+        cmd.arg("-ex").arg(c);
+    }
+    cmd.arg(elf);
+    let run = run_with_timeout(&mut cmd, b"", LIMIT, 1 << 20).expect("run ft32-elf-gdb");
+    let out = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(!run.timed_out(), "gdb hung:\n{out}");
+    out.split("@@@ ")
+        .skip(1)
+        .map(|s| {
+            let (cmd, rest) = s.split_once('\n').unwrap_or((s, ""));
+            (cmd.to_string(), rest.to_string())
+        })
+        .collect()
+}
+
+/// The output of the `n`th occurrence of `cmd` in `sections`.
+fn section<'a>(sections: &'a [(String, String)], cmd: &str, n: usize) -> &'a str {
+    sections
+        .iter()
+        .filter(|(c, _)| c == cmd)
+        .nth(n)
+        .map(|(_, out)| out.as_str())
+        .unwrap_or_else(|| panic!("no output #{n} of `{cmd}` in {sections:#?}"))
+}
+
+/// The number after `word` in `text` (`rx 12 frames` → 12 for `rx`).
+fn number_after(text: &str, word: &str) -> u64 {
+    let mut words = text.split_whitespace();
+    while let Some(w) = words.next() {
+        if w == word {
+            if let Some(n) = words.next().and_then(|n| n.parse().ok()) {
+                return n;
+            }
+        }
+    }
+    panic!("no number after `{word}` in:\n{text}")
+}
+
+/// The DHCP firmware on `--net user`, halted when it formats its lease for printing
+/// (`net_ip4_str`): `monitor uart` shows the lines printed so far and not the lease line
+/// (which has not been printed yet), and shows it once the firmware has flushed its UART and reached `_exit`; `monitor net` counts the
+/// DHCP frames both ways; `monitor io uart0` shows the divisor and line settings the HAL
+/// programmed for 115200 8N1 (divisor 217, 4 samples per bit); `monitor time` the RTC as
+/// given; bad arguments get usage. Looking has no side effects: the firmware prints the same
+/// lines and exits with the same status as without gdb.
+#[test]
+fn monitor_shows_uart_output_net_counters_and_registers_of_ft900_firmware() {
+    let elf = net_dhcp();
+    let sim = Sim::start(
+        &elf,
+        &[
+            "--machine",
+            "ft900",
+            "--uart0",
+            "none",
+            "--net",
+            "user",
+            "--rtc-start",
+            "1767225600",
+            "--gdb-wait",
+        ],
+    );
+    let s = gdb_sections(
+        &elf,
+        sim.port,
+        &[
+            "break net_ip4_str",
+            "continue",
+            "monitor uart",
+            "monitor uart 1",
+            "monitor net",
+            "monitor io uart0",
+            "monitor io eth",
+            "monitor io intc",
+            "monitor io timers",
+            "monitor io",
+            "monitor time",
+            "monitor io usb",
+            "monitor uart 0",
+            "monitor uart x",
+            "monitor net now",
+            "monitor io uart0 uart1",
+            "monitor help",
+            "delete",
+            "break _exit",
+            "continue",
+            "monitor uart",
+            "delete",
+            "continue",
+        ],
+    );
+    let first = section(&s, "monitor uart", 0);
+    assert_has(first, "uart0: ");
+    assert_has(first, "  == net_dhcp ==\n");
+    assert!(!first.contains("dhcp: ip"), "printed too early:\n{first}");
+    assert_has(first, "uart1: nothing transmitted");
+    let last = section(&s, "monitor uart 1", 0);
+    assert_has(last, "the last 1 shown (`monitor uart all` for every one)");
+    assert!(!last.contains("== net_dhcp =="), "{last}");
+
+    let net = section(&s, "monitor net", 0);
+    assert_has(net, "link up");
+    assert!(number_after(net, "tx") >= 2, "DISCOVER and REQUEST:\n{net}");
+    assert!(number_after(net, "rx") >= 2, "OFFER and ACK:\n{net}");
+    assert_has(net, "rx fifo ");
+
+    let uart0 = section(&s, "monitor io uart0", 0);
+    for line in [
+        "0x10320  DLL                      d9",
+        "0x10321  DLM                      00",
+        "0x10323  LCR                      03",
+        "0x10325  ICR[02] TCR              04",
+        "one character takes 8680 cycles",
+    ] {
+        assert_has(uart0, line);
+    }
+    let eth = section(&s, "monitor io eth", 0);
+    assert_has(eth, "0x10228  ETH_ADDR_1");
+    assert_has(eth, "ETH_DATA (0x10224) is the FIFO port: not read");
+    assert_has(section(&s, "monitor io intc", 0), "0x100e0  IRQ Control");
+    // The HAL's 1 ms tick runs on timer A with the block enabled (TIMER_CONTROL_0 bit 1).
+    let timers = section(&s, "monitor io timers", 0);
+    assert_has(timers, "0x10340  TIMER_CONTROL_0          02");
+    assert_has(timers, "timer A: running,");
+    assert_has(
+        section(&s, "monitor io", 0),
+        "register blocks: sys, intc, eth, rtc, uart0, uart1, timers",
+    );
+    let time = section(&s, "monitor time", 0);
+    assert_has(time, "virtual time ");
+    assert_has(time, "rtc RTC_CCVR 17672256");
+    assert_has(time, "= 2026-01-01 00:00:");
+    assert_has(section(&s, "monitor io usb", 0), "no register block `usb`");
+    for cmd in ["monitor uart 0", "monitor uart x"] {
+        assert_has(section(&s, cmd, 0), "usage: monitor uart [N|all]");
+    }
+    assert_has(section(&s, "monitor net now", 0), "usage: monitor net");
+    assert_has(
+        section(&s, "monitor io uart0 uart1", 0),
+        "usage: monitor io [BLOCK]",
+    );
+    let help = section(&s, "monitor help", 0);
+    for cmd in [
+        "reset", "cycles", "regs", "step-irq", "uart", "net", "io", "time",
+    ] {
+        assert_has(help, &format!("  monitor {cmd}"));
+    }
+
+    // test_end flushed the UART before `_exit`: everything is on the line, the lease included.
+    let later = section(&s, "monitor uart", 1);
+    assert_has(later, "  dhcp: ip 10.0.2.");
+    assert!(!later.contains("still in the transmitter"), "{later}");
+    let (status, _, stderr) = sim.finish();
+
+    // The same run without gdb prints the same lines and ends the same way.
+    let mut plain = Command::new(support::sim_binary());
+    plain
+        .args([
+            "run",
+            "--machine",
+            "ft900",
+            "--uart0",
+            "stdio",
+            "--net",
+            "user",
+        ])
+        .args(["--rtc-start", "1767225600"])
+        .arg(&elf);
+    let plain = run_with_timeout(&mut plain, b"", LIMIT, 1 << 20).expect("run ft900-sim");
+    assert!(!plain.timed_out());
+    assert_eq!(status.code(), plain.code(), "stderr:\n{stderr}");
+    let printed: Vec<String> = String::from_utf8_lossy(&plain.stdout)
+        .lines()
+        .map(|l| format!("  {}", l.trim_end_matches('\r')))
+        .collect();
+    let shown: Vec<&str> = later
+        .lines()
+        .skip_while(|l| !l.starts_with("uart0: "))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(shown, printed);
+}
+
+/// The gdb-sim machine has no peripherals: the device commands say so instead of guessing.
+#[test]
+fn monitor_device_commands_on_the_gdb_sim_machine_say_they_are_not_available() {
+    let elf = prog();
+    let sim = Sim::start(&elf, &["--gdb-wait"]);
+    let s = gdb_sections(
+        &elf,
+        sim.port,
+        &[
+            "monitor uart",
+            "monitor net",
+            "monitor io uart0",
+            "monitor time",
+            "kill",
+        ],
+    );
+    assert_has(
+        section(&s, "monitor uart", 0),
+        "`monitor uart` is not available on the gdb-sim machine: it has no UART",
+    );
+    assert_has(
+        section(&s, "monitor net", 0),
+        "`monitor net` is not available on the gdb-sim machine: it has no Ethernet MAC",
+    );
+    assert_has(
+        section(&s, "monitor io uart0", 0),
+        "`monitor io` is not available on the gdb-sim machine",
+    );
+    let time = section(&s, "monitor time", 0);
+    assert_has(time, "virtual time 0.000000000 s: 0 cycles");
+    assert_has(time, "the gdb-sim machine has no real-time clock");
+    drop(sim);
+}
+
+/// Prints 1500 numbered lines of 61 bytes (91 500 bytes, more than the 64 KiB the UART keeps)
+/// at 3.125 Mbaud (divisor 8), so the run is short.
+const CHATTY900_C: &str = r#"
+#include "ft900_uart.h"
+
+int main(void)
+{
+    uart_open(UART0, 3125000);
+    for (unsigned i = 0; i < 1500; i++)
+        uart_printf(UART0, "line %04u ..................................................\n", i);
+    uart_flush(UART0);
+    return 0;
+}
+"#;
+
+/// `monitor uart all` with more output than is kept: the newest 64 KiB reach gdb whole (in
+/// packets of bounded size), with a note of how much was let go; `monitor uart 3` the last 3.
+#[test]
+fn monitor_uart_keeps_the_newest_64_kib_and_says_what_was_let_go() {
+    static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let elf = BUILT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(|| build_with_hal("chatty900", CHATTY900_C))
+        .clone();
+    let sim = Sim::start(
+        &elf,
+        &["--machine", "ft900", "--uart0", "none", "--gdb-wait"],
+    );
+    let s = gdb_sections(
+        &elf,
+        sim.port,
+        &[
+            "break _exit",
+            "continue",
+            "monitor uart all",
+            "monitor uart 3",
+            "kill",
+        ],
+    );
+    // 65 536 bytes kept of 91 500: 25 964 let go, i.e. 425 whole lines and 39 bytes of the
+    // 426th, whose tail is the first line shown.
+    let all = section(&s, "monitor uart all", 0);
+    assert_has(all, "uart0: 1075 lines; 25964 older bytes no longer kept\n");
+    assert_has(all, "\n  .....................\n  line 0426 ....");
+    let shown: Vec<&str> = all.lines().filter(|l| l.starts_with("  line ")).collect();
+    assert_eq!(shown.len(), 1074);
+    for (i, line) in shown.iter().enumerate() {
+        assert_eq!(
+            *line,
+            format!(
+                "  line {:04} ..................................................",
+                i + 426
+            )
+        );
+    }
+    let last = section(&s, "monitor uart 3", 0);
+    assert_has(last, "uart0: 1075 lines, the last 3 shown");
+    assert_has(last, "  line 1497 ");
+    assert_has(last, "  line 1499 ");
+    assert!(!last.contains("line 1496"), "{last}");
+    drop(sim);
 }

@@ -5,7 +5,8 @@
 //! scenarios deterministic. A real peer answers on its own clock, so while one is attached the
 //! simulation must never run ahead of the wall clock: a simulator that is ahead sleeps, one that
 //! is behind (the host cannot keep up) runs flat out until it has caught up, and never
-//! overtakes. Idle time is slept through, not jumped over.
+//! overtakes; after a stall the caller may give the lag up instead ([`Pacer::resync`]). Idle
+//! time is slept through, not jumped over.
 
 use std::time::{Duration, Instant};
 
@@ -52,6 +53,7 @@ pub struct Pacer<C: Clock = WallClock> {
     /// Virtual time when the clock started.
     origin: Nanos,
     slept: Duration,
+    given_up: Duration,
 }
 
 impl Pacer<WallClock> {
@@ -68,12 +70,14 @@ impl<C: Clock> Pacer<C> {
             clock,
             origin: virtual_now,
             slept: Duration::ZERO,
+            given_up: Duration::ZERO,
         }
     }
 
     /// The latest virtual time the wall clock allows now.
     pub fn allowed(&self) -> Nanos {
-        let wall = self.clock.elapsed().as_nanos().min(u64::MAX as u128) as Nanos;
+        let wall = self.clock.elapsed().saturating_sub(self.given_up);
+        let wall = wall.as_nanos().min(u64::MAX as u128) as Nanos;
         self.origin.saturating_add(wall)
     }
 
@@ -88,6 +92,21 @@ impl<C: Clock> Pacer<C> {
         self.clock.sleep(d);
         self.slept += d;
         d
+    }
+
+    /// Makes the wall clock's present correspond to virtual time `t`, giving up any lag
+    /// instead of catching it up (after a stall: the process was stopped, the host suspended).
+    /// Returns the lag given up (zero if virtual time was not behind).
+    pub fn resync(&mut self, t: Nanos) -> Duration {
+        let lag = Duration::from_nanos(self.allowed().saturating_sub(t));
+        // `allowed` subtracts what was given up from the wall time elapsed.
+        self.given_up += lag;
+        lag
+    }
+
+    /// Total lag given up by [`Pacer::resync`] so far.
+    pub fn given_up(&self) -> Duration {
+        self.given_up
     }
 
     /// The clock.
@@ -141,5 +160,18 @@ mod tests {
             vec![Duration::from_millis(1), Duration::from_micros(500)]
         );
         assert_eq!(p.slept(), Duration::from_micros(1500));
+    }
+
+    #[test]
+    fn resync_gives_up_the_lag_instead_of_catching_it_up() {
+        let mut p = Pacer::new(FakeClock::default(), 5_000);
+        p.clock.now += Duration::from_secs(10);
+        assert_eq!(p.resync(1_005_000), Duration::from_millis(9_999));
+        assert_eq!(p.allowed(), 1_005_000);
+        // From here virtual time is paced again: 1 ms ahead sleeps 1 ms.
+        assert_eq!(p.wait_until(2_005_000), Duration::from_millis(1));
+        assert_eq!(p.given_up(), Duration::from_millis(9_999));
+        // Not behind: nothing to give up.
+        assert_eq!(p.resync(2_005_000), Duration::ZERO);
     }
 }

@@ -26,6 +26,7 @@
 
 pub mod arch;
 pub mod conn;
+pub mod monitor;
 pub mod target;
 
 use std::io;

@@ -24,7 +24,9 @@ use gdbstub::target::ext::breakpoints::{
     Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps,
     SwBreakpoint, SwBreakpointOps, WatchKind,
 };
-use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd, MonitorCmdOps};
+use gdbstub::target::ext::monitor_cmd::{
+    output, outputln, ConsoleOutput, MonitorCmd, MonitorCmdOps,
+};
 use gdbstub::target::{Target, TargetError, TargetResult};
 
 use super::arch::{Ft32, Ft32RegId, Ft32Regs, NUM_REGS};
@@ -303,7 +305,7 @@ impl<'m, P: Profile> DebugTarget<'m, P> {
                 );
                 outputln!(
                     out,
-                    "  monitor cycles          cycles, instructions and virtual time (100 MHz)"
+                    "  monitor cycles          cycles, instructions and virtual time (100 MHz; see `time`)"
                 );
                 outputln!(
                     out,
@@ -313,6 +315,9 @@ impl<'m, P: Profile> DebugTarget<'m, P> {
                     out,
                     "  monitor step-irq [on|off]  whether a single-step may enter a pending interrupt"
                 );
+                for (usage, what) in super::monitor::USAGE {
+                    outputln!(out, "  monitor {usage:<16}{what}");
+                }
             }
             ["reset"] => match self.reset.as_mut() {
                 Some(reset) => match reset(self.machine) {
@@ -374,10 +379,50 @@ impl<'m, P: Profile> DebugTarget<'m, P> {
                     "single-steps execute one instruction with interrupts masked"
                 );
             }
-            _ => outputln!(
-                out,
-                "unknown monitor command `{cmd}`; `monitor help` lists them"
-            ),
+            _ => {
+                let machine = self.machine.profile.name();
+                let inspect = self.machine.profile.inspect();
+                match super::monitor::device_command(inspect, machine, &self.machine.core, &words) {
+                    Some(lines) => send_lines(out, &lines),
+                    None => outputln!(
+                        out,
+                        "unknown monitor command `{cmd}`; `monitor help` lists them"
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// Console packets carry at most this many characters of text (2 KiB of packet once hex
+/// encoded): `monitor uart all` can be 64 KiB, more than gdb should get in one packet.
+const CONSOLE_CHUNK: usize = 1024;
+
+/// Sends `lines` to gdb's console, in packets of at most [`CONSOLE_CHUNK`] characters.
+fn send_lines(out: &mut ConsoleOutput<'_>, lines: &[String]) {
+    let mut pending = 0;
+    for line in lines {
+        let mut rest = line.as_str();
+        loop {
+            let mut cut = rest.len().min(CONSOLE_CHUNK - pending);
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let (now, later) = rest.split_at(cut);
+            output!(out, "{now}");
+            pending += now.len();
+            rest = later;
+            if rest.is_empty() {
+                break;
+            }
+            out.flush();
+            pending = 0;
+        }
+        outputln!(out);
+        pending += 1;
+        if pending >= CONSOLE_CHUNK / 2 {
+            out.flush();
+            pending = 0;
         }
     }
 }

@@ -403,6 +403,37 @@ impl Eth {
         self.rx_fifo.len()
     }
 
+    /// The byte registers, read without side effects (ETH_DATA, the FIFO port, is left out):
+    /// (name as in AN_324, offset in the block, value).
+    pub fn registers(&self) -> Vec<(&'static str, u32, u8)> {
+        const NAMES: [(&str, u32); 20] = [
+            ("ETH_INT_STATUS", reg::INT_STATUS),
+            ("ETH_INT_ENABLE", reg::INT_ENABLE),
+            ("ETH_RX_CNTL", reg::RX_CNTL),
+            ("ETH_TX_CNTL", reg::TX_CNTL),
+            ("ETH_ADDR_1", reg::ADDR),
+            ("ETH_ADDR_2", reg::ADDR + 1),
+            ("ETH_ADDR_3", reg::ADDR + 2),
+            ("ETH_ADDR_4", reg::ADDR + 3),
+            ("ETH_ADDR_5", reg::ADDR + 4),
+            ("ETH_ADDR_6", reg::ADDR + 5),
+            ("ETH_THRESHOLD", reg::THRESHOLD),
+            ("ETH_MNG_CNTL", reg::MNG_CNTL),
+            ("ETH_MNG_DIV", reg::MNG_DIV),
+            ("ETH_MNG_ADDR", reg::MNG_ADDR),
+            ("ETH_MNG_TX0", reg::MNG_TX),
+            ("ETH_MNG_TX1", reg::MNG_TX + 1),
+            ("ETH_MNG_RX0", reg::MNG_RX),
+            ("ETH_MNG_RX1", reg::MNG_RX + 1),
+            ("ETH_NUM_PKT", reg::NUM_PKT),
+            ("ETH_TR_REQ", reg::TR_REQ),
+        ];
+        NAMES
+            .iter()
+            .filter_map(|&(name, off)| self.read_reg(off).map(|v| (name, off, v)))
+            .collect()
+    }
+
     /// FCS of the last frame transmitted (computed with CRC_ENABLE, else the one the firmware
     /// wrote).
     pub fn last_tx_fcs(&self) -> Option<u32> {

@@ -23,11 +23,13 @@
 pub mod device;
 pub mod eth;
 pub mod event;
+pub mod inspect;
 pub mod intc;
 pub mod rtc;
 pub mod serial;
 pub mod sys;
 pub mod timers;
+pub mod txlog;
 pub mod uart;
 
 use std::collections::HashSet;
@@ -496,6 +498,10 @@ impl Profile for Ft900 {
 
     fn on_reti(&mut self, _core: &mut Core) {
         self.intc.end_of_interrupt();
+    }
+
+    fn inspect(&self) -> Option<&dyn crate::inspect::Inspect> {
+        Some(self)
     }
 
     fn io_region(addr: u32) -> Option<(&'static str, u32)> {

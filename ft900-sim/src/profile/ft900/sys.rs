@@ -130,6 +130,32 @@ impl Sys {
         (0..3).any(|i| self.gpio_int_pending[i] & self.gpio_int_enable[i] != 0)
     }
 
+    /// The 32-bit registers, read without side effects (a read of PTSTNSET through `read`
+    /// takes the semaphore; this does not): (name as in AN_324, offset from 0x10000, value).
+    /// The pad and GPIO-configuration byte arrays are left out.
+    pub fn registers(&self) -> Vec<(&'static str, u32, u32)> {
+        vec![
+            ("HIPID", 0x00, self.hipid),
+            ("EFCFG", 0x04, self.efcfg),
+            ("CLKCFG", 0x08, self.clkcfg),
+            ("PMCFG", 0x0C, self.pmcfg),
+            ("PTSTNSET", 0x10, self.tstnset[0]),
+            ("PTSTNSETR", 0x14, self.tstnset[1]),
+            ("MSC0CFG", 0x18, self.msc0cfg),
+            ("GPIO_VALUE0", 0x84, self.gpio_value[0]),
+            ("GPIO_VALUE1", 0x88, self.gpio_value[1]),
+            ("GPIO_VALUE2", 0x8C, self.gpio_value[2]),
+            ("GPIO_INT_ENABLE0", 0x90, self.gpio_int_enable[0]),
+            ("GPIO_INT_ENABLE1", 0x94, self.gpio_int_enable[1]),
+            ("GPIO_INT_ENABLE2", 0x98, self.gpio_int_enable[2]),
+            ("GPIO_INT_PENDING0", 0x9C, self.gpio_int_pending[0]),
+            ("GPIO_INT_PENDING1", 0xA0, self.gpio_int_pending[1]),
+            ("GPIO_INT_PENDING2", 0xA4, self.gpio_int_pending[2]),
+            ("ETH_PHY_CFG", 0xA8, self.eth_phy_cfg),
+            ("ETH_PHY_ID", 0xAC, self.eth_phy_id),
+        ]
+    }
+
     /// Reads a register; `offset` is relative to 0x10000 and aligned to `width`.
     pub fn read(&mut self, offset: u32, width: Width) -> Access<u32> {
         let word_off = offset & !3;

@@ -574,6 +574,37 @@ impl Timers {
     }
 
     fn read_byte(&mut self, offset: u32, now: u64) -> Option<u8> {
+        match offset {
+            reg::READ_LS => Some(self.read_counter_byte(false, now)),
+            reg::READ_MS => Some(self.read_counter_byte(true, now)),
+            _ => self.peek_byte(offset),
+        }
+    }
+
+    /// The registers as a debugger may look at them, without side effects: every byte but
+    /// TIMER_READ_LS/MS (whose read latches the counter): (name as in AN_324, offset, value).
+    pub fn registers(&self) -> Vec<(&'static str, u32, u8)> {
+        [
+            ("TIMER_CONTROL_0", reg::CONTROL_0),
+            ("TIMER_CONTROL_1", reg::CONTROL_1),
+            ("TIMER_CONTROL_2", reg::CONTROL_2),
+            ("TIMER_CONTROL_3", reg::CONTROL_3),
+            ("TIMER_CONTROL_4", reg::CONTROL_4),
+            ("TIMER_INT", reg::INT),
+            ("TIMER_SELECT", reg::SELECT),
+            ("TIMER_WDG", reg::WDG),
+            ("TIMER_WRITE_LS", reg::WRITE_LS),
+            ("TIMER_WRITE_MS", reg::WRITE_MS),
+            ("TIMER_PRESC_LS", reg::PRESC_LS),
+            ("TIMER_PRESC_MS", reg::PRESC_MS),
+        ]
+        .into_iter()
+        .filter_map(|(name, off)| self.peek_byte(off).map(|v| (name, off, v)))
+        .collect()
+    }
+
+    /// A register byte whose read has no side effect (`None` for the READ bytes and holes).
+    fn peek_byte(&self, offset: u32) -> Option<u8> {
         Some(match offset {
             reg::CONTROL_0 => (self.block_en as u8) << 1,
             reg::CONTROL_1 | reg::CONTROL_4 => 0,
@@ -590,8 +621,6 @@ impl Timers {
             reg::WRITE_MS => (self.timers[self.write_sel()].start_value >> 8) as u8,
             reg::PRESC_LS => self.presc_value as u8,
             reg::PRESC_MS => (self.presc_value >> 8) as u8,
-            reg::READ_LS => self.read_counter_byte(false, now),
-            reg::READ_MS => self.read_counter_byte(true, now),
             _ => return None,
         })
     }

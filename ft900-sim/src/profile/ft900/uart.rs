@@ -58,6 +58,7 @@ use std::collections::VecDeque;
 use super::device::{read_bytes, write_bytes, Access, Ctx, Device, NS_PER_CYCLE};
 use super::serial::{Disconnected, SerialBackend};
 use super::sys::{clk, msc0};
+use super::txlog::TxLog;
 use crate::isa::Width;
 
 // Register bits.
@@ -248,6 +249,8 @@ pub struct Uart {
     /// Time of the most recent event or access, for [`Uart::flush`].
     last_now: u64,
     counters: Counters,
+    /// What went out on the line, for `monitor uart` (kept across resets, like the host side).
+    log: TxLog,
 }
 
 impl Uart {
@@ -270,6 +273,7 @@ impl Uart {
             gen: [0; 3],
             last_now: 0,
             counters: Counters::default(),
+            log: TxLog::new(),
         }
     }
 
@@ -294,12 +298,14 @@ impl Uart {
             if let Some(byte) = self.shifter.take() {
                 t = self.tx_done_at.max(self.last_now);
                 self.counters.tx_bytes += 1;
+                self.log.push(byte);
                 self.backend.transmit(t * NS_PER_CYCLE, byte);
             }
             if self.r.acr & ACR_TX_DISABLE == 0 {
                 while let Some(byte) = self.tx.pop_front() {
                     t += ct;
                     self.counters.tx_bytes += 1;
+                    self.log.push(byte);
                     self.backend.transmit(t * NS_PER_CYCLE, byte);
                 }
             }
@@ -307,6 +313,46 @@ impl Uart {
             self.gen[EV_TX_DONE as usize] += 1;
         }
         self.backend.flush();
+    }
+
+    /// The bytes that went out on the line so far (the newest 64 KiB; see [`TxLog`]).
+    pub fn tx_log(&self) -> &TxLog {
+        &self.log
+    }
+
+    /// Bytes the firmware wrote that are still in the transmitter (TX FIFO and shifter).
+    pub fn tx_pending(&self) -> usize {
+        self.tx.len() + usize::from(self.shifter.is_some())
+    }
+
+    /// The registers as the firmware configured them, read without side effects (no FIFO
+    /// pops, no status clears): (name, offset in the block or ICR index, value). The indexed
+    /// registers are named `ICR[xx] NAME`.
+    pub fn registers(&self) -> Vec<(&'static str, u32, u8)> {
+        let r = &self.r;
+        vec![
+            ("DLL", 0, r.dll),
+            ("DLM", 1, r.dlm),
+            ("IER", 1, r.ier),
+            ("ISR", 2, self.interrupt_id()),
+            ("FCR", 2, r.fcr),
+            ("EFR", 2, r.efr),
+            ("LCR", 3, r.lcr),
+            ("MCR", 4, r.mcr),
+            ("LSR", 5, self.lsr()),
+            ("MSR", 6, self.msr()),
+            ("SPR", 7, r.spr),
+            ("ICR[00] ACR", ICR_ACR as u32, r.acr),
+            ("ICR[01] CPR", ICR_CPR as u32, r.cpr),
+            ("ICR[02] TCR", ICR_TCR as u32, r.tcr),
+            ("ICR[04] TTL", ICR_TTL as u32, r.ttl),
+            ("ICR[05] RTL", ICR_RTL as u32, r.rtl),
+        ]
+    }
+
+    /// Levels of the RX and TX FIFOs (what RFL and TFL would read).
+    pub fn fifo_levels(&self) -> (usize, usize) {
+        (self.rx.len(), self.tx.len())
     }
 
     // ----- derived configuration -------------------------------------------------------
@@ -638,6 +684,7 @@ impl Uart {
             self.push_rx(ctx, byte);
         } else {
             self.counters.tx_bytes += 1;
+            self.log.push(byte);
             self.backend.transmit(ctx.now * NS_PER_CYCLE, byte);
         }
         self.start_tx(ctx);

@@ -1,0 +1,282 @@
+//! The FT900's devices as a debugger sees them ([`Inspect`]): register dumps with the names and
+//! addresses of FT900-HARDWARE.md, the UARTs' output so far, the MAC's counters and the clocks.
+//! Every value comes from an accessor that leaves the device as it was.
+
+use super::device::{Device, CPU_HZ};
+use super::eth::BUFFER_WORDS;
+use super::Ft900;
+use crate::inspect::{ConsoleLog, Inspect, RegValue};
+
+/// Base addresses of the blocks (FT900-HARDWARE.md §3.1).
+const SYS_BASE: u32 = 0x1_0000;
+const INTC_BASE: u32 = 0x1_00C0;
+const ETH_BASE: u32 = 0x1_0220;
+const RTC_BASE: u32 = 0x1_0280;
+const UART_BASE: [u32; 2] = [0x1_0320, 0x1_0330];
+const TIMERS_BASE: u32 = 0x1_0340;
+/// ICR data port of a UART (offset 5): where the indexed registers are reached.
+const UART_ICR: u32 = 5;
+
+impl Inspect for Ft900 {
+    fn console(&self) -> Vec<ConsoleLog> {
+        self.uart
+            .iter()
+            .map(|u| ConsoleLog {
+                port: u.name(),
+                bytes: u.tx_log().bytes(),
+                omitted: u.tx_log().omitted(),
+                pending: u.tx_pending(),
+            })
+            .collect()
+    }
+
+    fn net(&self, now: u64) -> Option<Vec<String>> {
+        let eth = &self.eth;
+        let mac = eth
+            .mac_address()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":");
+        let link = if !eth.has_link() {
+            "no cable attached".to_string()
+        } else if eth.link_up(now) {
+            "up".to_string()
+        } else {
+            "down".to_string()
+        };
+        let c = eth.counters();
+        let mut lines = vec![
+            format!("mac address {mac}, link {link}"),
+            format!(
+                "rx fifo {} of {BUFFER_WORDS} words, {} frames waiting (ETH_NUM_PKT)",
+                eth.rx_fifo_words(),
+                eth.num_pkt()
+            ),
+            format!(
+                "tx {} frames, {} bytes; errors {}, dropped (no link) {}",
+                c.tx_frames, c.tx_bytes, c.tx_errors, c.tx_dropped
+            ),
+            format!(
+                "rx {} frames, {} bytes; fifo overflows {}, filtered {}, dropped: rx disabled {}, in the phy {}; bad fcs {}, runts {}",
+                c.rx_frames,
+                c.rx_bytes,
+                c.rx_overflows,
+                c.rx_filtered,
+                c.rx_dropped_disabled,
+                c.rx_dropped_phy,
+                c.rx_bad_fcs,
+                c.rx_runts
+            ),
+            format!("mdio transactions {}", c.mdio_transactions),
+        ];
+        // The link backends (user network, TAP, impairments) keep no counters the machine can
+        // see; the gateway's side is reported by the scenario runner.
+        lines.push("link-side counters: not kept by the attached link".to_string());
+        Some(lines)
+    }
+
+    fn io_blocks(&self) -> Vec<&'static str> {
+        vec!["sys", "intc", "eth", "rtc", "uart0", "uart1", "timers"]
+    }
+
+    fn io_dump(&self, block: &str, now: u64) -> Option<(Vec<RegValue>, Vec<String>)> {
+        Some(match block {
+            "sys" => (
+                self.sys
+                    .registers()
+                    .into_iter()
+                    .map(|(name, off, value)| reg(name, SYS_BASE + off, value, 4))
+                    .collect(),
+                vec!["pad and GPIO configuration bytes (0x1001C..0x10083) not shown".into()],
+            ),
+            "intc" => {
+                let mut regs: Vec<RegValue> = (0..8)
+                    .map(|k| {
+                        let value = self.intc_word(k * 4);
+                        let name = format!("IRQ{:02}-{:02} Assignment", k * 4, k * 4 + 3);
+                        reg(&name, INTC_BASE + k * 4, value, 4)
+                    })
+                    .collect();
+                regs.push(reg(
+                    "IRQ Control",
+                    INTC_BASE + 0x20,
+                    self.intc_word(0x20),
+                    4,
+                ));
+                let notes = vec![format!(
+                    "global mask {}, in service {:?}",
+                    if self.intc.masked() { "set" } else { "clear" },
+                    self.intc.in_service()
+                )];
+                (regs, notes)
+            }
+            "eth" => (
+                self.eth
+                    .registers()
+                    .into_iter()
+                    .map(|(name, off, value)| reg(name, ETH_BASE + off, value.into(), 1))
+                    .collect(),
+                vec!["ETH_DATA (0x10224) is the FIFO port: not read".into()],
+            ),
+            "rtc" => (
+                vec![reg("RTC_CCVR", RTC_BASE, self.rtc.seconds(now), 4)],
+                vec![format!(
+                    "counter at power-on {} (the host's wall clock)",
+                    self.rtc.start_seconds()
+                )],
+            ),
+            "uart0" => self.uart_dump(0),
+            "uart1" => self.uart_dump(1),
+            "timers" => {
+                let mut notes: Vec<String> = (0..4)
+                    .map(|t| {
+                        format!(
+                            "timer {}: {} value {}, roll-overs {}",
+                            ["A", "B", "C", "D"][t],
+                            if self.timers.running(t) {
+                                "running,"
+                            } else {
+                                "stopped,"
+                            },
+                            self.timers.counter(t, now),
+                            self.timers.rollovers(t)
+                        )
+                    })
+                    .collect();
+                notes.push(format!(
+                    "watchdog {}, expiries {}",
+                    if self.timers.watchdog_started() {
+                        "started"
+                    } else {
+                        "not started"
+                    },
+                    self.timers.watchdog_expiries()
+                ));
+                notes.push(
+                    "TIMER_READ_LS/MS (0x1034c) not read: a read latches the counter".to_string(),
+                );
+                let regs = self
+                    .timers
+                    .registers()
+                    .into_iter()
+                    .map(|(name, off, value)| reg(name, TIMERS_BASE + off, value.into(), 1))
+                    .collect();
+                (regs, notes)
+            }
+            _ => return None,
+        })
+    }
+
+    fn clocks(&self, now: u64) -> Vec<String> {
+        let seconds = self.rtc.seconds(now);
+        vec![format!(
+            "rtc RTC_CCVR {seconds} = {} UTC (started at {})",
+            utc(seconds),
+            self.rtc.start_seconds()
+        )]
+    }
+}
+
+impl Ft900 {
+    fn intc_word(&self, offset: u32) -> u32 {
+        match self.intc.read(offset, crate::isa::Width::Word) {
+            super::device::Access::Done(v) => v,
+            super::device::Access::Unmodelled => 0,
+        }
+    }
+
+    fn uart_dump(&self, i: usize) -> (Vec<RegValue>, Vec<String>) {
+        let u = &self.uart[i];
+        let regs = u
+            .registers()
+            .into_iter()
+            .map(|(name, off, value)| {
+                let addr = if name.starts_with("ICR[") {
+                    UART_BASE[i] + UART_ICR
+                } else {
+                    UART_BASE[i] + off
+                };
+                reg(name, addr, value.into(), 1)
+            })
+            .collect();
+        let (rx, tx) = u.fifo_levels();
+        let cycles = u.char_cycles();
+        let notes = vec![
+            format!("rx fifo {rx} bytes, tx fifo {tx} bytes"),
+            format!(
+                "one character takes {cycles} cycles ({:.1} characters/s)",
+                CPU_HZ as f64 / cycles as f64
+            ),
+        ];
+        (regs, notes)
+    }
+}
+
+fn reg(name: &str, addr: u32, value: u32, bytes: u8) -> RegValue {
+    RegValue {
+        name: name.to_string(),
+        addr,
+        value,
+        bytes,
+    }
+}
+
+/// `seconds` since 1970 as `YYYY-MM-DD hh:mm:ss` (proleptic Gregorian, days-from-civil
+/// inverted as in Howard Hinnant's `civil_from_days`).
+fn utc(seconds: u32) -> String {
+    let days = i64::from(seconds / 86_400);
+    let secs = seconds % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::ft900::Ft900Config;
+
+    #[test]
+    fn utc_formats_known_instants() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(utc(1_764_417_600), "2025-11-29 12:00:00");
+    }
+
+    #[test]
+    fn a_fresh_chip_dumps_its_reset_values() {
+        let chip = Ft900::new(Ft900Config::default());
+        let (regs, _) = chip.io_dump("sys", 0).unwrap();
+        let hipid = regs.iter().find(|r| r.name == "HIPID").unwrap();
+        assert_eq!((hipid.addr, hipid.value), (0x1_0000, 0x0900_0001));
+        let (regs, _) = chip.io_dump("intc", 0).unwrap();
+        assert_eq!(regs[0].value, 0x0302_0100);
+        assert_eq!(regs[8].value, 0x8000_0000);
+        assert!(chip.io_dump("usb", 0).is_none());
+        let (regs, notes) = chip.io_dump("timers", 0).unwrap();
+        assert_eq!(regs.len(), 12);
+        assert_eq!(
+            (regs[0].name.as_str(), regs[0].addr),
+            ("TIMER_CONTROL_0", 0x1_0340)
+        );
+        assert!(
+            notes[0].starts_with("timer A: stopped, value 0"),
+            "{notes:?}"
+        );
+        assert_eq!(chip.console().len(), 2);
+        assert!(chip.net(0).unwrap()[0].contains("no cable attached"));
+    }
+}
