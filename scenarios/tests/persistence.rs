@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
-use common::{https_call, pem_to_der, Reply};
+use common::{https_call, pem_to_der, spawn_serve, Reply};
 use scenarios::endpoint::Credentials;
 use serde_json::{json, Value};
 
@@ -50,19 +49,8 @@ fn serve_args(dir: &Path, data: &Path) -> Command {
 }
 
 fn start(dir: &Path, data: &Path) -> Server {
-    let mut child = serve_args(dir, data)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("scenarios serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("https://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_string();
+    let (child, url) = spawn_serve(&mut serve_args(dir, data));
+    let addr = url.trim_start_matches("https://").to_string();
     let ca_der = pem_to_der(&std::fs::read_to_string(dir.join("ca.pem")).unwrap());
     Server {
         child,

@@ -3,9 +3,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use common::spawn_serve;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 struct Server {
     child: Child,
@@ -24,24 +25,15 @@ fn start(name: &str, extra: &[&str]) -> Server {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("standalone-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scenarios"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--ca-out"])
-        .arg(dir.join("ca.pem"))
-        .arg("--request-log")
-        .arg(dir.join("requests.jsonl"))
-        .args(extra)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("scenarios serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("https://") || w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .replace("127.0.0.1", "localhost");
+    let (child, url) = spawn_serve(
+        Command::new(env!("CARGO_BIN_EXE_scenarios"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--ca-out"])
+            .arg(dir.join("ca.pem"))
+            .arg("--request-log")
+            .arg(dir.join("requests.jsonl"))
+            .args(extra),
+    );
+    let url = url.replace("127.0.0.1", "localhost");
     Server { child, url, dir }
 }
 

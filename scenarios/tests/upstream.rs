@@ -9,11 +9,10 @@
 mod common;
 mod moto;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
-use common::{https_call, pem_to_der, Reply};
+use common::{https_call, pem_to_der, spawn_serve, Reply};
 use moto::{helper, moto_present, start_moto};
 use scenarios::endpoint::Credentials;
 use serde_json::{json, Value};
@@ -42,26 +41,17 @@ fn serve(name: &str, upstream: &str, key: (&str, &str)) -> Serve {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("upstream-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scenarios"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--ca-out"])
-        .arg(dir.join("ca.pem"))
-        .args(["--credentials", "AKIALOCALKEY:local/secret"])
-        .args(["--upstream", upstream])
-        .env("AWS_ACCESS_KEY_ID", key.0)
-        .env("AWS_SECRET_ACCESS_KEY", key.1)
-        .env_remove("AWS_SESSION_TOKEN")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("scenarios serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("https://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_string();
+    let (child, url) = spawn_serve(
+        Command::new(env!("CARGO_BIN_EXE_scenarios"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--ca-out"])
+            .arg(dir.join("ca.pem"))
+            .args(["--credentials", "AKIALOCALKEY:local/secret"])
+            .args(["--upstream", upstream])
+            .env("AWS_ACCESS_KEY_ID", key.0)
+            .env("AWS_SECRET_ACCESS_KEY", key.1)
+            .env_remove("AWS_SESSION_TOKEN"),
+    );
+    let addr = url.trim_start_matches("https://").to_string();
     let ca_der = pem_to_der(&std::fs::read_to_string(dir.join("ca.pem")).unwrap());
     Serve {
         child,

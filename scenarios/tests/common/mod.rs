@@ -451,3 +451,23 @@ pub fn pem_to_der(pem: &str) -> Vec<u8> {
         .decode(b64)
         .expect("PEM base64")
 }
+
+/// Starts `scenarios serve` as `cmd` describes (stdout piped here) and returns the child with
+/// the URL it prints on its first line (`https://127.0.0.1:PORT` or `http://...`).
+pub fn spawn_serve(cmd: &mut std::process::Command) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("scenarios serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .expect("scenarios serve prints its address");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("https://") || w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    (child, url)
+}
