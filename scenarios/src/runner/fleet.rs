@@ -729,7 +729,12 @@ fn run_under_gdb(
         Ok(())
     };
     let mut target = DebugTarget::new(&mut d.machine).with_reset(Box::new(reset));
-    d.stop = Some(match gdb::serve(&mut target, &options).context("--gdb")? {
+    // Host time under gdb includes the time the CPU was halted: its MIPS figure says how long
+    // the session took, not how fast the interpreter is.
+    let started = Instant::now();
+    let outcome = gdb::serve(&mut target, &options).context("--gdb")?;
+    d.host = started.elapsed();
+    d.stop = Some(match outcome {
         Outcome::Finished(stop) => stop,
         Outcome::Killed => StopReason::Stopped,
     });
