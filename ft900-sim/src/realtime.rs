@@ -97,14 +97,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_idle_guest_sleeps_through_virtual_time_instead_of_jumping() {
+    /// An FT900 whose reset vector holds `jmp 0`: the guest idles from the first instruction.
+    fn idle_machine() -> Machine<Ft900> {
         let mut ft900 = Ft900::new(Ft900Config::default());
         ft900.set_diagnostics(Box::new(std::io::sink()));
         let mut m = Machine::with_standard_memory(ft900);
-        // `jmp 0` at the reset vector: the guest idles from the first instruction.
         m.mem_write(0, &0x0030_0000u32.to_le_bytes()).unwrap();
         m.profile.reset(&mut m.core, 0);
+        m
+    }
+
+    #[test]
+    fn an_idle_guest_sleeps_through_virtual_time_instead_of_jumping() {
+        let mut m = idle_machine();
         let mut pacer = Pacer::new(FakeClock::default(), cycles_to_ns(m.core.cycles));
         // 50 ms of virtual time: 2.5 M iterations of two cycles.
         let stop = run_paced(
@@ -132,11 +137,7 @@ mod tests {
 
     #[test]
     fn a_cycle_deadline_is_kept_exactly_and_never_passed_early() {
-        let mut ft900 = Ft900::new(Ft900Config::default());
-        ft900.set_diagnostics(Box::new(std::io::sink()));
-        let mut m = Machine::with_standard_memory(ft900);
-        m.mem_write(0, &0x0030_0000u32.to_le_bytes()).unwrap();
-        m.profile.reset(&mut m.core, 0);
+        let mut m = idle_machine();
         let mut pacer = Pacer::new(FakeClock::default(), 0);
         let stop = run_paced(
             &mut m,
@@ -161,11 +162,7 @@ mod tests {
     /// remaining 40 ms by sleeping, instead of running 10 s of virtual time flat out.
     #[test]
     fn after_a_long_stall_virtual_time_resynchronises_instead_of_catching_up() {
-        let mut ft900 = Ft900::new(Ft900Config::default());
-        ft900.set_diagnostics(Box::new(std::io::sink()));
-        let mut m = Machine::with_standard_memory(ft900);
-        m.mem_write(0, &0x0030_0000u32.to_le_bytes()).unwrap();
-        m.profile.reset(&mut m.core, 0);
+        let mut m = idle_machine();
         let clock = FakeClock {
             stall: Some((10, Duration::from_secs(10))),
             ..FakeClock::default()
@@ -198,11 +195,7 @@ mod tests {
     /// A lag below the limit is caught up: the machine runs without sleeping until it has.
     #[test]
     fn a_short_lag_is_caught_up() {
-        let mut ft900 = Ft900::new(Ft900Config::default());
-        ft900.set_diagnostics(Box::new(std::io::sink()));
-        let mut m = Machine::with_standard_memory(ft900);
-        m.mem_write(0, &0x0030_0000u32.to_le_bytes()).unwrap();
-        m.profile.reset(&mut m.core, 0);
+        let mut m = idle_machine();
         let clock = FakeClock {
             stall: Some((10, Duration::from_millis(20))),
             ..FakeClock::default()

@@ -274,7 +274,6 @@ fn secs(ns: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ft900_sim::StopReason;
 
     fn expectation(growing: bool) -> BackoffExpectation {
         BackoffExpectation {
@@ -307,18 +306,7 @@ mod tests {
             times.extend(std::iter::repeat_n((ms * 1e6) as u64, line.len()));
             uart.extend_from_slice(line.as_bytes());
         }
-        DeviceOutcome {
-            id: "hopper".into(),
-            stop: Some(StopReason::Exited(0)),
-            fault_report: None,
-            end_ns: 0,
-            cycles: 0,
-            insns: 0,
-            idle_insns: 0,
-            host: std::time::Duration::ZERO,
-            uart,
-            uart_times: times,
-        }
+        DeviceOutcome::exited_with_uart("hopper", uart, times)
     }
 
     const THROTTLE: Option<&str> = Some("ProvisionedThroughputExceededException");

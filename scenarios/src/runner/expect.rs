@@ -361,18 +361,11 @@ mod tests {
     }
 
     fn device(text: &str) -> DeviceOutcome {
-        DeviceOutcome {
-            id: "hopper".into(),
-            stop: Some(StopReason::Exited(0)),
-            fault_report: None,
-            end_ns: 0,
-            cycles: 0,
-            insns: 0,
-            idle_insns: 0,
-            host: std::time::Duration::ZERO,
-            uart: text.as_bytes().to_vec(),
-            uart_times: (0..text.len() as u64).map(|i| i * 1_000_000_000).collect(),
-        }
+        DeviceOutcome::exited_with_uart(
+            "hopper",
+            text.as_bytes().to_vec(),
+            (0..text.len() as u64).map(|i| i * 1_000_000_000).collect(),
+        )
     }
 
     fn uart(regex: &str, present: bool, within: Option<f64>) -> UartExpectation {

@@ -91,6 +91,26 @@ pub struct DeviceOutcome {
     pub uart_times: Vec<u64>,
 }
 
+#[cfg(test)]
+impl DeviceOutcome {
+    /// A device that exited 0 after printing `uart`, byte i leaving at `uart_times[i]` (the
+    /// expectation checks' unit tests).
+    pub(crate) fn exited_with_uart(id: &str, uart: Vec<u8>, uart_times: Vec<u64>) -> Self {
+        DeviceOutcome {
+            id: id.into(),
+            stop: Some(StopReason::Exited(0)),
+            fault_report: None,
+            end_ns: 0,
+            cycles: 0,
+            insns: 0,
+            idle_insns: 0,
+            host: Duration::ZERO,
+            uart,
+            uart_times,
+        }
+    }
+}
+
 impl DeviceOutcome {
     /// UART0 lines with the virtual time (ns) of their first byte.
     pub fn lines(&self) -> Vec<(Nanos, String)> {

@@ -159,22 +159,10 @@ pub fn check_against_uart(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ft900_sim::StopReason;
     use serde_json::json;
 
     fn device(id: &str, text: &str) -> DeviceOutcome {
-        DeviceOutcome {
-            id: id.into(),
-            stop: Some(StopReason::Exited(0)),
-            fault_report: None,
-            end_ns: 0,
-            cycles: 0,
-            insns: 0,
-            idle_insns: 0,
-            host: std::time::Duration::ZERO,
-            uart: text.as_bytes().to_vec(),
-            uart_times: vec![0; text.len()],
-        }
+        DeviceOutcome::exited_with_uart(id, text.as_bytes().to_vec(), vec![0; text.len()])
     }
 
     const HOPPER: &str = "dhcp 10.0.2.15\n\
