@@ -131,3 +131,56 @@ fn holes_in_the_map_are_reported_too() {
         "no peripheral here"
     );
 }
+
+/// `OP.dw $rd, $r1, $r2` of the fast function unit (the stream operations among them).
+fn ffu(op: u32, dw: u32, rd: u32, r1: u32, r2: u32) -> u32 {
+    0x1E << 27 | dw << 25 | rd << 20 | r1 << 15 | r2 << 4 | op
+}
+
+#[test]
+fn stream_operations_move_memory_on_the_ft900() {
+    // The reference simulator (gdb 13) implements only streamout; the FT900 has all four.
+    // Destination $rd, source $r1, byte count $r2; `in` keeps the source fixed (a FIFO register
+    // read repeatedly), `out` the destination, the `i` forms move both.
+    const STREAMIN: u32 = 12;
+    const STREAMINI: u32 = 13;
+    const STREAMOUT: u32 = 14;
+    const STREAMOUTI: u32 = 15;
+    let code = [
+        ldk(1, 0x100),
+        ldk(2, 0x200),
+        ldk(3, 8),
+        ffu(STREAMIN, 2, 2, 1, 3), // streamin.l: 0x200, 0x204 <- word at 0x100
+        ldk(1, 0x180),
+        ldk(2, 0x300),
+        ldk(3, 5),
+        ffu(STREAMINI, 0, 2, 1, 3), // streamini.b: 0x300.. <- "ABCDE"
+        ldk(2, 0x400),
+        ldk(3, 4),
+        ffu(STREAMOUT, 1, 2, 1, 3), // streamout.h: 0x400 <- "AB" then "CD"
+        ldk(1, 0x181),
+        ldk(2, 0x500),
+        ldk(3, 3),
+        ffu(STREAMOUTI, 0, 2, 1, 3), // streamouti.b: 0x500.. <- "BCD"
+        ldk(0, 0),
+        EXIT,
+    ];
+    let (mut m, _) = machine(&code, true);
+    const RAM: u32 = 0x80_0000;
+    m.mem_write(RAM + 0x100, &0x1122_3344u32.to_le_bytes())
+        .unwrap();
+    m.mem_write(RAM + 0x180, b"ABCDEFGH").unwrap();
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
+    let read = |addr: u32, n: usize| {
+        let mut b = vec![0u8; n];
+        m.mem_read(RAM + addr, &mut b).unwrap();
+        b
+    };
+    assert_eq!(
+        read(0x200, 8),
+        [0x44, 0x33, 0x22, 0x11, 0x44, 0x33, 0x22, 0x11]
+    );
+    assert_eq!(read(0x300, 6), b"ABCDE\0");
+    assert_eq!(read(0x400, 3), b"CD\0");
+    assert_eq!(read(0x500, 4), b"BCD\0");
+}

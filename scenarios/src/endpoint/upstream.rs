@@ -161,7 +161,12 @@ fn parse_response(buf: &[u8]) -> Result<Option<(u16, Vec<u8>)>, String> {
         }
     }
     match length {
-        Some(n) if buf.len() >= head + n => Ok(Some((status, buf[head..head + n].to_vec()))),
+        // The upstream is not trusted to be sane: a length past what we accept is refused
+        // before any arithmetic on it, so `head + n` cannot overflow.
+        Some(n) if n > MAX_RESPONSE => Err(format!(
+            "Content-Length {n} is over the {MAX_RESPONSE}-byte limit"
+        )),
+        Some(n) if buf.len() - head >= n => Ok(Some((status, buf[head..head + n].to_vec()))),
         _ => Ok(None),
     }
 }
@@ -202,6 +207,16 @@ mod tests {
             Ok(Some((400, b"{}".to_vec())))
         );
         assert!(parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").is_err());
+        // A huge length is refused, not added to the head's size (which overflowed and panicked).
+        let huge = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", usize::MAX);
+        assert!(parse_response(huge.as_bytes())
+            .unwrap_err()
+            .contains("limit"));
+        let over = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+            MAX_RESPONSE + 1
+        );
+        assert!(parse_response(over.as_bytes()).is_err());
         assert_eq!(
             parse_response_at_eof(b"HTTP/1.0 200 OK\r\n\r\nabc"),
             Some((200, b"abc".to_vec()))
