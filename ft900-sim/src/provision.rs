@@ -550,17 +550,9 @@ pub fn write_into<P: Profile>(
     Ok(bytes.len())
 }
 
-/// CRC-32 (IEEE 802.3, as zlib): what the firmware checks. Bitwise: the block is a few KiB,
-/// written once per run.
+/// CRC-32 (IEEE 802.3, as zlib): what the firmware checks (the same CRC as the Ethernet FCS).
 pub fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in data {
-        crc ^= byte as u32;
-        for _ in 0..8 {
-            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
-        }
-    }
-    !crc
+    crc32fast::hash(data)
 }
 
 fn parse_hex(s: &str) -> Option<Vec<u8>> {

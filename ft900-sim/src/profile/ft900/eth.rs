@@ -183,28 +183,7 @@ const EV_RX_POLL: u64 = 2;
 /// CRC-32 of IEEE 802.3 (reflected, polynomial 0x04C11DB7, initial and final XOR all ones).
 /// The FCS goes on the wire least-significant byte first: `crc32(frame).to_le_bytes()`.
 pub fn crc32(bytes: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut t = [0u32; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            t[i] = c;
-            i += 1;
-        }
-        t
-    };
-    !bytes.iter().fold(!0u32, |c, &b| {
-        TABLE[((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8)
-    })
+    crc32fast::hash(bytes)
 }
 
 /// Converts virtual nanoseconds to CPU cycles, rounding up.
