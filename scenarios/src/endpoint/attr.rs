@@ -105,6 +105,37 @@ impl Number {
         s
     }
 
+    /// `self + o` (or `self - o` when `subtract`), exact, range-checked as a stored number is
+    /// (the `+`/`-` of update expressions and `ADD` on numbers).
+    pub fn add(&self, o: &Number, subtract: bool) -> Result<Number, String> {
+        let o_neg = o.neg != subtract && !o.digits.is_empty();
+        // Both magnitudes as digit strings scaled to the smaller exponent.
+        let exp = self.exp.min(o.exp);
+        let scaled = |n: &Number| -> Vec<u8> {
+            let mut d = n.digits.clone();
+            if !d.is_empty() {
+                d.extend(std::iter::repeat_n(0, (n.exp - exp) as usize));
+            }
+            d
+        };
+        let (a, b) = (scaled(self), scaled(o));
+        let (mag, neg) = if self.neg == o_neg || b.is_empty() || a.is_empty() {
+            let neg = if a.is_empty() { o_neg } else { self.neg };
+            (add_digits(&a, &b), neg)
+        } else if cmp_digits(&a, &b) == Ordering::Less {
+            (sub_digits(&b, &a), o_neg)
+        } else {
+            (sub_digits(&a, &b), self.neg)
+        };
+        let text: String = mag.iter().map(|&d| (b'0' + d) as char).collect();
+        let text = if text.is_empty() {
+            "0".to_string()
+        } else {
+            text
+        };
+        Number::parse(&format!("{}{text}E{exp}", if neg { "-" } else { "" }))
+    }
+
     fn cmp_magnitude(&self, o: &Number) -> Ordering {
         match (self.digits.is_empty(), o.digits.is_empty()) {
             (true, true) => return Ordering::Equal,
@@ -117,6 +148,56 @@ impl Number {
             .cmp(&top(o))
             .then_with(|| self.digits.cmp(&o.digits))
     }
+}
+
+/// Compares two magnitudes given as most-significant-first digits (no leading zeros assumed
+/// beyond what `strip` removes).
+fn cmp_digits(a: &[u8], b: &[u8]) -> Ordering {
+    let (a, b) = (strip(a), strip(b));
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+fn strip(d: &[u8]) -> &[u8] {
+    let lead = d.iter().take_while(|&&x| x == 0).count();
+    &d[lead..]
+}
+
+fn add_digits(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(a.len().max(b.len()) + 1);
+    let (mut i, mut j, mut carry) = (a.len(), b.len(), 0u8);
+    while i > 0 || j > 0 || carry > 0 {
+        let mut s = carry;
+        if i > 0 {
+            i -= 1;
+            s += a[i];
+        }
+        if j > 0 {
+            j -= 1;
+            s += b[j];
+        }
+        out.push(s % 10);
+        carry = s / 10;
+    }
+    out.reverse();
+    strip(&out).to_vec()
+}
+
+/// `a - b` for `a >= b`.
+fn sub_digits(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(a.len());
+    let (mut i, mut j, mut borrow) = (a.len(), b.len(), 0i8);
+    while i > 0 {
+        i -= 1;
+        let mut d = a[i] as i8 - borrow;
+        if j > 0 {
+            j -= 1;
+            d -= b[j] as i8;
+        }
+        borrow = (d < 0) as i8;
+        out.push((d + 10 * borrow) as u8);
+    }
+    out.reverse();
+    strip(&out).to_vec()
 }
 
 impl Ord for Number {
@@ -401,6 +482,35 @@ mod tests {
         assert!(n("9") < n("10"));
         assert!(n("10") < n("10.5"));
         assert_eq!(n("1.0"), n("1"));
+    }
+
+    #[test]
+    fn number_arithmetic_is_exact() {
+        let n = |s| Number::parse(s).unwrap();
+        for (a, b, sum, diff) in [
+            ("1", "2", "3", "-1"),
+            ("0.1", "0.2", "0.3", "-0.1"),
+            ("-5", "3", "-2", "-8"),
+            ("100", "-100", "0", "200"),
+            ("0", "-7.5", "-7.5", "7.5"),
+            (
+                "99999999999999999999",
+                "1",
+                "100000000000000000000",
+                "99999999999999999998",
+            ),
+            (
+                "1E+20",
+                "1E-5",
+                "100000000000000000000.00001",
+                "99999999999999999999.99999",
+            ),
+        ] {
+            assert_eq!(n(a).add(&n(b), false).unwrap().to_text(), sum, "{a}+{b}");
+            assert_eq!(n(a).add(&n(b), true).unwrap().to_text(), diff, "{a}-{b}");
+        }
+        let e = n("1E+30").add(&n("1E-30"), false).unwrap_err();
+        assert!(e.contains("38 significant"), "{e}");
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub enum Cond {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
+pub(super) enum Tok {
     Ident(String),
     Name(String),
     Val(String),
@@ -66,6 +66,10 @@ enum Tok {
     LParen,
     RParen,
     Comma,
+    /// `+` (update expressions only).
+    Plus,
+    /// `-` (update expressions only).
+    Minus,
 }
 
 /// Placeholders in use, for the "unused" checks DynamoDB makes across all expressions.
@@ -79,19 +83,19 @@ pub struct Usage {
 
 /// Parses expressions of one request against its placeholder maps.
 pub struct Parser<'a> {
-    names: Option<&'a Map<String, Value>>,
-    values: Option<&'a Map<String, Value>>,
+    pub(super) names: Option<&'a Map<String, Value>>,
+    pub(super) values: Option<&'a Map<String, Value>>,
     /// Placeholders referenced so far.
     pub usage: Usage,
 }
 
-struct Stream<'s> {
-    toks: Vec<Tok>,
-    pos: usize,
-    kind: &'s str,
+pub(super) struct Stream<'s> {
+    pub(super) toks: Vec<Tok>,
+    pub(super) pos: usize,
+    pub(super) kind: &'s str,
 }
 
-fn tokenize(s: &str, kind: &str) -> Result<Vec<Tok>, String> {
+pub(super) fn tokenize(s: &str, kind: &str) -> Result<Vec<Tok>, String> {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -116,6 +120,14 @@ fn tokenize(s: &str, kind: &str) -> Result<Vec<Tok>, String> {
             }
             b',' => {
                 out.push(Tok::Comma);
+                i += 1
+            }
+            b'+' => {
+                out.push(Tok::Plus);
+                i += 1
+            }
+            b'-' => {
+                out.push(Tok::Minus);
                 i += 1
             }
             b'=' => {
@@ -168,15 +180,15 @@ fn tokenize(s: &str, kind: &str) -> Result<Vec<Tok>, String> {
 }
 
 impl Stream<'_> {
-    fn peek(&self) -> Option<&Tok> {
+    pub(super) fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos)
     }
-    fn next(&mut self) -> Option<Tok> {
+    pub(super) fn next(&mut self) -> Option<Tok> {
         let t = self.toks.get(self.pos).cloned();
         self.pos += 1;
         t
     }
-    fn keyword(&mut self, kw: &str) -> bool {
+    pub(super) fn keyword(&mut self, kw: &str) -> bool {
         if matches!(self.peek(), Some(Tok::Ident(w)) if w.eq_ignore_ascii_case(kw)) {
             self.pos += 1;
             true
@@ -184,14 +196,14 @@ impl Stream<'_> {
             false
         }
     }
-    fn syntax(&self) -> String {
+    pub(super) fn syntax(&self) -> String {
         format!(
             "Invalid {}: Syntax error; unexpected token: {:?}",
             self.kind,
             self.peek()
         )
     }
-    fn expect(&mut self, t: Tok) -> Result<(), String> {
+    pub(super) fn expect(&mut self, t: Tok) -> Result<(), String> {
         if self.peek() == Some(&t) {
             self.pos += 1;
             Ok(())
@@ -220,6 +232,10 @@ const RESERVED: &[&str] = &[
     "DATE",
     "COUNT",
     "USER",
+    "SET",
+    "REMOVE",
+    "ADD",
+    "DELETE",
 ];
 
 impl<'a> Parser<'a> {
@@ -328,7 +344,7 @@ impl<'a> Parser<'a> {
         Ok(Cond::Cmp(a, op, b))
     }
 
-    fn path(&mut self, st: &mut Stream) -> Result<String, String> {
+    pub(super) fn path(&mut self, st: &mut Stream) -> Result<String, String> {
         match st.next() {
             Some(Tok::Name(n)) => {
                 let v = self
@@ -360,7 +376,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn operand(&mut self, st: &mut Stream) -> Result<Operand, String> {
+    pub(super) fn operand(&mut self, st: &mut Stream) -> Result<Operand, String> {
         if let Some(Tok::Val(v)) = st.peek().cloned() {
             st.next();
             let val = self.values.and_then(|m| m.get(&v)).cloned().ok_or_else(|| {

@@ -243,11 +243,18 @@ struct Pending {
     reset: bool,
 }
 
+/// Response bytes queued per connection beyond which no further pipelined request is handled
+/// until the queue drains (so a client that pipelines without reading cannot make the server
+/// hold more than this plus one response).
+pub const MAX_QUEUED_RESPONSE_BYTES: usize = 256 * 1024;
+
 /// One connection's HTTP state: parser, queued responses, and whether to close or reset.
 #[derive(Debug, Default)]
 pub struct Session {
     parser: RequestParser,
     queue: VecDeque<Pending>,
+    /// Bytes of all responses in `queue`.
+    queued_bytes: usize,
     /// No more requests are read (an error or `Connection: close` was seen).
     stop_reading: bool,
     /// Close once the queue is flushed.
@@ -259,7 +266,9 @@ pub struct Session {
 }
 
 impl Session {
-    /// Feeds received bytes; handles every complete request. Returns bytes consumed.
+    /// Feeds received bytes; handles complete requests while the queued responses stay under
+    /// [`MAX_QUEUED_RESPONSE_BYTES`] (call again, with no data, once the queue drained: the
+    /// requests already buffered are handled then). Returns bytes consumed.
     pub fn on_data(&mut self, now: Nanos, data: &[u8], h: &dyn Handler) -> usize {
         if self.stop_reading {
             // Discard what comes after a request we will not answer.
@@ -267,7 +276,7 @@ impl Session {
         }
         let n = self.parser.push(data);
         loop {
-            if self.stop_reading {
+            if self.stop_reading || self.queued_bytes >= MAX_QUEUED_RESPONSE_BYTES {
                 break;
             }
             match self.parser.next_request() {
@@ -299,6 +308,7 @@ impl Session {
         if close || reset {
             self.stop_reading = true;
         }
+        self.queued_bytes += bytes.len();
         self.queue.push_back(Pending {
             ready_at,
             bytes,
@@ -313,6 +323,7 @@ impl Session {
             return None;
         }
         let p = self.queue.pop_front()?;
+        self.queued_bytes -= p.bytes.len();
         self.close_after_flush |= p.close;
         self.reset_after_flush |= p.reset;
         Some(p.bytes)
@@ -326,6 +337,12 @@ impl Session {
     /// Whether responses are still queued.
     pub fn has_pending(&self) -> bool {
         !self.queue.is_empty()
+    }
+
+    /// Whether complete or partial requests wait in the parser (held back while responses
+    /// were queued).
+    pub fn has_buffered_requests(&self) -> bool {
+        !self.stop_reading && self.parser.buffered() > 0
     }
 
     /// The peer closed its side: close once everything queued has gone out.

@@ -6,6 +6,7 @@
 //! port ([`serve`]), where real clients (boto3, the AWS CLI) can use it.
 
 mod attr;
+mod batch_get;
 mod expr;
 pub mod faults;
 pub mod http;
@@ -19,6 +20,9 @@ pub mod sigv4;
 mod tables;
 pub mod time;
 mod tls;
+mod transact;
+mod update;
+mod update_expr;
 pub mod upstream;
 
 use std::io::Write;
@@ -29,10 +33,13 @@ use net_bridge::Nanos;
 use serde_json::Value;
 
 pub use attr::{Number, MAX_ITEM_BYTES};
+pub use batch_get::{MAX_BATCH_GET_BYTES, MAX_BATCH_GET_KEYS};
 pub use faults::{Fault, FaultAction, FaultPlan, FaultTrigger};
+pub use http::MAX_QUEUED_RESPONSE_BYTES;
 pub use log::RequestRecord;
-pub use protocol::{ApiError, CONTENT_TYPE, TARGET_PREFIX};
+pub use protocol::{ApiError, CONTENT_TYPE, MAX_BATCH_WRITE_ITEMS, MAX_PAGE_BYTES, TARGET_PREFIX};
 pub use restart::Restart;
+pub use transact::{MAX_TRANSACT_BYTES, MAX_TRANSACT_ITEMS};
 
 use faults::FaultState;
 use http::{Delivery, Request, Response};
@@ -390,6 +397,39 @@ impl Endpoint {
                 log::emit(&mut st, rec);
                 return (resp, Delivery::Now);
             }
+            // The service (and dynalite) answer a body in any other content type with a bare
+            // 404 before looking at the signature; `application/json` is accepted as JSON 1.0.
+            let content_type = req
+                .header("content-type")
+                .map(|c| c.split(';').next().unwrap_or("").trim());
+            if !req.body.is_empty()
+                && !matches!(content_type, Some(CONTENT_TYPE | "application/json"))
+            {
+                rec.operation = req
+                    .header("x-amz-target")
+                    .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+                    .unwrap_or("")
+                    .to_string();
+                let body = b"<UnknownOperationException/>\n".to_vec();
+                let resp = Response {
+                    status: 404,
+                    headers: vec![
+                        ("x-amzn-RequestId".into(), request_id),
+                        ("x-amz-crc32".into(), crc32fast::hash(&body).to_string()),
+                    ],
+                    body,
+                };
+                rec.finish(
+                    404,
+                    Some("UnknownOperationException".into()),
+                    format!(
+                        "Content-Type {:?} is not {CONTENT_TYPE}",
+                        content_type.unwrap_or("")
+                    ),
+                );
+                log::emit(&mut st, rec);
+                return (resp, Delivery::Now);
+            }
             let view = sigv4::RequestView {
                 method: &req.method,
                 target: &req.target,
@@ -413,6 +453,7 @@ impl Endpoint {
                         status: 400,
                         type_name: e.kind.type_name(),
                         message: Some(e.message),
+                        extra: Default::default(),
                     })
                 }
             }
@@ -515,12 +556,20 @@ impl Endpoint {
                 (e.status, body, Some(e.type_name.to_string()), verdict)
             }
         };
+        // A request sent as `application/json` is answered in kind, as the service does.
+        let reply_type = match req
+            .header("content-type")
+            .map(|c| c.split(';').next().unwrap_or("").trim())
+        {
+            Some("application/json") => "application/json",
+            _ => CONTENT_TYPE,
+        };
         let resp = Response {
             status,
             headers: vec![
                 ("Server".into(), "Server".into()),
                 ("Date".into(), time::format_http_date(now_unix)),
-                ("Content-Type".into(), CONTENT_TYPE.into()),
+                ("Content-Type".into(), reply_type.into()),
                 ("x-amzn-RequestId".into(), request_id),
                 ("x-amz-crc32".into(), crc32fast::hash(&body).to_string()),
             ],

@@ -184,7 +184,13 @@ impl Store {
 pub fn mutates(operation: &str) -> bool {
     matches!(
         operation,
-        "CreateTable" | "DeleteTable" | "PutItem" | "DeleteItem" | "BatchWriteItem"
+        "CreateTable"
+            | "DeleteTable"
+            | "PutItem"
+            | "DeleteItem"
+            | "BatchWriteItem"
+            | "UpdateItem"
+            | "TransactWriteItems"
     )
 }
 

@@ -24,6 +24,8 @@ pub struct ApiError {
     pub type_name: &'static str,
     /// Message (some errors have none).
     pub message: Option<String>,
+    /// Further members of the body (`CancellationReasons` of a cancelled transaction).
+    pub extra: Map<String, Value>,
 }
 
 impl ApiError {
@@ -33,14 +35,16 @@ impl ApiError {
             status: 400,
             type_name: "com.amazon.coral.validate#ValidationException",
             message: Some(msg.into()),
+            extra: Map::new(),
         }
     }
 
-    fn dynamo(type_name: &'static str, msg: impl Into<String>) -> ApiError {
+    pub(super) fn dynamo(type_name: &'static str, msg: impl Into<String>) -> ApiError {
         ApiError {
             status: 400,
             type_name,
             message: Some(msg.into()),
+            extra: Map::new(),
         }
     }
 
@@ -58,6 +62,7 @@ impl ApiError {
             status: 400,
             type_name: "com.amazon.coral.service#SerializationException",
             message: Some(msg.into()),
+            extra: Map::new(),
         }
     }
 
@@ -67,6 +72,7 @@ impl ApiError {
             status: 400,
             type_name: "com.amazon.coral.service#UnknownOperationException",
             message: None,
+            extra: Map::new(),
         }
     }
 
@@ -92,6 +98,7 @@ impl ApiError {
             status: 500,
             type_name: "com.amazonaws.dynamodb.v20120810#InternalServerError",
             message: Some("Internal server error".into()),
+            extra: Map::new(),
         }
     }
 
@@ -101,19 +108,24 @@ impl ApiError {
             status: 503,
             type_name: "com.amazon.coral.availability#ServiceUnavailableException",
             message: Some("Service Unavailable".into()),
+            extra: Map::new(),
         }
     }
 
     /// The JSON body.
     pub fn body(&self) -> Value {
-        match &self.message {
+        let mut b = match &self.message {
             Some(m) => json!({"__type": self.type_name, "message": m}),
             None => json!({"__type": self.type_name}),
+        };
+        for (k, v) in &self.extra {
+            b[k] = v.clone();
         }
+        b
     }
 }
 
-type R<T> = Result<T, ApiError>;
+pub(super) type R<T> = Result<T, ApiError>;
 
 /// What an operation may consult besides its tables.
 pub struct Context<'a> {
@@ -136,6 +148,10 @@ pub fn dispatch(tables: &mut Tables, cx: &Context<'_>, op: &str, body: &[u8]) ->
         "GetItem" => get_item,
         "DeleteItem" => delete_item,
         "BatchWriteItem" => batch_write_item,
+        "BatchGetItem" => super::batch_get::batch_get_item,
+        "UpdateItem" => super::update::update_item,
+        "TransactWriteItems" => super::transact::transact_write_items,
+        "TransactGetItems" => super::transact::transact_get_items,
         "Scan" => scan,
         "Query" => query,
         _ => return Err(ApiError::unknown_operation()),
@@ -150,20 +166,20 @@ pub fn dispatch(tables: &mut Tables, cx: &Context<'_>, op: &str, body: &[u8]) ->
     f(tables, cx, &req)
 }
 
-fn param_missing(field: &str) -> ApiError {
+pub(super) fn param_missing(field: &str) -> ApiError {
     ApiError::validation(format!(
         "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
     ))
 }
 
-fn lower_first(s: &str) -> String {
+pub(super) fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     c.next()
         .map(|f| f.to_lowercase().chain(c).collect())
         .unwrap_or_default()
 }
 
-fn str_param<'a>(req: &'a Map<String, Value>, name: &str) -> R<Option<&'a str>> {
+pub(super) fn str_param<'a>(req: &'a Map<String, Value>, name: &str) -> R<Option<&'a str>> {
     match req.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -173,7 +189,10 @@ fn str_param<'a>(req: &'a Map<String, Value>, name: &str) -> R<Option<&'a str>> 
     }
 }
 
-fn map_param<'a>(req: &'a Map<String, Value>, name: &str) -> R<Option<&'a Map<String, Value>>> {
+pub(super) fn map_param<'a>(
+    req: &'a Map<String, Value>,
+    name: &str,
+) -> R<Option<&'a Map<String, Value>>> {
     match req.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
@@ -183,7 +202,24 @@ fn map_param<'a>(req: &'a Map<String, Value>, name: &str) -> R<Option<&'a Map<St
     }
 }
 
-fn table_name(req: &Map<String, Value>) -> R<&str> {
+/// ExpressionAttributeValues, each validated and normalised (numbers in their stored form,
+/// so arithmetic and set operations see canonical values).
+pub(super) fn expression_values(req: &Map<String, Value>) -> R<Option<Map<String, Value>>> {
+    let Some(m) = map_param(req, "ExpressionAttributeValues")? else {
+        return Ok(None);
+    };
+    let mut m = m.clone();
+    for (k, v) in m.iter_mut() {
+        super::attr::normalize(v).map_err(|e| {
+            ApiError::validation(format!(
+                "ExpressionAttributeValues contains invalid value: {e} for key {k}"
+            ))
+        })?;
+    }
+    Ok(Some(m))
+}
+
+pub(super) fn table_name(req: &Map<String, Value>) -> R<&str> {
     let n = str_param(req, "TableName")?.ok_or_else(|| param_missing("tableName"))?;
     if n.len() < 3 || n.len() > 255 {
         return Err(ApiError::validation(format!(
@@ -202,11 +238,11 @@ fn table_name(req: &Map<String, Value>) -> R<&str> {
     Ok(n)
 }
 
-fn not_found_generic() -> ApiError {
+pub(super) fn not_found_generic() -> ApiError {
     ApiError::not_found("Requested resource not found")
 }
 
-fn table<'t>(tables: &'t mut Tables, name: &str) -> R<&'t mut Table> {
+pub(super) fn table<'t>(tables: &'t mut Tables, name: &str) -> R<&'t mut Table> {
     tables.by_name.get_mut(name).ok_or_else(not_found_generic)
 }
 
@@ -375,14 +411,14 @@ fn return_values(req: &Map<String, Value>, allowed: &[&str]) -> R<bool> {
     }
 }
 
-fn conditional_failed() -> ApiError {
+pub(super) fn conditional_failed() -> ApiError {
     ApiError::dynamo(
         "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
         "The conditional request failed",
     )
 }
 
-fn validated_item(req: &Map<String, Value>, field: &str) -> R<Map<String, Value>> {
+pub(super) fn validated_item(req: &Map<String, Value>, field: &str) -> R<Map<String, Value>> {
     let mut item = map_param(req, field)?
         .ok_or_else(|| param_missing(&lower_first(field)))?
         .clone();
@@ -415,7 +451,7 @@ fn put_item(tables: &mut Tables, _: &Context<'_>, req: &Map<String, Value>) -> R
     })
 }
 
-fn projection(req: &Map<String, Value>) -> R<Option<BTreeSet<String>>> {
+pub(super) fn projection(req: &Map<String, Value>) -> R<Option<BTreeSet<String>>> {
     let names = map_param(req, "ExpressionAttributeNames")?;
     let Some(src) = str_param(req, "ProjectionExpression")? else {
         return Ok(None);
@@ -445,7 +481,10 @@ fn projection(req: &Map<String, Value>) -> R<Option<BTreeSet<String>>> {
     Ok(Some(out))
 }
 
-fn project(item: &Map<String, Value>, p: &Option<BTreeSet<String>>) -> Map<String, Value> {
+pub(super) fn project(
+    item: &Map<String, Value>,
+    p: &Option<BTreeSet<String>>,
+) -> Map<String, Value> {
     match p {
         None => item.clone(),
         Some(keep) => item
@@ -493,14 +532,27 @@ enum Write {
     Delete(Map<String, Value>),
 }
 
+/// Most put and delete requests in one BatchWriteItem, over all its tables.
+pub const MAX_BATCH_WRITE_ITEMS: usize = 25;
+
 fn batch_write_item(tables: &mut Tables, cx: &Context<'_>, req: &Map<String, Value>) -> R<Value> {
     let items = map_param(req, "RequestItems")?.ok_or_else(|| param_missing("requestItems"))?;
+    if items.is_empty() {
+        return Err(ApiError::validation(
+            "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        ));
+    }
     // Validate everything first: DynamoDB rejects the whole batch on any invalid request.
     let mut writes: Vec<(String, Write, Value)> = Vec::new();
     for (tname, list) in items {
         let list = list.as_array().ok_or_else(|| {
             ApiError::serialization("Unexpected value type for RequestItems: expected a list")
         })?;
+        if list.is_empty() || list.len() > MAX_BATCH_WRITE_ITEMS {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to {MAX_BATCH_WRITE_ITEMS}, Member must have length greater than or equal to 1]"
+            )));
+        }
         let t = tables.by_name.get(tname).ok_or_else(not_found_generic)?;
         for w in list {
             let (put, del) = (w.get("PutRequest"), w.get("DeleteRequest"));
@@ -539,11 +591,10 @@ fn batch_write_item(tables: &mut Tables, cx: &Context<'_>, req: &Map<String, Val
             writes.push((tname.clone(), write, w.clone()));
         }
     }
-    if writes.is_empty() || writes.len() > 25 {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1] (got {})",
-            writes.len()
-        )));
+    if writes.len() > MAX_BATCH_WRITE_ITEMS {
+        return Err(ApiError::validation(
+            "Too many items requested for the BatchWriteItem call",
+        ));
     }
     let mut seen = BTreeSet::new();
     for (tname, w, _) in &writes {
@@ -603,11 +654,17 @@ fn limit(req: &Map<String, Value>) -> R<Option<usize>> {
     }
 }
 
-/// Shared paging for Scan and Query over `candidates` (in key order).
+/// Most item bytes (as [`item_size`] counts them) one Query or Scan page reads: DynamoDB
+/// stops a page once the items read reach 1 MB and returns `LastEvaluatedKey`.
+pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
+
+/// Shared paging for Scan and Query over `candidates` (in the order they are read:
+/// ascending keys, or descending for a backward Query).
 fn page(
     t: &Table,
     req: &Map<String, Value>,
     candidates: Vec<&Map<String, Value>>,
+    descending: bool,
     filter: Option<&Cond>,
     proj: &Option<BTreeSet<String>>,
 ) -> R<Value> {
@@ -622,22 +679,25 @@ fn page(
         }
         None => None,
     };
-    let mut skipping = start.is_some();
     let mut scanned = 0;
+    let mut read_bytes = 0;
     let mut out = Vec::new();
     let mut last = None;
     for item in candidates {
-        if skipping {
-            if Some(t.item_key(item).expect("stored items have keys")) == start {
-                skipping = false;
+        if let Some(s) = &start {
+            // Continue after the start key's position in key order, whether or not an item
+            // with that key (still) exists.
+            let k = t.item_key(item).expect("stored items have keys");
+            if (!descending && k <= *s) || (descending && k >= *s) {
+                continue;
             }
-            continue;
         }
         scanned += 1;
+        read_bytes += item_size(item);
         if filter.is_none_or(|f| f.eval(item)) {
             out.push(Value::Object(project(item, proj)));
         }
-        if limit == Some(scanned) {
+        if limit == Some(scanned) || read_bytes >= MAX_PAGE_BYTES {
             last = Some(t.key_map(item));
             break;
         }
@@ -673,7 +733,7 @@ fn scan(tables: &mut Tables, _: &Context<'_>, req: &Map<String, Value>) -> R<Val
     check_unused(&p.usage, names, values).map_err(ApiError::validation)?;
     let t = table(tables, name)?;
     let all: Vec<&Map<String, Value>> = t.items.values().collect();
-    page(t, req, all, filter.as_ref(), &proj)
+    page(t, req, all, false, filter.as_ref(), &proj)
 }
 
 fn query(tables: &mut Tables, _: &Context<'_>, req: &Map<String, Value>) -> R<Value> {
@@ -757,5 +817,5 @@ fn query(tables: &mut Tables, _: &Context<'_>, req: &Map<String, Value>) -> R<Va
     if !forward {
         cands.reverse();
     }
-    page(t, req, cands, filter.as_ref(), &proj)
+    page(t, req, cands, !forward, filter.as_ref(), &proj)
 }

@@ -199,8 +199,12 @@ pub(crate) struct Conn {
     session: Session,
     /// Plaintext bytes read but not yet taken by the session.
     plain_in: Vec<u8>,
-    /// Plain-HTTP output not yet sent.
-    plain_out: Vec<u8>,
+    /// The response being sent: plaintext not yet taken by rustls (whose send buffer is
+    /// capped, so a slow reader holds at most this one response here), or plain-HTTP bytes
+    /// not yet sent. The next response leaves the session only once this is empty.
+    out: Vec<u8>,
+    /// How much of `out` has been handed on.
+    out_pos: usize,
     failed: bool,
     close_notify_sent: bool,
     /// The endpoint's restart generation when this connection was accepted.
@@ -224,7 +228,8 @@ impl Conn {
             tls,
             session: Session::default(),
             plain_in: Vec::new(),
-            plain_out: Vec::new(),
+            out: Vec::new(),
+            out_pos: 0,
             failed: false,
             close_notify_sent: false,
         })
@@ -239,7 +244,8 @@ impl Conn {
             self.tls = None;
             self.session = Session::default();
             self.plain_in = Vec::new();
-            self.plain_out = Vec::new();
+            self.out = Vec::new();
+            self.out_pos = 0;
         }
         self.dead
     }
@@ -249,18 +255,43 @@ impl Conn {
         self.plain_in.drain(..n);
     }
 
-    /// Moves responses that are due into the TLS writer or the plain output.
+    /// Moves response bytes into the TLS writer as far as rustls takes them (its buffer is
+    /// capped at 64 KiB; `write` takes what fits and the rest waits in `out`), takes the next
+    /// due response from the session once the current one is handed on, and lets the session
+    /// handle requests it held back while responses were queued.
     fn pump(&mut self, now: Nanos) {
-        while let Some(bytes) = self.session.take_ready(now) {
-            match self.tls.as_mut() {
-                Some(tls) => {
-                    // The writer buffers without limit by default, so this takes everything.
-                    let _ = tls.writer().write_all(&bytes);
+        loop {
+            if let Some(tls) = self.tls.as_mut() {
+                while self.out_pos < self.out.len() {
+                    match tls.writer().write(&self.out[self.out_pos..]) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => self.out_pos += n,
+                    }
                 }
-                None => self.plain_out.extend_from_slice(&bytes),
+                if self.out_pos == self.out.len() {
+                    self.out.clear();
+                    self.out_pos = 0;
+                }
+            }
+            if !self.out.is_empty() {
+                break;
+            }
+            if let Some(bytes) = self.session.take_ready(now) {
+                self.out = bytes;
+                self.out_pos = 0;
+                continue;
+            }
+            if self.session.has_pending() || !self.session.has_buffered_requests() {
+                break;
+            }
+            // The queue drained: handle requests that were held back.
+            let n = self.session.on_data(now, &self.plain_in, &self.ep);
+            self.plain_in.drain(..n);
+            if !self.session.has_pending() {
+                break;
             }
         }
-        if self.session.done() && !self.close_notify_sent {
+        if self.out.is_empty() && self.session.done() && !self.close_notify_sent {
             if let Some(tls) = self.tls.as_mut() {
                 tls.send_close_notify();
             }
@@ -269,10 +300,7 @@ impl Conn {
     }
 
     fn output_pending(&self) -> bool {
-        match &self.tls {
-            Some(t) => t.wants_write(),
-            None => !self.plain_out.is_empty(),
-        }
+        !self.out.is_empty() || self.tls.as_ref().is_some_and(|t| t.wants_write())
     }
 }
 
@@ -334,12 +362,24 @@ impl StreamService for Conn {
         match self.tls.as_mut() {
             Some(tls) => {
                 let mut w = &mut buf[..];
-                tls.write_tls(&mut w).unwrap_or(0)
+                let n = tls.write_tls(&mut w).unwrap_or(0);
+                if n > 0 && !self.out.is_empty() {
+                    // rustls has room again: hand it more of the response.
+                    self.pump(now);
+                }
+                n
             }
             None => {
-                let n = buf.len().min(self.plain_out.len());
-                buf[..n].copy_from_slice(&self.plain_out[..n]);
-                self.plain_out.drain(..n);
+                let rest = &self.out[self.out_pos..];
+                let n = buf.len().min(rest.len());
+                buf[..n].copy_from_slice(&rest[..n]);
+                self.out_pos += n;
+                if self.out_pos == self.out.len() {
+                    self.out.clear();
+                    self.out_pos = 0;
+                    // The next response, if one is due.
+                    self.pump(now);
+                }
                 n
             }
         }
