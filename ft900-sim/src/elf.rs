@@ -21,6 +21,17 @@ pub enum ElfError {
     /// Truncated or inconsistent headers.
     #[error("malformed ELF: {0}")]
     Malformed(String),
+    /// The file is larger than any FT32 executable can be (checked before it is read).
+    #[error("{size} bytes is larger than any FT32 executable (limit {limit} bytes: program memory is {PM_SIZE} bytes, the rest is room for symbols and debugging information)")]
+    TooLarge {
+        /// The file's size.
+        size: u64,
+        /// The limit, [`MAX_FILE_BYTES`].
+        limit: u64,
+    },
+    /// The file could not be read.
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
     /// A loadable segment does not fit the FT900's memories.
     #[error(
         "segment {index} ({what} {addr:#x}..{end:#x}) lies outside program memory (0..{PM_SIZE:#x}) and RAM ({RAM_BIAS:#x}..{:#x})",
@@ -166,6 +177,14 @@ pub struct Program {
     pub symbols: Symbols,
 }
 
+/// Largest file [`Program::read_file`] reads: program memory is 256 KiB, so anything beyond a
+/// few MiB is symbols and DWARF; 64 MiB leaves room for the largest debug builds while a
+/// stray multi-gigabyte file is refused before it is read.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Size of the ELF32 file header.
+const EHDR32_BYTES: usize = 52;
+
 fn in_pm(start: u64, len: u64) -> bool {
     start + len <= PM_SIZE as u64
 }
@@ -174,45 +193,94 @@ fn in_ram(start: u64, len: u64) -> bool {
     start >= RAM_BIAS as u64 && start + len <= (RAM_BIAS + RAM_SIZE) as u64
 }
 
+/// Checks the identification and the file header (the first 52 bytes), so that a file that is
+/// not an FT32 executable is refused before the rest of it is read.
+fn check_header(bytes: &[u8]) -> Result<(), ElfError> {
+    if bytes.len() < 4 || &bytes[..4] != b"\x7fELF" {
+        return Err(ElfError::NotElf);
+    }
+    if bytes.len() < 6 {
+        return Err(ElfError::Malformed(
+            "file ends inside the ELF identification".into(),
+        ));
+    }
+    if bytes[4] != 1 {
+        return Err(ElfError::WrongKind(format!(
+            "ELF class {} (FT32 executables are 32-bit, class 1)",
+            bytes[4]
+        )));
+    }
+    if bytes[5] != 1 {
+        return Err(ElfError::WrongKind(
+            "big-endian ELF (FT32 is little-endian)".into(),
+        ));
+    }
+    let header = FileHeader32::<LittleEndian>::parse(bytes)
+        .map_err(|e| ElfError::Malformed(e.to_string()))?;
+    let endian = header
+        .endian()
+        .map_err(|e| ElfError::Malformed(e.to_string()))?;
+    let machine = header.e_machine(endian);
+    if machine != EM_FT32 {
+        return Err(ElfError::WrongKind(format!(
+            "machine {machine} (FT32 is {EM_FT32}); was it built with ft32-elf-gcc?"
+        )));
+    }
+    if header.e_type(endian) != ET_EXEC {
+        return Err(ElfError::WrongKind(format!(
+            "ELF type {} is not an executable (ET_EXEC); link it first",
+            header.e_type(endian)
+        )));
+    }
+    Ok(())
+}
+
+/// The bytes of the executable at `path`, read only after its first 52 bytes passed
+/// [`check_header`] and its size passed [`MAX_FILE_BYTES`] (for callers that also want the
+/// debugging sections, e.g. a symbolizer).
+pub fn read_checked(path: &std::path::Path) -> Result<Vec<u8>, ElfError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut head = Vec::with_capacity(EHDR32_BYTES);
+    (&file).take(EHDR32_BYTES as u64).read_to_end(&mut head)?;
+    check_header(&head)?;
+    if size > MAX_FILE_BYTES {
+        return Err(ElfError::TooLarge {
+            size,
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    let mut bytes = head;
+    bytes.reserve_exact(size as usize - bytes.len().min(size as usize));
+    // Bounded even if the file grows while it is read.
+    (&file)
+        .take(MAX_FILE_BYTES + 1 - bytes.len() as u64)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ElfError::TooLarge {
+            size: bytes.len() as u64,
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    Ok(bytes)
+}
+
 impl Program {
+    /// Reads and parses the executable at `path`. The header is read and checked first, and
+    /// the file's size against [`MAX_FILE_BYTES`], so a huge or foreign file costs no memory.
+    pub fn read_file(path: &std::path::Path) -> Result<Program, ElfError> {
+        Program::parse(&read_checked(path)?)
+    }
+
     /// Parses and validates an executable.
     pub fn parse(bytes: &[u8]) -> Result<Program, ElfError> {
-        if bytes.len() < 4 || &bytes[..4] != b"\x7fELF" {
-            return Err(ElfError::NotElf);
-        }
-        if bytes.len() < 6 {
-            return Err(ElfError::Malformed(
-                "file ends inside the ELF identification".into(),
-            ));
-        }
-        if bytes[4] != 1 {
-            return Err(ElfError::WrongKind(format!(
-                "ELF class {} (FT32 executables are 32-bit, class 1)",
-                bytes[4]
-            )));
-        }
-        if bytes[5] != 1 {
-            return Err(ElfError::WrongKind(
-                "big-endian ELF (FT32 is little-endian)".into(),
-            ));
-        }
+        check_header(bytes)?;
         let header = FileHeader32::<LittleEndian>::parse(bytes)
             .map_err(|e| ElfError::Malformed(e.to_string()))?;
         let endian = header
             .endian()
             .map_err(|e| ElfError::Malformed(e.to_string()))?;
-        let machine = header.e_machine(endian);
-        if machine != EM_FT32 {
-            return Err(ElfError::WrongKind(format!(
-                "machine {machine} (FT32 is {EM_FT32}); was it built with ft32-elf-gcc?"
-            )));
-        }
-        if header.e_type(endian) != ET_EXEC {
-            return Err(ElfError::WrongKind(format!(
-                "ELF type {} is not an executable (ET_EXEC); link it first",
-                header.e_type(endian)
-            )));
-        }
         let phdrs: &[ProgramHeader32<LittleEndian>] = header
             .program_headers(endian, bytes)
             .map_err(|e| ElfError::Malformed(e.to_string()))?;

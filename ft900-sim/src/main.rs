@@ -267,8 +267,7 @@ fn main() -> ExitCode {
 }
 
 fn load_program(path: &Path) -> Result<Program> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    Program::parse(&bytes).with_context(|| format!("{}", path.display()))
+    Program::read_file(path).with_context(|| format!("{}", path.display()))
 }
 
 fn run(args: &RunArgs) -> Result<u8> {
@@ -546,8 +545,8 @@ fn lockstep(args: &LockstepArgs) -> Result<u8> {
 /// Symbols and DWARF lines of the program (the file is read again: only traces and profiles
 /// need the debugging sections).
 fn symbolizer(args: &RunArgs, program: &Program) -> Result<Symbolizer> {
-    let bytes = std::fs::read(&args.program)
-        .with_context(|| format!("{}: cannot read", args.program.display()))?;
+    let bytes = ft900_sim::elf::read_checked(&args.program)
+        .with_context(|| format!("{}", args.program.display()))?;
     Ok(
         Symbolizer::from_elf(program.symbols.clone(), &bytes).unwrap_or_else(|e| {
             // Symbols still name functions; only file:line is lost.

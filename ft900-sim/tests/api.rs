@@ -468,3 +468,61 @@ fn elf_loader_rejects_bad_input_with_clear_errors() {
     assert!(matches!(e, ElfError::OutsideMemory { .. }), "{e}");
     assert!(e.to_string().contains("outside program memory"));
 }
+
+/// This process's peak resident set, KiB (`VmHWM` in /proc/self/status).
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status")
+}
+
+#[test]
+fn elf_loader_checks_the_header_and_size_before_reading_a_file() {
+    use ft900_sim::elf::{read_checked, MAX_FILE_BYTES};
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("elf-read");
+    std::fs::create_dir_all(&dir).unwrap();
+    // 1 GiB sparse files: reading either whole would raise the peak RSS by 1 GiB.
+    let sparse = |name: &str, head: &[u8]| {
+        let path = dir.join(name);
+        let f = std::fs::File::create(&path).unwrap();
+        std::io::Write::write_all(&mut &f, head).unwrap();
+        f.set_len(1 << 30).unwrap();
+        path
+    };
+    let before = peak_rss_kib();
+    let not_elf = sparse("big.bin", b"#!/bin/sh\n");
+    let e = Program::read_file(&not_elf).unwrap_err();
+    assert!(matches!(e, ElfError::NotElf), "{e}");
+    let good = tiny_elf(&[asm::EXIT]);
+    let big_elf = sparse("big.elf", &good);
+    let e = Program::read_file(&big_elf).unwrap_err();
+    assert!(
+        matches!(e, ElfError::TooLarge { size, limit } if size == 1 << 30 && limit == MAX_FILE_BYTES),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("larger than any FT32 executable"),
+        "{e}"
+    );
+    let grown = peak_rss_kib() - before;
+    println!("peak RSS grew by {grown} KiB over two 1 GiB files");
+    assert!(grown < 64 * 1024, "peak RSS grew by {grown} KiB");
+    // A header naming another machine is refused from its first 52 bytes too.
+    let mut arm = good.clone();
+    arm[18] = 40;
+    let e = Program::read_file(&sparse("arm.elf", &arm)).unwrap_err();
+    assert!(e.to_string().contains("machine 40"), "{e}");
+    // A normal file still loads, and a missing one is an I/O error.
+    let small = dir.join("small.elf");
+    std::fs::write(&small, &good).unwrap();
+    assert_eq!(Program::read_file(&small).unwrap().entry, 0);
+    assert_eq!(read_checked(&small).unwrap(), good);
+    let e = Program::read_file(&dir.join("missing.elf")).unwrap_err();
+    assert!(matches!(e, ElfError::Io(_)), "{e}");
+    for f in ["big.bin", "big.elf", "arm.elf"] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+}

@@ -406,13 +406,14 @@ fn impairments_for(spec: &spec::ImpairmentSpec) -> Impairments {
 
 /// Builds the world and runs it until every device has stopped or the time limit.
 pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutcome> {
-    let bytes = std::fs::read(&s.firmware).with_context(|| {
-        format!(
-            "{}: cannot read the firmware (build it with `make -C firmware`)",
+    let program = match Program::read_file(&s.firmware) {
+        Ok(p) => p,
+        Err(ft900_sim::elf::ElfError::Io(e)) => anyhow::bail!(
+            "{}: cannot read the firmware (build it with `make -C firmware`): {e}",
             s.firmware.display()
-        )
-    })?;
-    let program = Program::parse(&bytes).with_context(|| format!("{}", s.firmware.display()))?;
+        ),
+        Err(e) => return Err(e).with_context(|| format!("{}", s.firmware.display())),
+    };
     let endpoint = endpoint_for(s, seed)?;
     if let Some(addr) = s.endpoint.external_addr() {
         // Fail fast, rather than let the devices retry against nothing until the time limit.
