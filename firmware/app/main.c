@@ -38,8 +38,8 @@
  * the Ethernet link is down nothing is tried; the open connection is dropped at once (it cannot
  * survive an outage unnoticed), and the first upload starts as soon as the link is back.
  *
- * Stack: painted at start-up from the end of .bss to just below the stack pointer; the final
- * statistics give the deepest point the stack reached (bytes from the top of RAM).
+ * Stack: painted at start-up by crt0.S (a guard word at its limit); the final statistics give
+ * the deepest point the stack reached (bytes from the top of RAM), see app/health.h.
  */
 #include <string.h>
 
@@ -71,8 +71,6 @@
 #define EXIT_NETWORK        3       /* no Ethernet, no lease */
 #define EXIT_LOST           4       /* readings were dropped (queue full) */
 
-extern char _end[];
-
 static struct config cfg;
 static struct ddb_config dcfg;
 static struct ddb_client ddb;
@@ -95,38 +93,6 @@ static struct {
     uint8_t holding;    /* uploads are held (a failure that retrying cannot fix) */
 } app;
 static struct holdoff holdoff;
-
-/* ---- stack painting --------------------------------------------------------------------------- */
-
-#define STACK_PAINT 0x5AA55AA5u
-
-static uint32_t ram_addr(const void *p)
-{
-    return (uint32_t)(uintptr_t)p & 0xFFFFu;
-}
-
-static uint32_t stack_pointer(void)
-{
-    uint32_t sp;
-    __asm__ volatile("move.l %0, $sp" : "=r"(sp));
-    return sp;
-}
-
-static void stack_paint(void)
-{
-    uint32_t lo = (ram_addr(_end) + 3u) & ~3u, hi = (stack_pointer() - 64u) & ~3u;
-    for (uint32_t a = lo; a < hi; a += 4)
-        *(volatile uint32_t *)(uintptr_t)a = STACK_PAINT;
-}
-
-/* Bytes of stack ever used: from the top of RAM down to the first word that lost its paint. */
-static uint32_t stack_high_water(void)
-{
-    uint32_t a = (ram_addr(_end) + 3u) & ~3u;
-    while (a < 0x10000u && *(volatile uint32_t *)(uintptr_t)a == STACK_PAINT)
-        a += 4;
-    return 0x10000u - a;
-}
 
 /* ---- readings ---------------------------------------------------------------------------------- */
 
@@ -398,9 +364,9 @@ static void print_stats(void)
                 (unsigned)app.uploads, (unsigned)app.failed_uploads, (unsigned)ddb.requests,
                 (unsigned)ddb.retries, (unsigned)ddb.skew_corrections, (unsigned)ddb.connects,
                 (unsigned)cs.handshakes);
-    uart_printf(UART0, "stats: stack high-water %u bytes (RAM above .bss: %u), tls heap peak %u "
+    uart_printf(UART0, "stats: stack high-water %u bytes of %u, tls heap peak %u "
                 "of %u, lwip heap max %u of %u, uptime %u ms\n",
-                (unsigned)stack_high_water(), (unsigned)(0x10000u - ram_addr(_end)),
+                (unsigned)sys_stack_high_water(), (unsigned)sys_stack_size(),
                 (unsigned)tls_heap_high_water(), (unsigned)tls_heap_size(),
                 (unsigned)lwip_stats.mem.max, (unsigned)lwip_stats.mem.avail,
                 (unsigned)millis());
@@ -408,7 +374,6 @@ static void print_stats(void)
 
 int main(void)
 {
-    stack_paint();
     uart_open(UART0, 115200);
     uart_enable_interrupts(UART0);
     timer_tick_init();

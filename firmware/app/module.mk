@@ -2,6 +2,8 @@
 # host unit tests of its portable parts.
 #
 #   $(BUILD)/dynamodb-client.elf   app/main.c + config + aws/ (sigv4, http, dynamodb) + net/ + tls/
+#   $(BUILD)/dynamodb-client.bin   the same as a flash image from PM 0 (for the FT9xx Programming
+#                                  Utility); it ends below the configuration block (0x3C000)
 #   make dynamodb-client           that ELF alone, and its size line
 #   make host-test                 also builds the host unit tests below (host compiler,
 #                                  ASan+UBSan when available)
@@ -73,6 +75,7 @@ $(APP_ELF): $(BUILD)/obj/startup/crt0.o $(APP_OBJ) $(APP_TLS_OBJ) $(BUILD)/libaw
 	    -Wl,-Map=$(BUILD)/dynamodb-client.map -o $@ $(CRT0) $(APP_OBJ) \
 	    $(APP_TLS_OBJ) -L$(BUILD) -laws $(NET_LIBS) -lmbedtls -lft900hal $(LDLIBS)
 	@$(NM) $@ | awk -v name=dynamodb-client.elf -f $(ROOT)/tools/size-report.awk
+	$(TC_PREFIX)objcopy -O binary $@ $(@:.elf=.bin)
 
 all: $(APP_ELF)
 
