@@ -55,7 +55,9 @@ enum config_tag {
     CONFIG_TAG_MAC = 14,
     CONFIG_TAG_READINGS = 15,
     CONFIG_TAG_NTP_SERVER = 16,
-    CONFIG_TAG_COUNT
+    CONFIG_TAG_COUNT,
+    /* Debug keys (tags from 31 down, never in a product's block). */
+    CONFIG_TAG_DEBUG_HANG_AFTER = 31,   /* the main loop hangs once after N acked readings */
 };
 
 /* Reads n bytes at offset `off` from the start of the block into buf; 0 or -1 (beyond the
@@ -85,6 +87,7 @@ struct config {
     uint16_t port;
     uint32_t period_ms;         /* >= 1 */
     uint32_t readings;          /* 0 = run forever */
+    uint32_t debug_hang_after;  /* 0 = never (debug.hang_after, tests of the watchdog) */
     uint8_t mac[6];
     uint8_t seed[CONFIG_SEED_LEN];
     uint8_t has_seed;

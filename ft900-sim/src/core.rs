@@ -155,9 +155,11 @@ impl Core {
         };
         let pm = &self.pm;
         self.decoded.clear();
-        self.decoded.extend(pm[..words * 4].chunks_exact(4).map(|w| {
-            decode(u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-        }));
+        self.decoded.extend(
+            pm[..words * 4]
+                .chunks_exact(4)
+                .map(|w| decode(u32::from_le_bytes([w[0], w[1], w[2], w[3]]))),
+        );
     }
 
     /// Maps data RAM `0..size` (zero-filled).

@@ -166,6 +166,16 @@ const KEYS: &[Key] = &[
         kind: Kind::Text,
         help: "SNTP server name or IPv4 address",
     },
+    Key {
+        name: "debug.hang_after",
+        tag: 31,
+        kind: Kind::Number {
+            min: 1,
+            max: u32::MAX as u64,
+        },
+        help: "debug only: the main loop hangs once after this many acknowledged readings \
+               (the watchdog must reset the device)",
+    },
 ];
 
 fn key_by_name(name: &str) -> Result<&'static Key, ConfigError> {

@@ -162,11 +162,15 @@ fn bootloader_machine(strict: bool, jump_elsewhere: bool) -> (Machine<Ft900>, Si
 #[test]
 fn without_a_bootloader_reset_enters_the_program_and_a_restart_through_it_is_reported() {
     let (mut m, sink) = bootloader_machine(false, false);
-    assert_eq!(m.core.pc, 0x8C, "reset vector leads to an empty bootloader area");
+    assert_eq!(
+        m.core.pc, 0x8C,
+        "reset vector leads to an empty bootloader area"
+    );
     assert_eq!(m.run(RunLimits::default()), StopReason::Exited(2));
     let log = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
     assert_eq!(
-        log.matches("jump to the bootloader's reset entry 0x3fffc").count(),
+        log.matches("jump to the bootloader's reset entry 0x3fffc")
+            .count(),
         1,
         "{log}"
     );
@@ -191,7 +195,11 @@ fn a_jump_elsewhere_into_the_bootloader_area_always_faults() {
         let (mut m, _) = bootloader_machine(strict, true);
         match m.run(RunLimits::default()) {
             StopReason::Fault(f) => {
-                assert_eq!((f.kind, f.pc), (FaultKind::BootloaderArea, 0x3_F800), "{strict}");
+                assert_eq!(
+                    (f.kind, f.pc),
+                    (FaultKind::BootloaderArea, 0x3_F800),
+                    "{strict}"
+                );
             }
             other => panic!("strict {strict}: expected a fault, got {other:?}"),
         }
@@ -205,10 +213,14 @@ fn an_image_with_its_own_bootloader_runs_it_and_is_reported() {
     let (mut m, sink) = machine(&[0x0030_FFFF], true);
     m.mem_write(0x3_FFF0, &ldk(0, 9).to_le_bytes()).unwrap();
     m.mem_write(0x3_FFF4, &EXIT.to_le_bytes()).unwrap();
-    m.mem_write(0x3_FFFC, &0x0030_FFFC_u32.to_le_bytes()).unwrap();
+    m.mem_write(0x3_FFFC, &0x0030_FFFC_u32.to_le_bytes())
+        .unwrap();
     let Machine { core, profile, .. } = &mut m;
     profile.reset(core, 0);
-    assert_eq!(m.core.pc, 0, "a present bootloader is entered through the reset vector");
+    assert_eq!(
+        m.core.pc, 0,
+        "a present bootloader is entered through the reset vector"
+    );
     assert_eq!(m.run(RunLimits::default()), StopReason::Exited(9));
     let log = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("puts code into the bootloader area"), "{log}");
