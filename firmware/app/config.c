@@ -193,6 +193,13 @@ static int apply(struct config *c, unsigned tag, uint32_t off, uint32_t len, con
         }
         c->readings = n;
         return 0;
+    case CONFIG_TAG_DEBUG_HANG_AFTER:
+        if (parse_u32(v, len, 0xFFFFFFFFu, &n) != 0) {
+            explain(why, why_size, "hang_after is not a number", tag, 0, 0);
+            return CONFIG_BAD_RECORD;
+        }
+        c->debug_hang_after = n;
+        return 0;
     case CONFIG_TAG_ENTROPY_SEED:
         if (len != CONFIG_SEED_LEN) {
             explain(why, why_size, "length %u, not %u", tag, len, CONFIG_SEED_LEN);
@@ -254,7 +261,7 @@ static int parse_payload(struct config *c, uint32_t payload_len, char *why, size
             explain(why, why_size, "length %u past the end of the payload", tag, len, 0);
             return CONFIG_BAD_RECORD;
         }
-        if (tag < CONFIG_TAG_COUNT) {
+        if (tag < CONFIG_TAG_COUNT || tag == CONFIG_TAG_DEBUG_HANG_AFTER) {
             if (tag != CONFIG_TAG_CA_CERT && (seen & (1u << tag))) {
                 explain(why, why_size, "repeated", tag, 0, 0);
                 return CONFIG_BAD_RECORD;

@@ -2,7 +2,8 @@
  * config.h - the device configuration block in flash (program memory).
  *
  * Layout (the contract with the simulator's provisioning, ft900_sim::provision):
- *   at PM 0x3E000, at most 8 KiB (0x3E000..0x40000, kept free of code by startup/ft900.ld);
+ *   at PM 0x3C000, at most 8 KiB (0x3C000..0x3E000, kept free of code by startup/ft900.ld,
+ *   below the SDK's data-logger partition and the vendor's bootloader: firmware/README.md);
  *   little-endian; erased flash reads 0xFF (= no block).
  *   header, 16 bytes: "FTCF", u16 version = 1, u16 header_len = 16, u32 payload_len,
  *                     u32 crc32 (IEEE 802.3 / zlib CRC-32 of the payload bytes)
@@ -31,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_PM_ADDRESS   0x3E000u
+#define CONFIG_PM_ADDRESS   0x3C000u
 #define CONFIG_MAX_LEN      8192u
 #define CONFIG_HEADER_LEN   16u
 #define CONFIG_VERSION      1u
@@ -54,7 +55,9 @@ enum config_tag {
     CONFIG_TAG_MAC = 14,
     CONFIG_TAG_READINGS = 15,
     CONFIG_TAG_NTP_SERVER = 16,
-    CONFIG_TAG_COUNT
+    CONFIG_TAG_COUNT,
+    /* Debug keys (tags from 31 down, never in a product's block). */
+    CONFIG_TAG_DEBUG_HANG_AFTER = 31,   /* the main loop hangs once after N acked readings */
 };
 
 /* Reads n bytes at offset `off` from the start of the block into buf; 0 or -1 (beyond the
@@ -84,6 +87,7 @@ struct config {
     uint16_t port;
     uint32_t period_ms;         /* >= 1 */
     uint32_t readings;          /* 0 = run forever */
+    uint32_t debug_hang_after;  /* 0 = never (debug.hang_after, tests of the watchdog) */
     uint8_t mac[6];
     uint8_t seed[CONFIG_SEED_LEN];
     uint8_t has_seed;

@@ -38,8 +38,8 @@
  * the Ethernet link is down nothing is tried; the open connection is dropped at once (it cannot
  * survive an outage unnoticed), and the first upload starts as soon as the link is back.
  *
- * Stack: painted at start-up from the end of .bss to just below the stack pointer; the final
- * statistics give the deepest point the stack reached (bytes from the top of RAM).
+ * Stack: painted at start-up by crt0.S (a guard word at its limit); the final statistics give
+ * the deepest point the stack reached (bytes from the top of RAM), see app/health.h.
  */
 #include <string.h>
 
@@ -53,7 +53,9 @@
 #include "ft900_sys.h"
 #include "ft900_timer.h"
 #include "ft900_uart.h"
+#include "health.h"
 #include "holdoff.h"
+#include "keep.h"
 #include "lwip/apps/sntp.h"
 #include "lwip/dhcp.h"
 #include "lwip/dns.h"
@@ -64,14 +66,12 @@
 #include "tls_platform.h"
 
 #define QUEUE_MAX           32u     /* readings waiting for DynamoDB (16 bytes each) */
-#define LINK_TIMEOUT_MS     5000u
-#define DHCP_TIMEOUT_MS     15000u
+#define LINK_TIMEOUT_MS     5000u   /* then "no link" is reported, and the wait goes on */
+#define DHCP_TIMEOUT_MS     15000u  /* per try; tries are repeated with a backoff */
+#define DHCP_RETRY_MAX_MS   60000u
 #define SNTP_TIMEOUT_MS     15000u
 #define EXIT_CONFIG         2       /* the configuration cannot work (no CA, no seed) */
-#define EXIT_NETWORK        3       /* no Ethernet, no lease */
 #define EXIT_LOST           4       /* readings were dropped (queue full) */
-
-extern char _end[];
 
 static struct config cfg;
 static struct ddb_config dcfg;
@@ -80,9 +80,11 @@ static struct ddb_client ddb;
 /* The queue, oldest first. The first `inflight` readings are being uploaded (the DynamoDB
    client reads them twice, to hash and to send, and the result refers to them by index): they
    stay where they are until the upload returns, and a full queue drops the oldest reading
-   after them (QUEUE_MAX > DDB_BATCH_MAX, so there is always one). */
-static struct ddb_reading queue[QUEUE_MAX];
-static unsigned queued;
+   after them (QUEUE_MAX > DDB_BATCH_MAX, so there is always one).
+   The queue and the counters survive a watchdog reset (keep.h: KEEP, sealed after every change
+   by keep_app()). */
+static struct ddb_reading queue[QUEUE_MAX] KEEP;
+static unsigned queued KEEP;
 static unsigned inflight;
 _Static_assert(QUEUE_MAX > DDB_BATCH_MAX, "a full queue must hold a reading not in flight");
 
@@ -93,40 +95,17 @@ static struct {
     uint8_t sampling;   /* the clock is set: readings may be taken */
     uint8_t link;       /* the Ethernet link as last seen by the main loop */
     uint8_t holding;    /* uploads are held (a failure that retrying cannot fix) */
-} app;
+    uint8_t hung;       /* debug.hang_after: the main loop was made to hang once */
+} app KEEP;
+
+static const struct keep_region kept[] = {
+    {queue, sizeof queue}, {&queued, sizeof queued}, {&app, sizeof app}};
+
+static void keep_app(void)
+{
+    keep_seal(kept, sizeof kept / sizeof kept[0]);
+}
 static struct holdoff holdoff;
-
-/* ---- stack painting --------------------------------------------------------------------------- */
-
-#define STACK_PAINT 0x5AA55AA5u
-
-static uint32_t ram_addr(const void *p)
-{
-    return (uint32_t)(uintptr_t)p & 0xFFFFu;
-}
-
-static uint32_t stack_pointer(void)
-{
-    uint32_t sp;
-    __asm__ volatile("move.l %0, $sp" : "=r"(sp));
-    return sp;
-}
-
-static void stack_paint(void)
-{
-    uint32_t lo = (ram_addr(_end) + 3u) & ~3u, hi = (stack_pointer() - 64u) & ~3u;
-    for (uint32_t a = lo; a < hi; a += 4)
-        *(volatile uint32_t *)(uintptr_t)a = STACK_PAINT;
-}
-
-/* Bytes of stack ever used: from the top of RAM down to the first word that lost its paint. */
-static uint32_t stack_high_water(void)
-{
-    uint32_t a = (ram_addr(_end) + 3u) & ~3u;
-    while (a < 0x10000u && *(volatile uint32_t *)(uintptr_t)a == STACK_PAINT)
-        a += 4;
-    return 0x10000u - a;
-}
 
 /* ---- readings ---------------------------------------------------------------------------------- */
 
@@ -160,6 +139,7 @@ static void take_reading(void)
         queued--;
     }
     queue[queued++] = r;
+    keep_app();
     char ts[21];
     ddb_iso8601(r.unix_time, ts);
     uart_printf(UART0, "reading seq=%u temperature=%d.%02u humidity=%u.%02u time=%s queued=%u\n",
@@ -179,6 +159,7 @@ static int more_readings_wanted(void)
  * which costs nothing in the simulator and leaves the bus quiet on silicon. */
 void app_idle(void)
 {
+    health_poll();
     unsigned frames = net_poll();
     if (app.sampling && more_readings_wanted()) {
         uint32_t now = millis();
@@ -223,6 +204,7 @@ static void io_sleep(void *ctx, uint32_t ms) { (void)ctx; wait_ms(ms); }
 static void io_attempt(void *ctx, const struct ddb_attempt_info *i)
 {
     (void)ctx;
+    health_progress(); /* each attempt is bounded by its own timeouts */
     if (i->cls == DDB_CLASS_SKEW)
         uart_printf(UART0, "clock skew: offset %d s from the server's Date, retrying\n",
                     (int)i->clock_offset);
@@ -292,6 +274,7 @@ static void upload(void)
         }
     }
     queued = kept;
+    keep_app();
     /* The readings not acknowledged stay queued; when to try again is holdoff's decision. */
     uint32_t wait = holdoff_after(&holdoff, ret);
     app.holding = (uint8_t)holdoff_is_hold(ret);
@@ -355,6 +338,38 @@ static void watch_link(void)
 }
 
 static int lease_bound(void) { return dhcp_supplied_address(net_netif()); }
+
+/* Link, then a DHCP lease: never gives up. Without a link it waits (reported once, after
+   LINK_TIMEOUT_MS: a cable may be plugged in at any time); without a lease it tries again after
+   a backoff (15 s doubling to 60 s), and waits for the link again if it went. Each step is
+   progress for the watchdog (health.h): waiting for the network is what the device should do. */
+static void bring_up(uint32_t *took)
+{
+    uint32_t retry_ms = DHCP_TIMEOUT_MS;
+    for (;;) {
+        health_progress();
+        if (!link_up()) {
+            if (!wait_for(link_up, LINK_TIMEOUT_MS, NULL)) {
+                uart_printf(UART0, "ERROR ethernet: no link in %u ms, waiting for it\n",
+                            LINK_TIMEOUT_MS);
+                while (!link_up()) {
+                    health_progress();
+                    app_idle();
+                }
+            }
+            uart_printf(UART0, "ethernet: link up\n");
+        }
+        health_progress();
+        if (dhcp_start(net_netif()) == ERR_OK && wait_for(lease_bound, DHCP_TIMEOUT_MS, took))
+            return;
+        dhcp_stop(net_netif());
+        uart_printf(UART0, "ERROR dhcp: no lease in %u ms, trying again in %u ms\n",
+                    DHCP_TIMEOUT_MS, (unsigned)retry_ms);
+        health_progress();
+        wait_ms(retry_ms);
+        retry_ms = retry_ms * 2u > DHCP_RETRY_MAX_MS ? DHCP_RETRY_MAX_MS : retry_ms * 2u;
+    }
+}
 static int time_synced(void) { struct net_time t; return net_time_get(&t) > 0; }
 
 static volatile uint8_t ntp_dns_done;
@@ -388,6 +403,19 @@ static int ntp_server(ip_addr_t *out)
     return 0;
 }
 
+/* debug.hang_after (a provisioned debug key, absent in a product's configuration): once, after
+   that many acknowledged readings, the main loop hangs in a spin, as a bug would make it; the
+   watchdog must reset the chip and the readings must survive (scenarios/watchdog-hang.toml). */
+static void debug_hang(void)
+{
+    app.hung = 1;
+    keep_app();
+    uart_printf(UART0, "debug: main loop hangs now (debug.hang_after=%u)\n",
+                (unsigned)cfg.debug_hang_after);
+    for (;;)
+        __asm__ volatile("" ::: "memory");
+}
+
 static void print_stats(void)
 {
     struct conn_stats cs;
@@ -398,9 +426,9 @@ static void print_stats(void)
                 (unsigned)app.uploads, (unsigned)app.failed_uploads, (unsigned)ddb.requests,
                 (unsigned)ddb.retries, (unsigned)ddb.skew_corrections, (unsigned)ddb.connects,
                 (unsigned)cs.handshakes);
-    uart_printf(UART0, "stats: stack high-water %u bytes (RAM above .bss: %u), tls heap peak %u "
+    uart_printf(UART0, "stats: stack high-water %u bytes of %u, tls heap peak %u "
                 "of %u, lwip heap max %u of %u, uptime %u ms\n",
-                (unsigned)stack_high_water(), (unsigned)(0x10000u - ram_addr(_end)),
+                (unsigned)sys_stack_high_water(), (unsigned)sys_stack_size(),
                 (unsigned)tls_heap_high_water(), (unsigned)tls_heap_size(),
                 (unsigned)lwip_stats.mem.max, (unsigned)lwip_stats.mem.avail,
                 (unsigned)millis());
@@ -408,12 +436,20 @@ static void print_stats(void)
 
 int main(void)
 {
-    stack_paint();
     uart_open(UART0, 115200);
     uart_enable_interrupts(UART0);
     timer_tick_init();
     interrupt_enable_globally();
+    int after_watchdog = health_init();
     uart_printf(UART0, "dynamodb-client: FT900 DynamoDB client\n");
+    int warm = keep_restore(kept, sizeof kept / sizeof kept[0]);
+    if (warm)
+        uart_printf(UART0, "boot: %s (warm start %u): %u readings kept in the queue, next "
+                    "seq=%u\n", after_watchdog ? "after a watchdog reset" : "after a reset",
+                    (unsigned)keep_warm_starts(), queued, (unsigned)app.taken + 1u);
+    else if (after_watchdog)
+        uart_printf(UART0, "ERROR boot: after a watchdog reset, the kept readings were damaged: "
+                    "starting again from seq=1\n");
 
     char why[64];
     int cr = config_load(&cfg, config_pm_reader, NULL, why, sizeof why);
@@ -449,17 +485,10 @@ int main(void)
     int r = net_init(cfg.mac);
     if (r != 0) {
         uart_printf(UART0, "ERROR ethernet: net_init %d\n", r);
-        return leave(EXIT_NETWORK);
+        health_reset("ethernet"); /* a PHY that did not answer: a reset may bring it back */
     }
     uint32_t took = 0;
-    if (!wait_for(link_up, LINK_TIMEOUT_MS, NULL)) {
-        uart_printf(UART0, "ERROR ethernet: no link\n");
-        return leave(EXIT_NETWORK);
-    }
-    if (dhcp_start(net_netif()) != ERR_OK || !wait_for(lease_bound, DHCP_TIMEOUT_MS, &took)) {
-        uart_printf(UART0, "ERROR dhcp: no lease\n");
-        return leave(EXIT_NETWORK);
-    }
+    bring_up(&took);
     char a[16], b[16], c[16];
     uart_printf(UART0, "dhcp %s gw %s dns %s in %u ms\n", net_ip4_str(netif_ip4_addr(net_netif()), a),
                 net_ip4_str(netif_ip4_gw(net_netif()), b), net_ip4_str(ip_2_ip4(dns_getserver(0)), c),
@@ -493,10 +522,15 @@ int main(void)
     holdoff_init(&holdoff, seed32 ^ 0x5EEDB0FFu);
     app.sampling = 1;
     app.link = 1;
+    app.holding = 0;
     app.next_reading_ms = millis();
     app.next_upload_ms = millis();
+    keep_app();
 
     for (;;) {
+        health_progress();
+        if (cfg.debug_hang_after != 0 && app.acked >= cfg.debug_hang_after && !app.hung)
+            debug_hang();
         app_idle();
         if (cfg.readings != 0 && app.acked + app.dropped >= cfg.readings)
             break;

@@ -2,6 +2,8 @@
 # host unit tests of its portable parts.
 #
 #   $(BUILD)/dynamodb-client.elf   app/main.c + config + aws/ (sigv4, http, dynamodb) + net/ + tls/
+#   $(BUILD)/dynamodb-client.bin   the same as a flash image from PM 0 (for the FT9xx Programming
+#                                  Utility); it ends below the configuration block (0x3C000)
 #   make dynamodb-client           that ELF alone, and its size line
 #   make host-test                 also builds the host unit tests below (host compiler,
 #                                  ASan+UBSan when available)
@@ -53,7 +55,7 @@ app-host-check: $(APP_HOST_TESTS:%=$(BUILD)/host/%)
 # This fragment is included before aws/, net/ and tls/ (alphabetical order): what comes from them
 # is used in recipes and recursive (=) variables, expanded when the ELF is built, and the
 # prerequisites name their files directly.
-APP_SRC := main.c config.c config_pm.c conn.c
+APP_SRC := main.c config.c config_pm.c conn.c health.c keep.c
 APP_OBJ := $(APP_SRC:%.c=$(BUILD)/obj/app/%.o)
 APP_ELF := $(BUILD)/dynamodb-client.elf
 APP_CPPFLAGS = -I$(APP_DIR) -I$(APP_AWS_DIR) $(NET_CPPFLAGS) $(TLS_CPPFLAGS)
@@ -73,6 +75,7 @@ $(APP_ELF): $(BUILD)/obj/startup/crt0.o $(APP_OBJ) $(APP_TLS_OBJ) $(BUILD)/libaw
 	    -Wl,-Map=$(BUILD)/dynamodb-client.map -o $@ $(CRT0) $(APP_OBJ) \
 	    $(APP_TLS_OBJ) -L$(BUILD) -laws $(NET_LIBS) -lmbedtls -lft900hal $(LDLIBS)
 	@$(NM) $@ | awk -v name=dynamodb-client.elf -f $(ROOT)/tools/size-report.awk
+	$(TC_PREFIX)objcopy -O binary $@ $(@:.elf=.bin)
 
 all: $(APP_ELF)
 

@@ -66,3 +66,31 @@ void sys_enable_ethernet(void)
     sys_delay_us(10000);
     MSC0CFG &= ~MSC0CFG_MAC_RESET_PHY;
 }
+
+/* ---- stack ------------------------------------------------------------------------------------ */
+
+extern uint32_t __stack_limit[];
+
+static uint32_t ram_offset(const void *p)
+{
+    return (uint32_t)(uintptr_t)p & 0xFFFFu;
+}
+
+uint32_t sys_stack_size(void)
+{
+    return 0x10000u - ram_offset(__stack_limit);
+}
+
+uint32_t sys_stack_high_water(void)
+{
+    /* The guard word is not paint: start above it. */
+    uint32_t a = ram_offset(__stack_limit) + 4u;
+    while (a < 0x10000u && *(volatile uint32_t *)(uintptr_t)a == SYS_STACK_PAINT)
+        a += 4;
+    return 0x10000u - a;
+}
+
+int sys_stack_guard_ok(void)
+{
+    return *(volatile uint32_t *)__stack_limit == SYS_STACK_GUARD;
+}

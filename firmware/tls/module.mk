@@ -55,7 +55,7 @@ MBEDTLS_CFLAGS := -fno-isolate-erroneous-paths-dereference
 
 $(BUILD)/obj/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(TLS_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(TLS_CPPFLAGS) $(CFLAGS) $(MBEDTLS_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(TLS_CPPFLAGS) $(CFLAGS) $(MBEDTLS_CFLAGS) $(THIRD_PARTY_OPT) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tls/%.o: $(TLS_DIR)/%.c $(TLS_DEPS)
 	@mkdir -p $(@D)

@@ -1,7 +1,8 @@
 # Size report of one firmware ELF from `ft32-elf-nm` output (symbols of startup/ft900.ld).
 # Usage: ft32-elf-nm x.elf | awk -v name=x.elf -f size-report.awk
-# Prints: program memory used of 256 KiB, RAM used (.data incl. .rodata + .bss) of 64 KiB and
-# what is left for the stack (which must stay above __STACK_MIN; the link checks it).
+# Prints: program memory used of 256 KiB, RAM used (.data incl. .rodata + .bss + .noinit) of
+# 64 KiB, what is left for the stack (which must stay above __STACK_MIN; the link checks it), and
+# what is free beyond the firmware's minimum stack (RAM an application may still use).
 function hex(s,    i, c, v) {
     v = 0
     s = tolower(s)
@@ -17,9 +18,10 @@ END {
     pm = sym["__data_load_end"]
     data = sym["__data_end"] - sym["__data_start"]
     bss = sym["__bss_end"] - sym["__bss_start"]
+    noinit = sym["__noinit_end"] - sym["__noinit_start"]
     ram = sym["_end"] - bias
     headroom = ram_size - ram
-    printf "size: %-18s PM %6d / %d (%4.1f%%)  RAM %5d / %d (%4.1f%%: data %d + bss %d)  stack headroom %d (min %d)\n", \
+    printf "size: %-18s PM %6d / %d (%4.1f%%)  RAM %5d / %d (%4.1f%%: data %d + bss %d + noinit %d)  stack headroom %d (min %d), free %d\n", \
         name, pm, pm_size, 100.0 * pm / pm_size, ram, ram_size, 100.0 * ram / ram_size, \
-        data, bss, headroom, sym["__STACK_MIN"]
+        data, bss, noinit, headroom, sym["__STACK_MIN"], headroom - sym["__STACK_MIN"]
 }

@@ -101,7 +101,10 @@ pub struct Core {
     /// Instructions executed since reset.
     pub insns: u64,
     pm: Vec<u8>,
+    /// Decoded words of the executable part of program memory: `0..fetch_end` (all of it
+    /// unless [`Core::limit_fetch`] said otherwise). A fetch beyond it finds nothing.
     decoded: Vec<Insn>,
+    fetch_end: Option<u32>,
     ram: Vec<u8>,
 }
 
@@ -121,6 +124,7 @@ impl Core {
             insns: 0,
             pm: Vec::new(),
             decoded: Vec::new(),
+            fetch_end: None,
             ram: Vec::new(),
         }
     }
@@ -130,8 +134,32 @@ impl Core {
         let size = size.div_ceil(4) * 4;
         if size as usize > self.pm.len() {
             self.pm.resize(size as usize, 0);
-            self.decoded.resize((size / 4) as usize, decode(0));
+            self.redecode();
         }
+    }
+
+    /// Makes only program memory below `end` executable (`None`: all of it): a fetch at or
+    /// above `end` finds no instruction, which the profile then handles
+    /// ([`crate::machine::Profile::on_fetch_fault`]). Reads and writes are not affected.
+    pub(crate) fn limit_fetch(&mut self, end: Option<u32>) {
+        self.fetch_end = end;
+        self.redecode();
+    }
+
+    /// Sizes the decode cache to the executable part of program memory and fills it.
+    fn redecode(&mut self) {
+        let words = self.pm.len() / 4;
+        let words = match self.fetch_end {
+            Some(end) => words.min((end / 4) as usize),
+            None => words,
+        };
+        let pm = &self.pm;
+        self.decoded.clear();
+        self.decoded.extend(
+            pm[..words * 4]
+                .chunks_exact(4)
+                .map(|w| decode(u32::from_le_bytes([w[0], w[1], w[2], w[3]]))),
+        );
     }
 
     /// Maps data RAM `0..size` (zero-filled).
@@ -177,7 +205,7 @@ impl Core {
             return false;
         }
         self.pm[start..end].copy_from_slice(bytes);
-        for word in start / 4..end.div_ceil(4) {
+        for word in start / 4..end.div_ceil(4).min(self.decoded.len()) {
             self.decoded[word] = decode(self.pm_word(word as u32 * 4));
         }
         true

@@ -65,6 +65,13 @@ pub trait Profile {
         true
     }
 
+    /// An instruction fetch at `core.pc` found no instruction (outside program memory, or
+    /// beyond what [`Core`] was told is executable). `Err` stops the run with that fault;
+    /// `Ok` means the profile moved `core.pc` somewhere executable and the run goes on.
+    fn on_fetch_fault(&mut self, _core: &mut Core) -> Result<(), FaultKind> {
+        Err(FaultKind::FetchUnmapped)
+    }
+
     /// Called when the CPU executes `reti` (after the return address was popped).
     fn on_reti(&mut self, _core: &mut Core) {}
 
@@ -639,7 +646,10 @@ impl<P: Profile> Machine<P> {
             }
             let Some(insn) = self.core.fetch(pc) else {
                 self.core.insns = base + n;
-                return Some(self.fault(FaultKind::FetchUnmapped));
+                return match self.profile.on_fetch_fault(&mut self.core) {
+                    Err(kind) => Some(self.fault(kind)),
+                    Ok(()) => None,
+                };
             };
             self.trail[(base + n) as usize % TRAIL_LEN] = pc;
             self.core.cycles += 1;

@@ -72,7 +72,7 @@ enum Command {
     /// Step a `-msim` program in the reference simulator (through ft32-elf-gdb) and in ours
     /// side by side, and report the first instruction after which a register differs.
     Lockstep(LockstepArgs),
-    /// Write a device configuration block (the bytes `run --config` puts at PM 0x3E000) to a
+    /// Write a device configuration block (the bytes `run --config` puts at PM 0x3C000) to a
     /// file, for a flash programmer.
     Provision(ProvisionArgs),
 }
@@ -231,7 +231,7 @@ struct ProvisionArgs {
     /// A file of KEY=VALUE lines.
     #[arg(long, value_name = "FILE")]
     config_file: Option<PathBuf>,
-    /// Where to write the block (raw bytes for PM address 0x3E000, e.g. for a flash programmer).
+    /// Where to write the block (raw bytes for PM address 0x3C000, e.g. for a flash programmer).
     #[arg(long, value_name = "FILE", required_unless_present = "list_keys")]
     out: Option<PathBuf>,
     /// List the keys and exit.

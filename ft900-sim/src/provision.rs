@@ -1,13 +1,16 @@
 //! The device configuration block in flash, written at load time as a factory programmer would.
 //!
 //! One firmware image serves every device and scenario: what differs (credentials, endpoint,
-//! table, device id, CA certificates, entropy seed, MAC) lives in an 8 KiB block at the top of
-//! program memory, which the firmware reads at start-up (`firmware/app/config.c`) and checks
-//! with a CRC. Layout (little-endian), shared with the firmware:
+//! table, device id, CA certificates, entropy seed, MAC) lives in an 8 KiB block of program
+//! memory at 0x3C000..0x3DFFF, which the firmware reads at start-up (`firmware/app/config.c`) and
+//! checks with a CRC. It lies below the FT9xx SDK's data-logger partition (0x3E000..0x3EFFF) and
+//! the vendor's bootloader (0x3F000..0x3FFFF), above the application image, which the linker
+//! keeps below 0x3C000: reprogramming the application leaves the block in place
+//! (`firmware/README.md`, "Flash layout"). Layout (little-endian), shared with the firmware:
 //!
 //! ```text
-//! 0x3E000  "FTCF"  u16 version=1  u16 header_len=16  u32 payload_len  u32 crc32(payload)
-//! 0x3E010  records: u16 tag, u16 len, value[len], zero padding to a multiple of 4;
+//! 0x3C000  "FTCF"  u16 version=1  u16 header_len=16  u32 payload_len  u32 crc32(payload)
+//! 0x3C010  records: u16 tag, u16 len, value[len], zero padding to a multiple of 4;
 //!          a record with tag 0 ends the payload
 //! ```
 //!
@@ -163,6 +166,16 @@ const KEYS: &[Key] = &[
         kind: Kind::Text,
         help: "SNTP server name or IPv4 address",
     },
+    Key {
+        name: "debug.hang_after",
+        tag: 31,
+        kind: Kind::Number {
+            min: 1,
+            max: u32::MAX as u64,
+        },
+        help: "debug only: the main loop hangs once after this many acknowledged readings \
+               (the watchdog must reset the device)",
+    },
 ];
 
 fn key_by_name(name: &str) -> Result<&'static Key, ConfigError> {
@@ -263,8 +276,8 @@ const HEADER_LEN: usize = 16;
 
 impl ConfigBlock {
     /// Where the block lives in program memory (the firmware's linker script keeps code below).
-    pub const ADDRESS: u32 = 0x3E000;
-    /// Bytes reserved for the block (up to the end of the 256 KiB program memory).
+    pub const ADDRESS: u32 = 0x3C000;
+    /// Bytes reserved for the block (up to the data-logger partition at 0x3E000).
     pub const MAX_LEN: usize = 8192;
 
     /// An empty configuration (the firmware uses its defaults for every key).

@@ -14,6 +14,10 @@ pub enum FaultKind {
     },
     /// Instruction fetch outside mapped program memory.
     FetchUnmapped,
+    /// Instruction fetch in the FT900 bootloader's area of program memory (0x3F000..0x3FFFF),
+    /// which holds no code: the vendor's programming tool keeps its bootloader there, the
+    /// simulator has none. The fault's PC is the address jumped to.
+    BootloaderArea,
     /// Program-memory read (`lpm`, `lpmi`) outside mapped memory; address in the flat space.
     PmReadUnmapped {
         /// Flat address (program memory at 0, RAM at 0x800000).
@@ -49,6 +53,7 @@ impl FaultKind {
         match self {
             FaultKind::IllegalInstruction { .. } | FaultKind::IoRead { .. } => Signal::Ill,
             FaultKind::FetchUnmapped
+            | FaultKind::BootloaderArea
             | FaultKind::PmReadUnmapped { .. }
             | FaultKind::PmWriteUnmapped { .. }
             | FaultKind::DataUnmapped { .. }
@@ -64,6 +69,11 @@ impl std::fmt::Display for FaultKind {
                 write!(f, "illegal instruction {word:#010x}: {why}")
             }
             FaultKind::FetchUnmapped => write!(f, "instruction fetch outside program memory"),
+            FaultKind::BootloaderArea => write!(
+                f,
+                "jump into the bootloader area 0x3f000..0x3ffff, which holds no code (the \
+                 vendor's programmer keeps its bootloader there; the simulator has none)"
+            ),
             FaultKind::PmReadUnmapped { addr } => {
                 write!(f, "program-memory read of unmapped address {addr:#x}")
             }

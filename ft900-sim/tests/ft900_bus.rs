@@ -184,3 +184,97 @@ fn stream_operations_move_memory_on_the_ft900() {
     assert_eq!(read(0x400, 3), b"CD\0");
     assert_eq!(read(0x500, 4), b"BCD\0");
 }
+
+/// Reset vector `jmp 0x3fffc` (the SDK's crt0: into the bootloader), then at the program entry
+/// 0x8c: count the entries in RAM word 0x100; on the first, restart through the bootloader's
+/// reset entry (`jmp 0x3fffc`); on the second, exit with the count (2). `jump_elsewhere` puts a
+/// `jmp 0x3f800` (into the bootloader area, not an entry) at 0x8c instead.
+fn bootloader_machine(strict: bool, jump_elsewhere: bool) -> (Machine<Ft900>, Sink) {
+    let (mut m, sink) = machine(&[0x0030_FFFF], strict);
+    let entry: &[u32] = if jump_elsewhere {
+        &[0x0030_FE00]
+    } else {
+        &[
+            0xC400_0100, // lda.l $r0, 0x100
+            0x4400_4010, // add.l $r0, $r0, 1
+            0xBC00_0100, // sta.l 0x100, $r0
+            0x5DE0_4022, // cmp.l $r0, 2
+            0x0028_0029, // jmpc z, 0xa4
+            0x0030_FFFF, // jmp 0x3fffc
+            EXIT,        // 0xa4
+        ]
+    };
+    for (i, w) in entry.iter().enumerate() {
+        m.mem_write(0x8C + 4 * i as u32, &w.to_le_bytes()).unwrap();
+    }
+    let Machine { core, profile, .. } = &mut m;
+    profile.reset(core, 0);
+    (m, sink)
+}
+
+#[test]
+fn without_a_bootloader_reset_enters_the_program_and_a_restart_through_it_is_reported() {
+    let (mut m, sink) = bootloader_machine(false, false);
+    assert_eq!(
+        m.core.pc, 0x8C,
+        "reset vector leads to an empty bootloader area"
+    );
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(2));
+    let log = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        log.matches("jump to the bootloader's reset entry 0x3fffc")
+            .count(),
+        1,
+        "{log}"
+    );
+}
+
+#[test]
+fn strict_mode_stops_at_a_jump_into_the_bootloader_area() {
+    let (mut m, _) = bootloader_machine(true, false);
+    match m.run(RunLimits::default()) {
+        StopReason::Fault(f) => {
+            assert_eq!(f.kind, FaultKind::BootloaderArea);
+            assert_eq!(f.pc, 0x3_FFFC);
+            assert!(f.kind.to_string().contains("bootloader area"), "{}", f.kind);
+        }
+        other => panic!("expected a bootloader-area fault, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_jump_elsewhere_into_the_bootloader_area_always_faults() {
+    for strict in [false, true] {
+        let (mut m, _) = bootloader_machine(strict, true);
+        match m.run(RunLimits::default()) {
+            StopReason::Fault(f) => {
+                assert_eq!(
+                    (f.kind, f.pc),
+                    (FaultKind::BootloaderArea, 0x3_F800),
+                    "{strict}"
+                );
+            }
+            other => panic!("strict {strict}: expected a fault, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_image_with_its_own_bootloader_runs_it_and_is_reported() {
+    // Reset vector into the area, where this image has code: at 0x3fffc `jmp 0x3fff0`, there
+    // `ldk.l $r0, 9` and exit.
+    let (mut m, sink) = machine(&[0x0030_FFFF], true);
+    m.mem_write(0x3_FFF0, &ldk(0, 9).to_le_bytes()).unwrap();
+    m.mem_write(0x3_FFF4, &EXIT.to_le_bytes()).unwrap();
+    m.mem_write(0x3_FFFC, &0x0030_FFFC_u32.to_le_bytes())
+        .unwrap();
+    let Machine { core, profile, .. } = &mut m;
+    profile.reset(core, 0);
+    assert_eq!(
+        m.core.pc, 0,
+        "a present bootloader is entered through the reset vector"
+    );
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(9));
+    let log = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("puts code into the bootloader area"), "{log}");
+}

@@ -147,7 +147,7 @@ fn run(ep: &Endpoint, block: &ConfigBlock) -> Run {
     program
         .load_into(&mut m.core, LoadPolicy::Rom)
         .expect("the ELF loads");
-    provision::write_into(&mut m, block).expect("the configuration block fits at 0x3E000");
+    provision::write_into(&mut m, block).expect("the configuration block fits at 0x3C000");
     m.profile.reset(&mut m.core, program.entry);
     let stop = m.run(RunLimits {
         cycle_deadline: Some(MAX_VIRTUAL_SECONDS * HZ),

@@ -35,4 +35,17 @@ void sys_wait_for_interrupt(void);
    PHY reset pulse (MSC0CFG.MAC_RESET_PHY) held for 10 ms. */
 void sys_enable_ethernet(void);
 
+/* The stack (startup/crt0.S, startup/ft900.ld). crt0 paints the RAM between __stack_limit
+ * (the end of .bss and .noinit) and 64 bytes below the initial stack pointer with
+ * SYS_STACK_PAINT and writes SYS_STACK_GUARD into the lowest word, __stack_limit. */
+#define SYS_STACK_PAINT 0x5AA55AA5u
+#define SYS_STACK_GUARD 0x57ACC0DEu
+/* Bytes of stack ever used: from the top of RAM down to the lowest word that lost its paint. */
+uint32_t sys_stack_high_water(void);
+/* Bytes between __stack_limit and the top of RAM: the stack's room. */
+uint32_t sys_stack_size(void);
+/* 1 while the guard word is intact; 0 once the stack reached __stack_limit (it overflowed and
+   has overwritten whatever lies below: .noinit, .bss). */
+int sys_stack_guard_ok(void);
+
 #endif /* FT900_SYS_H */

@@ -14,6 +14,18 @@
 //! an unused address on silicon, and the FT900 toolchain's own start-up code already writes it
 //! in `_exit` ("simulator end of test"), so it changes nothing for real firmware.
 //!
+//! # The bootloader's area
+//! On silicon the top 4 KiB of program memory (0x3F000..0x3FFFF) hold the vendor's bootloader,
+//! which the reset vector and the debugger's NMI enter. The simulator has no bootloader: when
+//! the loaded image leaves that area empty, reset starts the program at its entry 0x8C (what
+//! the bootloader does without a programmer attached), and a jump into the area at run time is
+//! reported: a jump to the reset entry 0x3FFFC (a software restart through the reset vector)
+//! is reported once and continues at 0x8C as the bootloader would, except with `strict`, where
+//! it stops with [`FaultKind::BootloaderArea`]; a jump anywhere else in the area always stops
+//! with that fault (SIGSEGV). An image that brings code of its own into the area runs it as its
+//! bootloader (reported once at reset). The firmware cannot write program memory at all: the
+//! flash controller that would do it is not modelled (its accesses are reported as such).
+//!
 //! # Accesses that are not modelled
 //! A read or write of an address with no model (a block we do not simulate, a register inside a
 //! modelled block that we do not implement, or a hole in the map) is reported once per address
@@ -52,6 +64,12 @@ use crate::stop::{Fault, FaultKind, StopReason};
 pub const EXIT_PORT: u32 = 0x1_FFFC;
 /// PM address of the program entry in the FT900 vector layout (after the 34 vectors).
 pub const ENTRY_VECTOR: u32 = 0x8C;
+/// Start of the bootloader's area at the top of program memory (4 KiB up to 0x3FFFF): the
+/// vendor's programming tool writes its bootloader / debug interpreter there, the SDK's crt0
+/// jumps to its reset entry (0x3FFFC) and NMI entry (0x3FFF8).
+pub const BOOTLOADER_START: u32 = 0x3_F000;
+/// The bootloader's reset entry (`jmp __PMSIZE-4` in the SDK's crt0).
+pub const BOOTLOADER_RESET_ENTRY: u32 = 0x3_FFFC;
 
 /// Options of the FT900 model.
 #[derive(Clone, Debug)]
@@ -160,6 +178,9 @@ pub struct Ft900 {
     diagnostics: Box<dyn Write + Send>,
     events_run: u64,
     chip_resets: u64,
+    /// The image left the bootloader's area empty (see the module's documentation).
+    no_bootloader: bool,
+    bootloader_reported: bool,
 }
 
 impl Ft900 {
@@ -180,6 +201,8 @@ impl Ft900 {
             diagnostics: Box::new(std::io::stderr()),
             events_run: 0,
             chip_resets: 0,
+            no_bootloader: true,
+            bootloader_reported: false,
         }
     }
 
@@ -412,6 +435,26 @@ impl Profile for Ft900 {
     /// at the program entry 0x8C when the reset vector leads to a bootloader that is absent).
     fn reset(&mut self, core: &mut Core, _entry: u32) {
         core.regs = [0; 32];
+        let area = core
+            .pm()
+            .get(BOOTLOADER_START as usize..)
+            .unwrap_or_default();
+        self.no_bootloader = area.iter().all(|&b| b == 0);
+        if self.no_bootloader {
+            core.limit_fetch(Some(BOOTLOADER_START));
+        } else {
+            core.limit_fetch(None);
+            if !self.bootloader_reported {
+                self.bootloader_reported = true;
+                let _ = writeln!(
+                    self.diagnostics,
+                    "ft900: the image puts code into the bootloader area {BOOTLOADER_START:#x}..{:#x}: \
+                     it runs as the bootloader (the reset and NMI vectors enter it); a vendor \
+                     programmer keeps its own bootloader there",
+                    crate::core::PM_SIZE - 1
+                );
+            }
+        }
         self.reset_pc = Ft900::reset_pc_for(core);
         core.pc = self.reset_pc;
         self.sys.reset();
@@ -420,6 +463,28 @@ impl Profile for Ft900 {
         self.reset_peripherals(core.cycles);
         let now = core.cycles;
         self.with_device(Block::Rtc, now, |dev, ctx| dev.reset(ctx));
+    }
+
+    fn on_fetch_fault(&mut self, core: &mut Core) -> Result<(), FaultKind> {
+        let pc = core.pc;
+        if !(self.no_bootloader && (BOOTLOADER_START..crate::core::PM_SIZE).contains(&pc)) {
+            return Err(FaultKind::FetchUnmapped);
+        }
+        if pc != BOOTLOADER_RESET_ENTRY || self.strict {
+            return Err(FaultKind::BootloaderArea);
+        }
+        if !self.bootloader_reported {
+            self.bootloader_reported = true;
+            let _ = writeln!(
+                self.diagnostics,
+                "ft900: jump to the bootloader's reset entry {pc:#x} at cycle {}: no bootloader \
+                 here, the program starts again at {ENTRY_VECTOR:#x} as the bootloader would \
+                 (--strict stops instead)",
+                core.cycles
+            );
+        }
+        core.pc = ENTRY_VECTOR;
+        Ok(())
     }
 
     fn io_read(&mut self, core: &mut Core, addr: u32, width: Width) -> Result<u32, StopReason> {
