@@ -36,6 +36,7 @@ int sigv4_req_parse(char *buf, size_t len, struct sigv4_header *headers, size_t 
                     struct sigv4_req *out)
 {
     char *end = buf + len, *next;
+    char *tail = NULL; /* the end of the last header's value (its NUL) */
     memset(out, 0, sizeof *out);
     out->headers = headers;
     buf[len] = '\0';
@@ -73,23 +74,37 @@ int sigv4_req_parse(char *buf, size_t len, struct sigv4_header *headers, size_t 
             out->body_len = (size_t)(end - next);
             return SIGV4_REQ_OK;
         }
+        if (*p == ' ' || *p == '\t') {
+            /* Obsolete line folding (RFC 7230 3.2.4): the line continues the previous
+               header's value, joined to it by one space. It is moved down in place, right
+               after that value (which ends at `tail`), so the value stays one string. */
+            if (out->header_count == 0)
+                return SIGV4_REQ_MALFORMED;
+            while (p < e && (*p == ' ' || *p == '\t'))
+                p++;
+            if (p < e) {
+                while (tail > headers[out->header_count - 1].value &&
+                       (tail[-1] == ' ' || tail[-1] == '\t'))
+                    tail--;
+                *tail++ = ' ';
+                memmove(tail, p, (size_t)(e - p));
+                tail += e - p;
+            }
+            *tail = '\0';
+            p = next;
+            continue;
+        }
         if (out->header_count == max_headers)
             return SIGV4_REQ_TOO_MANY;
         struct sigv4_header *h = &headers[out->header_count];
-        if (*p == ' ' || *p == '\t') {
-            if (out->header_count == 0)
-                return SIGV4_REQ_MALFORMED;
-            h->name = headers[out->header_count - 1].name;
-            h->value = p;
-        } else {
-            char *colon = memchr(p, ':', (size_t)(e - p));
-            if (colon == NULL || colon == p)
-                return SIGV4_REQ_MALFORMED;
-            *colon = '\0';
-            h->name = p;
-            h->value = colon + 1;
-        }
+        char *colon = memchr(p, ':', (size_t)(e - p));
+        if (colon == NULL || colon == p)
+            return SIGV4_REQ_MALFORMED;
+        *colon = '\0';
+        h->name = p;
+        h->value = colon + 1;
         *e = '\0';
+        tail = e;
         out->header_count++;
         p = next;
     }

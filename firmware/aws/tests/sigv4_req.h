@@ -5,8 +5,9 @@
  * Format: a request line "METHOD SP TARGET SP HTTP/1.1" (TARGET = path[?query]; it may
  * contain spaces: the version is after the last space), header lines "Name:value", lines
  * ending in "\n" or "\r\n"; a line starting with a space or tab continues the previous
- * header (it becomes one more value of that header, which the signer joins with ','); an
- * empty line, then the body up to the end of the file (no final newline in the suite).
+ * header (obsolete line folding: it is unfolded into that header's value, joined with one
+ * space, as the suite's get-header-value-multiline expects); an empty line, then the body up
+ * to the end of the file (no final newline in the suite).
  */
 #ifndef AWS_SIGV4_REQ_H
 #define AWS_SIGV4_REQ_H

@@ -2,12 +2,12 @@
  * sigv4_test - host test of the AWS SigV4 signer (firmware/aws), the same sources the
  * firmware links.
  *
- *   sigv4_test [-v] DIR
+ *   sigv4_test [-v] DIR...
  *
  * 1. Runs the known-answer self-tests (sigv4_selftest.c: SHA-256, HMAC-SHA256, signing key,
  *    canonical URI/query, headers, buffers, errors) and prints
  *    "self-tests: N passed, N failed" (-v: every check).
- * 2. Walks DIR for cases in the layout of the AWS SigV4 test suite: a directory NAME holding
+ * 2. Walks each DIR for cases in the layout of the AWS SigV4 test suite: a directory NAME holding
  *    NAME.req is a case (sub-directories are searched, e.g. normalize-path/get-slash/); the
  *    request is signed with the suite's parameters (AKIDEXAMPLE, 20150830T123600Z,
  *    us-east-1, service "service") and NAME.creq, NAME.sts and NAME.authz must match exactly.
@@ -16,7 +16,7 @@
  *    .req has that header itself. Prints "PASS NAME" or "FAIL NAME: ..." with the first
  *    differing line, then "N passed, N failed".
  *
- * Exit status: the number of failed cases and self-tests (at most 100); 101 if DIR holds no
+ * Exit status: the number of failed cases and self-tests (at most 100); 101 if no DIR holds a
  * case; 102 for a usage or I/O error.
  */
 #include <dirent.h>
@@ -329,19 +329,36 @@ static int walk(const char *dir, int depth)
     return err;
 }
 
+/* Runs every case under `dir`; returns 0, or 102 when `dir` cannot be read. */
+static int run_dir(const char *dir)
+{
+    /* Strip trailing slashes so that basenames work. */
+    char *root = strdup(dir);
+    if (!root)
+        return 102;
+    for (size_t n = strlen(root); n > 1 && root[n - 1] == '/'; n--)
+        root[n - 1] = '\0';
+    int ret = 0;
+    if (!is_dir(root) || walk(root, 0) != 0) {
+        fprintf(stderr, "sigv4_test: cannot read the directory %s: %s\n", root,
+                strerror(errno ? errno : ENOENT));
+        ret = 102;
+    }
+    free(root);
+    return ret;
+}
+
 int main(int argc, char **argv)
 {
-    const char *dir = NULL;
+    int dirs = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0)
             verbose = 1;
-        else if (!dir)
-            dir = argv[i];
         else
-            dir = NULL, i = argc;
+            dirs++;
     }
-    if (!dir) {
-        fprintf(stderr, "usage: sigv4_test [-v] DIR   (DIR: AWS SigV4 test-suite cases)\n");
+    if (dirs == 0) {
+        fprintf(stderr, "usage: sigv4_test [-v] DIR...   (DIR: AWS SigV4 test-suite cases)\n");
         return 102;
     }
 
@@ -349,25 +366,15 @@ int main(int argc, char **argv)
     sigv4_selftest(selftest_report, counts, 1);
     printf("self-tests: %u passed, %u failed\n", counts[0], counts[1]);
 
-    /* Strip trailing slashes so that basenames work. */
-    char *root = strdup(dir);
-    if (!root)
-        return 102;
-    for (size_t n = strlen(root); n > 1 && root[n - 1] == '/'; n--)
-        root[n - 1] = '\0';
-    if (!is_dir(root) || walk(root, 0) != 0) {
-        fprintf(stderr, "sigv4_test: cannot read the directory %s: %s\n", root,
-                strerror(errno ? errno : ENOENT));
-        free(root);
-        return 102;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-v") != 0 && run_dir(argv[i]) != 0)
+            return 102;
     }
     printf("%u passed, %u failed\n", passed, failed);
     if (passed + failed == 0) {
-        fprintf(stderr, "sigv4_test: no test case (NAME/NAME.req) under %s\n", root);
-        free(root);
+        fprintf(stderr, "sigv4_test: no test case (NAME/NAME.req) in the directories given\n");
         return 101;
     }
-    free(root);
     unsigned total = failed + counts[1];
     return total > 100 ? 100 : (int)total;
 }
