@@ -419,3 +419,123 @@ fn one_seed_gives_the_same_certificates_and_the_same_server_bytes() {
     assert_ne!(ca_a, ca_c);
     assert!(a != c);
 }
+
+/// 200 items of 4 KiB in `SensorReadings` (a Scan page of about 820 KB), written with
+/// BatchWriteItem over `conn` (10 a request: the test client hands rustls whole requests, and
+/// rustls buffers at most 64 KiB).
+fn fill(sim: &mut Sim, conn: &mut Conn) {
+    for b in 0..20 {
+        let reqs: Vec<serde_json::Value> = (0..10)
+            .map(|i| {
+                json!({"PutRequest": {"Item": {"deviceId": {"S": "big"}, "seq": {"N": (b * 10 + i).to_string()},
+                                                "blob": {"S": "x".repeat(4096)}}}})
+            })
+            .collect();
+        let r = call(
+            sim,
+            conn,
+            "BatchWriteItem",
+            json!({"RequestItems": {"SensorReadings": reqs}}),
+        );
+        assert_eq!(r.status, 200);
+    }
+}
+
+#[test]
+fn responses_larger_than_64_kib_arrive_whole_over_https_and_plain_http() {
+    let ep = Endpoint::new(EndpointConfig::default()).unwrap();
+    let mut sim = Sim::new(ep.clone(), 3);
+    let addr = sim.resolve(HOST).unwrap();
+    let mut conn = Conn::https(&mut sim, addr, HOST, &ep.ca_cert_der());
+    fill(&mut sim, &mut conn);
+    let scan = json!({"TableName": "SensorReadings"});
+    let r = call(&mut sim, &mut conn, "Scan", scan.clone());
+    assert_eq!(r.status, 200);
+    assert!(r.body.len() > 800_000, "{} bytes", r.body.len());
+    assert_eq!(
+        r.header("x-amz-crc32").unwrap(),
+        crc32fast::hash(&r.body).to_string()
+    );
+    assert_eq!(r.json()["Count"], 200);
+    // The connection still works after it.
+    let r = call(&mut sim, &mut conn, "ListTables", json!({}));
+    assert_eq!(r.json()["TableNames"], json!(["SensorReadings"]));
+
+    // Plain HTTP, two large responses pipelined.
+    let mut plain = Conn::plain(&mut sim, addr);
+    let body = serde_json::to_vec(&scan).unwrap();
+    let req = signed_request(&Credentials::test_key(), sim.unix(), "Scan", &body);
+    plain.send(&req);
+    plain.send(&req);
+    let r1 = plain.recv(&mut sim.g, 60 * SEC).expect("first response");
+    let r2 = plain.recv(&mut sim.g, 60 * SEC).expect("second response");
+    assert_eq!((r1.status, r2.status), (200, 200));
+    assert_eq!(r1.json()["Count"], 200);
+    assert_eq!(r1.body, r2.body);
+}
+
+#[test]
+fn a_client_that_pipelines_and_never_reads_holds_about_one_response() {
+    use net_bridge::service::FlowInfo;
+    use std::net::SocketAddrV4;
+    let ep = Endpoint::new(EndpointConfig::default()).unwrap();
+    let mut sim = Sim::new(ep.clone(), 4);
+    let addr = sim.resolve(HOST).unwrap();
+    let mut conn = Conn::plain(&mut sim, addr);
+    fill(&mut sim, &mut conn);
+    let handled = |ep: &Endpoint| {
+        ep.requests()
+            .iter()
+            .filter(|r| r.operation == "Scan")
+            .count()
+    };
+
+    let flow = FlowInfo {
+        guest: SocketAddrV4::new([10, 0, 2, 15].into(), 40000),
+        server: SocketAddrV4::new(ENDPOINT_IP, 80),
+    };
+    let now = sim.g.now();
+    let mut svc = ep.plain_http_factory().accept(now, &flow).unwrap();
+    let body = serde_json::to_vec(&json!({"TableName": "SensorReadings"})).unwrap();
+    let one = signed_request(&Credentials::test_key(), sim.unix(), "Scan", &body);
+    let all: Vec<u8> = one.repeat(50);
+    // The client sends 50 Scans (about 40 MB of answers) and reads nothing.
+    let mut sent = 0;
+    while sent < all.len() {
+        let n = svc.on_data(now, &all[sent..]);
+        if n == 0 {
+            break;
+        }
+        sent += n;
+    }
+    assert!(
+        handled(&ep) <= 2,
+        "{} Scans answered while nothing was read",
+        handled(&ep)
+    );
+    // Reading drains them one by one: every response arrives, whole and in order.
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut replies = Vec::new();
+    for _ in 0..100_000 {
+        if sent < all.len() {
+            sent += svc.on_data(now, &all[sent..]);
+        }
+        let n = svc.poll_output(now, &mut buf);
+        out.extend_from_slice(&buf[..n]);
+        while let Some(r) = take_response(&mut out) {
+            replies.push(r);
+        }
+        if replies.len() == 50 {
+            break;
+        }
+        assert!(
+            handled(&ep) <= replies.len() + 2,
+            "output ran ahead of the reader"
+        );
+    }
+    assert_eq!(replies.len(), 50);
+    assert!(replies
+        .iter()
+        .all(|r| r.status == 200 && r.body.len() > 800_000));
+}

@@ -161,3 +161,31 @@ fn a_damaged_data_file_stops_the_server_with_the_reason() {
     // The damaged file is left as it was, for the user to look at.
     assert!(std::fs::read_to_string(&data).unwrap().ends_with("\"vers"));
 }
+
+#[test]
+fn update_item_and_transaction_writes_are_written_through_too() {
+    let dir = fresh_dir("update");
+    let data = dir.join("tables.json");
+    let srv = start(&dir, &data);
+    let key = |s: u32| json!({"deviceId": {"S": "hopper"}, "seq": {"N": s.to_string()}});
+    ok(call(
+        &srv,
+        "UpdateItem",
+        json!({"TableName": "SensorReadings", "Key": key(1), "UpdateExpression": "SET temperature = :t",
+               "ExpressionAttributeValues": {":t": {"N": "21.5"}}}),
+    ));
+    ok(call(
+        &srv,
+        "TransactWriteItems",
+        json!({"TransactItems": [
+            {"Put": {"TableName": "SensorReadings", "Item": reading(2)}},
+            {"Update": {"TableName": "SensorReadings", "Key": key(1), "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}}]}),
+    ));
+    srv.kill9();
+    let srv = start(&dir, &data);
+    let scan = ok(call(&srv, "Scan", json!({"TableName": "SensorReadings"})));
+    let mut first = reading(1);
+    first["n"] = json!({"N": "1"});
+    assert_eq!(scan["Items"], json!([first, reading(2)]));
+}

@@ -438,7 +438,7 @@ fn protocol_errors_and_response_headers() {
         (200, &b"healthy: dynamodb.us-east-1.amazonaws.com "[..])
     );
     // Unsigned request.
-    let (r, _) = t.raw(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 2\r\n\r\n{}");
+    let (r, _) = t.raw(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 2\r\n\r\n{}");
     assert_eq!(
         r.json(),
         json!({"__type": "com.amazon.coral.service#MissingAuthenticationTokenException", "message": "Request is missing Authentication Token"})
@@ -707,4 +707,469 @@ fn the_request_log_is_json_lines_without_secrets() {
     assert!(!log.contains(hex), "the signature leaked into the log");
     assert!(log.contains("Signature=<redacted>"));
     assert_eq!(t.ep.requests()[0].time, 0);
+}
+
+/// Items of about `kb` KiB under partition `dev`, numbered `0..n`.
+fn big(dev: &str, seq: usize, kb: usize) -> Value {
+    json!({"deviceId": {"S": dev}, "seq": {"N": seq.to_string()},
+           "blob": {"S": format!("{seq:06}").repeat(kb * 1024 / 6)}})
+}
+
+fn seq_of(item: &Value) -> usize {
+    item["seq"]["N"].as_str().unwrap().parse().unwrap()
+}
+
+fn put_all(t: &mut T, items: Vec<Value>) {
+    // Batches of at most 25 requests and about 3 MB (the endpoint takes bodies up to 4 MiB).
+    let per = (3_000_000 / serde_json::to_vec(&items[0]).unwrap().len()).clamp(1, 25);
+    for chunk in items.chunks(per) {
+        let reqs: Vec<Value> = chunk
+            .iter()
+            .map(|i| json!({"PutRequest": {"Item": i}}))
+            .collect();
+        let r = t.ok(
+            "BatchWriteItem",
+            json!({"RequestItems": {"SensorReadings": reqs}}),
+        );
+        assert_eq!(r, json!({"UnprocessedItems": {}}));
+    }
+}
+
+#[test]
+fn exclusive_start_key_of_a_deleted_or_missing_item_continues_after_it() {
+    let mut t = T::new();
+    put_all(&mut t, (1..=6).map(|i| reading("d", i)).collect());
+    let p1 = t.ok("Scan", json!({"TableName": "SensorReadings", "Limit": 2}));
+    assert_eq!(
+        p1["LastEvaluatedKey"],
+        json!({"deviceId": {"S": "d"}, "seq": {"N": "2"}})
+    );
+    // The page's last item is deleted before the next page is asked for.
+    t.ok(
+        "DeleteItem",
+        json!({"TableName": "SensorReadings", "Key": p1["LastEvaluatedKey"]}),
+    );
+    let p2 = t.ok(
+        "Scan",
+        json!({"TableName": "SensorReadings", "ExclusiveStartKey": p1["LastEvaluatedKey"]}),
+    );
+    let seqs: Vec<usize> = p2["Items"].as_array().unwrap().iter().map(seq_of).collect();
+    assert_eq!(seqs, [3, 4, 5, 6]);
+    // A key that never existed: the scan continues from its place in key order.
+    let p = t.ok(
+        "Scan",
+        json!({"TableName": "SensorReadings", "ExclusiveStartKey": {"deviceId": {"S": "d"}, "seq": {"N": "4.5"}}}),
+    );
+    let seqs: Vec<usize> = p["Items"].as_array().unwrap().iter().map(seq_of).collect();
+    assert_eq!(seqs, [5, 6]);
+    // Backwards Query from a missing key.
+    let q = t.ok(
+        "Query",
+        json!({"TableName": "SensorReadings", "KeyConditionExpression": "deviceId = :d",
+               "ExpressionAttributeValues": {":d": {"S": "d"}}, "ScanIndexForward": false,
+               "ExclusiveStartKey": {"deviceId": {"S": "d"}, "seq": {"N": "2"}}}),
+    );
+    let seqs: Vec<usize> = q["Items"].as_array().unwrap().iter().map(seq_of).collect();
+    assert_eq!(seqs, [1]);
+    assert!(q.get("LastEvaluatedKey").is_none());
+}
+
+#[test]
+fn query_and_scan_pages_stop_at_one_megabyte_and_cover_every_item_once() {
+    let mut t = T::new();
+    // 300 items of 8 KiB under one partition: about 2.4 MB.
+    put_all(&mut t, (0..300).map(|i| big("p", i, 8)).collect());
+    for op in ["Query", "Scan"] {
+        let mut req = json!({"TableName": "SensorReadings"});
+        if op == "Query" {
+            req["KeyConditionExpression"] = json!("deviceId = :d");
+            req["ExpressionAttributeValues"] = json!({":d": {"S": "p"}});
+        }
+        let mut seen = Vec::new();
+        let mut pages = Vec::new();
+        loop {
+            let r = t.ok(op, req.clone());
+            let items = r["Items"].as_array().unwrap();
+            let bytes: usize = items
+                .iter()
+                .map(|i| i["blob"]["S"].as_str().unwrap().len())
+                .sum();
+            pages.push((items.len(), bytes));
+            seen.extend(items.iter().map(seq_of));
+            match r.get("LastEvaluatedKey") {
+                Some(k) => req["ExclusiveStartKey"] = k.clone(),
+                None => break,
+            }
+        }
+        assert_eq!(seen, (0..300).collect::<Vec<_>>(), "{op}: every item once");
+        assert_eq!(pages.len(), 3, "{op}: {pages:?}");
+        for (n, bytes) in &pages[..2] {
+            // Each full page reads just past 1 MiB of item data, and no more.
+            assert!(
+                *bytes >= 1024 * 1024 - 8 * 1024 && *bytes < 1024 * 1024 + 9 * 1024,
+                "{op}: {n} items, {bytes} bytes"
+            );
+        }
+    }
+    // Limit still applies below the size limit.
+    let r = t.ok("Scan", json!({"TableName": "SensorReadings", "Limit": 7}));
+    assert_eq!(r["Count"], 7);
+    assert_eq!(r["LastEvaluatedKey"]["seq"]["N"], "6");
+}
+
+#[test]
+fn update_item_expressions_conditions_and_return_values() {
+    let mut t = T::new();
+    let key = json!({"deviceId": {"S": "u"}, "seq": {"N": "1"}});
+    let upd = |expr: &str, values: Value, rv: &str| {
+        json!({"TableName": "SensorReadings", "Key": key, "UpdateExpression": expr,
+               "ExpressionAttributeValues": values, "ReturnValues": rv})
+    };
+    // Creates the item from its key.
+    let r = t.ok(
+        "UpdateItem",
+        upd(
+            "SET n = if_not_exists(n, :zero) + :one, l = list_append(if_not_exists(l, :empty), :l) ADD tags :tags",
+            json!({":zero": {"N": "0"}, ":one": {"N": "1"}, ":empty": {"L": []},
+                   ":l": {"L": [{"S": "a"}]}, ":tags": {"SS": ["x"]}}),
+            "ALL_NEW",
+        ),
+    );
+    assert_eq!(
+        r,
+        json!({"Attributes": {"deviceId": {"S": "u"}, "seq": {"N": "1"}, "n": {"N": "1"},
+                              "l": {"L": [{"S": "a"}]}, "tags": {"SS": ["x"]}}})
+    );
+    let r = t.ok(
+        "UpdateItem",
+        upd(
+            "SET n = n + :one ADD tags :more",
+            json!({":one": {"N": "1.5"}, ":more": {"SS": ["y"]}}),
+            "UPDATED_OLD",
+        ),
+    );
+    assert_eq!(
+        r,
+        json!({"Attributes": {"n": {"N": "1"}, "tags": {"SS": ["x"]}}})
+    );
+    let r = t.ok(
+        "UpdateItem",
+        upd(
+            "REMOVE l DELETE tags :x SET m = n - :one",
+            json!({":x": {"SS": ["x"]}, ":one": {"N": "0.5"}}),
+            "UPDATED_NEW",
+        ),
+    );
+    assert_eq!(
+        r,
+        json!({"Attributes": {"tags": {"SS": ["y"]}, "m": {"N": "2"}}})
+    );
+    let r = t.ok(
+        "UpdateItem",
+        upd("ADD n :one", json!({":one": {"N": "1"}}), "ALL_OLD"),
+    );
+    assert_eq!(r["Attributes"]["n"], json!({"N": "2.5"}));
+    assert_eq!(
+        t.ok(
+            "UpdateItem",
+            upd("ADD n :one", json!({":one": {"N": "1"}}), "NONE")
+        ),
+        json!({})
+    );
+    let stored = t.ep.items("SensorReadings").unwrap();
+    assert_eq!(stored[0]["n"], json!({"N": "4.5"}));
+
+    // Conditions.
+    let mut c = upd(
+        "SET n = :v",
+        json!({":v": {"N": "0"}, ":max": {"N": "3"}}),
+        "NONE",
+    );
+    c["ConditionExpression"] = json!("n < :max");
+    let e = t.err("UpdateItem", c);
+    assert_eq!(
+        (e.1.as_str(), e.2.as_str()),
+        (
+            "ConditionalCheckFailedException",
+            "The conditional request failed"
+        )
+    );
+    // Errors with the service's wording.
+    for (req, msg) in [
+        (upd("SET seq = :v", json!({":v": {"N": "1"}}), "NONE"),
+         "One or more parameter values were invalid: Cannot update attribute seq. This attribute is part of the key"),
+        (upd("SET a = nope + :v", json!({":v": {"N": "1"}}), "NONE"),
+         "The provided expression refers to an attribute that does not exist in the item"),
+        (upd("ADD tags :v", json!({":v": {"N": "1"}}), "NONE"),
+         "An operand in the update expression has an incorrect data type"),
+        (upd("SET a = :v", json!({":v": {"N": "1"}, ":w": {"N": "2"}}), "NONE"),
+         "Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}"),
+        (upd("SET a = :v", json!({":v": {"N": "1"}}), "BOGUS"),
+         "1 validation error detected: Value 'BOGUS' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"),
+        (upd("SET a = :v", json!({":v": {"N": "x"}}), "NONE"),
+         "ExpressionAttributeValues contains invalid value: The parameter cannot be converted to a numeric value: x for key :v"),
+        (upd("SET a = :v REMOVE a", json!({":v": {"N": "1"}}), "NONE"),
+         "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a], path two: [a]"),
+    ] {
+        let e = t.err("UpdateItem", req);
+        assert_eq!((e.1.as_str(), e.2.as_str()), ("ValidationException", msg));
+    }
+    let mut missing = upd("SET a = :v", json!({":v": {"N": "1"}}), "NONE");
+    missing["TableName"] = json!("Nope");
+    assert_eq!(t.err("UpdateItem", missing).1, "ResourceNotFoundException");
+}
+
+#[test]
+fn batch_get_item_limits_projection_and_unprocessed_keys() {
+    let mut t = T::new();
+    put_all(&mut t, (0..120).map(|i| reading("b", i)).collect());
+    let keys = |r: std::ops::Range<u32>| -> Vec<Value> {
+        r.map(|i| json!({"deviceId": {"S": "b"}, "seq": {"N": i.to_string()}}))
+            .collect()
+    };
+    let r = t.ok(
+        "BatchGetItem",
+        json!({"RequestItems": {"SensorReadings": {"Keys": keys(0..3).into_iter().chain(keys(500..501)).collect::<Vec<_>>(),
+               "ProjectionExpression": "seq, #t", "ExpressionAttributeNames": {"#t": "t"}}}}),
+    );
+    let mut got: Vec<Value> = r["Responses"]["SensorReadings"].as_array().unwrap().clone();
+    got.sort_by_key(seq_of);
+    assert_eq!(
+        got,
+        (0..3)
+            .map(|i| json!({"seq": {"N": i.to_string()}, "t": {"N": "20.25"}}))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(r["UnprocessedKeys"], json!({}));
+    let e = t.err(
+        "BatchGetItem",
+        json!({"RequestItems": {"SensorReadings": {"Keys": keys(0..101)}}}),
+    );
+    assert_eq!(e.1, "ValidationException");
+    assert!(
+        e.2.contains("Member must have length less than or equal to 100"),
+        "{}",
+        e.2
+    );
+    let mut dup = keys(0..2);
+    dup.push(dup[0].clone());
+    assert_eq!(
+        t.err(
+            "BatchGetItem",
+            json!({"RequestItems": {"SensorReadings": {"Keys": dup}}})
+        )
+        .2,
+        "Provided list of item keys contains duplicates"
+    );
+    assert_eq!(
+        t.err(
+            "BatchGetItem",
+            json!({"RequestItems": {"Nope": {"Keys": keys(0..1)}}})
+        )
+        .1,
+        "ResourceNotFoundException"
+    );
+    assert_eq!(
+        t.err(
+            "BatchGetItem",
+            json!({"RequestItems": {"SensorReadings": {"Keys": [{"deviceId": {"S": "b"}}]}}})
+        )
+        .2,
+        "The provided key element does not match the schema"
+    );
+
+    // 16 MB: 50 items of about 390 KB (19.5 MB); the response stops past 16 MB, the rest is
+    // left in UnprocessedKeys, and asking for those returns them.
+    put_all(&mut t, (0..50).map(|i| big("huge", i, 390)).collect());
+    let hk: Vec<Value> = (0..50)
+        .map(|i| json!({"deviceId": {"S": "huge"}, "seq": {"N": i.to_string()}}))
+        .collect();
+    let r = t.ok(
+        "BatchGetItem",
+        json!({"RequestItems": {"SensorReadings": {"Keys": hk}}}),
+    );
+    let first = r["Responses"]["SensorReadings"].as_array().unwrap().len();
+    let left = r["UnprocessedKeys"]["SensorReadings"]["Keys"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(first, 43, "16 MiB / 390 KiB, rounded up");
+    assert_eq!(first + left.len(), 50);
+    let r2 = t.ok(
+        "BatchGetItem",
+        json!({"RequestItems": {"SensorReadings": {"Keys": left}}}),
+    );
+    assert_eq!(
+        r2["Responses"]["SensorReadings"].as_array().unwrap().len(),
+        7
+    );
+    assert_eq!(r2["UnprocessedKeys"], json!({}));
+}
+
+#[test]
+fn batch_write_item_limits_with_the_services_messages() {
+    let mut t = T::new();
+    let reqs = |n: u32, dev: &str| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!({"PutRequest": {"Item": reading(dev, i)}}))
+            .collect()
+    };
+    let e = t.err(
+        "BatchWriteItem",
+        json!({"RequestItems": {"SensorReadings": reqs(26, "a")}}),
+    );
+    assert_eq!(e.1, "ValidationException");
+    assert!(
+        e.2.contains(
+            "Map value must satisfy constraint: [Member must have length less than or equal to 25"
+        ),
+        "{}",
+        e.2
+    );
+    // Create a second table: 2 x 13 requests are 26 in all.
+    t.ok("CreateTable", json!({"TableName": "Other", "KeySchema": [{"AttributeName": "deviceId", "KeyType": "HASH"}, {"AttributeName": "seq", "KeyType": "RANGE"}],
+        "AttributeDefinitions": [{"AttributeName": "deviceId", "AttributeType": "S"}, {"AttributeName": "seq", "AttributeType": "N"}], "BillingMode": "PAY_PER_REQUEST"}));
+    let e = t.err(
+        "BatchWriteItem",
+        json!({"RequestItems": {"SensorReadings": reqs(13, "a"), "Other": reqs(13, "a")}}),
+    );
+    assert_eq!(e.2, "Too many items requested for the BatchWriteItem call");
+    let e = t.err("BatchWriteItem", json!({"RequestItems": {}}));
+    assert!(
+        e.2.contains("Member must have length greater than or equal to 1"),
+        "{}",
+        e.2
+    );
+    let e = t.err(
+        "BatchWriteItem",
+        json!({"RequestItems": {"SensorReadings": [{"PutRequest": {"Item": big("a", 1, 401)}}]}}),
+    );
+    assert_eq!(e.2, "Item size has exceeded the maximum allowed size");
+    t.ok(
+        "BatchWriteItem",
+        json!({"RequestItems": {"SensorReadings": reqs(25, "a")}}),
+    );
+    assert_eq!(t.ep.items("SensorReadings").unwrap().len(), 25);
+}
+
+#[test]
+fn transactions_are_all_or_nothing_with_cancellation_reasons() {
+    let mut t = T::new();
+    put_all(&mut t, vec![reading("t", 1), reading("t", 2)]);
+    let k = |s: u32| json!({"deviceId": {"S": "t"}, "seq": {"N": s.to_string()}});
+    let tx = |check_value: &str| {
+        json!({"TransactItems": [
+            {"Put": {"TableName": "SensorReadings", "Item": reading("t", 3)}},
+            {"Update": {"TableName": "SensorReadings", "Key": k(1), "UpdateExpression": "SET t = :v",
+                        "ExpressionAttributeValues": {":v": {"N": "99"}}}},
+            {"Delete": {"TableName": "SensorReadings", "Key": k(4)}},
+            {"ConditionCheck": {"TableName": "SensorReadings", "Key": k(2),
+                                "ConditionExpression": "t = :t", "ExpressionAttributeValues": {":t": {"N": check_value}},
+                                "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+        ]})
+    };
+    let r = t.call("TransactWriteItems", tx("1"));
+    assert_eq!(r.status, 400);
+    let v = r.json();
+    assert_eq!(
+        v["__type"],
+        "com.amazonaws.dynamodb.v20120810#TransactionCanceledException"
+    );
+    assert_eq!(
+        v["message"],
+        "Transaction cancelled, please refer cancellation reasons for specific reasons [None, None, None, ConditionalCheckFailed]"
+    );
+    assert_eq!(v["CancellationReasons"][0], json!({"Code": "None"}));
+    assert_eq!(
+        v["CancellationReasons"][3]["Code"],
+        "ConditionalCheckFailed"
+    );
+    assert_eq!(v["CancellationReasons"][3]["Item"], reading("t", 2));
+    let seqs: Vec<usize> =
+        t.ep.items("SensorReadings")
+            .unwrap()
+            .iter()
+            .map(seq_of)
+            .collect();
+    assert_eq!(seqs, [1, 2], "nothing was written");
+
+    assert_eq!(t.ok("TransactWriteItems", tx("20.25")), json!({}));
+    let items = t.ep.items("SensorReadings").unwrap();
+    let seqs: Vec<usize> = items.iter().map(seq_of).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    assert_eq!(items[0]["t"], json!({"N": "99"}));
+
+    let two_on_one = json!({"TransactItems": [
+        {"Delete": {"TableName": "SensorReadings", "Key": k(1)}},
+        {"ConditionCheck": {"TableName": "SensorReadings", "Key": k(1), "ConditionExpression": "attribute_exists(t)"}}]});
+    assert_eq!(
+        t.err("TransactWriteItems", two_on_one).2,
+        "Transaction request cannot include multiple operations on one item"
+    );
+    let many: Vec<Value> = (0..101)
+        .map(|i| json!({"Delete": {"TableName": "SensorReadings", "Key": k(i)}}))
+        .collect();
+    assert!(t
+        .err("TransactWriteItems", json!({"TransactItems": many}))
+        .2
+        .contains("Member must have length less than or equal to 100"));
+    let both = json!({"TransactItems": [{"Delete": {"TableName": "SensorReadings", "Key": k(1)},
+                                         "Put": {"TableName": "SensorReadings", "Item": reading("t", 1)}}]});
+    assert_eq!(
+        t.err("TransactWriteItems", both).2,
+        "TransactItems can only contain one of Check, Put, Update or Delete"
+    );
+
+    let r = t.ok(
+        "TransactGetItems",
+        json!({"TransactItems": [
+            {"Get": {"TableName": "SensorReadings", "Key": k(1), "ProjectionExpression": "t"}},
+            {"Get": {"TableName": "SensorReadings", "Key": k(5)}}]}),
+    );
+    assert_eq!(r, json!({"Responses": [{"Item": {"t": {"N": "99"}}}, {}]}));
+    assert_eq!(
+        t.err(
+            "TransactGetItems",
+            json!({"TransactItems": [{"Get": {"TableName": "Nope", "Key": k(1)}}]})
+        )
+        .1,
+        "ResourceNotFoundException"
+    );
+}
+
+#[test]
+fn a_body_in_another_content_type_is_refused_with_a_404_before_the_signature() {
+    let mut t = T::new();
+    let body = br#"{"TableName": "SensorReadings"}"#;
+    for ct in ["text/plain", "application/x-amz-json-1.1", ""] {
+        let mut headers = dynamo_headers("DescribeTable", body);
+        headers.retain(|(k, _)| k != "content-type");
+        if !ct.is_empty() {
+            headers.push(("content-type".into(), ct.into()));
+        }
+        let (r, _) = t.raw(&wire("POST", "/", &headers, body));
+        assert_eq!(r.status, 404, "{ct}");
+        assert_eq!(r.body, b"<UnknownOperationException/>\n");
+    }
+    // application/json is accepted (and answered as application/json), as the service does.
+    let unix = t.ep.now_unix(t.now) as u64;
+    let mut headers = dynamo_headers("DescribeTable", body);
+    for h in headers.iter_mut() {
+        if h.0 == "content-type" {
+            h.1 = "application/json".into();
+        }
+    }
+    let signed = aws_sign(
+        &Credentials::test_key(),
+        ("us-east-1", "dynamodb"),
+        unix,
+        "POST",
+        &format!("https://{HOST}/"),
+        &headers,
+        body,
+    );
+    headers.extend(signed);
+    let (r, _) = t.raw(&wire("POST", "/", &headers, body));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-type"), Some("application/json"));
 }

@@ -136,6 +136,59 @@ fn boto3_creates_puts_gets_batches_queries_and_is_refused_with_a_wrong_secret() 
     assert!(!sig_hex, "a signature leaked into the request log");
 }
 
+#[test]
+fn boto3_writes_2000_items_and_reads_every_one_back_in_pages_over_64_kib_and_near_1_mb() {
+    let py = python_with_boto3();
+    let secret = "pages/SECRET";
+    let srv = start("pages", &["--credentials", &format!("AKIAPAGES:{secret}")]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/boto3_pages.py");
+    let t0 = std::time::Instant::now();
+    let out = Command::new(py)
+        .arg(script)
+        .arg(&srv.url)
+        .arg(srv.dir.join("ca.pem"))
+        .args(["AKIAPAGES", secret])
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "boto3 script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON summary");
+    eprintln!("2,000 items through serve in {:?}: {v}", t0.elapsed());
+    assert_eq!(v["items"], 2000);
+    let scan: Vec<u64> = v["scan_pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_u64().unwrap())
+        .collect();
+    assert_eq!(scan.iter().sum::<u64>(), 2000);
+    assert!(scan.len() >= 5, "the Scan came in {} pages", scan.len());
+    // Query pages of 30 items of 3 KB: each over 64 KiB of items.
+    let q30 = v["query_30_pages"].as_array().unwrap();
+    assert_eq!(q30.len(), 1600 / 30 + 1);
+    assert!(q30[..q30.len() - 1]
+        .iter()
+        .all(|p| p[0] == 30 && p[1].as_u64().unwrap() > 64 * 1024));
+    // Unlimited Query pages: stopped by the 1 MB limit, each just over 1 MiB of JSON.
+    let q1 = v["query_1mb_pages"].as_array().unwrap();
+    assert_eq!(q1.len(), 5, "{q1:?}");
+    for p in &q1[..4] {
+        let bytes = p[1].as_u64().unwrap();
+        assert!(
+            (1024 * 1024..1200 * 1024).contains(&bytes),
+            "a page of {bytes} bytes"
+        );
+    }
+}
+
 /// Whether any `Signature=` in `s` is followed by hex (i.e. was not redacted).
 fn regex_free_sig(s: &str) -> bool {
     s.match_indices("Signature=")
@@ -199,4 +252,122 @@ fn plain_http_mode_answers_signed_requests_over_keep_alive() {
         );
         assert_eq!(reply.json(), serde_json::json!({"TableNames": ["Plain"]}));
     }
+}
+
+/// dynalite (npm `dynalite`, installed by `.ci/run` under `.cache/dynalite`, or where
+/// `DYNALITE_DIR` points) running on a loopback port; killed when dropped. `None` (with a
+/// message) when it is not installed, which fails in CI (`CI` set).
+struct Dynalite {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Dynalite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_dynalite() -> Option<Dynalite> {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::var_os("DYNALITE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../.cache/dynalite/node_modules/dynalite")
+        });
+    let node = Command::new("node").arg("--version").output().is_ok();
+    if !node || !dir.join("package.json").is_file() {
+        let how = "npm install --prefix .cache/dynalite dynalite@4.0.0 (.ci/run installs it)";
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but node or dynalite is missing ({}): {how}",
+            dir.display()
+        );
+        eprintln!("SKIPPED: needs node and dynalite: {how}");
+        return None;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dynalite/server.js");
+    let mut child = Command::new("node")
+        .arg(script)
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .expect("dynalite prints its port");
+    let port: u16 = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("dynalite printed {line:?}"));
+    Some(Dynalite {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    })
+}
+
+#[test]
+fn new_operations_and_their_errors_match_dynalite_or_dynamodbs_documented_behaviour() {
+    let py = python_with_boto3();
+    let Some(dynalite) = start_dynalite() else {
+        return;
+    };
+    let secret = "cmp/SECRET";
+    let srv = start("dynalite", &["--credentials", &format!("AKIACMP:{secret}")]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dynalite/compare.py");
+    let out = Command::new(py)
+        .arg(script)
+        .arg(&srv.url)
+        .arg(srv.dir.join("ca.pem"))
+        .args(["AKIACMP", secret])
+        .arg(&dynalite.url)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "comparison script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_str(stdout.trim()).expect("JSON rows");
+    assert!(rows.len() >= 50, "{} steps", rows.len());
+    let mut differ = Vec::new();
+    for r in &rows {
+        let brief = |v: &serde_json::Value| match v.get("ok") {
+            Some(_) => "ok".to_string(),
+            None => v.to_string(),
+        };
+        eprintln!(
+            "{:<62} ours {:<34} dynalite {:<34}{}",
+            r["step"].as_str().unwrap(),
+            brief(&r["ours"]),
+            brief(&r["dynalite"]),
+            if r["expected"] != r["dynalite"] {
+                format!(" (DynamoDB: {})", brief(&r["expected"]))
+            } else {
+                String::new()
+            }
+        );
+        if r["same"] != true {
+            differ.push(r.to_string());
+        }
+    }
+    assert!(differ.is_empty(), "outcomes differ:\n{}", differ.join("\n"));
+    // The steps dynalite cannot answer are the transactions (it has none).
+    let unknown: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["dynalite"] == "UnknownOperationException")
+        .map(|r| r["step"].as_str().unwrap())
+        .collect();
+    assert!(
+        unknown.iter().all(|s| s.starts_with("Transact")),
+        "{unknown:?}"
+    );
 }

@@ -37,7 +37,7 @@ struct Planned {
     old_on_failure: bool,
 }
 
-fn list<'a>(req: &'a Map<String, Value>) -> R<&'a Vec<Value>> {
+fn list(req: &Map<String, Value>) -> R<&Vec<Value>> {
     let items = match req.get("TransactItems") {
         None | Some(Value::Null) => return Err(param_missing("transactItems")),
         Some(Value::Array(a)) => a,

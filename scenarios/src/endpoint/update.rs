@@ -51,6 +51,14 @@ impl ParsedUpdate {
     /// and their placeholders (all supplied ones must be used).
     pub fn parse(req: &Map<String, Value>) -> R<ParsedUpdate> {
         let table = table_name(req)?.to_string();
+        // The legacy parameters are not implemented: refused, rather than silently ignored.
+        for legacy in ["AttributeUpdates", "Expected"] {
+            if !matches!(req.get(legacy), None | Some(Value::Null)) {
+                return Err(ApiError::validation(format!(
+                    "{legacy} (a legacy parameter) is not supported by this endpoint; use UpdateExpression and ConditionExpression"
+                )));
+            }
+        }
         let key = validated_item(req, "Key")?;
         let names = map_param(req, "ExpressionAttributeNames")?;
         let values = expression_values(req)?;
