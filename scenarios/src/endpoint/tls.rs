@@ -268,6 +268,15 @@ impl Conn {
         }
     }
 
+    /// What the connection is partway through reading (the TLS handshake, a request head or
+    /// body), for `serve`'s timeouts.
+    pub(crate) fn reading(&self) -> Option<super::http::Reading> {
+        if self.tls.as_ref().is_some_and(|t| t.is_handshaking()) {
+            return Some(super::http::Reading::Handshake);
+        }
+        self.session.reading()
+    }
+
     fn output_pending(&self) -> bool {
         match &self.tls {
             Some(t) => t.wants_write(),
