@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
@@ -95,9 +95,17 @@ struct ServeArgs {
     #[arg(long, default_value = "us-east-1")]
     region: String,
     /// A known key, `AKID:SECRET` or `AKID:SECRET:SESSION_TOKEN` (repeatable; default: the
-    /// AWS example key AKIDEXAMPLE).
+    /// AWS example key AKIDEXAMPLE). The command line is visible to every local user (`ps`):
+    /// for a real secret use --credentials-file or --credentials-from-env.
     #[arg(long = "credentials", value_name = "AKID:SECRET", value_parser = parse_credentials)]
     credentials: Vec<Credentials>,
+    /// Known keys from a file, one `AKID:SECRET[:SESSION_TOKEN]` per line (`#` comments); the
+    /// file must be yours and readable by you only (mode 0600 or stricter).
+    #[arg(long, value_name = "FILE")]
+    credentials_file: Option<PathBuf>,
+    /// A known key from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN).
+    #[arg(long)]
+    credentials_from_env: bool,
     /// A table to create, `NAME:PK:TYPE[:SK:TYPE]` with TYPE one of S, N, B (repeatable;
     /// default: SensorReadings:deviceId:S:seq:N).
     #[arg(long = "table", value_name = "NAME:PK:S[:SK:N]", value_parser = parse_table)]
@@ -121,10 +129,34 @@ struct ServeArgs {
     /// Allow listening on a non-loopback address.
     #[arg(long)]
     allow_remote: bool,
-    /// Keep the tables in this file across restarts: loaded at start if it exists, every
-    /// change written through (atomically) before its response is sent.
+    /// Keep the tables in this file across restarts: an append-only log, locked (FILE.lock),
+    /// loaded and compacted at start if it exists, every change synced before its response.
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
+    /// Most connections served at once; more are closed as they are accepted.
+    #[arg(long, default_value_t = ServeOptions::default().max_connections)]
+    max_connections: usize,
+    /// Seconds for the TLS handshake (from accept) and for each request head (from its first
+    /// byte); a connection over it is closed.
+    #[arg(long, value_name = "SECS", default_value = "20", value_parser = parse_secs)]
+    head_timeout: Duration,
+    /// Seconds for each request body, from the end of its head.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+    body_timeout: Duration,
+    /// Seconds an idle keep-alive connection is kept.
+    #[arg(long, value_name = "SECS", default_value = "120", value_parser = parse_secs)]
+    idle_timeout: Duration,
+    /// Seconds a response write may make no progress (a client not reading) before the
+    /// connection is closed.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+    send_timeout: Duration,
+    /// MiB of request bodies held at once over all connections while they are read (before
+    /// their signatures can be checked); a request past it gets 503 ServiceUnavailable.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    max_body_memory: usize,
+    /// Request records kept in memory (the last N; the --request-log file gets them all).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    request_log_keep: usize,
     /// Forward every request that passes the local checks (SigV4 with --credentials, faults)
     /// to this DynamoDB-compatible engine, re-signed: `http://HOST:PORT` (DynamoDB Local,
     /// moto_server). Tables then live there, not here.
@@ -141,18 +173,77 @@ fn upstream_credentials(flag: Option<Credentials>) -> anyhow::Result<Credentials
     if let Some(c) = flag {
         return Ok(c);
     }
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        (Some(id), Some(secret)) => Ok(Credentials {
-            access_key_id: id,
-            secret_access_key: secret,
-            session_token: var("AWS_SESSION_TOKEN"),
-        }),
-        _ => bail!(
+    match env_credentials() {
+        Some(c) => Ok(c),
+        None => bail!(
             "--upstream needs the upstream's key: --upstream-credentials AKID:SECRET, or \
              AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment"
         ),
     }
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0 && *v < 1e9)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("'{s}' is not a positive number of seconds"))
+}
+
+/// The keys in a credentials file, which must be the user's own and not readable by others
+/// (the secrets stay out of `ps`, and out of other users' reach).
+fn credentials_file(path: &std::path::Path) -> anyhow::Result<Vec<Credentials>> {
+    use std::os::unix::fs::MetadataExt;
+    let show = path.display();
+    let f = std::fs::File::open(path).with_context(|| format!("{show}: cannot open"))?;
+    let meta = f
+        .metadata()
+        .with_context(|| format!("{show}: cannot stat"))?;
+    if !meta.is_file() {
+        bail!("{show}: not a regular file");
+    }
+    let mode = meta.mode() & 0o777;
+    if mode & 0o077 != 0 {
+        bail!(
+            "{show}: mode {mode:04o} lets other users read the secrets; `chmod 600 {show}` first"
+        );
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        bail!(
+            "{show}: owned by uid {}, not by you (uid {me}); a key file must be your own",
+            meta.uid()
+        );
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut &f, &mut text)
+        .with_context(|| format!("{show}: cannot read"))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // The message must not echo the line: it holds a secret.
+        out.push(
+            parse_credentials(line).map_err(|e| anyhow::anyhow!("{show}: line {}: {e}", i + 1))?,
+        );
+    }
+    if out.is_empty() {
+        bail!("{show}: no key in the file (expected lines AKID:SECRET[:SESSION_TOKEN])");
+    }
+    Ok(out)
+}
+
+/// The key in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN).
+fn env_credentials() -> Option<Credentials> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    Some(Credentials {
+        access_key_id: var("AWS_ACCESS_KEY_ID")?,
+        secret_access_key: var("AWS_SECRET_ACCESS_KEY")?,
+        session_token: var("AWS_SESSION_TOKEN"),
+    })
 }
 
 fn parse_credentials(s: &str) -> Result<Credentials, String> {
@@ -224,9 +315,23 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
     } else {
         a.host_names
     };
-    if !a.credentials.is_empty() {
-        cfg.credentials = a.credentials;
+    let mut keys = a.credentials.clone();
+    if let Some(path) = &a.credentials_file {
+        keys.extend(credentials_file(path)?);
     }
+    if a.credentials_from_env {
+        keys.push(env_credentials().context(
+            "--credentials-from-env: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set",
+        )?);
+    }
+    if !keys.is_empty() {
+        cfg.credentials = keys;
+    }
+    cfg.max_body_memory = a
+        .max_body_memory
+        .checked_mul(1024 * 1024)
+        .context("--max-body-memory: too large")?;
+    cfg.request_log_keep = Some(a.request_log_keep);
     if !a.tables.is_empty() {
         cfg.tables = a.tables;
     }
@@ -251,9 +356,17 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("opening the request log {}", path.display()))?;
         ep.set_request_log(Box::new(std::io::LineWriter::new(f)));
     }
+    anyhow::ensure!(
+        a.max_connections > 0,
+        "--max-connections must be at least 1"
+    );
     let opts = ServeOptions {
         plain: a.plain,
-        ..ServeOptions::default()
+        max_connections: a.max_connections,
+        head_timeout: a.head_timeout,
+        body_timeout: a.body_timeout,
+        idle_timeout: a.idle_timeout,
+        send_timeout: a.send_timeout,
     };
     let scheme = if a.plain { "http" } else { "https" };
     ep.serve_on(

@@ -1,8 +1,15 @@
 //! HTTP/1.1 server side, sans-IO: a request parser with limits (header section, header count,
 //! `Content-Length`), response serialisation, and a per-connection session that queues
 //! responses (optionally delayed or cut off by a fault) in request order.
+//!
+//! A session reads a request's body only after its head has been admitted by the handler
+//! ([`Handler::admit`]: the endpoint checks the signature's headers and reserves the body's
+//! size from a shared [`BodyBudget`]), so unauthenticated requests cost no body memory and the
+//! bodies held at once are bounded in total, not only per request.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use net_bridge::Nanos;
 
@@ -141,8 +148,42 @@ impl RequestParser {
         self.buf.len()
     }
 
+    /// Takes at most `limit - buffered()` bytes of `data` (none if the buffer is that full);
+    /// returns how many were taken.
+    fn push_upto(&mut self, data: &[u8], limit: usize) -> usize {
+        let n = data.len().min(limit.saturating_sub(self.buf.len()));
+        self.push(&data[..n])
+    }
+
+    /// Drops up to `n` buffered bytes from the front; returns how many were dropped.
+    fn discard(&mut self, n: usize) -> usize {
+        let n = n.min(self.buf.len());
+        self.buf.drain(..n);
+        n
+    }
+
     /// The next complete request, `Ok(None)` if more bytes are needed.
     pub fn next_request(&mut self) -> Result<Option<Request>, HttpError> {
+        let Some((mut req, head_len, len)) = self.head()? else {
+            return Ok(None);
+        };
+        if self.buf.len() < head_len + len {
+            return Ok(None);
+        }
+        req.body = self.take(head_len, len);
+        Ok(Some(req))
+    }
+
+    /// Removes a request of `head_len` + `len` bytes from the buffer; returns its body.
+    fn take(&mut self, head_len: usize, len: usize) -> Vec<u8> {
+        let body = self.buf[head_len..head_len + len].to_vec();
+        self.buf.drain(..head_len + len);
+        body
+    }
+
+    /// The next request's head (with an empty body), its length and the body's length, once
+    /// the whole head is buffered; nothing is removed from the buffer.
+    pub fn head(&mut self) -> Result<Option<(Request, usize, usize)>, HttpError> {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut req = httparse::Request::new(&mut headers);
         let head_len = match req.parse(&self.buf) {
@@ -197,18 +238,14 @@ impl RequestParser {
                 format!("body of {len} bytes exceeds the limit of {MAX_BODY_BYTES}"),
             ));
         }
-        if self.buf.len() < head_len + len {
-            return Ok(None);
-        }
-        let body = self.buf[head_len..head_len + len].to_vec();
-        self.buf.drain(..head_len + len);
-        Ok(Some(Request {
+        let req = Request {
             method,
             target,
             minor_version,
             headers,
-            body,
-        }))
+            body: Vec::new(),
+        };
+        Ok(Some((req, head_len, len)))
     }
 }
 
@@ -224,8 +261,90 @@ pub enum Delivery {
     ResetAfter(usize),
 }
 
+/// The bytes of request bodies being read, shared by every connection of an endpoint: a body
+/// is read only once its `Content-Length` has been reserved here, so the bodies held in
+/// memory at once (before their signatures can be checked) stay under the limit.
+#[derive(Debug, Clone)]
+pub struct BodyBudget {
+    limit: usize,
+    used: Arc<AtomicUsize>,
+}
+
+impl BodyBudget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: usize) -> BodyBudget {
+        BodyBudget {
+            limit,
+            used: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Reserves `n` bytes, or `None` if that would exceed the limit.
+    pub fn try_reserve(&self, n: usize) -> Option<BodyReservation> {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                u.checked_add(n).filter(|&t| t <= self.limit)
+            })
+            .ok()?;
+        Some(BodyReservation {
+            used: self.used.clone(),
+            n,
+        })
+    }
+
+    /// Bytes reserved now.
+    pub fn in_use(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
+
+    /// The limit, bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+/// Bytes of a [`BodyBudget`], given back when dropped (the request handled, or its connection
+/// gone).
+#[derive(Debug)]
+pub struct BodyReservation {
+    used: Arc<AtomicUsize>,
+    n: usize,
+}
+
+impl Drop for BodyReservation {
+    fn drop(&mut self) {
+        self.used.fetch_sub(self.n, Ordering::AcqRel);
+    }
+}
+
+/// What becomes of a request whose head has arrived.
+#[derive(Debug)]
+pub enum Admission {
+    /// Read its body (holding this reservation, if any), then handle it.
+    Read(Option<BodyReservation>),
+    /// Answer it with this response without reading its body (the body's bytes are skipped).
+    Answer(Response),
+}
+
+/// What a connection is partway through reading, for timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// The TLS handshake (since the connection was accepted).
+    Handshake,
+    /// A request head, since its first byte arrived (virtual time).
+    Head(Nanos),
+    /// A request body, since its head was complete (virtual time).
+    Body(Nanos),
+}
+
 /// Produces a response for each request; the endpoint implements this.
 pub trait Handler {
+    /// Decides, from its head alone, whether a request's body is read (`req.body` is empty;
+    /// `body_len` is its `Content-Length`). By default every body is read.
+    fn admit(&self, now: Nanos, req: &Request, body_len: usize) -> Admission {
+        let _ = (now, req, body_len);
+        Admission::Read(None)
+    }
     /// Handles one request at virtual time `now`.
     fn handle(&self, now: Nanos, req: &Request) -> (Response, Delivery);
     /// Handles a request the parser refused.
@@ -248,10 +367,31 @@ struct Pending {
 /// hold more than this plus one response).
 pub const MAX_QUEUED_RESPONSE_BYTES: usize = 256 * 1024;
 
+/// Where a session is in the request it is reading.
+#[derive(Debug, Default)]
+enum Phase {
+    /// Reading a head (since the virtual time its first byte came, if one has).
+    #[default]
+    Head,
+    /// The head was admitted; reading its body.
+    Body {
+        req: Request,
+        head_len: usize,
+        len: usize,
+        since: Nanos,
+        reservation: Option<BodyReservation>,
+    },
+    /// The request was answered from its head; this many body bytes are skipped.
+    Skip { left: usize, since: Nanos },
+}
+
 /// One connection's HTTP state: parser, queued responses, and whether to close or reset.
 #[derive(Debug, Default)]
 pub struct Session {
     parser: RequestParser,
+    phase: Phase,
+    /// When the first byte of the head being read arrived.
+    head_since: Option<Nanos>,
     queue: VecDeque<Pending>,
     /// Bytes of all responses in `queue`.
     queued_bytes: usize,
@@ -267,32 +407,104 @@ pub struct Session {
 
 impl Session {
     /// Feeds received bytes; handles complete requests while the queued responses stay under
-    /// [`MAX_QUEUED_RESPONSE_BYTES`] (call again, with no data, once the queue drained: the
-    /// requests already buffered are handled then). Returns bytes consumed.
+    /// [`MAX_QUEUED_RESPONSE_BYTES`]. Returns bytes consumed: a head is taken only up to
+    /// [`MAX_HEAD_BYTES`], a body only once admitted, and nothing more while responses are
+    /// held back, so what is not taken waits (in the caller's buffer or in TCP); call again
+    /// once the queue drained.
     pub fn on_data(&mut self, now: Nanos, data: &[u8], h: &dyn Handler) -> usize {
-        if self.stop_reading {
-            // Discard what comes after a request we will not answer.
-            return data.len();
-        }
-        let n = self.parser.push(data);
+        let mut used = 0;
         loop {
-            if self.stop_reading || self.queued_bytes >= MAX_QUEUED_RESPONSE_BYTES {
-                break;
+            if self.stop_reading {
+                // Discard what comes after a request we will not answer.
+                return data.len();
             }
-            match self.parser.next_request() {
-                Ok(Some(req)) => {
+            if self.queued_bytes >= MAX_QUEUED_RESPONSE_BYTES && matches!(self.phase, Phase::Head)
+            {
+                // Back-pressure: the client is not reading its responses.
+                return used;
+            }
+            let rest = &data[used..];
+            match &mut self.phase {
+                Phase::Skip { left, .. } => {
+                    *left -= self.parser.discard(*left);
+                    let k = (*left).min(rest.len());
+                    *left -= k;
+                    used += k;
+                    if *left > 0 {
+                        return used;
+                    }
+                    self.phase = Phase::Head;
+                }
+                Phase::Head => {
+                    used += self.parser.push_upto(rest, MAX_HEAD_BYTES + 1);
+                    if self.parser.buffered() > 0 {
+                        self.head_since.get_or_insert(now);
+                    }
+                    match self.parser.head() {
+                        Ok(None) => return used,
+                        Err(e) => {
+                            let resp = h.refused(now, &e);
+                            self.enqueue(now, resp, Delivery::Now, true);
+                        }
+                        Ok(Some((req, head_len, len))) => {
+                            self.head_since = None;
+                            match h.admit(now, &req, len) {
+                                Admission::Answer(resp) => {
+                                    self.parser.discard(head_len);
+                                    self.phase = Phase::Skip {
+                                        left: len,
+                                        since: now,
+                                    };
+                                    self.enqueue(now, resp, Delivery::Now, !req.keep_alive());
+                                }
+                                Admission::Read(reservation) => {
+                                    self.phase = Phase::Body {
+                                        req,
+                                        head_len,
+                                        len,
+                                        since: now,
+                                        reservation,
+                                    };
+                                }
+                            }
+                        }
+                    }
+                }
+                Phase::Body { head_len, len, .. } => {
+                    let want = *head_len + *len;
+                    used += self.parser.push_upto(rest, want);
+                    if self.parser.buffered() < want {
+                        return used;
+                    }
+                    let Phase::Body {
+                        mut req,
+                        head_len,
+                        len,
+                        reservation,
+                        ..
+                    } = std::mem::take(&mut self.phase)
+                    else {
+                        unreachable!("matched above")
+                    };
+                    req.body = self.parser.take(head_len, len);
                     let keep = req.keep_alive();
                     let (resp, delivery) = h.handle(now, &req);
+                    drop(reservation); // the body is handled: its bytes are free again
                     self.enqueue(now, resp, delivery, !keep);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    let resp = h.refused(now, &e);
-                    self.enqueue(now, resp, Delivery::Now, true);
                 }
             }
         }
-        n
+    }
+
+    /// What the session is partway through reading, if anything.
+    pub fn reading(&self) -> Option<Reading> {
+        if self.stop_reading {
+            return None;
+        }
+        match &self.phase {
+            Phase::Head => self.head_since.map(Reading::Head),
+            Phase::Body { since, .. } | Phase::Skip { since, .. } => Some(Reading::Body(*since)),
+        }
     }
 
     fn enqueue(&mut self, now: Nanos, resp: Response, delivery: Delivery, close: bool) {

@@ -36,7 +36,7 @@ pub use attr::{Number, MAX_ITEM_BYTES};
 pub use batch_get::{MAX_BATCH_GET_BYTES, MAX_BATCH_GET_KEYS};
 pub use faults::{Fault, FaultAction, FaultPlan, FaultTrigger};
 pub use http::MAX_QUEUED_RESPONSE_BYTES;
-pub use log::RequestRecord;
+pub use log::{RequestRecord, RequestStats};
 pub use protocol::{ApiError, CONTENT_TYPE, MAX_BATCH_WRITE_ITEMS, MAX_PAGE_BYTES, TARGET_PREFIX};
 pub use restart::Restart;
 pub use transact::{MAX_TRANSACT_BYTES, MAX_TRANSACT_ITEMS};
@@ -140,10 +140,18 @@ pub struct EndpointConfig {
     pub server_key: ServerKey,
     /// Scheduled restarts (virtual times): open connections reset, tables kept.
     pub restarts: Vec<Restart>,
-    /// Keep the tables in this file (see [`persist`]): loaded at start if it exists (tables
-    /// in `tables` that it lacks are added), every change written through before its
-    /// response.
+    /// Keep the tables in this file (see [`persist`]): locked and loaded at start if it
+    /// exists (tables in `tables` that it lacks are added), every change appended to its log
+    /// and synced before its response.
     pub data_file: Option<std::path::PathBuf>,
+    /// Most bytes of request bodies held at once, over all connections, while they are read
+    /// (before their signatures can be checked); a request past it is answered 503
+    /// `ServiceUnavailableException` without its body being read. Default 64 MiB.
+    pub max_body_memory: usize,
+    /// Keep only the last this many request records in memory ([`Endpoint::requests`]);
+    /// `None` keeps all (a scenario run, bounded by its time limit). Counters
+    /// ([`Endpoint::request_stats`]) cover every request either way.
+    pub request_log_keep: Option<usize>,
     /// Forward checked requests, re-signed, to this engine instead of the local tables (see
     /// [`upstream`]; standalone mode only: the call blocks).
     pub upstream: Option<upstream::Upstream>,
@@ -166,6 +174,8 @@ impl Default for EndpointConfig {
             server_key: ServerKey::default(),
             restarts: Vec::new(),
             data_file: None,
+            request_log_keep: None,
+            max_body_memory: 64 * 1024 * 1024,
             upstream: None,
         }
     }
@@ -173,7 +183,7 @@ impl Default for EndpointConfig {
 
 struct State {
     tables: Tables,
-    log: Vec<RequestRecord>,
+    log: log::RequestLog,
     tls_errors: Vec<(Nanos, String)>,
     sink: Option<Box<dyn Write + Send>>,
     next_request: u64,
@@ -186,6 +196,7 @@ struct State {
 struct Inner {
     cfg: EndpointConfig,
     identity: tls::Identity,
+    bodies: http::BodyBudget,
     state: Mutex<State>,
 }
 
@@ -213,10 +224,12 @@ impl Endpoint {
         );
         let identity =
             tls::Identity::generate(&cfg.host_names, cfg.epoch_unix, cfg.seed, cfg.server_key)?;
-        let store = cfg.data_file.as_deref().map(persist::Store::new);
-        let loaded = match &store {
-            Some(s) => s.load()?,
-            None => None,
+        let (store, loaded) = match cfg.data_file.as_deref() {
+            Some(path) => {
+                let (s, t) = persist::Store::open(path)?;
+                (Some(s), t)
+            }
+            None => (None, None),
         };
         let from_file = loaded.is_some();
         let mut tables = loaded.unwrap_or_default();
@@ -243,9 +256,9 @@ impl Endpoint {
                 },
             );
         }
-        let state = State {
+        let mut state = State {
             tables,
-            log: Vec::new(),
+            log: log::RequestLog::new(cfg.request_log_keep),
             tls_errors: Vec::new(),
             sink: None,
             next_request: 0,
@@ -254,12 +267,14 @@ impl Endpoint {
             restarts: restart::Restarts::new(cfg.restarts.clone()),
             store,
         };
-        if let Some(s) = &state.store {
-            // Fails early on an unwritable place, and records tables the file lacked.
-            s.save(&state.tables)?;
+        if let Some(s) = state.store.as_mut() {
+            // Compaction at open: fails early on an unwritable place, records tables the file
+            // lacked, cuts off a torn tail and rewrites a version 1 file in the log format.
+            s.compact(&state.tables)?;
         }
         Ok(Endpoint {
             inner: Arc::new(Inner {
+                bodies: http::BodyBudget::new(cfg.max_body_memory),
                 cfg,
                 identity,
                 state: Mutex::new(state),
@@ -315,9 +330,14 @@ impl Endpoint {
         Some(t.items.values().map(|m| Value::Object(m.clone())).collect())
     }
 
-    /// Every request so far.
+    /// Every request so far (or the last [`EndpointConfig::request_log_keep`]), oldest first.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        self.state().log.clone()
+        self.state().log.records()
+    }
+
+    /// Counts of every request so far, including those no longer kept in memory.
+    pub fn request_stats(&self) -> RequestStats {
+        self.state().log.stats().clone()
     }
 
     /// TLS handshakes or records that failed: virtual time and rustls's error.
@@ -369,6 +389,47 @@ impl Endpoint {
     pub(crate) fn note_tls_error(&self, now: Nanos, err: String) {
         tracing::debug!(%err, "TLS failure");
         self.state().tls_errors.push((now, err));
+    }
+
+    /// The answer to a request whose body does not fit the body budget now: 503, as DynamoDB
+    /// answers when it cannot take a request (SDKs retry it after a backoff).
+    fn overloaded(&self, now: Nanos, req: &Request, body_len: usize) -> Response {
+        let now_unix = self.now_unix(now);
+        let mut st = self.state();
+        let n = st.next_request;
+        st.next_request += 1;
+        let request_id = log::request_id(self.inner.cfg.seed, n);
+        let mut rec = RequestRecord::new(now, &request_id, req);
+        rec.operation = req
+            .header("x-amz-target")
+            .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+            .unwrap_or("")
+            .to_string();
+        let mut err = ApiError::unavailable();
+        let b = &self.inner.bodies;
+        err.message = Some(format!(
+            "request bodies being read use {} of {} bytes; this one ({body_len} bytes) must wait: retry",
+            b.in_use(),
+            b.limit()
+        ));
+        let body = serde_json::to_vec(&err.body()).expect("JSON values serialise");
+        rec.finish(
+            err.status,
+            Some(err.type_name.to_string()),
+            err.message.clone().unwrap_or_default(),
+        );
+        log::emit(&mut st, rec);
+        Response {
+            status: err.status,
+            headers: vec![
+                ("Server".into(), "Server".into()),
+                ("Date".into(), time::format_http_date(now_unix)),
+                ("Content-Type".into(), CONTENT_TYPE.into()),
+                ("x-amzn-RequestId".into(), request_id),
+                ("x-amz-crc32".into(), crc32fast::hash(&body).to_string()),
+            ],
+            body,
+        }
     }
 
     /// Handles one request: authentication, faults, the operation, the record.
@@ -510,11 +571,17 @@ impl Endpoint {
                     }
                 }
             }
+            let st = &mut *st;
             let result = protocol::dispatch(&mut st.tables, &cx, &rec.operation, &req.body);
-            match (&result, &st.store) {
-                (Ok(_), Some(store)) if persist::mutates(&rec.operation) => {
+            match (&result, st.store.as_mut()) {
+                (Ok(_), Some(store)) if !persist::read_only(&rec.operation) => {
                     // Durable before acknowledged: a failed write is a failed request.
-                    if let Err(e) = store.save(&st.tables) {
+                    let saved = match persist::Touched::of(&rec.operation, &req.body) {
+                        Some(t) => store.append(&t.changes(&st.tables), &st.tables),
+                        // An operation not known to `Touched`: rewrite everything.
+                        None => store.compact(&st.tables),
+                    };
+                    if let Err(e) = saved {
                         tracing::error!(target: "dynamodb", %e, "tables not saved");
                         break 'outcome Err(ApiError::internal());
                     }
@@ -585,6 +652,30 @@ impl Endpoint {
 }
 
 impl http::Handler for Endpoint {
+    fn admit(&self, now: Nanos, req: &Request, body_len: usize) -> http::Admission {
+        let cfg = &self.inner.cfg;
+        let view = sigv4::RequestView {
+            method: &req.method,
+            target: &req.target,
+            headers: &req.headers,
+            body: &[],
+        };
+        let verifier = sigv4::Verifier {
+            region: &cfg.region,
+            service: "dynamodb",
+            credentials: &cfg.credentials,
+        };
+        if verifier.verify_head(&view, self.now_unix(now)).is_err() {
+            // Refused (or the health check) without its body: `respond` finds the same error
+            // the full check would, and records it.
+            return http::Admission::Answer(self.respond(now, req).0);
+        }
+        match self.inner.bodies.try_reserve(body_len) {
+            Some(r) => http::Admission::Read(Some(r)),
+            None => http::Admission::Answer(self.overloaded(now, req, body_len)),
+        }
+    }
+
     fn handle(&self, now: Nanos, req: &Request) -> (Response, Delivery) {
         self.respond(now, req)
     }

@@ -208,8 +208,21 @@ fn parse_authorization<'a>(auth: &'a str, has_date: bool) -> Result<ParsedAuth<'
 }
 
 impl Verifier<'_> {
-    /// Verifies `req` against the endpoint clock `now_unix` (unix seconds).
-    pub fn verify(&self, req: &RequestView<'_>, now_unix: i64) -> Result<Verified, AuthError> {
+    /// Every check that does not need the body: the `Authorization` header's form, the signed
+    /// headers present, the scope, a known key (and session token), the clock skew. A request
+    /// that fails here fails [`Verifier::verify`] with the same error, so a server can refuse it
+    /// before reading its body. `req.body` is not used.
+    pub fn verify_head(&self, req: &RequestView<'_>, now_unix: i64) -> Result<(), AuthError> {
+        self.check_head(req, now_unix).map(|_| ())
+    }
+
+    /// The checks of [`Verifier::verify_head`]; the parsed header, the key's index and the
+    /// request's time stamp for the rest of [`Verifier::verify`].
+    fn check_head<'r>(
+        &self,
+        req: &'r RequestView<'_>,
+        now_unix: i64,
+    ) -> Result<(ParsedAuth<'r>, usize, String), AuthError> {
         let Some(auth) = req.header("authorization") else {
             return Err(AuthError::new(
                 AuthErrorKind::MissingAuthenticationToken,
@@ -297,8 +310,7 @@ impl Verifier<'_> {
         else {
             return Err(unrecognized());
         };
-        let cred = &self.credentials[idx];
-        match (&cred.session_token, token) {
+        match (&self.credentials[idx].session_token, token) {
             (None, None) => {}
             (Some(want), Some(got)) if bool::from(want.as_bytes().ct_eq(got.as_bytes())) => {}
             _ => return Err(unrecognized()),
@@ -318,7 +330,13 @@ impl Verifier<'_> {
                 format_amz_date(now_unix)
             )));
         }
+        Ok((p, idx, stamp))
+    }
 
+    /// Verifies `req` against the endpoint clock `now_unix` (unix seconds).
+    pub fn verify(&self, req: &RequestView<'_>, now_unix: i64) -> Result<Verified, AuthError> {
+        let (p, idx, stamp) = self.check_head(req, now_unix)?;
+        let cred = &self.credentials[idx];
         let body_hash = hex(&Sha256::digest(req.body));
         let payload_hash =
             match req.header("x-amz-content-sha256") {

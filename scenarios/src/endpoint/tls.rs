@@ -281,7 +281,9 @@ impl Conn {
                 self.out_pos = 0;
                 continue;
             }
-            if self.session.has_pending() || !self.session.has_buffered_requests() {
+            if self.session.has_pending()
+                || (self.plain_in.is_empty() && !self.session.has_buffered_requests())
+            {
                 break;
             }
             // The queue drained: handle requests that were held back.
@@ -297,6 +299,15 @@ impl Conn {
             }
             self.close_notify_sent = true;
         }
+    }
+
+    /// What the connection is partway through reading (the TLS handshake, a request head or
+    /// body), for `serve`'s timeouts.
+    pub(crate) fn reading(&self) -> Option<super::http::Reading> {
+        if self.tls.as_ref().is_some_and(|t| t.is_handshaking()) {
+            return Some(super::http::Reading::Handshake);
+        }
+        self.session.reading()
     }
 
     fn output_pending(&self) -> bool {
