@@ -8,6 +8,8 @@
 mod attr;
 mod expr;
 pub mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 mod log;
 pub mod persist;
