@@ -397,3 +397,46 @@ impl Program {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The smallest FT32 executable: one `PT_LOAD` segment of 4 bytes at 0, entry 0.
+    fn tiny_elf() -> Vec<u8> {
+        let mut e = b"\x7fELF\x01\x01\x01".to_vec();
+        e.resize(16, 0);
+        e.extend_from_slice(&ET_EXEC.to_le_bytes());
+        e.extend_from_slice(&EM_FT32.to_le_bytes());
+        for word in [1u32, 0, 52, 0, 0] {
+            // e_version, e_entry, e_phoff, e_shoff, e_flags
+            e.extend_from_slice(&word.to_le_bytes());
+        }
+        for half in [52u16, 32, 1, 40, 0, 0] {
+            // e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx
+            e.extend_from_slice(&half.to_le_bytes());
+        }
+        for word in [PT_LOAD, 84, 0, 0, 4, 4, 5, 4] {
+            // p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags, p_align
+            e.extend_from_slice(&word.to_le_bytes());
+        }
+        e.extend_from_slice(&[1, 2, 3, 4]);
+        e
+    }
+
+    /// Found by fuzz/ (gdb_rsp, elf): an image at an address that is not a multiple of 4 (a
+    /// slice of a larger buffer) was refused as "Invalid ELF header size or alignment".
+    #[test]
+    fn parses_an_image_at_any_alignment() {
+        let elf = tiny_elf();
+        for offset in 0..4 {
+            let mut buf = vec![0u8; offset];
+            buf.extend_from_slice(&elf);
+            let p =
+                Program::parse(&buf[offset..]).unwrap_or_else(|e| panic!("offset {offset}: {e}"));
+            assert_eq!(p.entry, 0);
+            assert_eq!(p.segments.len(), 1);
+            assert_eq!(p.segments[0].data, [1, 2, 3, 4]);
+        }
+    }
+}

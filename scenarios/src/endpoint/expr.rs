@@ -89,10 +89,19 @@ pub struct Parser<'a> {
     pub usage: Usage,
 }
 
+/// DynamoDB's limit on the length of any expression string, bytes.
+pub const MAX_EXPRESSION_BYTES: usize = 4096;
+
+/// Most parentheses and `NOT`s nested in one another. The parser, [`Cond::eval`] and the drop of
+/// a [`Cond`] recurse once per level, so without a bound a request could overflow the stack.
+pub const MAX_NESTING: usize = 100;
+
 pub(super) struct Stream<'s> {
     pub(super) toks: Vec<Tok>,
     pub(super) pos: usize,
     pub(super) kind: &'s str,
+    /// Parentheses and `NOT`s open at `pos`.
+    pub(super) depth: usize,
 }
 
 pub(super) fn tokenize(s: &str, kind: &str) -> Result<Vec<Tok>, String> {
@@ -180,6 +189,18 @@ pub(super) fn tokenize(s: &str, kind: &str) -> Result<Vec<Tok>, String> {
 }
 
 impl Stream<'_> {
+    /// Enters one more level of nesting (leave it with `depth -= 1`).
+    pub(super) fn deeper(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(format!(
+                "Invalid {}: The expression nests parentheses or NOT more than {MAX_NESTING} levels deep",
+                self.kind
+            ));
+        }
+        Ok(())
+    }
+
     pub(super) fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos)
     }
@@ -256,10 +277,17 @@ impl<'a> Parser<'a> {
         if src.trim().is_empty() {
             return Err(format!("Invalid {kind}: The expression can not be empty;"));
         }
+        if src.len() > MAX_EXPRESSION_BYTES {
+            return Err(format!(
+                "Invalid {kind}: Expression size has exceeded the maximum allowed size; expression size: {}",
+                src.len()
+            ));
+        }
         let mut st = Stream {
             toks: tokenize(src, kind)?,
             pos: 0,
             kind,
+            depth: 0,
         };
         let c = self.or(&mut st)?;
         if st.peek().is_some() {
@@ -286,7 +314,10 @@ impl<'a> Parser<'a> {
 
     fn not(&mut self, st: &mut Stream) -> Result<Cond, String> {
         if st.keyword("NOT") {
-            return Ok(Cond::Not(Box::new(self.not(st)?)));
+            st.deeper()?;
+            let c = self.not(st)?;
+            st.depth -= 1;
+            return Ok(Cond::Not(Box::new(c)));
         }
         self.primary(st)
     }
@@ -294,8 +325,10 @@ impl<'a> Parser<'a> {
     fn primary(&mut self, st: &mut Stream) -> Result<Cond, String> {
         if st.peek() == Some(&Tok::LParen) {
             st.next();
+            st.deeper()?;
             let c = self.or(st)?;
             st.expect(Tok::RParen)?;
+            st.depth -= 1;
             return Ok(c);
         }
         if let (Some(Tok::Ident(f)), Some(Tok::LParen)) =
@@ -550,6 +583,29 @@ mod tests {
             )
             .unwrap();
         assert!(!c.eval(&item));
+    }
+
+    /// Found by fuzz/ (expression): deeply nested parentheses or NOTs, or a long OR chain, in a
+    /// request body overflowed the stack (the process aborted); they are refused or bounded now.
+    #[test]
+    fn bounds_size_and_nesting() {
+        let values = map(json!({":v": {"S": "1"}}));
+        let parse = |src: &str| Parser::new(None, Some(&values)).parse(src, "FilterExpression");
+        let deep = |n: usize| format!("{}a = :v{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&deep(MAX_NESTING)).is_ok());
+        let e = parse(&deep(MAX_NESTING + 1)).unwrap_err();
+        assert!(e.contains("more than 100 levels"), "{e}");
+        let e = parse(&format!("{}a = :v", "NOT ".repeat(MAX_NESTING + 1))).unwrap_err();
+        assert!(e.contains("more than 100 levels"), "{e}");
+        // 1 MB of them, as a 4 MB body could carry: a clean error, not a crash.
+        let e = parse(&deep(500_000)).unwrap_err();
+        assert_eq!(
+            e,
+            "Invalid FilterExpression: Expression size has exceeded the maximum allowed size; expression size: 1000006"
+        );
+        let chain = vec!["a = :v"; 4096 / 10].join(" OR ");
+        assert!(chain.len() <= MAX_EXPRESSION_BYTES);
+        assert!(parse(&chain).unwrap().eval(&map(json!({"a": {"S": "1"}}))));
     }
 
     #[test]

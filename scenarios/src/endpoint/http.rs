@@ -418,8 +418,7 @@ impl Session {
                 // Discard what comes after a request we will not answer.
                 return data.len();
             }
-            if self.queued_bytes >= MAX_QUEUED_RESPONSE_BYTES && matches!(self.phase, Phase::Head)
-            {
+            if self.queued_bytes >= MAX_QUEUED_RESPONSE_BYTES && matches!(self.phase, Phase::Head) {
                 // Back-pressure: the client is not reading its responses.
                 return used;
             }

@@ -9,6 +9,8 @@ mod attr;
 mod batch_get;
 mod expr;
 pub mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 mod log;
 pub mod persist;

@@ -79,10 +79,17 @@ impl Parser<'_> {
         if src.trim().is_empty() {
             return Err(invalid("The expression can not be empty;"));
         }
+        if src.len() > super::expr::MAX_EXPRESSION_BYTES {
+            return Err(invalid(format!(
+                "Expression size has exceeded the maximum allowed size; expression size: {}",
+                src.len()
+            )));
+        }
         let mut st = Stream {
             toks: super::expr::tokenize(src, KIND)?,
             pos: 0,
             kind: KIND,
+            depth: 0,
         };
         let mut sections = BTreeSet::new();
         let mut actions = Vec::new();
@@ -193,6 +200,8 @@ impl Parser<'_> {
             if f != "if_not_exists" && f != "list_append" {
                 return Err(invalid(format!("Invalid function name; function: {f}")));
             }
+            // Functions nest (`list_append(list_append(...), ...)`): bounded like parentheses.
+            st.deeper()?;
             let mut args = Vec::new();
             if st.peek() != Some(&Tok::RParen) {
                 loop {
@@ -205,6 +214,7 @@ impl Parser<'_> {
                 }
             }
             st.expect(Tok::RParen)?;
+            st.depth -= 1;
             if args.len() != 2 {
                 return Err(invalid(format!(
                     "Incorrect number of operands for operator or function; operator or function: {f}, number of operands: {}",
@@ -373,6 +383,18 @@ mod tests {
         .unwrap();
         let targets: Vec<&str> = a.iter().map(Action::target).collect();
         assert_eq!(targets, ["a", "b", "c", "d", "e", "f", "n", "s", "t"]);
+    }
+
+    #[test]
+    fn nesting_and_size_are_bounded() {
+        let vals = json!({":l": {"L": []}});
+        let nest = |n: usize| format!("SET a = {}a{}", "list_append(".repeat(n), ", :l)".repeat(n));
+        assert!(parse(&nest(50), vals.clone()).is_ok());
+        let e = parse(&nest(150), vals.clone()).unwrap_err();
+        assert!(e.contains("more than 100 levels"), "{e}");
+        let long = format!("SET a = :l{}", ", b = :l".repeat(600));
+        let e = parse(&long, vals).unwrap_err();
+        assert!(e.contains("Expression size has exceeded"), "{e}");
     }
 
     #[test]
