@@ -1,7 +1,8 @@
 //! `scenarios run --profile`: the profile of one device over a whole scenario run — here one
 //! reading uploaded by the single device (DHCP, DNS, SNTP, a TLS handshake, one signed
 //! PutItem) — names the SigV4 signer and mbedTLS's handshake with their real costs, and
-//! profiling does not change what the device does or when.
+//! profiling does not change what the device does or when; the run's HTML report embeds the
+//! flame graph of its stacks.
 
 mod fwbuild;
 
@@ -104,4 +105,22 @@ fn the_profile_of_an_upload_names_the_signer_and_the_handshake() {
         .lines()
         .any(|l| l.contains(";mbedtls_ssl_handshake;") && l.contains(";mpi_mul_hlp ")));
     assert!(folded.lines().any(|l| l.contains(";sigv4_sign;")));
+
+    // The HTML report embeds the flame graph of those stacks (an SVG in a data: URL).
+    let page = scenarios::runner::report_html::render(&profiled, &out);
+    let url =
+        regex::Regex::new(r#"<iframe class="flame" [^>]*src="data:image/svg\+xml;base64,([^"]+)""#)
+            .unwrap()
+            .captures(&page)
+            .expect("a flame graph frame in the report")[1]
+            .to_string();
+    use base64::Engine as _;
+    let svg = base64::engine::general_purpose::STANDARD
+        .decode(url)
+        .unwrap();
+    let svg = String::from_utf8(svg).unwrap();
+    assert!(svg.contains("device hopper: CPU cycles by call stack"));
+    for name in ["sigv4_sign", "mbedtls_ssl_handshake", "mpi_mul_hlp"] {
+        assert!(svg.contains(name), "{name} missing from the flame graph");
+    }
 }

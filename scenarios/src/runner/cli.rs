@@ -1,10 +1,10 @@
 //! `scenarios run`: run scenario files and report.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::{report, run_file, scenario_files, table, Options, ScenarioResult};
+use super::{report, run_scenario, scenario_files, table, Options, Scenario, ScenarioResult};
 
 /// Arguments of `scenarios run`.
 #[derive(clap::Args, Debug)]
@@ -54,6 +54,26 @@ pub struct RunArgs {
     /// With --profile: which device [default: the first].
     #[arg(long, value_name = "ID", requires = "profile")]
     pub profile_device: Option<String>,
+    /// Also write the HTML report of the run here (it is always written among the artefacts
+    /// as `report.html`); the artefacts are then kept, for its link to the pcap. With several
+    /// scenarios, each gets FILE with `-<scenario name>` before the extension.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+}
+
+/// Where the report of scenario `name` goes when `--report` names `path` for `runs` runs:
+/// `path` itself for one run, else `path` with `-<name>` before its extension.
+pub fn report_path(path: &Path, name: &str, runs: usize) -> PathBuf {
+    if runs <= 1 {
+        return path.to_path_buf();
+    }
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "report".into(), |s| s.to_string_lossy().into_owned());
+    let ext = path
+        .extension()
+        .map_or_else(|| "html".into(), |e| e.to_string_lossy().into_owned());
+    path.with_file_name(format!("{stem}-{name}.{ext}"))
 }
 
 /// Runs the scenarios; exit status 0 if all passed, 1 if any failed or could not run.
@@ -79,12 +99,24 @@ pub fn run(args: &RunArgs) -> Result<u8> {
                 file.clone(),
             )
         }),
+        report: None,
     };
     let mut results: Vec<ScenarioResult> = Vec::new();
     let mut errors = Vec::new();
     for file in &files {
         eprintln!("running {}", file.display());
-        match run_file(file, &opts) {
+        let run = Scenario::load(file).and_then(|scenario| {
+            let report = args
+                .report
+                .as_ref()
+                .map(|p| report_path(p, &scenario.name, files.len()));
+            let opts = Options {
+                report,
+                ..opts.clone()
+            };
+            run_scenario(scenario, &opts)
+        });
+        match run {
             Ok(r) => {
                 print!("{}", report::summary(&r));
                 results.push(r);
@@ -113,4 +145,20 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(if failed == 0 { 0 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_runs_get_one_report_each() {
+        let p = Path::new("out/r.html");
+        assert_eq!(report_path(p, "link-down", 1), Path::new("out/r.html"));
+        assert_eq!(
+            report_path(p, "link-down", 2),
+            Path::new("out/r-link-down.html")
+        );
+        assert_eq!(report_path(Path::new("r"), "a", 3), Path::new("r-a.html"));
+    }
 }

@@ -140,6 +140,8 @@ pub struct WorldOutcome {
     pub pcap: Option<PathBuf>,
     /// The profile of the device asked for with [`RunOptions::profile`].
     pub profile: Option<Report>,
+    /// Which device (index) `profile` is of.
+    pub profiled_device: Option<usize>,
 }
 
 impl WorldOutcome {
@@ -293,14 +295,9 @@ fn config_for(
     let table = s.endpoint.tables.first();
     let mut rng = SplitMix64::new(seed ^ ((index as u64 + 1) << 32));
     let entropy: String = (0..4).map(|_| format!("{:016x}", rng.next_u64())).collect();
-    let mac = format!(
-        "02:f9:00:00:{:02x}:{:02x}",
-        (index + 1) >> 8,
-        (index + 1) & 0xFF
-    );
     let mut defaults: Vec<(&str, String)> = vec![
         ("device.id", d.id.clone()),
-        ("device.mac", mac),
+        ("device.mac", default_mac(index)),
         ("entropy.seed", entropy),
         ("aws.region", s.endpoint.region.clone()),
         ("endpoint.host", s.endpoint.host_names[0].clone()),
@@ -342,6 +339,27 @@ fn config_for(
             .with_context(|| format!("device {:?}: config {k}", d.id))?;
     }
     Ok(block)
+}
+
+/// The MAC address the world gives device `index` (locally administered, `02:f9:00:00:..`).
+fn default_mac(index: usize) -> String {
+    format!(
+        "02:f9:00:00:{:02x}:{:02x}",
+        (index + 1) >> 8,
+        (index + 1) & 0xFF
+    )
+}
+
+/// Device `index`'s MAC address as configured: its own `device.mac`, else the scenario's
+/// `[config]`, else the world's default. (The report uses it to count a device's frames.)
+pub fn device_mac(s: &Scenario, index: usize) -> String {
+    let own = s
+        .devices
+        .get(index)
+        .and_then(|d| d.config.get("device.mac"));
+    own.or_else(|| s.config.get("device.mac"))
+        .cloned()
+        .unwrap_or_else(|| default_mac(index))
 }
 
 /// The gateway: QEMU-like addresses, the endpoint's names and the scenario's DNS table, the
@@ -573,6 +591,7 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
         virtual_ns,
         host,
         pcap,
+        profiled_device: profile.as_ref().and(opts.profile.as_ref()).map(|p| p.0),
         profile,
     })
 }

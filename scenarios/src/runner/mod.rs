@@ -4,8 +4,9 @@
 //!
 //! Artefacts go to `OUT/<scenario name>/`: `<device>.uart.log` (each line with its virtual
 //! time), `network.pcap` (every frame; tshark/Wireshark read it), `requests.jsonl` (the
-//! endpoint's request log, without secrets) and `summary.txt`. They are kept when a check fails
-//! (or with `keep`) and removed otherwise. The determinism check's second run writes to
+//! endpoint's request log, without secrets), `summary.txt` and `report.html` (the page of
+//! [`report_html`]: timeline, requests, figures). They are kept when a check fails (or with
+//! `keep`, or when a report is asked for elsewhere) and removed otherwise. The determinism check's second run writes to
 //! `OUT/<scenario name>/rerun/`, kept only when the runs differ.
 
 pub mod backoff;
@@ -15,6 +16,7 @@ pub mod expect;
 pub mod fleet;
 pub mod readings;
 pub mod report;
+pub mod report_html;
 pub mod spec;
 pub mod table;
 
@@ -49,6 +51,8 @@ pub struct Options {
     /// Profile one device: (device id or empty for the first, flat-profile file; the folded
     /// stacks go to the same path + `.folded`).
     pub profile: Option<(String, PathBuf)>,
+    /// Also write the HTML report here (the artefacts are then kept: it links to the pcap).
+    pub report: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -62,6 +66,7 @@ impl Default for Options {
             gdb: None,
             firmware: None,
             profile: None,
+            report: None,
         }
     }
 }
@@ -176,7 +181,10 @@ pub fn run_scenario(mut scenario: Scenario, opts: &Options) -> Result<ScenarioRe
         rerun_host,
     };
     write_artefacts(&result, &out_dir)?;
-    if !result.passed() || opts.keep {
+    if let Some(path) = &opts.report {
+        report_html::write(&result, path)?;
+    }
+    if !result.passed() || opts.keep || opts.report.is_some() {
         result.kept = Some(out_dir);
     } else {
         std::fs::remove_dir_all(&out_dir)
@@ -223,7 +231,8 @@ fn write_artefacts(r: &ScenarioResult, dir: &Path) -> Result<()> {
     write_logs(&r.outcome, dir)?;
     let path = dir.join("summary.txt");
     std::fs::write(&path, report::summary(r))
-        .with_context(|| format!("{}: cannot write", path.display()))
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    report_html::write(r, &dir.join(report_html::FILE_NAME))
 }
 
 /// The UART logs and the request log of a run (its pcap is written while it runs).
