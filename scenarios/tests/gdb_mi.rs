@@ -10,9 +10,11 @@
 //! way the editor does it: `-thread-info`, `-stack-info-depth`, `-stack-list-frames`,
 //! `-stack-list-variables --simple-values` with `--thread`/`--frame`, watch expressions as
 //! variable objects (`-var-create - *`, `-var-list-children`, `-var-update` after steps),
-//! hovers with `-data-evaluate-expression`, the registers view, `monitor` commands typed in the
-//! debug console as `-exec monitor ...` (`-interpreter-exec console`), the pause button
-//! (`-exec-interrupt` of a running target), step over/out, and continue to the end: the upload
+//! hovers with `-data-evaluate-expression`, the caller's frame, the memory and disassembly
+//! views (`-data-read-memory-bytes`, `-data-disassemble`), the registers view, `monitor`
+//! commands typed in the debug console as `-exec monitor ...` (`-interpreter-exec console`),
+//! the pause button (`-exec-interrupt` of a running target), step over/out, a data breakpoint
+//! (`-break-watch`, "Break When Value Changes"), and continue to the end: the upload
 //! completes and every expectation of the scenario is met.
 //!
 //! The firmware is the debug build (`make -C firmware debug`): gdb 13 cannot unwind the frames
@@ -407,6 +409,48 @@ fn vscode_debugs_the_dynamodb_client_over_gdb_mi() {
     let bad = gdb.command("-data-evaluate-expression --thread 1 --frame 0 \"no_such_name\"");
     assert_eq!(bad.class, "error", "{:?}", bad.results);
 
+    // ---- the caller's frame, the memory view and the disassembly view ----
+    let caller = gdb.expect(
+        "-stack-list-variables --thread 1 --frame 1 --simple-values",
+        "done",
+    );
+    let caller = caller.results.get("variables").unwrap().items();
+    assert!(
+        caller
+            .iter()
+            .any(|v| v.str_at("name") == Some("op") && v.str_at("arg") == Some("1")),
+        "attempt(c, op, ...): {caller:?}"
+    );
+    let method_addr = method
+        .results
+        .str_at("value")
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let memory = gdb.expect(&format!("-data-read-memory-bytes {method_addr} 4"), "done");
+    let block = &memory.results.get("memory").unwrap().items()[0];
+    assert_eq!(
+        block.str_at("contents"),
+        Some("504f5354"),
+        "POST: {block:?}"
+    );
+    let pc = u32::from_str_radix(frame0_addr.trim_start_matches("0x"), 16).unwrap();
+    let disasm = gdb.expect(
+        &format!("-data-disassemble -s {pc:#x} -e {:#x} -- 2", pc + 16),
+        "done",
+    );
+    let insns = disasm.results.get("asm_insns").unwrap().items();
+    assert_eq!(insns.len(), 4, "four 32-bit instructions: {insns:?}");
+    assert_eq!(insns[0].str_at("func-name"), Some("sigv4_sign"));
+    assert!(
+        insns
+            .iter()
+            .all(|i| i.str_at("inst").is_some_and(|t| !t.is_empty())),
+        "{insns:?}"
+    );
+
     // ---- the line breakpoint, then a watch that changes as the lines are stepped over ----
     gdb.expect("-exec-continue", "running");
     let stop = gdb.wait_stopped();
@@ -514,6 +558,46 @@ fn vscode_debugs_the_dynamodb_client_over_gdb_mi() {
         "{stop:?}"
     );
     assert_eq!(stop.str_at("return-value"), Some("0"), "SIGV4_OK: {stop:?}");
+
+    // ---- a data breakpoint ("Break When Value Changes"): MIEngine watches the variable's
+    // address with its size's type; the stub's watchpoint stops after the write ----
+    let addr = gdb.expect("-data-evaluate-expression \"&app.acked\"", "done");
+    // `(uint32_t *) 0x80.... <app+4>`
+    let addr = addr
+        .results
+        .str_at("value")
+        .unwrap()
+        .split(' ')
+        .find(|w| w.starts_with("0x"))
+        .unwrap()
+        .to_string();
+    let wpt = gdb.expect(&format!("-break-watch *(int*)({addr})"), "done");
+    // gdb answers `wpt=` for a write watchpoint, hardware (Z2 to the stub) or not.
+    let wpt_no = wpt.results.str_at("wpt.number").unwrap().to_string();
+    let info = gdb.expect("-interpreter-exec console \"info watchpoints\"", "done");
+    assert!(info.output.contains("hw watchpoint"), "{}", info.output);
+    gdb.expect("-exec-continue", "running");
+    let stop = gdb.wait_stopped();
+    assert_eq!(
+        (
+            stop.str_at("reason"),
+            stop.str_at("wpt.number"),
+            stop.str_at("value.old"),
+            stop.str_at("value.new"),
+            stop.str_at("frame.func"),
+        ),
+        (
+            Some("watchpoint-trigger"),
+            Some(wpt_no.as_str()),
+            Some("0"),
+            Some("1"),
+            Some("upload")
+        ),
+        "{stop:?}\n{}",
+        gdb.transcript()
+    );
+    gdb.expect(&format!("-break-delete {wpt_no}"), "done");
+
     gdb.expect("-exec-continue", "running");
     let stop = gdb.wait_stopped();
     assert_eq!(
