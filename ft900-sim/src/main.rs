@@ -176,8 +176,9 @@ struct RunArgs {
     eth: NetKind,
     /// Pace virtual time to the wall clock (never faster), so that firmware timers run as on
     /// silicon for real-time peers; implied by --net tap:NAME. Without it the simulation runs
-    /// as fast as it can.
-    #[arg(long, conflicts_with = "gdb")]
+    /// as fast as it can. With --gdb, virtual time stands still while gdb holds the CPU and
+    /// goes on from there when the program resumes (the halt is not made up).
+    #[arg(long)]
     realtime: bool,
     #[command(flatten)]
     impair: ImpairArgs,
@@ -323,11 +324,6 @@ fn run(args: &RunArgs) -> Result<u8> {
                 NetKind::Loopback => Some(Box::new(LoopbackLink::new(0))),
                 NetKind::User => Some(Box::new(user_net(args, rtc_start)?)),
                 NetKind::Tap(name) => {
-                    if args.gdb.is_some() {
-                        anyhow::bail!(
-                            "--net tap:{name} runs in real time, which --gdb does not support yet"
-                        );
-                    }
                     let tap = TapLink::open(name)?;
                     tap_handle = Some(tap.handle());
                     eprintln!("eth: TAP {name}, paced to the wall clock");
@@ -675,7 +671,12 @@ fn execute<P: Profile>(
                 m.profile.reset(&mut m.core, program.entry);
                 Ok(())
             };
+            let now = cycles_to_ns(m.core.cycles);
             let mut target = DebugTarget::new(m).with_reset(Box::new(reset));
+            if realtime {
+                target = target.with_pacer(Pacer::wall(now));
+                eprintln!("gdb: paced to the wall clock; a halt in gdb is not made up on resume");
+            }
             let outcome = gdb::serve(&mut target, &options).context("--gdb")?;
             match outcome {
                 Outcome::Finished(stop) => stop,

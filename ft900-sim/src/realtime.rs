@@ -47,23 +47,45 @@ pub fn run_paced<P: Profile, C: Clock>(
             }
             None => None,
         };
-        let deadline = m.core.cycles.saturating_add(SLICE_CYCLES).min(end);
-        let stop = m.run(RunLimits {
-            max_insns,
-            until: limits.until,
-            cycle_deadline: Some(deadline),
-        });
+        let stop = run_slice(
+            m,
+            RunLimits {
+                max_insns,
+                ..limits
+            },
+            pacer,
+        );
         match stop {
-            StopReason::CycleLimit if m.core.cycles < end => {
-                let now = cycles_to_ns(m.core.cycles);
-                if pacer.allowed().saturating_sub(now) > MAX_CATCH_UP_NS {
-                    pacer.resync(now);
-                }
-                pacer.wait_until(now);
-            }
+            StopReason::CycleLimit if m.core.cycles < end => {}
             other => return other,
         }
     }
+}
+
+/// Runs `m` for at most one slice ([`SLICE_CYCLES`]) of virtual time within `limits`, then, if
+/// the slice ran to its end before `limits`' own deadline, waits until the wall clock has caught
+/// up (resynchronising `pacer` first after a stall). A [`StopReason::CycleLimit`] below
+/// `limits.cycle_deadline` only means the slice is over. The gdb stub runs a paced machine one
+/// slice at a time, so that it looks at the connection at least once per slice.
+pub fn run_slice<P: Profile, C: Clock>(
+    m: &mut Machine<P>,
+    limits: RunLimits,
+    pacer: &mut Pacer<C>,
+) -> StopReason {
+    let end = limits.cycle_deadline.unwrap_or(u64::MAX);
+    let deadline = m.core.cycles.saturating_add(SLICE_CYCLES).min(end);
+    let stop = m.run(RunLimits {
+        cycle_deadline: Some(deadline),
+        ..limits
+    });
+    if stop == StopReason::CycleLimit && m.core.cycles < end {
+        let now = cycles_to_ns(m.core.cycles);
+        if pacer.allowed().saturating_sub(now) > MAX_CATCH_UP_NS {
+            pacer.resync(now);
+        }
+        pacer.wait_until(now);
+    }
+    stop
 }
 
 #[cfg(test)]

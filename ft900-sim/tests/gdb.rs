@@ -1547,3 +1547,101 @@ fn monitor_uart_keeps_the_newest_64_kib_and_says_what_was_let_go() {
     assert!(!last.contains("line 1496"), "{last}");
     drop(sim);
 }
+
+/// `monitor time`'s virtual time in seconds and the wall time the pacer gave up.
+fn paced_time(text: &str) -> (f64, f64) {
+    let after = |word: &str| -> f64 {
+        let rest = text
+            .split(word)
+            .nth(1)
+            .unwrap_or_else(|| panic!("no `{word}` in:\n{text}"));
+        rest.split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no number after `{word}` in:\n{text}"))
+    };
+    (after("virtual time "), after("paced to the wall clock; "))
+}
+
+/// Wall-clock seconds printed by `shell date +%s.%N`.
+fn wall(text: &str) -> f64 {
+    text.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("not a time: {text:?}"))
+}
+
+/// `--realtime` with `--gdb` (today's DHCP firmware on `--net user`): the firmware is halted
+/// in `net_init` for two seconds of wall time, then continued to `dhcp_start`. The halt is given
+/// up, not made up: the pacer reports at least the two seconds as given up, and the virtual
+/// time that passed between the two stops is no more than the wall time from the `continue` to
+/// the second stop (virtual time never runs ahead of the wall clock, so there was no burst of
+/// accelerated time firing every pending timer at once). After a detach, the firmware gets its
+/// lease, resolves names and sets its RTC by SNTP exactly as without gdb.
+#[test]
+fn a_halt_in_gdb_does_not_make_a_realtime_run_race_to_catch_up() {
+    let elf = net_dhcp();
+    let sim = Sim::start(
+        &elf,
+        &[
+            "--machine",
+            "ft900",
+            "--uart0",
+            "stdio",
+            "--net",
+            "user",
+            "--realtime",
+            "--dns",
+            "dynamodb.us-east-1.amazonaws.com=127.0.0.1",
+            "--rtc-start",
+            "1767225600",
+            "--gdb-wait",
+        ],
+    );
+    let s = gdb_sections(
+        &elf,
+        sim.port,
+        &[
+            "break net_init",
+            "continue",
+            "monitor time",
+            "shell sleep 2",
+            "delete",
+            "break dhcp_start",
+            "shell date +%s.%N",
+            "continue",
+            "shell date +%s.%N",
+            "monitor time",
+            "delete",
+            "detach",
+        ],
+    );
+    let (v1, given_up1) = paced_time(section(&s, "monitor time", 0));
+    let (v2, given_up2) = paced_time(section(&s, "monitor time", 1));
+    let resumed = wall(section(&s, "shell date +%s.%N", 0));
+    let stopped = wall(section(&s, "shell date +%s.%N", 1));
+    let context = format!("{s:#?}");
+    assert!(
+        given_up2 - given_up1 >= 1.99,
+        "the 2 s halt was not given up: {given_up1} s, then {given_up2} s\n{context}"
+    );
+    // The link comes up 100 ms after net_init: the second stop is that far in virtual time,
+    // and that much wall time at least passed between the `continue` and the stop (a 1 ms
+    // slice of tolerance: the pacer waits at the end of a slice, not inside it).
+    assert!(v2 - v1 >= 0.09, "{v1} -> {v2}\n{context}");
+    assert!(
+        v2 - v1 <= stopped - resumed + 0.001,
+        "virtual time ran ahead of the wall clock after the halt: {v1} -> {v2} s virtual in \
+         {} s of wall time\n{context}",
+        stopped - resumed
+    );
+    let (_, stdout, stderr) = sim.finish();
+    assert_has(&stderr, "gdb: paced to the wall clock");
+    for line in [
+        "ok   link up after 100 ms",
+        "dhcp: ip 10.0.2.15 gw 10.0.2.2 dns 10.0.2.3",
+        "dns: dynamodb.us-east-1.amazonaws.com -> 127.0.0.1",
+        "ok   RTC loaded with the SNTP seconds",
+    ] {
+        assert_has(&stdout, line);
+    }
+}

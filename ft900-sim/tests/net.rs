@@ -642,11 +642,16 @@ fn cli_missing_tap_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("add --net user"));
 }
 
+/// Held by the real-time TAP tests: one at a time, so that they do not take each other's CPU
+/// (each paces its run to the wall clock and talks to real peers with time-outs).
+static REALTIME: Mutex<()> = Mutex::new(());
+
 /// A network namespace for the TAP test, deleted on drop.
 struct Netns(String);
 
 impl Netns {
-    fn create() -> Netns {
+    /// A namespace named after the process and `tag` (tests of one process run in parallel).
+    fn create(tag: &str) -> Netns {
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
             panic!(
@@ -654,7 +659,7 @@ impl Netns {
                  (CI runs as root): `sudo -E cargo test --release -p ft900-sim --test net`"
             );
         }
-        let ns = Netns(format!("ft9-sim-{}", std::process::id()));
+        let ns = Netns(format!("ft9-sim-{}-{tag}", std::process::id()));
         ns.ip(&["netns", "add", &ns.0]);
         ns.ip(&["-n", &ns.0, "link", "set", "lo", "up"]);
         ns
@@ -806,7 +811,8 @@ fn echo_server(ns: &Netns, port: u16) -> std::thread::JoinHandle<usize> {
 /// and `--pcap` records the exchange.
 #[test]
 fn cli_tap_bridges_the_firmware_to_a_real_network_stack_in_real_time() {
-    let ns = Netns::create();
+    let _one_at_a_time = REALTIME.lock().unwrap_or_else(|e| e.into_inner());
+    let ns = Netns::create("tap");
     let name = ns.0.clone();
     ns.ip(&[
         "-n", &name, "tuntap", "add", "mode", "tap", "name", "ft9tap0",
@@ -897,4 +903,133 @@ fn cli_tap_bridges_the_firmware_to_a_real_network_stack_in_real_time() {
         line("echo:"),
         stats
     );
+}
+
+/// `--net tap:NAME` with `--gdb` (which implies real time): the firmware is halted in lwIP's
+/// DHCP input (`dhcp_recv`: dnsmasq's OFFER in hand) for three seconds of wall time while the
+/// namespace's kernel and dnsmasq go on, then detached. The halt is given up, not made up: the
+/// firmware's own clock (the HAL's `millis()`, on virtual time) does not see it, so it reports
+/// its lease in well under the three seconds; dnsmasq
+/// acknowledges the REQUEST that follows, and the run passes as without gdb (DNS, SNTP, 16 KiB
+/// echoed by the namespace's kernel).
+#[test]
+fn cli_tap_run_halted_in_gdb_goes_on_without_making_up_the_halt() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    let _one_at_a_time = REALTIME.lock().unwrap_or_else(|e| e.into_inner());
+    let ns = Netns::create("gdb");
+    let name = ns.0.clone();
+    ns.ip(&[
+        "-n", &name, "tuntap", "add", "mode", "tap", "name", "ft9tap0",
+    ]);
+    ns.ip(&[
+        "-n",
+        &name,
+        "addr",
+        "add",
+        "192.168.77.1/24",
+        "dev",
+        "ft9tap0",
+    ]);
+    ns.ip(&["-n", &name, "link", "set", "ft9tap0", "up"]);
+    let _dhcp = dnsmasq(&ns, "ft9tap0");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sntp = sntp_server(&ns, stop.clone());
+    let echo = echo_server(&ns, ECHO_PORT);
+    let (elf, _) = build();
+
+    // The stub listens on the namespace's loopback: gdb runs in there too.
+    let mut sim = KillOnDrop(
+        Command::new("ip")
+            .args(["netns", "exec", &name])
+            .arg(support::sim_binary())
+            .args(["run", "--machine", "ft900", "--uart0", "stdio"])
+            .args(["--rtc-start", &EPOCH.to_string()])
+            .args(["--net", "tap:ft9tap0", "--gdb", "127.0.0.1:0", "--gdb-wait"])
+            .arg(elf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run ft900-sim"),
+    );
+    let mut stderr = std::io::BufReader::new(sim.0.stderr.take().unwrap());
+    let mut printed = String::new();
+    let mut line = String::new();
+    let port = loop {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("the simulator ended before listening:\n{printed}");
+        }
+        printed.push_str(&line);
+        if let Some(addr) = line.trim().strip_prefix("gdb: listening on ") {
+            break addr.rsplit(':').next().unwrap().to_string();
+        }
+    };
+    let rest = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    let mut stdout = sim.0.stdout.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut s);
+        s
+    });
+
+    let tc = support::Toolchain::require();
+    let gdb = Command::new("ip")
+        .args(["netns", "exec", &name])
+        .arg(&tc.gdb)
+        .args(["-nx", "-batch", "-ex"])
+        .arg(format!("target remote 127.0.0.1:{port}"))
+        .args(
+            [
+                "break dhcp_recv",
+                "continue",
+                "monitor time",
+                "shell sleep 3",
+                "delete",
+                "detach",
+            ]
+            .iter()
+            .flat_map(|c| ["-ex", c]),
+        )
+        .arg(elf)
+        .output()
+        .expect("run ft32-elf-gdb");
+    let gdb_out =
+        String::from_utf8_lossy(&gdb.stdout).into_owned() + &String::from_utf8_lossy(&gdb.stderr);
+    let status = sim.0.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let stdout = out.join().unwrap();
+    let stderr = printed + &rest.join().unwrap();
+    let context =
+        format!("--- gdb ---\n{gdb_out}\n--- uart0 ---\n{stdout}\n--- stderr ---\n{stderr}");
+    assert!(gdb_out.contains("Breakpoint 1, dhcp_recv"), "{context}");
+    assert!(
+        gdb_out.contains("[Inferior 1 (process 1) detached]"),
+        "{context}"
+    );
+    assert!(stderr.contains("gdb: paced to the wall clock"), "{context}");
+    assert!(
+        status.success() && stdout.contains("net_dhcp: PASS"),
+        "{status}\n{context}"
+    );
+    assert!(stdout.contains("dhcp: ip 192.168.77.5"), "{context}");
+    // The firmware measured its DHCP exchange on its own clock, halt included.
+    let lease_ms = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("ok   DHCP lease after "))
+        .and_then(|l| l.strip_suffix(" ms"))
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no DHCP lease line\n{context}"));
+    assert!(
+        lease_ms < 3000,
+        "the firmware saw the 3 s halt: lease after {lease_ms} ms\n{context}"
+    );
+    assert_eq!(echo.join().unwrap(), ECHO_BYTES);
+    assert!(sntp.join().unwrap() >= 1, "no SNTP request answered");
 }

@@ -21,6 +21,10 @@
 //! | gdb's `detach` | breakpoints and watchpoints are dropped, the program runs on at full speed, and gdb may connect again (the machine halts then) |
 //! | connection lost or protocol error | the program stays halted; the server waits for a new connection |
 //!
+//! With a pacer (`--realtime`, `--net tap:NAME`) the machine runs in real time whether gdb is
+//! attached or not, and virtual time stands still while gdb holds the CPU; each resume gives
+//! the halt up rather than making it up ([`target`]).
+//!
 //! A stop while no gdb is connected (the program exits or faults after a detach) ends
 //! [`serve`] with [`Outcome::Finished`], as a run without gdb would end.
 
@@ -34,7 +38,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 
 use gdbstub::stub::{DisconnectReason, GdbStub};
 
-use crate::machine::{Profile, RunLimits};
+use crate::machine::Profile;
 use crate::stop::StopReason;
 pub use target::{DebugTarget, EventLoop, GdbStop, ResetFn};
 
@@ -126,12 +130,15 @@ pub fn serve<P: Profile>(
     }
 }
 
-/// Runs the machine at full speed until gdb connects (`Ok`) or the machine stops (`Err`).
+/// Runs the machine (at full speed, or paced) until gdb connects (`Ok`) or the machine stops
+/// (`Err`).
 fn run_detached<P: Profile>(
     target: &mut DebugTarget<'_, P>,
     listener: &TcpListener,
 ) -> io::Result<Result<TcpStream, StopReason>> {
     listener.set_nonblocking(true)?;
+    // The machine may have been halted by gdb until now.
+    target.resync_pacer();
     loop {
         match listener.accept() {
             Ok((stream, _)) => return Ok(Ok(stream)),
@@ -139,11 +146,8 @@ fn run_detached<P: Profile>(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-        match target.machine().run(RunLimits {
-            max_insns: Some(DETACHED_CHUNK),
-            ..RunLimits::default()
-        }) {
-            StopReason::CountReached => {}
+        match target.advance(DETACHED_CHUNK) {
+            StopReason::CountReached | StopReason::CycleLimit => {}
             stop => return Ok(Err(stop)),
         }
     }

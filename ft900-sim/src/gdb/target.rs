@@ -4,6 +4,12 @@
 //! code hook on one address, a watchpoint a memory hook on a range. While none is set, the
 //! machine runs on the interpreter's fast path; with some set it runs on the slow path, which
 //! consults hooks before each instruction and at each access.
+//!
+//! A target may be paced to the wall clock (`--realtime`, `--net tap:NAME`): it then runs one
+//! slice of virtual time at a time ([`crate::realtime::run_slice`]). While gdb holds the CPU,
+//! virtual time stands still and the wall clock does not; at each resume the pacer is
+//! resynchronised, so virtual time goes on from where it stood instead of racing to make up
+//! the halt (which would fire every pending firmware timer at once).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -28,11 +34,14 @@ use gdbstub::target::ext::monitor_cmd::{
     output, outputln, ConsoleOutput, MonitorCmd, MonitorCmdOps,
 };
 use gdbstub::target::{Target, TargetError, TargetResult};
+use net_bridge::Pacer;
 
 use super::arch::{Ft32, Ft32RegId, Ft32Regs, NUM_REGS};
 use super::conn::RspConnection;
 use crate::core::{Reg, PM_SIZE, RAM_BIAS, RAM_SIZE};
 use crate::machine::{HookAction, HookId, Machine, MemHookKind, Profile, RunLimits};
+use crate::profile::ft900::cycles_to_ns;
+use crate::realtime::run_slice;
 use crate::stop::{Signal, StopReason};
 
 /// Where I/O registers appear in gdb's flat address space (data address 0x10000 + the RAM bias).
@@ -94,6 +103,8 @@ pub struct DebugTarget<'m, P: Profile> {
     /// PC at the last resume: a breakpoint there does not stop the first instruction.
     resumed_at: Option<u32>,
     last_stop: Option<StopReason>,
+    /// Paces virtual time to the wall clock (`--realtime`); `None`: full speed.
+    pacer: Option<Pacer>,
 }
 
 impl<'m, P: Profile> DebugTarget<'m, P> {
@@ -110,6 +121,40 @@ impl<'m, P: Profile> DebugTarget<'m, P> {
             mode: Mode::Halted,
             resumed_at: None,
             last_stop: None,
+            pacer: None,
+        }
+    }
+
+    /// Paces the machine's virtual time to the wall clock with `pacer` (module docs).
+    pub fn with_pacer(mut self, pacer: Pacer) -> DebugTarget<'m, P> {
+        self.pacer = Some(pacer);
+        self
+    }
+
+    /// The pacer, when the target runs in real time.
+    pub fn pacer(&self) -> Option<&Pacer> {
+        self.pacer.as_ref()
+    }
+
+    /// Makes the wall clock's present the machine's virtual time, giving up the time the
+    /// machine was halted (a no-op at full speed). Called whenever the machine resumes.
+    pub fn resync_pacer(&mut self) {
+        if let Some(pacer) = self.pacer.as_mut() {
+            pacer.resync(cycles_to_ns(self.machine.core.cycles));
+        }
+    }
+
+    /// Runs up to `max_insns` instructions: at full speed, or, when paced, at most one slice
+    /// of virtual time followed by a wait for the wall clock. [`StopReason::CountReached`] and
+    /// [`StopReason::CycleLimit`] only mean that the time given is over.
+    pub fn advance(&mut self, max_insns: u64) -> StopReason {
+        let limits = RunLimits {
+            max_insns: Some(max_insns),
+            ..RunLimits::default()
+        };
+        match self.pacer.as_mut() {
+            Some(pacer) => run_slice(self.machine, limits, pacer),
+            None => self.machine.run(limits),
         }
     }
 
@@ -193,10 +238,7 @@ impl<'m, P: Profile> DebugTarget<'m, P> {
                 }
             }
         }
-        let stop = self.machine.run(RunLimits {
-            max_insns: Some(max_insns),
-            ..RunLimits::default()
-        });
+        let stop = self.advance(max_insns);
         let reason = self.translate(stop);
         if reason.is_some() {
             self.mode = Mode::Halted;
@@ -207,6 +249,7 @@ impl<'m, P: Profile> DebugTarget<'m, P> {
     /// Prepares a `continue` (what gdb's `c` does before the event loop takes over).
     pub fn resume_continue(&mut self) {
         self.take_watch_hit();
+        self.resync_pacer();
         self.mode = Mode::Continue;
         self.resumed_at = Some(self.machine.core.pc);
     }
@@ -383,7 +426,20 @@ impl<'m, P: Profile> DebugTarget<'m, P> {
                 let machine = self.machine.profile.name();
                 let inspect = self.machine.profile.inspect();
                 match super::monitor::device_command(inspect, machine, &self.machine.core, &words) {
-                    Some(lines) => send_lines(out, &lines),
+                    Some(mut lines) => {
+                        if let (["time"], Some(pacer)) = (words.as_slice(), &self.pacer) {
+                            // Before the last line, which says that time stands still.
+                            let at = lines.len().saturating_sub(1);
+                            lines.insert(
+                                at,
+                                format!(
+                                    "real time: paced to the wall clock; {:.3} s of wall time given up (halts in gdb, stalls)",
+                                    pacer.given_up().as_secs_f64()
+                                ),
+                            );
+                        }
+                        send_lines(out, &lines)
+                    }
                     None => outputln!(
                         out,
                         "unknown monitor command `{cmd}`; `monitor help` lists them"
