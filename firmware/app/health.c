@@ -14,6 +14,7 @@
 
 static uint32_t note KEEP;      /* NOTE_WATCHDOG: the watchdog's first expiry was seen */
 static uint32_t last_progress_ms;
+static uint32_t last_report_ms;
 static uint8_t stopped;         /* health_reset() or a stack overflow: no more kicks */
 
 /* First expiry: note it (the reset follows at the second, unless the main loop recovers and
@@ -31,6 +32,7 @@ int health_init(void)
     interrupt_set_watchdog_handler(on_watchdog);
     wdt_init(HEALTH_WDT_EXPONENT);
     last_progress_ms = millis();
+    last_report_ms = millis();
     return was_watchdog;
 }
 
@@ -58,6 +60,12 @@ void health_poll(void)
         return;
     }
     wdt_kick();
+    if (millis() - last_report_ms >= HEALTH_REPORT_MS) {
+        last_report_ms = millis();
+        uart_printf(UART0, "health: stack high-water %u of %u bytes, uptime %u ms\n",
+                    (unsigned)sys_stack_high_water(), (unsigned)sys_stack_size(),
+                    (unsigned)last_report_ms);
+    }
 }
 
 void health_reset(const char *why)

@@ -12,7 +12,9 @@
  * So a loop that spins without idling (a hang) is reset after 5.4 s, a wait that never ends
  * (every wait of the firmware has its own timeout, so this is a bug) after at most
  * HEALTH_PROGRESS_MAX_MS + 5.4 s, and a stack overflow as soon as it is seen: reported on UART0
- * ("ERROR stack overflow ..."), then the same reset. Work that takes long without idling (the TLS
+ * ("ERROR stack overflow ..."), then the same reset. Every HEALTH_REPORT_MS it prints the stack's
+ * high-water mark ("health: stack high-water N of M bytes, uptime T ms"), so that a device in the
+ * field shows how close its stack came to the guard. Work that takes long without idling (the TLS
  * handshake's signature checks, ~0.5 s each) stays well inside the 2.68 s.
  */
 #ifndef APP_HEALTH_H
@@ -23,6 +25,7 @@
 #define HEALTH_WDT_EXPONENT     28u         /* 2^28 cycles = 2.68 s to the first expiry */
 #define HEALTH_PROGRESS_MAX_MS  180000u     /* the longest legitimate pass (an upload's
                                                5 attempts with their timeouts and backoffs) */
+#define HEALTH_REPORT_MS        600000u     /* "health: stack high-water ..." every 10 min */
 
 /* Starts the watchdog and attaches its handler. Returns 1 if the previous run ended in a
    watchdog reset (the handler's note in .noinit, cleared here). */

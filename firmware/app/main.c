@@ -107,6 +107,13 @@ static void keep_app(void)
 }
 static struct holdoff holdoff;
 
+/* The TLS heap (tls_platform.h): the product's own, sized for what it verifies, a server chain
+   against one or two CA certificates without a client certificate (firmware/README.md, RAM). */
+#ifndef APP_TLS_HEAP_SIZE
+#define APP_TLS_HEAP_SIZE (27u * 1024u)
+#endif
+static unsigned char tls_heap[APP_TLS_HEAP_SIZE] __attribute__((aligned(4)));
+
 /* ---- readings ---------------------------------------------------------------------------------- */
 
 /* The simulated sensor: FNV-1a of the device id, mixed with the sequence number. */
@@ -455,7 +462,7 @@ int main(void)
     int cr = config_load(&cfg, config_pm_reader, NULL, why, sizeof why);
     print_config(cr, why);
 
-    tls_platform_init_default();
+    tls_platform_init(tls_heap, sizeof tls_heap);
     tls_entropy_init(cfg.has_seed ? cfg.seed : NULL, NULL);
     if (!cfg.has_seed || cfg.ca_count == 0) {
         uart_printf(UART0, "ERROR config: %s: no TLS without it\n",

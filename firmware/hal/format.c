@@ -42,41 +42,50 @@ static void field(struct sink *s, const char *prefix, const char *str, int len, 
         pad(s, ' ', fill);
 }
 
-int fmt_vformat(fmt_out_t out, void *ctx, const char *fmt, va_list ap)
+/* The format is read through at(): from RAM, or from program memory (lpm) when `pm` is set. */
+static inline char at(const char *ram, const __flash__ char *pm, uint32_t i)
+{
+    return pm ? pm[i] : ram[i];
+}
+
+static int vformat_any(fmt_out_t out, void *ctx, const char *ram, const __flash__ char *pm,
+                       va_list ap)
 {
     struct sink s = {out, ctx, 0};
     char digits[12];
+    uint32_t i = 0;
+#define F(k) at(ram, pm, (k))
 
-    for (; *fmt; fmt++) {
-        if (*fmt != '%') {
-            put(&s, *fmt);
+    for (; F(i); i++) {
+        if (F(i) != '%') {
+            put(&s, F(i));
             continue;
         }
-        const char *start = fmt++;
+        uint32_t start = i++;
         int left = 0, zero = 0, width = 0;
-        for (;; fmt++) {
-            if (*fmt == '-')
+        for (;; i++) {
+            if (F(i) == '-')
                 left = 1;
-            else if (*fmt == '0')
+            else if (F(i) == '0')
                 zero = 1;
             else
                 break;
         }
-        if (*fmt == '*') {
+        if (F(i) == '*') {
             width = va_arg(ap, int);
             if (width < 0) {
                 left = 1;
                 width = -width;
             }
-            fmt++;
+            i++;
         } else {
-            while (*fmt >= '0' && *fmt <= '9')
-                width = width * 10 + (*fmt++ - '0');
+            while (F(i) >= '0' && F(i) <= '9')
+                width = width * 10 + (F(i++) - '0');
         }
-        while (*fmt == 'l' || *fmt == 'h')
-            fmt++;
+        while (F(i) == 'l' || F(i) == 'h')
+            i++;
 
-        char conv = *fmt;
+        char conv = F(i);
         switch (conv) {
         case 'd':
         case 'i':
@@ -130,14 +139,25 @@ int fmt_vformat(fmt_out_t out, void *ctx, const char *fmt, va_list ap)
             break;
         default:
             /* Unknown conversion (or the string ended): print what was there. */
-            for (const char *p = start; p <= fmt && *p; p++)
-                put(&s, *p);
-            if (*fmt == '\0')
+            for (uint32_t k = start; k <= i && F(k); k++)
+                put(&s, F(k));
+            if (F(i) == '\0')
                 return s.count;
             break;
         }
     }
+#undef F
     return s.count;
+}
+
+int fmt_vformat(fmt_out_t out, void *ctx, const char *fmt, va_list ap)
+{
+    return vformat_any(out, ctx, fmt, 0, ap);
+}
+
+int fmt_vformat_pm(fmt_out_t out, void *ctx, const __flash__ char *fmt, va_list ap)
+{
+    return vformat_any(out, ctx, 0, fmt, ap);
 }
 
 int fmt_format(fmt_out_t out, void *ctx, const char *fmt, ...)

@@ -322,7 +322,16 @@ int uart_vprintf(unsigned port, const char *fmt, va_list ap)
     return fmt_vformat(out_uart, (void *)(uintptr_t)port, fmt, ap);
 }
 
-int uart_printf(unsigned port, const char *fmt, ...)
+int uart_printf_pm(unsigned port, const __flash__ char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = fmt_vformat_pm(out_uart, (void *)(uintptr_t)port, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+int (uart_printf)(unsigned port, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

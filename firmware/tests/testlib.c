@@ -23,7 +23,7 @@ void test_check(int ok, int line, const char *fmt, ...)
     checks++;
     if (!ok)
         failures++;
-    tprintf(ok ? "ok   " : "FAIL ");
+    tprintf("%s", ok ? "ok   " : "FAIL ");
     va_start(ap, fmt);
     uart_vprintf(UART0, fmt, ap);
     va_end(ap);

@@ -278,3 +278,33 @@ fn an_image_with_its_own_bootloader_runs_it_and_is_reported() {
     let log = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("puts code into the bootloader area"), "{log}");
 }
+
+#[test]
+fn a_write_toward_program_memory_through_the_flash_controller_is_reported() {
+    // The only way firmware could write program memory (the bootloader's area included) is the
+    // flash controller (AN_324 section 23), which is not modelled: a 32-bit write of the word
+    // holding its command register (0x10809) is reported with the PC, and strict mode stops.
+    let code = [ldk(1, 0xFE00), sta_r1(0x1_0808), ldk(0, 0), EXIT];
+    let (mut m, sink) = machine(&code, false);
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
+    let seen = m.profile.unmodelled_accesses();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(
+        (
+            seen[0].addr,
+            seen[0].write,
+            seen[0].pc,
+            seen[0].block.as_str()
+        ),
+        (0x1_0808, true, 0x4, "flash-controller")
+    );
+    let log = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("flash-controller"), "{log}");
+    let (mut m, _) = machine(&code, true);
+    match m.run(RunLimits::default()) {
+        StopReason::Fault(f) => {
+            assert_eq!((f.kind, f.pc), (FaultKind::IoWrite { addr: 0x1_0808 }, 0x4))
+        }
+        other => panic!("expected a fault, got {other:?}"),
+    }
+}

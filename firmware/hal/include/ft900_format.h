@@ -16,6 +16,8 @@ typedef void (*fmt_out_t)(void *ctx, char c);
 
 /* Formats to `out`; returns the number of characters produced. */
 int fmt_vformat(fmt_out_t out, void *ctx, const char *fmt, va_list ap);
+/* The same with the format in program memory (__flash__: read with lpm, no RAM). */
+int fmt_vformat_pm(fmt_out_t out, void *ctx, const __flash__ char *fmt, va_list ap);
 int fmt_format(fmt_out_t out, void *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -57,6 +57,21 @@ void uart_flush(unsigned port);
 
 int uart_vprintf(unsigned port, const char *fmt, va_list ap);
 int uart_printf(unsigned port, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int uart_printf_pm(unsigned port, const __flash__ char *fmt, ...);
+/* Every uart_printf() with a literal format keeps that format in program memory: RAM is the
+   FT900's scarce resource (64 KiB, and .rodata is copied into it), the formats of the log lines
+   are ~3 KiB. The macro puts the literal into a __flash__ array (section ._pm.fmt, which
+   startup/ft900.ld keeps in program memory: -fdata-sections alone would give it .rodata) and calls
+   uart_printf_pm(); the dead call keeps the compiler's format checking (folded away, its
+   literal with it). A format that is not a literal does not compile here: call (uart_printf)
+   with parentheses for that. */
+#define uart_printf(port, fmt, ...)                                                            \
+    __extension__({                                                                           \
+        static const __flash__ char uart_fmt_[] __attribute__((section("._pm.fmt"))) = fmt;   \
+        if (0)                                                                                \
+            (uart_printf)(port, fmt, ##__VA_ARGS__);                                          \
+        uart_printf_pm(port, uart_fmt_, ##__VA_ARGS__);                                       \
+    })
 
 void uart_get_stats(unsigned port, struct uart_stats *out);
 
