@@ -62,6 +62,7 @@
 #include "tls_client.h"
 #include "tls_entropy.h"
 #include "tls_platform.h"
+#include "trusted_time.h"
 
 #define QUEUE_MAX           32u     /* readings waiting for DynamoDB (16 bytes each) */
 #define LINK_TIMEOUT_MS     5000u
@@ -393,11 +394,11 @@ static void print_stats(void)
     struct conn_stats cs;
     conn_get_stats(&cs);
     uart_printf(UART0, "stats: readings=%u acked=%u dropped=%u queued=%u uploads=%u failed=%u "
-                "requests=%u retries=%u skew_corrections=%u connects=%u handshakes=%u\n",
+                "requests=%u retries=%u skew_corrections=%u connects=%u handshakes=%u resumed=%u\n",
                 (unsigned)app.taken, (unsigned)app.acked, (unsigned)app.dropped, queued,
                 (unsigned)app.uploads, (unsigned)app.failed_uploads, (unsigned)ddb.requests,
                 (unsigned)ddb.retries, (unsigned)ddb.skew_corrections, (unsigned)ddb.connects,
-                (unsigned)cs.handshakes);
+                (unsigned)cs.handshakes, (unsigned)cs.resumptions);
     uart_printf(UART0, "stats: stack high-water %u bytes (RAM above .bss: %u), tls heap peak %u "
                 "of %u, lwip heap max %u of %u, uptime %u ms\n",
                 (unsigned)stack_high_water(), (unsigned)(0x10000u - ram_addr(_end)),
@@ -441,11 +442,12 @@ int main(void)
     dcfg = (struct ddb_config){cfg.host, cfg.region, cfg.table, cfg.partition_key,
                                cfg.sort_key, cfg.device_id, cfg.access_key_id,
                                cfg.secret_access_key, token};
-    uint32_t seed32 = (uint32_t)cfg.seed[0] | (uint32_t)cfg.seed[1] << 8 |
-                      (uint32_t)cfg.seed[2] << 16 | (uint32_t)cfg.seed[3] << 24;
+    /* Everything random that shows on the wire (ids, ports, sequence numbers, the retry
+       jitter's timing) comes from the DRBG, never from the seed's bytes. */
+    net_rand_set_source(tls_random, NULL);
+    uint32_t seed32 = net_rand();
 
     /* Network. */
-    net_rand_seed(seed32);
     int r = net_init(cfg.mac);
     if (r != 0) {
         uart_printf(UART0, "ERROR ethernet: net_init %d\n", r);
@@ -501,8 +503,10 @@ int main(void)
         if (cfg.readings != 0 && app.acked + app.dropped >= cfg.readings)
             break;
         watch_link();
-        if (queued > 0 && app.link && (int32_t)(millis() - app.next_upload_ms) >= 0)
+        if (queued > 0 && app.link && (int32_t)(millis() - app.next_upload_ms) >= 0) {
             upload();
+            trusted_time_after_upload(&ddb);
+        }
     }
     conn_close();
     /* Let the close_notify and FIN leave before the statistics. */

@@ -53,7 +53,7 @@ app-host-check: $(APP_HOST_TESTS:%=$(BUILD)/host/%)
 # This fragment is included before aws/, net/ and tls/ (alphabetical order): what comes from them
 # is used in recipes and recursive (=) variables, expanded when the ELF is built, and the
 # prerequisites name their files directly.
-APP_SRC := main.c config.c config_pm.c conn.c
+APP_SRC := main.c config.c config_pm.c conn.c trusted_time.c pm_print.c
 APP_OBJ := $(APP_SRC:%.c=$(BUILD)/obj/app/%.o)
 APP_ELF := $(BUILD)/dynamodb-client.elf
 APP_CPPFLAGS = -I$(APP_DIR) -I$(APP_AWS_DIR) $(NET_CPPFLAGS) $(TLS_CPPFLAGS)
@@ -66,7 +66,7 @@ $(BUILD)/obj/app/%.o: $(APP_DIR)/%.c $(ROOT)/Makefile $(APP_DIR)/module.mk \
 # The stack the link must leave (bytes above .bss): the measured high-water mark (the final
 # "stats:" line) plus a margin; see firmware/README.md.
 APP_STACK_MIN ?= 4096
-APP_TLS_OBJ := $(addprefix $(BUILD)/obj/tls/,tls_platform.o entropy.o tls_client.o)
+APP_TLS_OBJ := $(addprefix $(BUILD)/obj/tls/,tls_platform.o entropy.o tls_client.o tls_session.o)
 $(APP_ELF): $(BUILD)/obj/startup/crt0.o $(APP_OBJ) $(APP_TLS_OBJ) $(BUILD)/libaws.a $(BUILD)/libft900net.a \
         $(BUILD)/liblwip.a $(BUILD)/libmbedtls.a $(BUILD)/libft900hal.a $(LDSCRIPT)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--defsym=__STACK_MIN=$(APP_STACK_MIN) \

@@ -208,6 +208,7 @@ pub fn endpoint_for(s: &Scenario, seed: u64) -> Result<Endpoint> {
             spec::ServerKeySpec::EcdsaP256 => ServerKey::EcdsaP256,
             spec::ServerKeySpec::Rsa2048 => ServerKey::Rsa2048,
         },
+        cert_validity: s.endpoint.certificate,
         ..EndpointConfig::default()
     };
     cfg.credentials = credentials_for(s, seed);

@@ -216,6 +216,10 @@ pub struct EndpointSpec {
     /// `rsa2048` (the firmware's handshake is shorter).
     #[serde(default)]
     pub server_key: ServerKeySpec,
+    /// Validity of the generated certificates against `epoch_unix`: `current` (default),
+    /// `expired` (ended a year before) or `not-yet-valid` (starts a year after).
+    #[serde(default)]
+    pub certificate: crate::endpoint::CertValidity,
     /// A DynamoDB-compatible server outside the simulation (`IP:PORT`, e.g. a `moto_server`
     /// on loopback), instead of the in-process endpoint: the gateway joins connections to the
     /// host names on port 443 to this host socket, and the run is paced to the wall clock. The
@@ -272,6 +276,7 @@ impl Default for EndpointSpec {
             faults: Vec::new(),
             devices_trust_ca: true,
             server_key: ServerKeySpec::default(),
+            certificate: crate::endpoint::CertValidity::default(),
             external: None,
             restarts: Vec::new(),
         }
