@@ -62,6 +62,8 @@
 #include "tls_client.h"
 #include "tls_entropy.h"
 #include "tls_platform.h"
+#include "pm_print.h"
+#include "refusals.h"
 #include "trusted_time.h"
 
 #define QUEUE_MAX           32u     /* readings waiting for DynamoDB (16 bytes each) */
@@ -89,6 +91,7 @@ _Static_assert(QUEUE_MAX > DDB_BATCH_MAX, "a full queue must hold a reading not 
 
 static struct {
     uint32_t taken, acked, dropped, failed_uploads, uploads;
+    uint32_t set_aside;   /* poison items taken out of the queue (refusals.h) */
     uint32_t next_reading_ms;
     uint32_t next_upload_ms;
     uint8_t sampling;   /* the clock is set: readings may be taken */
@@ -96,6 +99,7 @@ static struct {
     uint8_t holding;    /* uploads are held (a failure that retrying cannot fix) */
 } app;
 static struct holdoff holdoff;
+static struct refusals refusals;
 
 /* ---- stack painting --------------------------------------------------------------------------- */
 
@@ -263,9 +267,25 @@ static void report_failure(int ret, unsigned n, const struct ddb_result *res, ui
     }
 }
 
+/* A reading DynamoDB refused REFUSALS_MAX times for good leaves the queue, reported with its
+   key (refusals.h); the upload after it comes at once. */
+static void set_aside_head(const struct ddb_result *res)
+{
+    app.set_aside++;
+    PM_PRINTF("ERROR item %s=%s %s=%u set aside after %u refusals: %s: %s (%u set aside)\n",
+              cfg.partition_key, cfg.device_id, cfg.sort_key, (unsigned)queue[0].seq,
+              REFUSALS_MAX, res->type[0] ? res->type : "-",
+              res->message[0] ? res->message : "-", (unsigned)app.set_aside);
+    memmove(&queue[0], &queue[1], (queued - 1u) * sizeof queue[0]);
+    queued--;
+    app.next_upload_ms = millis();
+}
+
 static void upload(void)
 {
     unsigned n = queued < DDB_BATCH_MAX ? queued : DDB_BATCH_MAX;
+    n = refusals_limit(&refusals, n);
+    uint32_t head_seq = queue[0].seq;
     struct ddb_result res;
     uint8_t acked[DDB_BATCH_MAX];
     int ret;
@@ -303,6 +323,9 @@ static void upload(void)
             conn_close(); /* no session kept open through a hold */
         report_failure(ret, n, &res, wait);
     }
+    if (refusals_after(&refusals, head_seq, n, ret, res.type) && queued > 0 &&
+        queue[0].seq == head_seq)
+        set_aside_head(&res);
 }
 
 /* ---- start-up ---------------------------------------------------------------------------------- */
@@ -500,7 +523,7 @@ int main(void)
 
     for (;;) {
         app_idle();
-        if (cfg.readings != 0 && app.acked + app.dropped >= cfg.readings)
+        if (cfg.readings != 0 && app.acked + app.dropped + app.set_aside >= cfg.readings)
             break;
         watch_link();
         if (queued > 0 && app.link && (int32_t)(millis() - app.next_upload_ms) >= 0) {
@@ -513,9 +536,13 @@ int main(void)
     wait_ms(50);
     print_stats();
     ddb_wipe(&ddb);
-    if (app.dropped > 0) {
-        uart_printf(UART0, "ERROR %u of %u readings lost: the queue was full\n",
-                    (unsigned)app.dropped, (unsigned)app.taken);
+    if (app.set_aside > 0)
+        PM_PRINTF("ERROR %u of %u readings set aside: DynamoDB refused them\n",
+                  (unsigned)app.set_aside, (unsigned)app.taken);
+    if (app.dropped > 0 || app.set_aside > 0) {
+        if (app.dropped > 0)
+            uart_printf(UART0, "ERROR %u of %u readings lost: the queue was full\n",
+                        (unsigned)app.dropped, (unsigned)app.taken);
         uart_flush(UART0);
         return EXIT_LOST;
     }

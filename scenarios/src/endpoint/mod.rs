@@ -466,7 +466,12 @@ impl Endpoint {
             if req.method != "POST" || rec.operation.is_empty() {
                 break 'outcome Err(ApiError::unknown_operation());
             }
-            let fault = st.faults.decide(&rec.operation, now);
+            let mut fault = st.faults.decide(&rec.operation, now);
+            if let Some(FaultAction::RejectItem { number }) = fault {
+                if !faults::carries_item_number(&req.body, number) {
+                    fault = None; // not the poison item's request: untouched, not logged
+                }
+            }
             if let Some(f) = fault {
                 rec.fault = Some(format!("{f:?}"));
             }
@@ -490,6 +495,11 @@ impl Endpoint {
                     // Processed and stored below; the response dies with the connection.
                     tracing::info!(target: "dynamodb", now, "endpoint restarts (fault)");
                     st.restarts.restart_now(now, down_nanos);
+                }
+                Some(FaultAction::RejectItem { .. }) => {
+                    break 'outcome Err(ApiError::validation(
+                        "Item size has exceeded the maximum allowed size",
+                    ))
                 }
                 Some(FaultAction::ResetMidResponse) | None => {}
             }
