@@ -39,7 +39,6 @@ static struct {
 
 static tls_client_t tls;
 static ip_addr_t server;
-static uint8_t server_known;
 static uint32_t untrusted_flags; /* verification flags of the last untrusted certificate */
 
 void conn_setup(const struct config *config)
@@ -172,26 +171,32 @@ static void dns_cb(const char *name, const ip_addr_t *addr, void *arg)
     dns_done = 1;
 }
 
+/* The endpoint's address, asked of lwIP at every connection: lwIP answers from its cache
+   while the record's TTL lasts (capped by DNS_MAX_TTL, net/lwipopts.h) and queries the server
+   again once it ran out, so a moved endpoint is found again at the next connection after the
+   TTL (connection failures are retried with a backoff, so the device gets there). The line
+   "dns <host> <address>" is printed for every query that went to the server. */
 static int resolve(void)
 {
-    if (server_known)
-        return 0;
     dns_done = dns_ok = 0;
+    uint8_t known = 0;
     err_t e = dns_gethostbyname(cfg->host, &server, dns_cb, NULL);
     if (e == ERR_OK) {
-        server_known = 1;
+        known = 1; /* from lwIP's cache */
     } else if (e == ERR_INPROGRESS) {
         uint32_t t0 = millis();
         while (!dns_done && millis() - t0 < CONN_DNS_TIMEOUT_MS)
             app_idle();
-        server_known = dns_ok;
+        known = dns_ok;
+        if (known) {
+            char a[16];
+            uart_printf(UART0, "dns %s %s\n", cfg->host, net_ip4_str(ip_2_ip4(&server), a));
+        }
     }
-    char a[16];
-    if (!server_known) {
+    if (!known) {
         uart_printf(UART0, "ERROR dns %s: not resolved\n", cfg->host);
         return -1;
     }
-    uart_printf(UART0, "dns %s %s\n", cfg->host, net_ip4_str(ip_2_ip4(&server), a));
     return 0;
 }
 

@@ -120,6 +120,7 @@ uint32_t net_tcp_isn(const void *local_ip, uint16_t local_port, const void *remo
 #define DNS_MAX_SERVERS                 1   /* the one DHCP gives */
 #define DNS_MAX_SOURCE_PORTS            1   /* random source port, one UDP PCB */
 #define DNS_MAX_RETRIES                 4
+#define DNS_MAX_TTL                     300 /* a record is asked again after 5 min at most */
 
 /* ---- TCP ------------------------------------------------------------------------------- */
 #define LWIP_TCP                        1
