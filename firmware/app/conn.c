@@ -173,8 +173,8 @@ static void dns_cb(const char *name, const ip_addr_t *addr, void *arg)
 
 /* The endpoint's address, asked of lwIP at every connection: lwIP answers from its cache
    while the record's TTL lasts (capped by DNS_MAX_TTL, net/lwipopts.h) and queries the server
-   again once it ran out, so a moved endpoint is found again at the next connection after the
-   TTL (connection failures are retried with a backoff, so the device gets there). The line
+   again once it ran out; a TCP connection that fails drops the cached name
+   (net_dns_forget()), so the next try asks again (the service may have moved). The line
    "dns <host> <address>" is printed for every query that went to the server. */
 static int resolve(void)
 {
@@ -322,9 +322,13 @@ int conn_open(void)
         return fail(e, "tcp: connect");
     while (!c.connected && !c.failed && !link_lost() && millis() - t0 < CONN_TCP_TIMEOUT_MS)
         app_idle();
-    if (!c.connected)
+    if (!c.connected) {
+        /* The address may be stale (the service moved): the next try asks DNS again. */
+        if (!link_lost())
+            net_dns_forget(cfg->host);
         return fail(c.failed ? c.err : link_lost() ? ERR_CONN : ERR_TIMEOUT,
                     "tcp: no connection");
+    }
 
     /* TLS. */
     uint32_t h0 = millis(), cy0 = tls_cycles();

@@ -57,6 +57,10 @@ void net_rand_set_source(net_rand_source_t source, void *ctx);
 void net_rand_seed(uint32_t seed);
 uint32_t net_rand(void);
 
+/* Drops `name` from lwIP's DNS cache (its next lookup asks the server), e.g. after the cached
+   address stopped answering. */
+void net_dns_forget(const char *name);
+
 /* Starts the Ethernet MAC/PHY with `mac` (eth_init), lwIP, and the netif (default, up; link
    state from the PHY). Returns 0, or eth_init's negative error, or -10 if lwIP refused the
    netif. Needs the 1 ms tick running and interrupts enabled. */

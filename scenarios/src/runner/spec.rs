@@ -234,6 +234,11 @@ pub struct EndpointSpec {
     /// `{ kind = "restart", when = "requests", skip = 3, count = 1 }`.)
     #[serde(default)]
     pub restarts: Vec<RestartSpec>,
+    /// The endpoint moves at this virtual time (seconds): from then on the gateway's DNS gives
+    /// its host names a second address, where it answers, and its first address refuses
+    /// connections (combine with a restart at the same time to reset those already open).
+    #[serde(default)]
+    pub move_at_seconds: Option<f64>,
 }
 
 /// One scheduled endpoint restart.
@@ -279,6 +284,7 @@ impl Default for EndpointSpec {
             certificate: crate::endpoint::CertValidity::default(),
             external: None,
             restarts: Vec::new(),
+            move_at_seconds: None,
         }
     }
 }
@@ -616,6 +622,14 @@ impl Scenario {
                     r.at_seconds,
                     r.down_seconds
                 );
+            }
+        }
+        if let Some(t) = self.endpoint.move_at_seconds {
+            if !(0.0..=self.max_virtual_seconds).contains(&t) {
+                bail!("endpoint.move_at_seconds = {t}: expected 0 <= it <= max_virtual_seconds");
+            }
+            if self.endpoint.external.is_some() {
+                bail!("endpoint.move_at_seconds moves the in-process endpoint; an external server stays where it is");
             }
         }
         for (name, target) in &self.network.dns {
