@@ -12,6 +12,8 @@
 #   build/host/dynamodb_test   the DynamoDB JSON writer, error parsing, retry policy and the
 #                              classification of errors (aws/dynamodb.c)
 #   build/host/holdoff_test    the schedule between uploads: backoff and holds (aws/holdoff.c)
+#   build/host/refusals_test   poison items: isolating a refused batch, setting a reading aside
+#                              (app/refusals.c)
 .DEFAULT_GOAL := all
 
 APP_DIR := $(ROOT)/app
@@ -36,12 +38,13 @@ $(BUILD)/host/$(1): $(2) $(APP_HOST_HDR) $(APP_DIR)/module.mk
 	$(HOST_CC) $(APP_HOST_CFLAGS) $$$$san $(APP_HOST_INC) -o $$@ $(2)
 endef
 
-APP_HOST_TESTS := config_test http_test dynamodb_test holdoff_test
+APP_HOST_TESTS := config_test http_test dynamodb_test holdoff_test refusals_test
 $(eval $(call app_host_prog,config_test,$(APP_DIR)/tests/config_test.c $(APP_DIR)/config.c))
 $(eval $(call app_host_prog,http_test,$(APP_AWS_DIR)/tests/http_test.c $(APP_AWS_DIR)/http.c))
 $(eval $(call app_host_prog,dynamodb_test,$(APP_AWS_DIR)/tests/dynamodb_test.c \
     $(APP_AWS_DIR)/dynamodb.c $(APP_AWS_DIR)/http.c $(APP_AWS_DIR)/sigv4.c $(APP_AWS_DIR)/sha256.c))
 $(eval $(call app_host_prog,holdoff_test,$(APP_AWS_DIR)/tests/holdoff_test.c $(APP_AWS_DIR)/holdoff.c))
+$(eval $(call app_host_prog,refusals_test,$(APP_DIR)/tests/refusals_test.c $(APP_DIR)/refusals.c))
 
 .PHONY: host-test host-check app-host-check
 host-test: $(APP_HOST_TESTS:%=$(BUILD)/host/%)

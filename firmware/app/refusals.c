@@ -6,14 +6,21 @@
 #include "dynamodb.h"
 #include "refusals.h"
 
+#ifdef __FT32__
+#define REFUSALS_PM __flash__
+#define REFUSALS_PM_SECTION __attribute__((section("._pm.refusals")))
+#else /* the host unit test */
+#define REFUSALS_PM
+#define REFUSALS_PM_SECTION
+#endif
+
 /* Refusals that name the item itself: DynamoDB reports a too-large item, a bad attribute value
    or a key that does not fit as ValidationException. Other permanent errors (a missing table,
    a refused action) are not the item's fault: they never set a reading aside. */
 static int about_the_item(const char *type)
 {
     /* In program memory: on the FT900 a string literal costs RAM. */
-    static const __flash__ char validation[] __attribute__((section("._pm.refusals"))) =
-        "ValidationException";
+    static const REFUSALS_PM char validation[] REFUSALS_PM_SECTION = "ValidationException";
     if (type == NULL)
         return 0;
     size_t i = 0;
