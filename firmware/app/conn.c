@@ -22,6 +22,7 @@
 #include "mbedtls/x509.h"
 #include "tls_client.h"
 #include "tls_platform.h"
+#include "tls_session.h"
 
 static const struct config *cfg;
 static struct conn_stats stats;
@@ -38,13 +39,14 @@ static struct {
 
 static tls_client_t tls;
 static ip_addr_t server;
-static uint8_t server_known;
 static uint32_t untrusted_flags; /* verification flags of the last untrusted certificate */
 
 void conn_setup(const struct config *config)
 {
     cfg = config;
     memset(&stats, 0, sizeof stats);
+    /* The saved session's room, at the bottom of the TLS heap (without it: full handshakes). */
+    (void)tls_session_reserve();
 }
 
 void conn_get_stats(struct conn_stats *out)
@@ -169,26 +171,32 @@ static void dns_cb(const char *name, const ip_addr_t *addr, void *arg)
     dns_done = 1;
 }
 
+/* The endpoint's address, asked of lwIP at every connection: lwIP answers from its cache
+   while the record's TTL lasts (capped by DNS_MAX_TTL, net/lwipopts.h) and queries the server
+   again once it ran out; a TCP connection that fails drops the cached name
+   (net_dns_forget()), so the next try asks again (the service may have moved). The line
+   "dns <host> <address>" is printed for every query that went to the server. */
 static int resolve(void)
 {
-    if (server_known)
-        return 0;
     dns_done = dns_ok = 0;
+    uint8_t known = 0;
     err_t e = dns_gethostbyname(cfg->host, &server, dns_cb, NULL);
     if (e == ERR_OK) {
-        server_known = 1;
+        known = 1; /* from lwIP's cache */
     } else if (e == ERR_INPROGRESS) {
         uint32_t t0 = millis();
         while (!dns_done && millis() - t0 < CONN_DNS_TIMEOUT_MS)
             app_idle();
-        server_known = dns_ok;
+        known = dns_ok;
+        if (known) {
+            char a[16];
+            uart_printf(UART0, "dns %s %s\n", cfg->host, net_ip4_str(ip_2_ip4(&server), a));
+        }
     }
-    char a[16];
-    if (!server_known) {
+    if (!known) {
         uart_printf(UART0, "ERROR dns %s: not resolved\n", cfg->host);
         return -1;
     }
-    uart_printf(UART0, "dns %s %s\n", cfg->host, net_ip4_str(ip_2_ip4(&server), a));
     return 0;
 }
 
@@ -314,9 +322,13 @@ int conn_open(void)
         return fail(e, "tcp: connect");
     while (!c.connected && !c.failed && !link_lost() && millis() - t0 < CONN_TCP_TIMEOUT_MS)
         app_idle();
-    if (!c.connected)
+    if (!c.connected) {
+        /* The address may be stale (the service moved): the next try asks DNS again. */
+        if (!link_lost())
+            net_dns_forget(cfg->host);
         return fail(c.failed ? c.err : link_lost() ? ERR_CONN : ERR_TIMEOUT,
                     "tcp: no connection");
+    }
 
     /* TLS. */
     uint32_t h0 = millis(), cy0 = tls_cycles();
@@ -329,6 +341,7 @@ int conn_open(void)
         tc.hostname = cfg->host;
         tc.ca_list = blobs;
         tc.ca_count = cfg->ca_count;
+        tc.reuse_session = 1;
         ret = tls_client_connect(&tls, &tc, &transport);
     } else {
         ret = -1;
@@ -356,10 +369,18 @@ int conn_open(void)
     stats.handshakes++;
     stats.handshake_ms_last = millis() - h0;
     stats.handshake_cycles_last = tls_cycles() - cy0;
-    uart_printf(UART0, "tls %s in %u ms (%u cycles), heap peak %u\n",
-                tls_client_ciphersuite(&tls), (unsigned)stats.handshake_ms_last,
+    if (tls_client_resumed(&tls))
+        stats.resumptions++;
+    uart_printf(UART0, "tls %s%s in %u ms (%u cycles), heap peak %u\n",
+                tls_client_ciphersuite(&tls), tls_client_resumed(&tls) ? " resumed" : "",
+                (unsigned)stats.handshake_ms_last,
                 (unsigned)stats.handshake_cycles_last, (unsigned)tls_heap_high_water());
     return 0;
+}
+
+int conn_validity_unchecked(void)
+{
+    return c.tls_open && tls_client_validity_unchecked(&tls);
 }
 
 int conn_is_open(void)

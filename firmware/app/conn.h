@@ -27,6 +27,7 @@ void app_idle(void);
 
 struct conn_stats {
     uint32_t handshakes;
+    uint32_t resumptions;           /* of which abbreviated (the saved session resumed) */
     uint32_t handshake_ms_last;
     uint32_t handshake_cycles_last; /* tls_cycles(): 50-cycle resolution, wraps after 42.9 s */
     uint32_t failures;
@@ -55,6 +56,8 @@ int conn_recv(void *buf, size_t n);
    link is down: the pcb and the TLS heap are freed now). */
 void conn_close(void);
 int conn_is_open(void);
+/* 1 if the open session's certificate dates were not checked (the time was unknown). */
+int conn_validity_unchecked(void);
 void conn_get_stats(struct conn_stats *out);
 
 #endif /* APP_CONN_H */

@@ -64,6 +64,9 @@
 #include "tls_client.h"
 #include "tls_entropy.h"
 #include "tls_platform.h"
+#include "pm_print.h"
+#include "refusals.h"
+#include "trusted_time.h"
 
 #define QUEUE_MAX           32u     /* readings waiting for DynamoDB (16 bytes each) */
 #define LINK_TIMEOUT_MS     5000u   /* then "no link" is reported, and the wait goes on */
@@ -90,6 +93,7 @@ _Static_assert(QUEUE_MAX > DDB_BATCH_MAX, "a full queue must hold a reading not 
 
 static struct {
     uint32_t taken, acked, dropped, failed_uploads, uploads;
+    uint32_t set_aside;   /* poison items taken out of the queue (refusals.h) */
     uint32_t next_reading_ms;
     uint32_t next_upload_ms;
     uint8_t sampling;   /* the clock is set: readings may be taken */
@@ -106,6 +110,7 @@ static void keep_app(void)
     keep_seal(kept, sizeof kept / sizeof kept[0]);
 }
 static struct holdoff holdoff;
+static struct refusals refusals;
 
 /* The TLS heap (tls_platform.h): the product's own, sized for what it verifies, a server chain
    against one or two CA certificates without a client certificate (firmware/README.md, RAM). */
@@ -251,9 +256,26 @@ static void report_failure(int ret, unsigned n, const struct ddb_result *res, ui
     }
 }
 
+/* A reading DynamoDB refused REFUSALS_MAX times for good leaves the queue, reported with its
+   key (refusals.h); the upload after it comes at once. */
+static void set_aside_head(const struct ddb_result *res)
+{
+    app.set_aside++;
+    PM_PRINTF("ERROR item %s=%s %s=%u set aside after %u refusals: %s: %s (%u set aside)\n",
+              cfg.partition_key, cfg.device_id, cfg.sort_key, (unsigned)queue[0].seq,
+              REFUSALS_MAX, res->type[0] ? res->type : "-",
+              res->message[0] ? res->message : "-", (unsigned)app.set_aside);
+    memmove(&queue[0], &queue[1], (queued - 1u) * sizeof queue[0]);
+    queued--;
+    app.next_upload_ms = millis();
+    keep_app(); /* the queue changed: reseal what survives a watchdog reset */
+}
+
 static void upload(void)
 {
     unsigned n = queued < DDB_BATCH_MAX ? queued : DDB_BATCH_MAX;
+    n = refusals_limit(&refusals, n);
+    uint32_t head_seq = queue[0].seq;
     struct ddb_result res;
     uint8_t acked[DDB_BATCH_MAX];
     int ret;
@@ -292,6 +314,9 @@ static void upload(void)
             conn_close(); /* no session kept open through a hold */
         report_failure(ret, n, &res, wait);
     }
+    if (refusals_after(&refusals, head_seq, n, ret, res.type) && queued > 0 &&
+        queue[0].seq == head_seq)
+        set_aside_head(&res);
 }
 
 /* ---- start-up ---------------------------------------------------------------------------------- */
@@ -428,11 +453,11 @@ static void print_stats(void)
     struct conn_stats cs;
     conn_get_stats(&cs);
     uart_printf(UART0, "stats: readings=%u acked=%u dropped=%u queued=%u uploads=%u failed=%u "
-                "requests=%u retries=%u skew_corrections=%u connects=%u handshakes=%u\n",
+                "requests=%u retries=%u skew_corrections=%u connects=%u handshakes=%u resumed=%u\n",
                 (unsigned)app.taken, (unsigned)app.acked, (unsigned)app.dropped, queued,
                 (unsigned)app.uploads, (unsigned)app.failed_uploads, (unsigned)ddb.requests,
                 (unsigned)ddb.retries, (unsigned)ddb.skew_corrections, (unsigned)ddb.connects,
-                (unsigned)cs.handshakes);
+                (unsigned)cs.handshakes, (unsigned)cs.resumptions);
     uart_printf(UART0, "stats: stack high-water %u bytes of %u, tls heap peak %u "
                 "of %u, lwip heap max %u of %u, uptime %u ms\n",
                 (unsigned)sys_stack_high_water(), (unsigned)sys_stack_size(),
@@ -484,11 +509,12 @@ int main(void)
     dcfg = (struct ddb_config){cfg.host, cfg.region, cfg.table, cfg.partition_key,
                                cfg.sort_key, cfg.device_id, cfg.access_key_id,
                                cfg.secret_access_key, token};
-    uint32_t seed32 = (uint32_t)cfg.seed[0] | (uint32_t)cfg.seed[1] << 8 |
-                      (uint32_t)cfg.seed[2] << 16 | (uint32_t)cfg.seed[3] << 24;
+    /* Everything random that shows on the wire (ids, ports, sequence numbers, the retry
+       jitter's timing) comes from the DRBG, never from the seed's bytes. */
+    net_rand_set_source(tls_random, NULL);
+    uint32_t seed32 = net_rand();
 
     /* Network. */
-    net_rand_seed(seed32);
     int r = net_init(cfg.mac);
     if (r != 0) {
         uart_printf(UART0, "ERROR ethernet: net_init %d\n", r);
@@ -539,20 +565,26 @@ int main(void)
         if (cfg.debug_hang_after != 0 && app.acked >= cfg.debug_hang_after && !app.hung)
             debug_hang();
         app_idle();
-        if (cfg.readings != 0 && app.acked + app.dropped >= cfg.readings)
+        if (cfg.readings != 0 && app.acked + app.dropped + app.set_aside >= cfg.readings)
             break;
         watch_link();
-        if (queued > 0 && app.link && (int32_t)(millis() - app.next_upload_ms) >= 0)
+        if (queued > 0 && app.link && (int32_t)(millis() - app.next_upload_ms) >= 0) {
             upload();
+            trusted_time_after_upload(&ddb);
+        }
     }
     conn_close();
     /* Let the close_notify and FIN leave before the statistics. */
     wait_ms(50);
     print_stats();
     ddb_wipe(&ddb);
-    if (app.dropped > 0) {
-        uart_printf(UART0, "ERROR %u of %u readings lost: the queue was full\n",
-                    (unsigned)app.dropped, (unsigned)app.taken);
+    if (app.set_aside > 0)
+        PM_PRINTF("ERROR %u of %u readings set aside: DynamoDB refused them\n",
+                  (unsigned)app.set_aside, (unsigned)app.taken);
+    if (app.dropped > 0 || app.set_aside > 0) {
+        if (app.dropped > 0)
+            uart_printf(UART0, "ERROR %u of %u readings lost: the queue was full\n",
+                        (unsigned)app.dropped, (unsigned)app.taken);
         uart_flush(UART0);
         return EXIT_LOST;
     }

@@ -14,6 +14,8 @@
 #   build/host/dynamodb_test   the DynamoDB JSON writer, error parsing, retry policy and the
 #                              classification of errors (aws/dynamodb.c)
 #   build/host/holdoff_test    the schedule between uploads: backoff and holds (aws/holdoff.c)
+#   build/host/refusals_test   poison items: isolating a refused batch, setting a reading aside
+#                              (app/refusals.c)
 .DEFAULT_GOAL := all
 
 APP_DIR := $(ROOT)/app
@@ -38,12 +40,13 @@ $(BUILD)/host/$(1): $(2) $(APP_HOST_HDR) $(APP_DIR)/module.mk
 	$(HOST_CC) $(APP_HOST_CFLAGS) $$$$san $(APP_HOST_INC) -o $$@ $(2)
 endef
 
-APP_HOST_TESTS := config_test http_test dynamodb_test holdoff_test
+APP_HOST_TESTS := config_test http_test dynamodb_test holdoff_test refusals_test
 $(eval $(call app_host_prog,config_test,$(APP_DIR)/tests/config_test.c $(APP_DIR)/config.c))
 $(eval $(call app_host_prog,http_test,$(APP_AWS_DIR)/tests/http_test.c $(APP_AWS_DIR)/http.c))
 $(eval $(call app_host_prog,dynamodb_test,$(APP_AWS_DIR)/tests/dynamodb_test.c \
     $(APP_AWS_DIR)/dynamodb.c $(APP_AWS_DIR)/http.c $(APP_AWS_DIR)/sigv4.c $(APP_AWS_DIR)/sha256.c))
 $(eval $(call app_host_prog,holdoff_test,$(APP_AWS_DIR)/tests/holdoff_test.c $(APP_AWS_DIR)/holdoff.c))
+$(eval $(call app_host_prog,refusals_test,$(APP_DIR)/tests/refusals_test.c $(APP_DIR)/refusals.c))
 
 .PHONY: host-test host-check app-host-check
 host-test: $(APP_HOST_TESTS:%=$(BUILD)/host/%)
@@ -55,7 +58,7 @@ app-host-check: $(APP_HOST_TESTS:%=$(BUILD)/host/%)
 # This fragment is included before aws/, net/ and tls/ (alphabetical order): what comes from them
 # is used in recipes and recursive (=) variables, expanded when the ELF is built, and the
 # prerequisites name their files directly.
-APP_SRC := main.c config.c config_pm.c conn.c health.c keep.c
+APP_SRC := main.c config.c config_pm.c conn.c health.c keep.c trusted_time.c pm_print.c refusals.c
 APP_OBJ := $(APP_SRC:%.c=$(BUILD)/obj/app/%.o)
 APP_ELF := $(BUILD)/dynamodb-client.elf
 APP_CPPFLAGS = -I$(APP_DIR) -I$(APP_AWS_DIR) $(NET_CPPFLAGS) $(TLS_CPPFLAGS)
@@ -68,7 +71,7 @@ $(BUILD)/obj/app/%.o: $(APP_DIR)/%.c $(ROOT)/Makefile $(APP_DIR)/module.mk \
 # The stack the link must leave (bytes above .bss): the measured high-water mark (the final
 # "stats:" line) plus a margin; see firmware/README.md.
 APP_STACK_MIN ?= 4096
-APP_TLS_OBJ := $(addprefix $(BUILD)/obj/tls/,tls_platform.o entropy.o tls_client.o)
+APP_TLS_OBJ := $(addprefix $(BUILD)/obj/tls/,tls_platform.o entropy.o tls_client.o tls_session.o)
 $(APP_ELF): $(BUILD)/obj/startup/crt0.o $(APP_OBJ) $(APP_TLS_OBJ) $(BUILD)/libaws.a $(BUILD)/libft900net.a \
         $(BUILD)/liblwip.a $(BUILD)/libmbedtls.a $(BUILD)/libft900hal.a $(LDSCRIPT)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--defsym=__STACK_MIN=$(APP_STACK_MIN) \

@@ -934,6 +934,8 @@ static int run(struct ddb_client *c, int batch, const struct ddb_reading *r, siz
             cls = ddb_classify(hr->status, res->type, res->message);
             uint32_t server;
             int has_date = http_parse_date(hr->date, &server) == 0;
+            if (has_date)
+                c->server_date = server;
             int64_t ours = (int64_t)io->now_unix(io->ctx) + c->clock_offset;
             if ((cls == DDB_CLASS_FATAL || cls == DDB_CLASS_CREDENTIALS) && hr->status >= 400 &&
                 hr->status < 500 && has_date &&

@@ -181,6 +181,7 @@ struct ddb_client {
     const struct ddb_io *io;
     uint32_t rng;               /* xorshift32 of the backoff jitter */
     int32_t clock_offset;       /* seconds added to io->now_unix() (skew correction) */
+    uint32_t server_date;       /* the last response's Date (Unix seconds), 0 if none yet */
     uint8_t signing_key[32];    /* kSigning of key_date */
     char key_date[9];           /* "YYYYMMDD" of signing_key, "" if none */
     /* Counters since ddb_init. */

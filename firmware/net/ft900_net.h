@@ -5,7 +5,7 @@
  *     uart_open(UART0, 115200);         // diagnostics and lwIP assertions print there
  *     timer_tick_init();                // sys_now() is millis()
  *     interrupt_enable_globally();      // the HAL receives frames by interrupt
- *     net_rand_seed(seed);              // DHCP/DNS ids, ports, TCP sequence numbers
+ *     net_rand_set_source(tls_random, NULL); // DHCP/DNS ids, ports, TCP sequence numbers
  *     net_init(mac);                    // Ethernet up, lwIP, the netif (default, up)
  *     dhcp_start(net_netif());
  *     for (;;) { net_poll(); ... }      // frames in, timers, link state
@@ -19,6 +19,7 @@
 #ifndef FT900_NET_H
 #define FT900_NET_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "lwip/netif.h"
 
@@ -41,11 +42,24 @@ struct net_stats {
     uint32_t link_changes;  /* link up/down transitions seen */
 };
 
-/* Seeds the generator behind LWIP_RAND (xorshift32; a zero seed is replaced by a constant).
-   Call before net_init(); the same seed gives the same DHCP/DNS ids, ports and TCP sequence
-   numbers, hence the same frames. */
+/* A cryptographic generator (an mbedTLS f_rng, e.g. tls_random): fills out[0..len), 0 on
+   success. */
+typedef int (*net_rand_source_t)(void *ctx, unsigned char *out, size_t len);
+
+/* The generator behind LWIP_RAND and LWIP_HOOK_TCP_ISN: DHCP transaction ids, DNS ids and
+   source ports, TCP initial sequence numbers, the first UDP and TCP local ports. Everything
+   it gives goes on the wire in clear, so the product draws it from the DRBG
+   (net_rand_set_source(tls_random, NULL)): nothing sent then tells anything about the
+   provisioned seed. Without a source (the network tests), or should the source fail, a
+   xorshift32 seeded by net_rand_seed() (a zero seed is replaced by a constant): the same seed
+   gives the same frames. Call either before net_init() (lwIP draws the first ports there). */
+void net_rand_set_source(net_rand_source_t source, void *ctx);
 void net_rand_seed(uint32_t seed);
 uint32_t net_rand(void);
+
+/* Drops `name` from lwIP's DNS cache (its next lookup asks the server), e.g. after the cached
+   address stopped answering. */
+void net_dns_forget(const char *name);
 
 /* Starts the Ethernet MAC/PHY with `mac` (eth_init), lwIP, and the netif (default, up; link
    state from the PHY). Returns 0, or eth_init's negative error, or -10 if lwIP refused the

@@ -43,10 +43,17 @@
 #define MEM_LIBC_MALLOC                 0
 #define MEMP_MEM_MALLOC                 0
 
-/* A xorshift32 generator that the application seeds (net_rand_seed): DHCP transaction ids,
-   DNS ids and source ports, TCP initial sequence numbers and local ports. */
+/* The application's generator (ft900_net.h: the DRBG in the product): DHCP transaction ids,
+   DNS ids and source ports, the first local ports, and TCP initial sequence numbers (lwIP's
+   own ISN is a counter of its ticks: predictable). A random ISN per connection (RFC 6528's
+   goal, unguessable by an off-path attacker) instead of its hash-of-the-4-tuple form: one
+   connection at a time, so no 4-tuple is reused soon enough to need monotonic ISNs. */
 uint32_t net_rand(void);
+uint32_t net_tcp_isn(const void *local_ip, uint16_t local_port, const void *remote_ip,
+                     uint16_t remote_port);
 #define LWIP_RAND()                     net_rand()
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
+    net_tcp_isn((local_ip), (local_port), (remote_ip), (remote_port))
 
 /* ---- memory ----------------------------------------------------------------------------- */
 /* The heap holds every PBUF_RAM: received frames (exactly their size) until lwIP or the
@@ -114,6 +121,7 @@ uint32_t net_rand(void);
 #define DNS_MAX_SERVERS                 1   /* the one DHCP gives */
 #define DNS_MAX_SOURCE_PORTS            1   /* random source port, one UDP PCB */
 #define DNS_MAX_RETRIES                 4
+#define DNS_MAX_TTL                     300 /* a record is asked again after 5 min at most */
 
 /* ---- TCP ------------------------------------------------------------------------------- */
 #define LWIP_TCP                        1

@@ -43,7 +43,8 @@ NET_CPPFLAGS := -I$(NET_DIR) -I$(LWIP_DIR)/src/include -ffile-prefix-map=$(LWIP_
 
 # The lwIP modules (lwipopts.h says which features are on). sys.c, raw.c, altcp*.c, autoip.c,
 # igmp.c, ip4_frag.c, the IPv6 and API directories: not needed with this configuration.
-LWIP_SRC := core/init.c core/def.c core/dns.c core/inet_chksum.c core/ip.c core/mem.c \
+# core/dns.c is compiled through net/dns_forget.c (it adds net_dns_forget()).
+LWIP_SRC := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c \
             core/memp.c core/netif.c core/pbuf.c core/stats.c core/tcp.c core/tcp_in.c \
             core/tcp_out.c core/timeouts.c core/udp.c \
             core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
@@ -54,7 +55,7 @@ LWIP_OBJ := $(LWIP_SRC:%.c=$(BUILD)/obj/lwip/%.o)
 LWIP_LIB := $(BUILD)/liblwip.a
 
 # Our port and driver, built with the project's warnings as errors like lwIP itself.
-NET_SRC := net.c ft900_netif.c
+NET_SRC := net.c ft900_netif.c dns_forget.c
 NET_OBJ := $(NET_SRC:%.c=$(BUILD)/obj/net/%.o)
 NET_LIB := $(BUILD)/libft900net.a
 NET_DEPS := $(NET_DIR)/lwipopts.h $(NET_DIR)/arch/cc.h $(NET_DIR)/module.mk $(ROOT)/Makefile
@@ -65,6 +66,8 @@ NET_LIBS := -Wl,--start-group -lft900net -llwip -Wl,--end-group
 $(BUILD)/obj/lwip/%.o: $(LWIP_DIR)/src/%.c $(NET_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(NET_CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/net/dns_forget.o: CPPFLAGS += -I$(LWIP_DIR)/src
 
 $(BUILD)/obj/net/%.o: $(NET_DIR)/%.c $(NET_DEPS)
 	@mkdir -p $(@D)

@@ -21,6 +21,8 @@ void _exit(int status) __attribute__((noreturn));
 
 static struct netif nif;
 static uint32_t rand_state = RAND_DEFAULT_SEED;
+static net_rand_source_t rand_source;
+static void *rand_ctx;
 static struct net_time time_sync;
 static uint32_t last_link_poll;
 
@@ -36,15 +38,36 @@ void net_rand_seed(uint32_t seed)
     rand_state = seed != 0 ? seed : RAND_DEFAULT_SEED;
 }
 
-/* Marsaglia's xorshift32: period 2^32 - 1, never 0. */
+void net_rand_set_source(net_rand_source_t source, void *ctx)
+{
+    rand_source = source;
+    rand_ctx = ctx;
+}
+
+/* The source's next 4 bytes; else Marsaglia's xorshift32 (period 2^32 - 1, never 0), which
+   holds nothing secret (net_rand_seed's value, or a constant). */
 uint32_t net_rand(void)
 {
+    uint32_t r;
+    if (rand_source != NULL && rand_source(rand_ctx, (unsigned char *)&r, sizeof r) == 0)
+        return r;
     uint32_t x = rand_state;
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;
     rand_state = x;
     return x;
+}
+
+/* LWIP_HOOK_TCP_ISN (lwipopts.h): a fresh random ISN whatever the 4-tuple. */
+uint32_t net_tcp_isn(const void *local_ip, uint16_t local_port, const void *remote_ip,
+                     uint16_t remote_port)
+{
+    (void)local_ip;
+    (void)local_port;
+    (void)remote_ip;
+    (void)remote_port;
+    return net_rand();
 }
 
 void net_platform_diag(const char *fmt, ...)

@@ -3,7 +3,7 @@
 # the client API) and the firmware tests tests/tls_*.c.
 #
 #   $(BUILD)/libmbedtls.a   the mbedTLS objects the client needs (crypto + X.509 + TLS client)
-#   $(BUILD)/obj/tls/*.o    tls_platform.o, entropy.o, tls_client.o (linked as objects: they and
+#   $(BUILD)/obj/tls/*.o    tls_platform.o, entropy.o, tls_client.o, tls_session.o (linked as objects: they and
 #                           libmbedtls.a refer to each other; --gc-sections drops what is unused)
 #
 # MBEDTLS_DIR comes from the environment (or the command line); by default it is
@@ -43,7 +43,7 @@ MBEDTLS_OBJ := $(MBEDTLS_SRC:%=$(BUILD)/obj/mbedtls/%.o)
 MBEDTLS_LIB := $(BUILD)/libmbedtls.a
 
 # Our glue, built with the project's warnings as errors.
-TLS_SRC := tls_platform.c entropy.c tls_client.c
+TLS_SRC := tls_platform.c entropy.c tls_client.c tls_session.c
 TLS_OBJ := $(TLS_SRC:%.c=$(BUILD)/obj/tls/%.o)
 TLS_DEPS := $(TLS_DIR)/mbedtls_config.h $(TLS_DIR)/module.mk $(ROOT)/Makefile
 

@@ -12,6 +12,7 @@
 #include "tls_client.h"
 #include "tls_entropy.h"
 #include "tls_platform.h"
+#include "tls_session.h"
 
 /* ---- the device's random generator ----------------------------------------------------------- */
 
@@ -104,10 +105,23 @@ static int step(tls_client_t *c)
     if (ret == 0) {
         c->state = TLS_CLIENT_OPEN;
         drop_certificates(c);
+        if (c->session_reuse) {
+            c->resumed = (uint8_t)(c->session_offered && tls_session_resumed(&c->ssl));
+            /* A session whose certificate dates went unchecked is never resumed: the next
+               handshake verifies the chain again, with the dates once the time is known. */
+            if (c->validity_unchecked)
+                tls_session_forget();
+            else if (!c->resumed)
+                tls_session_save(&c->ssl);
+        }
         return 0;
     }
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
         return ret;
+    /* A handshake that failed other than by the transport (an alert, a certificate refused)
+       starts the next one afresh. */
+    if (c->session_reuse && ret != TLS_ERR_TRANSPORT)
+        tls_session_forget();
     return fail(c, ret);
 }
 
@@ -183,6 +197,9 @@ int tls_client_connect(tls_client_t *c, const tls_client_config_t *cfg,
     if (ret != 0)
         return fail(c, ret);
     mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+    c->session_reuse = cfg->reuse_session;
+    if (c->session_reuse)
+        c->session_offered = (uint8_t)tls_session_offer(&c->ssl);
     return step(c);
 }
 
@@ -259,6 +276,11 @@ uint32_t tls_client_verify_flags(const tls_client_t *c)
 int tls_client_validity_unchecked(const tls_client_t *c)
 {
     return c->validity_unchecked;
+}
+
+int tls_client_resumed(const tls_client_t *c)
+{
+    return c->resumed;
 }
 
 const char *tls_client_ciphersuite(const tls_client_t *c)

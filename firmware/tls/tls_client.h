@@ -89,6 +89,9 @@ typedef struct tls_client_config {
     /* Optional ALPN protocol names, NULL-terminated (kept by pointer: must stay valid), e.g.
        {"x-amzn-mqtt-ca", NULL} for AWS IoT MQTT on port 443. */
     const char **alpn;
+    /* 1: offer the saved session (tls_session.h) and save this one for the next connection:
+       a reconnect to the same server then costs an abbreviated handshake. One server only. */
+    uint8_t reuse_session;
 } tls_client_config_t;
 
 typedef struct tls_client {
@@ -100,6 +103,9 @@ typedef struct tls_client {
     tls_transport_t transport;
     uint8_t state;              /* TLS_CLIENT_* below */
     uint8_t validity_unchecked; /* certificate dates not checked: the time was unknown */
+    uint8_t session_reuse;      /* the config's reuse_session */
+    uint8_t session_offered;    /* a saved session was offered */
+    uint8_t resumed;            /* the server resumed it (abbreviated handshake) */
     int last_error;
 } tls_client_t;
 
@@ -136,6 +142,9 @@ void tls_client_free(tls_client_t *c);
 uint32_t tls_client_verify_flags(const tls_client_t *c);
 /* 1 if the certificates' dates were not checked because the time was unknown. */
 int tls_client_validity_unchecked(const tls_client_t *c);
+/* 1 if the handshake resumed the saved session (no certificate verified this time: it was
+   at the session's full handshake). */
+int tls_client_resumed(const tls_client_t *c);
 /* The negotiated cipher suite name / ALPN protocol (NULL before the handshake or without). */
 const char *tls_client_ciphersuite(const tls_client_t *c);
 const char *tls_client_alpn(const tls_client_t *c);

@@ -611,6 +611,33 @@ fn firmware_recovers_from_a_reset_connection_and_resends_unprocessed_items() {
     let stats = r.line("stats: readings=");
     assert_eq!(Run::field(stats, "connects"), Some("2"), "{stats}");
     assert_eq!(Run::field(stats, "handshakes"), Some("2"), "{stats}");
+    // The reconnect resumed the first session (TLS 1.2 session id): the endpoint counted one
+    // full and one abbreviated handshake, and the device's second handshake says so.
+    assert_eq!(Run::field(stats, "resumed"), Some("1"), "{stats}");
+    assert_eq!(
+        ep.tls_handshakes(),
+        scenarios::endpoint::TlsHandshakes {
+            full: 1,
+            resumed: 1
+        }
+    );
+    let cycles = |resumed: bool| -> u64 {
+        let l = r
+            .lines()
+            .find(|l| l.starts_with("tls TLS-") && l.contains(" resumed in ") == resumed)
+            .unwrap_or_else(|| panic!("no tls line (resumed: {resumed})\n{}", r.uart));
+        l.split(" (")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no cycle count in {l:?}"))
+    };
+    let (full, resumed) = (cycles(false), cycles(true));
+    assert!(
+        resumed * 10 < full,
+        "a resumed handshake ({resumed} cycles) costs a fraction of a full one ({full})"
+    );
+    eprintln!("TLS handshake: full {full} cycles, resumed {resumed} cycles");
     assert!(
         r.lines()
             .any(|l| l.starts_with("retry PutItem attempt=1 status=0 type=ReceiveError")),

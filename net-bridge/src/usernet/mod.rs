@@ -154,6 +154,17 @@ impl FromStr for HostForward {
     }
 }
 
+/// A change of the gateway's DNS table at a virtual time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsChange {
+    /// When, virtual ns.
+    pub at: Nanos,
+    /// The name.
+    pub name: String,
+    /// Its address from then on.
+    pub addr: Ipv4Addr,
+}
+
 /// Everything the gateway is: addresses, services, allow-list, forwards, limits.
 #[derive(Clone)]
 pub struct UserNetConfig {
@@ -170,6 +181,9 @@ pub struct UserNetConfig {
     pub dhcp: DhcpServerConfig,
     /// Names the DNS server answers.
     pub dns: DnsTable,
+    /// Changes of the DNS table at virtual times (a service that moves): from `at` on, `name`
+    /// resolves to `addr`.
+    pub dns_changes: Vec<DnsChange>,
     /// TTL of DNS answers, seconds.
     pub dns_ttl: u32,
     /// Forward names not in the table to the host resolver (off by default).
@@ -229,6 +243,7 @@ impl Default for UserNetConfig {
             prefix_len: 24,
             dhcp: DhcpServerConfig::default(),
             dns: DnsTable::new(),
+            dns_changes: Vec::new(),
             dns_ttl: 60,
             dns_forward: false,
             clock: SimClock::default(),
@@ -248,6 +263,16 @@ impl UserNetConfig {
     /// Adds a DNS name.
     pub fn with_dns(mut self, name: &str, addr: Ipv4Addr) -> Self {
         self.dns.insert(name, addr);
+        self
+    }
+
+    /// From virtual time `at` on, `name` resolves to `addr`.
+    pub fn with_dns_change(mut self, at: Nanos, name: &str, addr: Ipv4Addr) -> Self {
+        self.dns_changes.push(DnsChange {
+            at,
+            name: name.to_string(),
+            addr,
+        });
         self
     }
 
@@ -640,6 +665,12 @@ impl UserNet {
             }
             self.leases_dirty = true;
         }
+
+        // Scheduled DNS changes that are due, before the queries they may answer.
+        for c in self.cfg.dns_changes.iter().filter(|c| c.at <= now) {
+            self.cfg.dns.insert(&c.name, c.addr);
+        }
+        self.cfg.dns_changes.retain(|c| c.at > now);
 
         let sock = self.sockets.get_mut::<udp::Socket>(self.dns_sock);
         while let Ok((data, meta)) = sock.recv() {

@@ -25,6 +25,15 @@ pub enum FaultAction {
         /// How long, in ns.
         nanos: Nanos,
     },
+    /// A poison item: a request carrying an item with a number attribute equal to `number`
+    /// (e.g. the sort key `seq`) is refused with `ValidationException` (400, "Item size has
+    /// exceeded the maximum allowed size"), a BatchWriteItem as a whole, as DynamoDB does;
+    /// requests without that item go on as if no fault matched. Use with `when = "fraction",
+    /// p = 1.0` to refuse it for good.
+    RejectItem {
+        /// The number attribute value that marks the item.
+        number: u64,
+    },
     /// The request is processed (and stored), then the endpoint restarts before answering:
     /// this connection and every other open one are reset, and new connections are refused
     /// for `down_nanos` (see `endpoint::restart`).
@@ -100,6 +109,35 @@ impl FaultPlan {
             }],
         }
     }
+}
+
+/// Whether a PutItem or BatchWriteItem body carries an item with a number attribute equal to
+/// `number` (`{"N": "<number>"}` among the item's top-level attributes).
+pub fn carries_item_number(body: &[u8], number: u64) -> bool {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return false;
+    };
+    let want = number.to_string();
+    let has = |item: &serde_json::Value| {
+        item.as_object().is_some_and(|attrs| {
+            attrs
+                .values()
+                .any(|a| a.get("N").and_then(|n| n.as_str()) == Some(want.as_str()))
+        })
+    };
+    if let Some(item) = v.get("Item") {
+        return has(item);
+    }
+    v.get("RequestItems")
+        .and_then(|r| r.as_object())
+        .is_some_and(|tables| {
+            tables.values().filter_map(|w| w.as_array()).any(|writes| {
+                writes
+                    .iter()
+                    .filter_map(|w| w.get("PutRequest").and_then(|p| p.get("Item")))
+                    .any(has)
+            })
+        })
 }
 
 /// SplitMix64: a well-mixed hash of the seed and a counter.
@@ -191,6 +229,27 @@ mod tests {
         assert!((250..350).contains(&hits), "{hits}");
         let mut s = FaultState::new(plan.clone(), 7);
         assert!((0..100).all(|_| s.decide("GetItem", 0).is_none()));
+    }
+
+    #[test]
+    fn a_poison_item_is_found_in_puts_and_batches() {
+        let put = br#"{"TableName":"T","Item":{"deviceId":{"S":"d"},"seq":{"N":"3"}}}"#;
+        assert!(carries_item_number(put, 3));
+        assert!(!carries_item_number(put, 4));
+        let batch = br#"{"RequestItems":{"T":[{"PutRequest":{"Item":{"seq":{"N":"2"}}}},
+            {"PutRequest":{"Item":{"seq":{"N":"3"}}}}]}}"#;
+        assert!(carries_item_number(batch, 3));
+        assert!(!carries_item_number(batch, 5));
+        assert!(!carries_item_number(b"not json", 3));
+        let plan: FaultPlan = serde_json::from_str(
+            r#"{"faults":[{"kind":"reject_item","number":3,"when":"fraction","p":1.0}]}"#,
+        )
+        .unwrap();
+        let mut s = FaultState::new(plan, 0);
+        assert_eq!(
+            s.decide("PutItem", 0),
+            Some(FaultAction::RejectItem { number: 3 })
+        );
     }
 
     #[test]

@@ -96,6 +96,20 @@ pub enum ServerKey {
     Rsa2048,
 }
 
+/// The validity period of the generated CA and server certificates, against the epoch (the
+/// true time at virtual time 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertValidity {
+    /// From a year before the epoch to ten years after (skewed device clocks still accept it).
+    #[default]
+    Current,
+    /// Expired: from three years before the epoch to a year before.
+    Expired,
+    /// Not yet valid: from a year after the epoch to ten years after.
+    NotYetValid,
+}
+
 /// A table created when the endpoint starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableSpec {
@@ -140,6 +154,8 @@ pub struct EndpointConfig {
     pub faults: FaultPlan,
     /// Key type of the CA and server certificate (default ECDSA P-256).
     pub server_key: ServerKey,
+    /// The certificates' validity period (default: current).
+    pub cert_validity: CertValidity,
     /// Scheduled restarts (virtual times): open connections reset, tables kept.
     pub restarts: Vec<Restart>,
     /// Keep the tables in this file (see [`persist`]): locked and loaded at start if it
@@ -174,6 +190,7 @@ impl Default for EndpointConfig {
             seed: 1,
             faults: FaultPlan::none(),
             server_key: ServerKey::default(),
+            cert_validity: CertValidity::default(),
             restarts: Vec::new(),
             data_file: None,
             request_log_keep: None,
@@ -183,10 +200,20 @@ impl Default for EndpointConfig {
     }
 }
 
+/// Completed TLS handshakes by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TlsHandshakes {
+    /// Full handshakes (certificate sent, key exchange).
+    pub full: u64,
+    /// Abbreviated handshakes resuming a session (TLS 1.2 session id).
+    pub resumed: u64,
+}
+
 struct State {
     tables: Tables,
     log: log::RequestLog,
     tls_errors: Vec<(Nanos, String)>,
+    handshakes: TlsHandshakes,
     sink: Option<Box<dyn Write + Send>>,
     next_request: u64,
     faults: FaultState,
@@ -224,8 +251,13 @@ impl Endpoint {
             !cfg.host_names.is_empty(),
             "the endpoint needs at least one host name"
         );
-        let identity =
-            tls::Identity::generate(&cfg.host_names, cfg.epoch_unix, cfg.seed, cfg.server_key)?;
+        let identity = tls::Identity::generate(
+            &cfg.host_names,
+            cfg.epoch_unix,
+            cfg.seed,
+            cfg.server_key,
+            cfg.cert_validity,
+        )?;
         let (store, loaded) = match cfg.data_file.as_deref() {
             Some(path) => {
                 let (s, t) = persist::Store::open(path)?;
@@ -262,6 +294,7 @@ impl Endpoint {
             tables,
             log: log::RequestLog::new(cfg.request_log_keep),
             tls_errors: Vec::new(),
+            handshakes: TlsHandshakes::default(),
             sink: None,
             next_request: 0,
             faults: FaultState::new(cfg.faults.clone(), cfg.seed),
@@ -347,6 +380,11 @@ impl Endpoint {
         self.state().tls_errors.clone()
     }
 
+    /// The TLS handshakes completed so far, full and resumed.
+    pub fn tls_handshakes(&self) -> TlsHandshakes {
+        self.state().handshakes
+    }
+
     /// Changes the endpoint's clock offset (seconds) from now on.
     pub fn set_clock_offset(&self, secs: i64) {
         self.state().clock_offset_secs = secs;
@@ -386,6 +424,15 @@ impl Endpoint {
 
     pub(crate) fn server_config(&self) -> Arc<rustls::ServerConfig> {
         self.inner.identity.server_config.clone()
+    }
+
+    pub(crate) fn note_handshake(&self, resumed: bool) {
+        let mut st = self.state();
+        if resumed {
+            st.handshakes.resumed += 1;
+        } else {
+            st.handshakes.full += 1;
+        }
     }
 
     pub(crate) fn note_tls_error(&self, now: Nanos, err: String) {
@@ -523,7 +570,12 @@ impl Endpoint {
             if req.method != "POST" || rec.operation.is_empty() {
                 break 'outcome Err(ApiError::unknown_operation());
             }
-            let fault = st.faults.decide(&rec.operation, now);
+            let mut fault = st.faults.decide(&rec.operation, now);
+            if let Some(FaultAction::RejectItem { number }) = fault {
+                if !faults::carries_item_number(&req.body, number) {
+                    fault = None; // not the poison item's request: untouched, not logged
+                }
+            }
             if let Some(f) = fault {
                 rec.fault = Some(format!("{f:?}"));
             }
@@ -547,6 +599,11 @@ impl Endpoint {
                     // Processed and stored below; the response dies with the connection.
                     tracing::info!(target: "dynamodb", now, "endpoint restarts (fault)");
                     st.restarts.restart_now(now, down_nanos);
+                }
+                Some(FaultAction::RejectItem { .. }) => {
+                    break 'outcome Err(ApiError::validation(
+                        "Item size has exceeded the maximum allowed size",
+                    ))
                 }
                 Some(FaultAction::ResetMidResponse) | None => {}
             }

@@ -15,14 +15,15 @@ use rcgen::{
     KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::ServerSessionMemoryCache;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
-use rustls::{ServerConfig, ServerConnection};
+use rustls::{HandshakeKind, ServerConfig, ServerConnection};
 
 use super::http::Session;
 use super::seeded::{deterministic_provider, DeterministicRsa, P256Key, SeededRng};
 use super::Endpoint;
-use super::ServerKey;
+use super::{CertValidity, ServerKey};
 
 /// The CA and the ready server configuration.
 pub(crate) struct Identity {
@@ -42,19 +43,26 @@ fn year_of(unix: u64) -> i32 {
 }
 
 impl Identity {
-    /// An ECDSA P-256 CA and server certificate for `host_names`, valid from a year before
-    /// `epoch_unix` to ten years after (so skewed device clocks still accept it). Keys,
-    /// certificates and the TLS server's random choices all derive from `seed`.
+    /// A CA and server certificate (key type `kind`) for `host_names`, valid as `validity`
+    /// says against `epoch_unix` (by default from a year before to ten years after, so
+    /// skewed device clocks still accept it). Keys, certificates and the TLS server's random
+    /// choices all derive from `seed`.
     pub fn generate(
         host_names: &[String],
         epoch_unix: u64,
         seed: u64,
         kind: ServerKey,
+        validity: CertValidity,
     ) -> anyhow::Result<Identity> {
         let year = year_of(epoch_unix);
+        let (first, last) = match validity {
+            CertValidity::Current => (year - 1, year + 10),
+            CertValidity::Expired => (year - 3, year - 1),
+            CertValidity::NotYetValid => (year + 1, year + 10),
+        };
         let (from, until) = (
-            rcgen::date_time_ymd(year - 1, 1, 1),
-            rcgen::date_time_ymd(year + 10, 1, 1),
+            rcgen::date_time_ymd(first, 1, 1),
+            rcgen::date_time_ymd(last, 1, 1),
         );
         let keys = SeededRng::new(seed, 1);
         let ca_key = Key::generate(&keys, kind)?.rcgen()?;
@@ -108,6 +116,10 @@ impl Identity {
             .with_cert_resolver(Arc::new(OneCert(Arc::new(certified))));
         // Small devices cannot use tickets; no need to send them.
         cfg.send_tls13_tickets = 0;
+        // TLS 1.2 resumption by session id, as DynamoDB's endpoints offer: the firmware offers
+        // its last session on a reconnect. Stays deterministic: the ids come from the seeded
+        // provider's random source, and the cache evicts the oldest entry, not a random one.
+        cfg.session_storage = ServerSessionMemoryCache::new(1024);
         // Records of at most 4 KiB (header included): the firmware's mbedTLS receive buffer
         // holds 8 KiB of content, and rustls would otherwise send up to 16 KiB per record.
         cfg.max_fragment_size = Some(4096);
@@ -211,6 +223,8 @@ pub(crate) struct Conn {
     generation: usize,
     /// A restart has happened since: everything is dropped and the connection is reset.
     dead: bool,
+    /// The completed handshake was counted (full or resumed).
+    handshake_counted: bool,
 }
 
 impl Conn {
@@ -224,6 +238,7 @@ impl Conn {
         Ok(Conn {
             generation: ep.generation(now),
             dead: false,
+            handshake_counted: false,
             ep,
             tls,
             session: Session::default(),
@@ -342,6 +357,11 @@ impl StreamService for Conn {
                 self.failed = true;
                 self.ep.note_tls_error(now, e.to_string());
                 return data.len();
+            }
+            if !self.handshake_counted && !tls.is_handshaking() {
+                self.handshake_counted = true;
+                self.ep
+                    .note_handshake(tls.handshake_kind() == Some(HandshakeKind::Resumed));
             }
             let mut buf = [0u8; 4096];
             loop {

@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
-use std::sync::{Barrier, Mutex, MutexGuard};
+use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -27,6 +27,7 @@ use ft900_sim::provision::{self, ConfigBlock};
 use ft900_sim::realtime::run_paced;
 use ft900_sim::{report, Machine, Profile, RunLimits, StopReason};
 use net_bridge::impair::SplitMix64;
+use net_bridge::service::FlowInfo;
 use net_bridge::usernet::SimClock;
 use net_bridge::{
     Impaired, Impairments, Link, Nanos, Pacer, PcapLink, Switch, UserNet, UserNetConfig,
@@ -43,6 +44,8 @@ pub const HZ: u64 = 100_000_000;
 const NS_PER_CYCLE: u64 = 1_000_000_000 / HZ;
 /// Where the endpoint lives on the simulated internet (TEST-NET-3).
 pub const ENDPOINT_ADDR: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
+/// The endpoint's address after it moved (`endpoint.move_at_seconds`).
+pub const ENDPOINT_MOVED_ADDR: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 11);
 /// Switch latency of a fleet, and so the lockstep quantum: a LAN hop plus some.
 const FLEET_LATENCY: Nanos = 500_000;
 /// Gateway flows provisioned per device (DNS, SNTP, the endpoint, and reconnects).
@@ -210,6 +213,7 @@ pub fn endpoint_for(s: &Scenario, seed: u64) -> Result<Endpoint> {
             spec::ServerKeySpec::EcdsaP256 => ServerKey::EcdsaP256,
             spec::ServerKeySpec::Rsa2048 => ServerKey::Rsa2048,
         },
+        cert_validity: s.endpoint.certificate,
         ..EndpointConfig::default()
     };
     cfg.credentials = credentials_for(s, seed);
@@ -392,6 +396,32 @@ fn gateway_for(s: &Scenario, endpoint: &Endpoint, seed: u64) -> Result<UserNet> 
     };
     for name in &s.endpoint.host_names {
         cfg = cfg.with_dns(name, ENDPOINT_ADDR);
+    }
+    if let (Some(t), None) = (s.endpoint.move_at_seconds, s.endpoint.external_addr()) {
+        // The endpoint moves: its old address refuses connections from `at` on, the new one
+        // serves, and the names point to the new one.
+        let at = (t * 1e9) as Nanos;
+        let old = cfg
+            .tcp_services
+            .get(&SocketAddrV4::new(ENDPOINT_ADDR, 443))
+            .cloned();
+        if let Some(old) = old {
+            let until_move = move |now: Nanos, flow: &FlowInfo| {
+                if now >= at {
+                    None
+                } else {
+                    old.accept(now, flow)
+                }
+            };
+            cfg = cfg.with_tcp_service(SocketAddrV4::new(ENDPOINT_ADDR, 443), Arc::new(until_move));
+        }
+        cfg = cfg.with_tcp_service(
+            SocketAddrV4::new(ENDPOINT_MOVED_ADDR, 443),
+            endpoint.stream_factory(),
+        );
+        for name in &s.endpoint.host_names {
+            cfg = cfg.with_dns_change(at, name, ENDPOINT_MOVED_ADDR);
+        }
     }
     for (name, target) in &s.network.dns {
         let addr = match target.as_str() {

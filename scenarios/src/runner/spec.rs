@@ -216,6 +216,10 @@ pub struct EndpointSpec {
     /// `rsa2048` (the firmware's handshake is shorter).
     #[serde(default)]
     pub server_key: ServerKeySpec,
+    /// Validity of the generated certificates against `epoch_unix`: `current` (default),
+    /// `expired` (ended a year before) or `not-yet-valid` (starts a year after).
+    #[serde(default)]
+    pub certificate: crate::endpoint::CertValidity,
     /// A DynamoDB-compatible server outside the simulation (`IP:PORT`, e.g. a `moto_server`
     /// on loopback), instead of the in-process endpoint: the gateway joins connections to the
     /// host names on port 443 to this host socket, and the run is paced to the wall clock. The
@@ -230,6 +234,11 @@ pub struct EndpointSpec {
     /// `{ kind = "restart", when = "requests", skip = 3, count = 1 }`.)
     #[serde(default)]
     pub restarts: Vec<RestartSpec>,
+    /// The endpoint moves at this virtual time (seconds): from then on the gateway's DNS gives
+    /// its host names a second address, where it answers, and its first address refuses
+    /// connections (combine with a restart at the same time to reset those already open).
+    #[serde(default)]
+    pub move_at_seconds: Option<f64>,
 }
 
 /// One scheduled endpoint restart.
@@ -272,8 +281,10 @@ impl Default for EndpointSpec {
             faults: Vec::new(),
             devices_trust_ca: true,
             server_key: ServerKeySpec::default(),
+            certificate: crate::endpoint::CertValidity::default(),
             external: None,
             restarts: Vec::new(),
+            move_at_seconds: None,
         }
     }
 }
@@ -611,6 +622,14 @@ impl Scenario {
                     r.at_seconds,
                     r.down_seconds
                 );
+            }
+        }
+        if let Some(t) = self.endpoint.move_at_seconds {
+            if !(0.0..=self.max_virtual_seconds).contains(&t) {
+                bail!("endpoint.move_at_seconds = {t}: expected 0 <= it <= max_virtual_seconds");
+            }
+            if self.endpoint.external.is_some() {
+                bail!("endpoint.move_at_seconds moves the in-process endpoint; an external server stays where it is");
             }
         }
         for (name, target) in &self.network.dns {
