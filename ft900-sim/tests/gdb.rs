@@ -728,6 +728,20 @@ fn stepi_executes_one_instruction() {
     assert_has(&stderr, "killed by the debugger");
 }
 
+/// gdb's `kill` tries `vKill` first and waits for its answer: the stub gives it (`OK`) before
+/// it ends, so gdb reports the program killed instead of "Remote connection closed" (over MI,
+/// where VS Code's Stop sends `kill`, that would be an `^error`).
+#[test]
+fn kill_is_answered_and_ends_the_simulator() {
+    let elf = prog();
+    let sim = Sim::start(&elf, &["--gdb-wait"]);
+    let out = gdb(&elf, sim.port, &["kill", "info program"]);
+    assert_has(&out, "[Inferior 1 (process 1) killed]");
+    assert!(!out.contains("Remote connection closed"), "{out}");
+    let (status, _, stderr) = sim.finish();
+    assert_eq!(status.code(), Some(137), "stderr:\n{stderr}");
+}
+
 #[test]
 fn detach_lets_the_program_run_to_its_exit() {
     let elf = prog();

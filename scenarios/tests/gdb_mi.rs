@@ -644,6 +644,29 @@ fn the_ft900_sim_configuration_starts_the_stub_the_same_way() {
             sim.program.as_str()
         ]
     );
+    // The task it depends on builds that ELF (a debug build: gdb 13 cannot unwind -Os frames).
+    let tasks: Json = serde_json::from_str(
+        &std::fs::read_to_string(root.join("docs/vscode/tasks.json")).unwrap(),
+    )
+    .unwrap();
+    let build = tasks["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["label"] == "build: simulator, scenarios and firmware")
+        .expect("the build task");
+    let build = build["command"].as_str().unwrap();
+    assert!(
+        sim.program.starts_with("firmware/build/debug/"),
+        "{}",
+        sim.program
+    );
+    assert!(
+        build.contains(&format!("${{workspaceFolder}}/{}", sim.program))
+            && build.contains("FW_OPT='-Og -fno-omit-frame-pointer'")
+            && build.contains("make -C firmware debug"),
+        "{build}"
+    );
     assert_eq!(sim.setup, scenario.setup);
     assert_eq!(sim.begins.as_str(), scenario.begins.as_str());
     assert_eq!(sim.ends.as_str(), scenario.ends.as_str());

@@ -136,6 +136,8 @@ pub struct RspConnection {
     out: Vec<u8>,
     /// The last reply packet written, for `-`.
     last_packet: Vec<u8>,
+    /// gdb sent `vKill` and no reply has gone out since.
+    vkill_unanswered: bool,
 }
 
 impl RspConnection {
@@ -148,6 +150,7 @@ impl RspConnection {
             ready: VecDeque::new(),
             out: Vec::new(),
             last_packet: Vec::new(),
+            vkill_unanswered: false,
         }
     }
 
@@ -199,7 +202,12 @@ impl RspConnection {
             match self.framer.push(byte) {
                 Framed::Pending => {}
                 Framed::Byte(b) => self.ready.push_back(b),
-                Framed::Packet(p) => self.ready.extend(p),
+                Framed::Packet(p) => {
+                    if p.starts_with(b"$vKill") {
+                        self.vkill_unanswered = true;
+                    }
+                    self.ready.extend(p)
+                }
                 Framed::Resend => {
                     let packet = self.last_packet.clone();
                     self.raw_write(&packet)?;
@@ -228,6 +236,7 @@ impl RspConnection {
         }
         if let Some(start) = self.out.iter().rposition(|&b| b == b'$') {
             self.last_packet = self.out[start..].to_vec();
+            self.vkill_unanswered = false;
         }
         let out = std::mem::take(&mut self.out);
         let result = self.raw_write(&out);
@@ -238,9 +247,16 @@ impl RspConnection {
 }
 
 impl Drop for RspConnection {
-    /// `gdbstub` does not flush the acknowledgement of a `k` before it ends the session.
+    /// `gdbstub` does not flush the acknowledgement of a `k` before it ends the session. Nor
+    /// does it answer `vKill` (gdb's first try at `kill`) when it ends the session for one:
+    /// gdb waits for that answer and, finding the connection closed, reports "Remote
+    /// connection closed" (an `^error` over MI, where VS Code's Stop sends `kill`). The
+    /// program is killed: say so.
     fn drop(&mut self) {
         let _ = self.write_out();
+        if self.vkill_unanswered {
+            let _ = self.raw_write(b"$OK#9a");
+        }
     }
 }
 
