@@ -914,6 +914,15 @@ fn update_item_expressions_conditions_and_return_values() {
         let e = t.err("UpdateItem", req);
         assert_eq!((e.1.as_str(), e.2.as_str()), ("ValidationException", msg));
     }
+    // The legacy AttributeUpdates is refused, not ignored.
+    let legacy = json!({"TableName": "SensorReadings", "Key": key,
+                        "AttributeUpdates": {"a": {"Action": "PUT", "Value": {"N": "1"}}}});
+    let e = t.err("UpdateItem", legacy);
+    assert!(
+        e.2.starts_with("AttributeUpdates (a legacy parameter) is not supported"),
+        "{}",
+        e.2
+    );
     let mut missing = upd("SET a = :v", json!({":v": {"N": "1"}}), "NONE");
     missing["TableName"] = json!("Nope");
     assert_eq!(t.err("UpdateItem", missing).1, "ResourceNotFoundException");
