@@ -21,6 +21,14 @@ pub enum WorldKind {
 }
 
 impl WorldKind {
+    /// Every kind, in the legend's order.
+    pub const ALL: [WorldKind; 4] = [
+        WorldKind::NetworkDown,
+        WorldKind::Impaired,
+        WorldKind::Restart,
+        WorldKind::FaultWindow,
+    ];
+
     /// The CSS class that colours it.
     pub fn class(self) -> &'static str {
         match self {

@@ -134,6 +134,12 @@ pub fn render(r: &ScenarioResult, dir: &Path) -> String {
                     p .header-line { (report::header(r)) }
                     p .header-line { "firmware " code { (s.firmware.display().to_string()) } }
                 }
+                section #timeline-section {
+                    h2 { "Timeline (virtual time)" }
+                    (legend(&activity, &world))
+                    div .timeline-box { (timeline::svg(&activity, &world, out.virtual_ns)) }
+                    p .hint { "Hover over a span, a request or a UART tick for its text; click a request to find it in the log." }
+                }
                 section #expectations {
                     h2 { "Expectations" }
                     (tables::checks(&r.checks))
@@ -142,12 +148,6 @@ pub fn render(r: &ScenarioResult, dir: &Path) -> String {
                     h2 { "Figures" }
                     (tables::figures(&row))
                     (tables::devices(&out.devices, &activity, frames.as_ref().and_then(|f| f.as_ref().ok())))
-                }
-                section #timeline-section {
-                    h2 { "Timeline (virtual time)" }
-                    (legend())
-                    div .timeline-box { (timeline::svg(&activity, &world, out.virtual_ns)) }
-                    p .hint { "Hover over a span, a request or a UART tick for its text; click a request to find it in the log." }
                 }
                 section #requests-section {
                     h2 { "Requests" }
@@ -176,13 +176,27 @@ pub fn render(r: &ScenarioResult, dir: &Path) -> String {
     page.into_string()
 }
 
-fn legend() -> Markup {
+/// The legend of what this run's timeline shows (kinds that do not occur are left out).
+fn legend(activity: &events::Activity, world: &[faults::WorldEvent]) -> Markup {
+    let kinds: Vec<events::Kind> = events::Kind::ALL
+        .into_iter()
+        .filter(|k| {
+            activity
+                .lanes
+                .iter()
+                .any(|l| l.events.iter().any(|e| e.kind == *k))
+        })
+        .collect();
+    let bands: Vec<faults::WorldKind> = faults::WorldKind::ALL
+        .into_iter()
+        .filter(|k| world.iter().any(|w| w.kind == *k))
+        .collect();
     html! {
         ul .legend {
-            @for k in events::Kind::ALL {
+            @for k in kinds {
                 li { span class=(format!("swatch {}", k.class())) {} (k.label()) }
             }
-            @for k in [faults::WorldKind::NetworkDown, faults::WorldKind::Impaired, faults::WorldKind::Restart, faults::WorldKind::FaultWindow] {
+            @for k in bands {
                 li { span class=(format!("swatch {}", k.class())) {} (k.label()) }
             }
             li { span .swatch.s2xx.diamond {} "request 2xx" }

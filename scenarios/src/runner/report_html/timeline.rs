@@ -23,7 +23,7 @@ const AXIS_H: f64 = 24.0;
 /// Height of the row naming the bands across all lanes.
 const WORLD_H: f64 = 20.0;
 /// Height of one device's lane.
-const LANE_H: f64 = 44.0;
+const LANE_H: f64 = 50.0;
 /// Narrowest a span is drawn, so that a 0 ms milestone still shows.
 const MIN_SPAN_W: f64 = 2.0;
 
@@ -195,7 +195,7 @@ fn lane_markup(activity: &Activity, lane: &Lane, y: f64, scale: Scale) -> Markup
     let (x_end, _) = scale.span(lane.end, lane.end);
     html! {
         g .lane data-device=(lane.id) {
-            text .lane-label x=(n(LABEL_W - 8.0)) y=(n(y + 27.0)) text-anchor="end" {
+            text .lane-label x=(n(LABEL_W - 8.0)) y=(n(y + 30.0)) text-anchor="end" {
                 (lane.id)
                 title { (format!("{}: ran until {}", lane.id, secs(lane.end))) }
             }
@@ -205,11 +205,11 @@ fn lane_markup(activity: &Activity, lane: &Lane, y: f64, scale: Scale) -> Markup
             @for e in &lane.events {
                 @let (x, w) = scale.span(e.start, e.end);
                 @if e.kind == Kind::Error || e.kind == Kind::Dns {
-                    circle class=(format!("ev {}", e.kind.class())) cx=(n(x)) cy=(n(y + 10.0)) r="4" {
+                    circle class=(format!("ev {}", e.kind.class())) cx=(n(x)) cy=(n(y + 11.0)) r="4" {
                         title { (format!("{} {}", secs(e.start), e.text)) }
                     }
                 } @else {
-                    rect class=(format!("ev {}", e.kind.class())) x=(n(x)) y=(n(y + 4.0)) width=(n(w)) height="12" {
+                    rect class=(format!("ev {}", e.kind.class())) x=(n(x)) y=(n(y + 5.0)) width=(n(w)) height="12" {
                         title { (format!("{}–{} {}", secs(e.start), secs(e.end), e.text)) }
                     }
                 }
@@ -217,14 +217,14 @@ fn lane_markup(activity: &Activity, lane: &Lane, y: f64, scale: Scale) -> Markup
             @for &i in &lane.requests {
                 @let r = &activity.requests[i];
                 @let x = scale.x(r.record.time);
-                @let cy = y + 26.0;
+                @let cy = y + 29.0;
                 path class=(request_class(r)) data-device=(lane.id) data-index=(i) data-status=(r.record.status)
-                    d=(format!("M{} {}l5 5l-5 5l-5 -5z", n(x), n(cy - 5.0))) {
+                    d=(format!("M{} {}l6 6l-6 6l-6 -6z", n(x), n(cy - 6.0))) {
                     title { (request_tip(r)) }
                 }
             }
             @for (t, text) in &lane.uart {
-                rect .uart x=(n(scale.x(*t) - 1.0)) y=(n(y + 35.0)) width="2" height="7" {
+                rect .uart x=(n(scale.x(*t) - 1.0)) y=(n(y + 39.0)) width="2" height="8" {
                     title { (secs(*t)) " " (printable(text)) }
                 }
             }
