@@ -112,6 +112,27 @@ fn dns_answers_from_the_table_and_nxdomain_otherwise() {
 }
 
 #[test]
+fn dns_changes_take_effect_at_their_time() {
+    let name = "dynamodb.us-east-1.amazonaws.com";
+    let cfg = UserNetConfig::default()
+        .with_dns(name, Ipv4Addr::new(10, 0, 2, 100))
+        .with_dns_change(5 * SEC, name, Ipv4Addr::new(10, 0, 2, 101));
+    let (net, _mon) = gateway(cfg);
+    let mut g = leased_guest(Box::new(net), GUEST_MAC, 3);
+    assert!(g.now() < 5 * SEC);
+    assert_eq!(
+        resolve(&mut g, name).unwrap(),
+        vec![IpAddress::v4(10, 0, 2, 100)]
+    );
+    g.run_until(6 * SEC, |_| false);
+    assert_eq!(
+        resolve(&mut g, name).unwrap(),
+        vec![IpAddress::v4(10, 0, 2, 101)],
+        "the name moved at 5 s"
+    );
+}
+
+#[test]
 fn sntp_reports_virtual_time_plus_offset() {
     let clock = SimClock {
         epoch_unix_secs: 1_750_000_000,
