@@ -64,7 +64,6 @@
 #include "tls_client.h"
 #include "tls_entropy.h"
 #include "tls_platform.h"
-#include "pm_print.h"
 #include "refusals.h"
 #include "trusted_time.h"
 
@@ -261,7 +260,7 @@ static void report_failure(int ret, unsigned n, const struct ddb_result *res, ui
 static void set_aside_head(const struct ddb_result *res)
 {
     app.set_aside++;
-    PM_PRINTF("ERROR item %s=%s %s=%u set aside after %u refusals: %s: %s (%u set aside)\n",
+    uart_printf(UART0, "ERROR item %s=%s %s=%u set aside after %u refusals: %s: %s (%u set aside)\n",
               cfg.partition_key, cfg.device_id, cfg.sort_key, (unsigned)queue[0].seq,
               REFUSALS_MAX, res->type[0] ? res->type : "-",
               res->message[0] ? res->message : "-", (unsigned)app.set_aside);
@@ -579,7 +578,7 @@ int main(void)
     print_stats();
     ddb_wipe(&ddb);
     if (app.set_aside > 0)
-        PM_PRINTF("ERROR %u of %u readings set aside: DynamoDB refused them\n",
+        uart_printf(UART0, "ERROR %u of %u readings set aside: DynamoDB refused them\n",
                   (unsigned)app.set_aside, (unsigned)app.taken);
     if (app.dropped > 0 || app.set_aside > 0) {
         if (app.dropped > 0)

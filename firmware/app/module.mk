@@ -58,7 +58,7 @@ app-host-check: $(APP_HOST_TESTS:%=$(BUILD)/host/%)
 # This fragment is included before aws/, net/ and tls/ (alphabetical order): what comes from them
 # is used in recipes and recursive (=) variables, expanded when the ELF is built, and the
 # prerequisites name their files directly.
-APP_SRC := main.c config.c config_pm.c conn.c health.c keep.c trusted_time.c pm_print.c refusals.c
+APP_SRC := main.c config.c config_pm.c conn.c health.c keep.c trusted_time.c refusals.c
 APP_OBJ := $(APP_SRC:%.c=$(BUILD)/obj/app/%.o)
 APP_ELF := $(BUILD)/dynamodb-client.elf
 APP_CPPFLAGS = -I$(APP_DIR) -I$(APP_AWS_DIR) $(NET_CPPFLAGS) $(TLS_CPPFLAGS)

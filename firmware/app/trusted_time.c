@@ -4,7 +4,7 @@
 #include "trusted_time.h"
 
 #include "conn.h"
-#include "pm_print.h"
+#include "ft900_uart.h"
 #include "tls_platform.h"
 
 void trusted_time_after_upload(struct ddb_client *ddb)
@@ -16,10 +16,10 @@ void trusted_time_after_upload(struct ddb_client *ddb)
     /* The RTC now runs on the server's time: the skew correction is folded into it. */
     tls_time_set(ddb->server_date);
     ddb->clock_offset = 0;
-    PM_PRINTF("time: %u %s from the server's Date (no SNTP): certificate dates are checked "
+    uart_printf(UART0, "time: %u %s from the server's Date (no SNTP): certificate dates are checked "
               "from now on\n", (unsigned)ddb->server_date, ts);
     if (conn_validity_unchecked()) {
         conn_close();
-        PM_PRINTF("tls: session closed: its certificate dates were not checked\n");
+        uart_printf(UART0, "tls: session closed: its certificate dates were not checked\n");
     }
 }
