@@ -665,6 +665,25 @@ impl Netns {
         ns
     }
 
+    /// Adds the TAP device `ft9tap0` with 192.168.77.1/24, up: the host side of the firmware's
+    /// Ethernet in the TAP tests.
+    fn add_tap(&self) {
+        let name = self.0.as_str();
+        self.ip(&[
+            "-n", name, "tuntap", "add", "mode", "tap", "name", "ft9tap0",
+        ]);
+        self.ip(&[
+            "-n",
+            name,
+            "addr",
+            "add",
+            "192.168.77.1/24",
+            "dev",
+            "ft9tap0",
+        ]);
+        self.ip(&["-n", name, "link", "set", "ft9tap0", "up"]);
+    }
+
     fn ip(&self, args: &[&str]) -> String {
         let out = std::process::Command::new("ip")
             .args(args)
@@ -814,19 +833,7 @@ fn cli_tap_bridges_the_firmware_to_a_real_network_stack_in_real_time() {
     let _one_at_a_time = REALTIME.lock().unwrap_or_else(|e| e.into_inner());
     let ns = Netns::create("tap");
     let name = ns.0.clone();
-    ns.ip(&[
-        "-n", &name, "tuntap", "add", "mode", "tap", "name", "ft9tap0",
-    ]);
-    ns.ip(&[
-        "-n",
-        &name,
-        "addr",
-        "add",
-        "192.168.77.1/24",
-        "dev",
-        "ft9tap0",
-    ]);
-    ns.ip(&["-n", &name, "link", "set", "ft9tap0", "up"]);
+    ns.add_tap();
     let _dhcp = dnsmasq(&ns, "ft9tap0");
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sntp = sntp_server(&ns, stop.clone());
@@ -920,19 +927,7 @@ fn cli_tap_run_halted_in_gdb_goes_on_without_making_up_the_halt() {
     let _one_at_a_time = REALTIME.lock().unwrap_or_else(|e| e.into_inner());
     let ns = Netns::create("gdb");
     let name = ns.0.clone();
-    ns.ip(&[
-        "-n", &name, "tuntap", "add", "mode", "tap", "name", "ft9tap0",
-    ]);
-    ns.ip(&[
-        "-n",
-        &name,
-        "addr",
-        "add",
-        "192.168.77.1/24",
-        "dev",
-        "ft9tap0",
-    ]);
-    ns.ip(&["-n", &name, "link", "set", "ft9tap0", "up"]);
+    ns.add_tap();
     let _dhcp = dnsmasq(&ns, "ft9tap0");
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sntp = sntp_server(&ns, stop.clone());

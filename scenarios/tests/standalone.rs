@@ -50,30 +50,51 @@ fn python_with_boto3() -> &'static str {
     "python3"
 }
 
-#[test]
-fn boto3_creates_puts_gets_batches_queries_and_is_refused_with_a_wrong_secret() {
-    let py = python_with_boto3();
-    let secret = "s3cr3t/KEY+for+the+test";
-    let cred = format!("AKIATESTKEY:{secret}");
-    // An RSA identity here (the in-process tests cover ECDSA), so both kinds meet a real SDK.
-    let srv = start("boto3", &["--credentials", &cred, "--rsa"]);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/boto3_client.py");
-    let out = Command::new(py)
-        .arg(script)
+/// Runs a Python script of `tests/` as a boto3 client of `srv` with the key `akid`/`secret`
+/// (arguments: URL, CA file, key id, secret, then `extra`), isolated from the host's AWS
+/// configuration; asserts it succeeded and returns what it printed on stdout.
+fn run_boto3_script(
+    script: &str,
+    srv: &Server,
+    akid: &str,
+    secret: &str,
+    extra: &[&str],
+    what: &str,
+) -> String {
+    let out = Command::new(python_with_boto3())
+        .arg(format!("{}/tests/{script}", env!("CARGO_MANIFEST_DIR")))
         .arg(&srv.url)
         .arg(srv.dir.join("ca.pem"))
-        .args(["AKIATESTKEY", secret])
+        .args([akid, secret])
+        .args(extra)
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_PROFILE")
         .output()
         .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "boto3 script failed:\n{stdout}\n{}",
+        "{what} failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn boto3_creates_puts_gets_batches_queries_and_is_refused_with_a_wrong_secret() {
+    let secret = "s3cr3t/KEY+for+the+test";
+    let cred = format!("AKIATESTKEY:{secret}");
+    // An RSA identity here (the in-process tests cover ECDSA), so both kinds meet a real SDK.
+    let srv = start("boto3", &["--credentials", &cred, "--rsa"]);
+    let stdout = run_boto3_script(
+        "py/boto3_client.py",
+        &srv,
+        "AKIATESTKEY",
+        secret,
+        &[],
+        "boto3 script",
     );
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON summary");
     assert_eq!(v["tables"], serde_json::json!(["Boto", "SensorReadings"]));
@@ -138,27 +159,16 @@ fn boto3_creates_puts_gets_batches_queries_and_is_refused_with_a_wrong_secret() 
 
 #[test]
 fn boto3_writes_2000_items_and_reads_every_one_back_in_pages_over_64_kib_and_near_1_mb() {
-    let py = python_with_boto3();
     let secret = "pages/SECRET";
     let srv = start("pages", &["--credentials", &format!("AKIAPAGES:{secret}")]);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/boto3_pages.py");
     let t0 = std::time::Instant::now();
-    let out = Command::new(py)
-        .arg(script)
-        .arg(&srv.url)
-        .arg(srv.dir.join("ca.pem"))
-        .args(["AKIAPAGES", secret])
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "boto3 script failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_boto3_script(
+        "py/boto3_pages.py",
+        &srv,
+        "AKIAPAGES",
+        secret,
+        &[],
+        "boto3 script",
     );
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON summary");
     eprintln!("2,000 items through serve in {:?}: {v}", t0.elapsed());
@@ -311,30 +321,19 @@ fn start_dynalite() -> Option<Dynalite> {
 
 #[test]
 fn new_operations_and_their_errors_match_dynalite_or_dynamodbs_documented_behaviour() {
-    let py = python_with_boto3();
+    python_with_boto3(); // fails at once without boto3, before dynalite is started
     let Some(dynalite) = start_dynalite() else {
         return;
     };
     let secret = "cmp/SECRET";
     let srv = start("dynalite", &["--credentials", &format!("AKIACMP:{secret}")]);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dynalite/compare.py");
-    let out = Command::new(py)
-        .arg(script)
-        .arg(&srv.url)
-        .arg(srv.dir.join("ca.pem"))
-        .args(["AKIACMP", secret])
-        .arg(&dynalite.url)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "comparison script failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_boto3_script(
+        "dynalite/compare.py",
+        &srv,
+        "AKIACMP",
+        secret,
+        &[&dynalite.url],
+        "comparison script",
     );
     let rows: Vec<serde_json::Value> = serde_json::from_str(stdout.trim()).expect("JSON rows");
     assert!(rows.len() >= 50, "{} steps", rows.len());
