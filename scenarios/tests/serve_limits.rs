@@ -254,3 +254,90 @@ fn keys_come_from_a_private_file_or_the_environment_not_the_command_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("AWS_SECRET_ACCESS_KEY"));
 }
+
+/// Feeds `input` to a fresh plain-HTTP connection of `ep`; the bytes it answers.
+fn exchange(ep: &scenarios::endpoint::Endpoint, input: &[u8]) -> Vec<u8> {
+    use net_bridge::service::FlowInfo;
+    use std::net::{Ipv4Addr, SocketAddrV4};
+    let flow = FlowInfo {
+        guest: SocketAddrV4::new(Ipv4Addr::new(10, 0, 2, 15), 40000),
+        server: SocketAddrV4::new(Ipv4Addr::new(10, 0, 2, 100), 80),
+    };
+    let mut conn = ep.plain_http_factory().accept(0, &flow).unwrap();
+    let mut off = 0;
+    while off < input.len() {
+        let n = conn.on_data(0, &input[off..]);
+        assert!(n > 0, "the connection stopped taking bytes");
+        off += n;
+    }
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = conn.poll_output(0, &mut buf);
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[test]
+fn bodies_past_the_shared_budget_get_503_and_smaller_ones_are_served() {
+    use scenarios::endpoint::{Endpoint, EndpointConfig};
+    let ep = Endpoint::new(EndpointConfig {
+        max_body_memory: 4096,
+        ..EndpointConfig::default()
+    })
+    .unwrap();
+    let unix = ep.now_unix(0) as u64;
+    let put = |note_len: usize| {
+        let body = serde_json::to_vec(&json!({"TableName": "SensorReadings", "Item": {
+            "deviceId": {"S": "d"}, "seq": {"N": note_len.to_string()},
+            "note": {"S": "n".repeat(note_len)}}}))
+        .unwrap();
+        common::signed_request(&Credentials::test_key(), unix, "PutItem", &body)
+    };
+    let big = exchange(&ep, &put(5000));
+    assert_eq!(status_of(&big), 503);
+    let text = String::from_utf8_lossy(&big);
+    assert!(
+        text.contains("ServiceUnavailableException") && text.contains("retry"),
+        "{text}"
+    );
+    let small = exchange(&ep, &put(100));
+    assert_eq!(
+        status_of(&small),
+        200,
+        "{}",
+        String::from_utf8_lossy(&small)
+    );
+    assert_eq!(
+        ep.items("SensorReadings").unwrap().len(),
+        1,
+        "only the small one"
+    );
+    let stats = ep.request_stats();
+    assert_eq!((stats.by_status[&503], stats.by_status[&200]), (1, 1));
+}
+
+#[test]
+fn secrets_in_the_query_string_and_authorization_are_redacted_in_the_request_log() {
+    let dir = fresh_dir("limits-redact");
+    let log = dir.join("requests.jsonl");
+    let srv = Server::start(&dir, &["--plain", "--request-log", log.to_str().unwrap()]);
+    let mut s = TcpStream::connect(&srv.addr).unwrap();
+    s.write_all(
+        b"POST /?X-Amz-Credential=AKIDLEAK%2F20240101&X-Amz-Signature=feedface99&x-amz-security-token=TOKENLEAK&a=1 HTTP/1.1\r\n\
+          Host: h\r\nX-Amz-Security-Token: HEADERTOKENLEAK\r\n\
+          Authorization: aws4-hmac-sha256 credential=AKIDEXAMPLE/20240101/us-east-1/dynamodb/aws4_request, signedheaders=host, signature=abcdef0123456789\r\n\
+          Connection: close\r\nContent-Length: 0\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(status_of(&read_to_close(&mut s)), 400);
+    drop(srv);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("X-Amz-Signature=<redacted>"), "{text}");
+    for secret in ["AKIDLEAK", "feedface99", "TOKENLEAK", "abcdef0123456789"] {
+        assert!(!text.contains(secret), "{secret} in the log: {text}");
+    }
+}
