@@ -18,7 +18,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 export RUSTC_BOOTSTRAP=1
 # Release code with debug assertions (overflow checks too); no sanitizer: the code under test
 # is safe Rust, so a panic is the finding, and the build is much faster.
-flags=(-O --debug-assertions --sanitizer none)
+# Codegen units: cargo-fuzz defaults to 1 (fastest fuzzing, slowest build). A short run (CI's
+# seconds per target) is dominated by the build, so it takes 16; FUZZ_CODEGEN_UNITS overrides.
+if [[ $secs -le 30 ]]; then cgu_default=16; else cgu_default=1; fi
+flags=(-O --debug-assertions --sanitizer none --codegen-units "${FUZZ_CODEGEN_UNITS:-$cgu_default}")
 
 t0=$SECONDS
 cargo fuzz build "${flags[@]}"

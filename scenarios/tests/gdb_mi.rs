@@ -239,9 +239,11 @@ fn vscode_debugs_the_dynamodb_client_over_gdb_mi() {
         &format!("-target-select remote localhost:{port}"),
         "connected",
     );
-    // The stub reports the halt at reset: no source file there, so MIEngine continues.
+    // The stub reports the halt at reset: no source file there, so MIEngine continues. The
+    // image leaves the bootloader area empty, so reset starts at the program entry 0x8c (where
+    // the vendor's bootloader would jump), not at the reset vector 0 (`jmp 0x3fffc`).
     let stop = gdb.wait_stopped();
-    assert_eq!(stop.str_at("frame.addr"), Some("0x00000000"), "{stop:?}");
+    assert_eq!(stop.str_at("frame.addr"), Some("0x0000008c"), "{stop:?}");
     assert!(stop.str_at("frame.file").is_none(), "{stop:?}");
     let threads = gdb.expect("-thread-info", "done");
     assert_eq!(threads.results.str_at("current-thread-id"), Some("1"));

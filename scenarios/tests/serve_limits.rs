@@ -91,7 +91,7 @@ fn plain_http_limits_answer_or_close_as_documented() {
     let mut unsigned = connect();
     unsigned
         .write_all(
-            b"POST / HTTP/1.1\r\nHost: h\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\nContent-Length: 4194304\r\nConnection: close\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: h\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 4194304\r\nConnection: close\r\n\r\n",
         )
         .unwrap();
     let reply = read_to_close(&mut unsigned);

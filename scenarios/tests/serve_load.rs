@@ -265,7 +265,7 @@ fn serve_under_load_and_attack_keeps_serving_bounded_and_loses_no_acknowledged_w
             Box::new(move || {
                 if let Ok(mut c) = d() {
                     for _ in 0..100 {
-                        let req = b"POST / HTTP/1.1\r\nHost: h\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\nContent-Length: 2\r\n\r\n{}";
+                        let req = b"POST / HTTP/1.1\r\nHost: h\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 2\r\n\r\n{}";
                         if c.send_raw(req).is_err() {
                             break;
                         }
@@ -284,7 +284,7 @@ fn serve_under_load_and_attack_keeps_serving_bounded_and_loses_no_acknowledged_w
             let (addr, ca) = (addr.clone(), ca.clone());
             std::thread::spawn(move || {
                 let mut c = Client::connect(&addr, &ca).expect("connect");
-                let mut req = b"POST / HTTP/1.1\r\nHost: h\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\nContent-Length: 4194304\r\n\r\n".to_vec();
+                let mut req = b"POST / HTTP/1.1\r\nHost: h\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 4194304\r\n\r\n".to_vec();
                 req.extend(std::iter::repeat_n(b'{', 4 << 20));
                 c.send_raw(&req).expect("the body is taken (and skipped)");
                 c.read_reply().expect("an answer").status

@@ -509,12 +509,7 @@ impl Endpoint {
             }
             // The service (and dynalite) answer a body in any other content type with a bare
             // 404 before looking at the signature; `application/json` is accepted as JSON 1.0.
-            let content_type = req
-                .header("content-type")
-                .map(|c| c.split(';').next().unwrap_or("").trim());
-            if !req.body.is_empty()
-                && !matches!(content_type, Some(CONTENT_TYPE | "application/json"))
-            {
+            if let Some(content_type) = wrong_content_type(req) {
                 rec.operation = req
                     .header("x-amz-target")
                     .and_then(|t| t.strip_prefix(TARGET_PREFIX))
@@ -532,10 +527,7 @@ impl Endpoint {
                 rec.finish(
                     404,
                     Some("UnknownOperationException".into()),
-                    format!(
-                        "Content-Type {:?} is not {CONTENT_TYPE}",
-                        content_type.unwrap_or("")
-                    ),
+                    format!("Content-Type {content_type:?} is not {CONTENT_TYPE}"),
                 );
                 log::emit(&mut st, rec);
                 return (resp, Delivery::Now);
@@ -710,8 +702,30 @@ impl Endpoint {
     }
 }
 
+/// The content type of a request that has a body (read, or announced by `Content-Length` and
+/// not read yet) in a type the service does not take (`""` when absent); `None` when it is
+/// fine. The service (and dynalite) answer such a request with a bare 404 before looking at
+/// its signature; `application/json` is accepted as JSON 1.0.
+fn wrong_content_type(req: &Request) -> Option<&str> {
+    let announced = req
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > 0);
+    if req.body.is_empty() && !announced {
+        return None;
+    }
+    let content_type = req
+        .header("content-type")
+        .map_or("", |c| c.split(';').next().unwrap_or("").trim());
+    (!matches!(content_type, CONTENT_TYPE | "application/json")).then_some(content_type)
+}
+
 impl http::Handler for Endpoint {
     fn admit(&self, now: Nanos, req: &Request, body_len: usize) -> http::Admission {
+        if wrong_content_type(req).is_some() {
+            // Answered from the head, its body skipped unread.
+            return http::Admission::Answer(self.respond(now, req).0);
+        }
         let cfg = &self.inner.cfg;
         let view = sigv4::RequestView {
             method: &req.method,
