@@ -207,21 +207,13 @@ fn the_report_of_a_run_loads_in_chromium_with_every_request_on_the_timeline() {
         count(r#"class="ev k-tls""#, &dom) >= 4,
         "a TLS handshake per connection"
     );
-    // The restart set off by the 11th PutItem cuts off the requests in flight at that moment
-    // (one per device when their uploads coincide); each is retried, and each retry is a
-    // `retry PutItem ... type=ReceiveError` line on its device's UART.
-    let cut_off: usize = ["hopper", "lovelace"]
-        .iter()
-        .map(|d| {
-            let log = std::fs::read_to_string(dir.join(format!("{d}.uart.log"))).unwrap();
-            count(r"(?m)^\[[ 0-9.]+\] retry PutItem .*type=ReceiveError", &log)
-        })
-        .sum();
-    assert!(cut_off >= 1, "the restart fault cut off a request");
+    // The restart set off by the 11th PutItem cuts off its answer: the device that sent it
+    // retries it, and that is the one request marked retried (a request cut off before it
+    // reached the endpoint has no mark: the report never pins a retry on an answered request).
     assert_eq!(
         count(r#"class="req [^"]*retried"#, &dom),
-        cut_off,
-        "each request the restart fault cut off is marked retried"
+        1,
+        "the request the restart fault cut off is retried"
     );
     let pcap_link = Regex::new(r#"<a id="pcap-link" href="([^"]+)""#)
         .unwrap()

@@ -234,9 +234,22 @@ pub fn device_events(lines: &[(Nanos, String)], end: Nanos) -> (Vec<Event>, Vec<
     (events, retries)
 }
 
+/// Whether the logged request `r` can be the attempt that `retry` follows: the device saw the
+/// status the endpoint answered, or, when it saw no answer (status 0), the endpoint's answer
+/// was held back, cut or reset by an injected fault (or never given).
+fn could_be_retried(r: &RequestRecord, retry: &Retry) -> bool {
+    if retry.status > 0 {
+        i32::from(r.status) == retry.status
+    } else {
+        r.fault.is_some() || r.status == 0
+    }
+}
+
 /// Gives each retry to the request it retries: the device's latest request of that operation
-/// at or before the `retry` line that has no retry yet. A retry after a failure that never
-/// reached the endpoint (no connection) has no request and is left out.
+/// at or before the `retry` line whose outcome matches what the device saw, if it has no retry
+/// yet. A retry after a failure that never reached the endpoint (no connection, a request cut
+/// off on its way) or whose answer was lost on the network has no such request and is left
+/// out: it shows as its backoff only, never on an earlier request that succeeded.
 fn attach_retries(requests: &mut [Request], mine: &[usize], retries: Vec<Retry>) {
     for retry in retries {
         let candidate = mine
@@ -246,7 +259,8 @@ fn attach_retries(requests: &mut [Request], mine: &[usize], retries: Vec<Retry>)
                 let r = &requests[i].record;
                 r.time <= retry.at && r.operation == retry.operation
             })
-            .max_by_key(|&i| requests[i].record.time);
+            .max_by_key(|&i| requests[i].record.time)
+            .filter(|&i| could_be_retried(&requests[i].record, &retry));
         if let Some(i) = candidate {
             if requests[i].retry.is_none() {
                 requests[i].retry = Some(retry);
@@ -404,7 +418,11 @@ mod tests {
             vec![
                 record(1.0, "PutItem", "a"),
                 record(1.5, "PutItem", "b"),
-                record(1.9, "PutItem", "a"),
+                {
+                    let mut r = record(1.9, "PutItem", "a");
+                    r.status = 500;
+                    r
+                },
                 stranger,
                 record(2.1, "PutItem", "a"),
             ],
@@ -423,6 +441,36 @@ mod tests {
             retried,
             [2],
             "the latest PutItem of a before its retry line"
+        );
+    }
+
+    #[test]
+    fn a_retry_goes_only_to_a_request_whose_outcome_the_device_saw() {
+        // `a` saw no answer (status 0) at 3 s: its latest PutItem (2 s) was answered 200 with
+        // no fault, so the retried attempt never reached the endpoint; `b` saw no answer and
+        // its latest PutItem's answer was cut by an injected restart.
+        let a = DeviceOutcome::exited_with_uart(
+            "a",
+            b"retry PutItem attempt=1 status=0 type=ReceiveError backoff=80 ms\n".to_vec(),
+            vec![3_000_000_000; 80],
+        );
+        let b = DeviceOutcome::exited_with_uart(
+            "b",
+            b"retry PutItem attempt=1 status=0 type=ReceiveError backoff=60 ms\n".to_vec(),
+            vec![3_000_000_000; 80],
+        );
+        let mut cut = record(2.5, "PutItem", "b");
+        cut.fault = Some("Restart".into());
+        let act = activity(
+            &[a, b],
+            vec![record(2.0, "PutItem", "a"), cut],
+            "deviceId",
+            5_000_000_000,
+        );
+        assert!(act.requests[0].retry.is_none(), "a's answered request");
+        assert_eq!(
+            act.requests[1].retry.as_ref().map(|r| r.backoff_ms),
+            Some(60)
         );
     }
 }
