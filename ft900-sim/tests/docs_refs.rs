@@ -74,7 +74,7 @@ fn outside_documents() -> [String; 3] {
     ]
 }
 
-/// `shared/<dir>` reached from the repository (`../shared/`, `/work/shared/`, ...).
+/// `shared/<dir>` reached from the repository by a relative or an absolute path.
 fn shared_dirs(line: &str) -> Vec<String> {
     let needle = format!("{}/", "shared");
     let mut found = Vec::new();
