@@ -1,7 +1,7 @@
 /*
  * crt0.S - start-up code and vector table of the FT900 firmware.
  *
- * Program memory layout (AN_324 section 2 / FT900-HARDWARE.md section 3.1), as the FT9xx SDK's
+ * Program memory layout (AN_324 section 2 / docs/hardware/memory-map.md section 1), as the FT9xx SDK's
  * crt0.S has it, so that the vendor's bootloader and debugger work with this image:
  *   0x00          reset vector           -> 0x3FFFC, the bootloader (__PMSIZE - 4), which checks
  *                                           for a programmer/debugger and enters the program
@@ -13,7 +13,7 @@
  *   0x8C          program entry          -> _start
  *   0x90          _exithook              the address a debugger catches program exit at
  * The simulator has no bootloader: it starts at 0x8C when the bootloader area is empty
- * (FT900-HARDWARE.md section 3.4), and reports any other jump into that area.
+ * (docs/hardware/memory-map.md section 1), and reports any other jump into that area.
  *
  * The CPU enters an interrupt by pushing only the return address. Each stub saves the
  * registers a C function may clobber ($cc = r30 and r0..r12 per the GCC ABI, plus r13 as the

@@ -1,7 +1,7 @@
 //! Loading `ft32-elf` executables: validation, segment placement and symbols.
 //!
 //! Code addresses in FT32 ELF files are program-memory byte addresses; data addresses carry the
-//! 0x800000 RAM bias (`FT900-HARDWARE.md` §1.4, §3.4).
+//! 0x800000 RAM bias (`docs/hardware/isa.md` §1.4, `docs/hardware/memory-map.md` §5).
 
 use object::elf::{FileHeader32, ProgramHeader32, EM_FT32, ET_EXEC, PT_LOAD};
 use object::read::elf::{FileHeader, ProgramHeader};

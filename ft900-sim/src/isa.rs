@@ -2,7 +2,8 @@
 //!
 //! Every FT32 instruction is one little-endian 32-bit word. [`decode`] turns a word into an
 //! [`Insn`], a compact pre-decoded form that the interpreter caches per program-memory word, so
-//! the fields are extracted once per word and not once per execution (see `FT900-HARDWARE.md` §2).
+//! the fields are extracted once per word and not once per execution (see
+//! `docs/hardware/isa.md` §2).
 
 /// Data width of a memory access or of a comparison (`dw` field, `.b`/`.s`/`.l`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +51,7 @@ impl Width {
     }
 }
 
-/// ALU operation selected by the `al` field (patterns ALU and CMP), `FT900-HARDWARE.md` §2.5.
+/// ALU operation selected by the `al` field (patterns ALU and CMP), `docs/hardware/isa.md` §2.5.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum AluOp {
@@ -116,7 +117,7 @@ impl AluOp {
         }
     }
 
-    /// Computes the 32-bit result of the operation (`FT900-HARDWARE.md` §2.5).
+    /// Computes the 32-bit result of the operation (`docs/hardware/isa.md` §2.5).
     #[inline(always)]
     pub fn apply(self, a: u32, b: u32) -> u32 {
         use AluOp::*;
@@ -185,7 +186,7 @@ pub fn flip(mut x: u32, b: u32) -> u32 {
     x
 }
 
-/// The flag word that CMP-pattern instructions write (`FT900-HARDWARE.md` §2.6), including the
+/// The flag word that CMP-pattern instructions write (`docs/hardware/isa.md` §2.6), including the
 /// reference's quirks: V always uses the subtraction formula and C exists only for add and sub.
 ///
 /// `dw` is the raw 2-bit width field; the reserved value 3 behaves as the reference computes it
@@ -217,7 +218,7 @@ pub fn flag_word(al: AluOp, dw: u8, a: u32, b: u32, result: u32) -> u32 {
     above << 6 | greater << 5 | greater_eq << 4 | sign << 3 | overflow << 2 | carry << 1 | zero
 }
 
-/// FFU ("fast function unit") operations, pattern 0x1E (`FT900-HARDWARE.md` §2.8).
+/// FFU ("fast function unit") operations, pattern 0x1E (`docs/hardware/isa.md` §2.8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum FfuOp {

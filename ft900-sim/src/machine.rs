@@ -972,7 +972,7 @@ impl<P: Profile> Machine<P> {
         let byte = Width::Byte;
         match op {
             // Division by zero: the reference simulator crashes; these are the results a
-            // restoring divider gives (FT900-HARDWARE.md §2.8).
+            // restoring divider gives (docs/hardware/isa.md §2.8).
             FfuOp::Udiv => self.core.regs[rd] = a.checked_div(b).unwrap_or(u32::MAX),
             FfuOp::Umod => self.core.regs[rd] = a.checked_rem(b).unwrap_or(a),
             FfuOp::Div => {

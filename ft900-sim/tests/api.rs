@@ -1,4 +1,4 @@
-//! The Unicorn-shaped API and the instruction semantics that FT900-HARDWARE.md §0.4 lists as
+//! The Unicorn-shaped API and the instruction semantics that docs/hardware/isa.md §4 lists as
 //! traps, exercised on hand-assembled code (no toolchain needed).
 
 use std::io::Write;
@@ -10,7 +10,7 @@ use ft900_sim::{
     FaultKind, HookAction, Machine, MemHookKind, Profile, Reg, RunLimits, StopReason, RAM_BIAS,
 };
 
-/// A tiny assembler for the encodings used below (FT900-HARDWARE.md §2.2).
+/// A tiny assembler for the encodings used below (docs/hardware/isa.md §2.2).
 mod asm {
     pub const EXIT: u32 = 0xBC01_FFFC; // sta.l 0x1fffc,$r0
     fn rimm_imm(v: i32) -> u32 {
@@ -109,7 +109,7 @@ fn run(m: &mut Machine<GdbSim>) -> StopReason {
 #[test]
 fn cycle_counter_follows_the_reference_cycle_model() {
     use asm::*;
-    // FT900-HARDWARE.md §2.9: 1 cycle per instruction, +1 for taken branches and loads; the
+    // docs/hardware/isa.md §2.9: 1 cycle per instruction, +1 for taken branches and loads; the
     // counter at 0x1FFF4 reads cycles/100 and sees a load's first cycle only.
     let code = [
         ldk(1, 1000),

@@ -32,7 +32,7 @@ const LIMIT: Duration = Duration::from_secs(60);
 // The debug target through the library
 // ---------------------------------------------------------------------------------------------
 
-/// Encodings used below (FT900-HARDWARE.md §2.2).
+/// Encodings used below (docs/hardware/isa.md §2.2).
 mod asm {
     pub const EXIT: u32 = 0xBC01_FFFC; // sta.l 0x1fffc,$r0
     pub const RETI: u32 = 0xA400_0000;

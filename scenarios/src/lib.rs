@@ -2,7 +2,7 @@
 //!
 //! [`endpoint`] is the DynamoDB endpoint (SigV4, TLS, in-process on virtual time and
 //! standalone); [`runner`] reads scenario files, runs fleets of simulated FT900s against it
-//! through the user-mode gateway, and checks what happened (see `../shared/DESIGN.md`).
+//! through the user-mode gateway, and checks what happened (see `docs/design.md`).
 
 #![warn(missing_docs)]
 

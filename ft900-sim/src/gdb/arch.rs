@@ -1,4 +1,4 @@
-//! The FT32 as gdb sees it (`gdb/ft32-tdep.c`, FT900-HARDWARE.md §9.1): 33 registers of 4 bytes,
+//! The FT32 as gdb sees it (`gdb/ft32-tdep.c`, docs/hardware/gdb.md §1): 33 registers of 4 bytes,
 //! little-endian, in the order `fp`, `sp`, `r0`..`r28`, `cc`, `pc`, and no XML target
 //! description.
 

@@ -492,7 +492,7 @@ fn gdb_signal(signal: Signal) -> GdbSignal {
     }
 }
 
-/// Which memory a gdb address names (FT900-HARDWARE.md §9.2).
+/// Which memory a gdb address names (docs/hardware/gdb.md §2).
 enum Region {
     /// Program memory, at this byte offset.
     Pm(u32),

@@ -1,6 +1,6 @@
 //! The `gdb-sim` machine profile: the I/O conventions of binutils-gdb's FT32 simulator
 //! (`ft32-elf-run`), so that any program linked with `ft32-elf-gcc -msim` runs unchanged and can
-//! be compared with the reference byte for byte (`FT900-HARDWARE.md` §3.2).
+//! be compared with the reference byte for byte (`docs/hardware/memory-map.md` §3).
 //!
 //! | data address | read | write |
 //! |---|---|---|

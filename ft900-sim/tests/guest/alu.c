@@ -1,6 +1,6 @@
 /* ALU pattern (0x08): every al operation, register and immediate operands, shift-count masking,
  * ror with negative counts, ldl, bins (zeros / "insert ones" immediates and the register form),
- * bexts/bextu (len 0 = 16), flip, dw ignored by ALU ops, ldk. FT900-HARDWARE.md §2.3, §2.5, §2.11. */
+ * bexts/bextu (len 0 = 16), flip, dw ignored by ALU ops, ldk. docs/hardware/isa.md §2.3, §2.5, §2.11. */
 #include "ft900_test.h"
 
 /* Reference semantics from §2.5, written in plain C. */

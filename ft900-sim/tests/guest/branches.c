@@ -1,5 +1,5 @@
 /* TOC / TOCI patterns: every jmpc condition mnemonic after cmp (taken and not taken), callc, jmpx/callx
- * on $r28, $r29 and $cc bits, jmpi/calli/jmpic/callic through registers. FT900-HARDWARE.md §2.4, §2.7. */
+ * on $r28, $r29 and $cc bits, jmpi/calli/jmpic/callic through registers. docs/hardware/isa.md §2.4, §2.7. */
 #include "ft900_test.h"
 
 /* mark_fn: r0 = 0x77; used as a call target. */

@@ -1,5 +1,5 @@
 /* The gdb-sim cycle counter at DM 0x1FFF4 (= cycles / 100) seen from C: calibration loops whose
- * iteration counts depend on exact per-instruction cycle costs (FT900-HARDWARE.md §2.9), and counter
+ * iteration counts depend on exact per-instruction cycle costs (docs/hardware/isa.md §2.9), and counter
  * readings around compiled code (compared exactly between the simulators). The bare-metal
  * cycles_exact.S checks every instruction class exactly. */
 #include "ft900_test.h"

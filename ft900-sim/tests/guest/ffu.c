@@ -1,6 +1,6 @@
 /* FFU pattern (0x1E): udiv/umod/div/mod (incl. INT_MIN / -1; never division by zero, which crashes
  * the reference), mul/muluh, strcmp/memcpy/strlen/memset/stpcpy at .b/.s/.l, streamout to the
- * console port. FT900-HARDWARE.md §2.8, §2.11. */
+ * console port. docs/hardware/isa.md §2.8, §2.11. */
 #include "ft900_test.h"
 #include <string.h>
 

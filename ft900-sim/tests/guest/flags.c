@@ -1,6 +1,6 @@
 /* The CMP pattern (0x0B) flag word written to $cc by cmp/addcc/tst/btst at .b/.s/.l, including the
  * addcc V quirk (V always uses the subtraction formula) and C only for add/sub; other al values and a
- * non-$cc destination via hand-encoded words. FT900-HARDWARE.md §2.6 (table + consequences). */
+ * non-$cc destination via hand-encoded words. docs/hardware/isa.md §2.6 (table + consequences). */
 #include "ft900_test.h"
 
 /* §2.5 results for the ops used by the CMP pattern */

@@ -1,7 +1,7 @@
 /* Shared helpers for the ft900-sim guest tests (compiled with ft32-elf-gcc -msim).
  *
  * Every test prints each value it computes (so the differential suite compares the two simulators
- * byte for byte) and checks it against the value the FT900-HARDWARE.md reference (§2.5–2.11) gives;
+ * byte for byte) and checks it against the value docs/hardware/isa.md (§2.5–2.11) gives;
  * main() returns the number of mismatches (0 = pass), so the reference simulator must exit 0.
  */
 #ifndef FT900_TEST_H

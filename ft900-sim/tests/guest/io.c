@@ -1,7 +1,7 @@
 /* gdb-sim I/O ports: console input by reading 0x10000 (host stdin, EOF = 0xFFFFFFFF), console output
  * by stores of any width to 0x10000 (low byte), the debug port 0x1FFF8 ("Debug write %08x"), writes
  * to unknown ports (ignored with a message on stderr), reads of 0x10000 at .b/.s widths.
- * The differential suite feeds the same bytes to both simulators' stdin. FT900-HARDWARE.md §3.2. */
+ * The differential suite feeds the same bytes to both simulators' stdin. docs/hardware/memory-map.md §3. */
 #include "ft900_test.h"
 
 #define CON_L (*(volatile unsigned *)0x10000)

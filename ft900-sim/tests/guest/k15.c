@@ -1,6 +1,6 @@
 /* k15 offsets of ldi/sti/exi (register + offset addressing) with the XOR-on-bit-7 encoding:
  * ±127, ±128, ±200, ±1000 through the assembler and as hand-encoded words (including fields the
- * assembler never produces, e.g. 0x100 = +256 and 0x7E00 = -512). FT900-HARDWARE.md §2.3, §1.5. */
+ * assembler never produces, e.g. 0x100 = +256 and 0x7E00 = -512). docs/hardware/isa.md §2.3, §1.5. */
 #include "ft900_test.h"
 
 static unsigned char buf[4096] __attribute__((aligned(4)));

@@ -1,6 +1,6 @@
 /* Program-memory reads: lpm (absolute) and lpmi (register + k15) at .b/.s/.l, zero extension,
  * alignment rounding, k15 offsets, reading instruction words, and GCC's __flash__ address space.
- * FT900-HARDWARE.md §1.4, §1.5, §2.4, §2.11. */
+ * docs/hardware/isa.md §1.4, §1.5, §2.4, §2.11. */
 #include "ft900_test.h"
 
 /* A table in PM (.text): pm_tab[0] = 0x12345678 ... */

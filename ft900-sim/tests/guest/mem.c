@@ -1,7 +1,7 @@
 /* Data-memory access: lda/sta/exa (absolute) and ldi/sti/exi (register) at .b/.s/.l, zero
  * extension of narrow loads, the alignment rule (.s ignores address bit 0, .l bits 1..0), the
  * 17-bit address truncation (biased 0x800000 pointers, wrapped pointers).
- * FT900-HARDWARE.md §1.3, §1.4, §1.5, §2.3, §2.4, §2.11. */
+ * docs/hardware/isa.md §1.3, §1.4, §1.5, §2.3, §2.4, §2.11. */
 #include "ft900_test.h"
 
 unsigned gw[8] __attribute__((aligned(4))) = {0x12345678, 0xabcdef01, 0x8899aabb, 0xccddeeff, 0, 0, 0, 0};

@@ -1,6 +1,6 @@
 /* The gdb-sim program-memory write port: 0x1FC80 unlock (0x1337F7D1), 0x1FC84 address, 0x1FC88 data
  * (written with the store's width, address += 4 after every write, ignored while locked). Writes code
- * into PM, executes it, reads it back with lpmi. FT900-HARDWARE.md §3.2. */
+ * into PM, executes it, reads it back with lpmi. docs/hardware/memory-map.md §3. */
 #include "ft900_test.h"
 
 #define PM_UNLOCK (*(volatile unsigned *)0x1FC80)

@@ -1,6 +1,6 @@
 /* push/pop/link/unlink/call/return and the 16-bit stack wrap: every implicit sp update is masked to
  * 16 bits (push at sp=0 stores at 0xFFFC), explicit ALU writes to sp are not masked; push $sp pushes
- * the old sp, pop $sp keeps the popped value. FT900-HARDWARE.md §1.6, §2.4, §2.11.
+ * the old sp, pop $sp keeps the popped value. docs/hardware/isa.md §1.6, §2.4, §2.11.
  * The scratch addresses used (0xFFE4..0xFFFF, crt0's reserved area above main's frame, and
  * 0xBFxx..0xC000, far below the C stack) are saved and restored. */
 #include "ft900_test.h"

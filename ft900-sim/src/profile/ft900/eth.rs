@@ -1,4 +1,4 @@
-//! Ethernet MAC and the integrated PHY (AN_324 §10; FT900-HARDWARE.md §8).
+//! Ethernet MAC and the integrated PHY (AN_324 §10; docs/hardware/ethernet.md).
 //!
 //! # Registers (base 0x10220, offsets 0x00–0x17)
 //! Byte registers, reachable with 8, 16 and 32-bit accesses (a wider access touches the
@@ -21,7 +21,7 @@
 //!
 //! # Receive
 //! A 512-word FIFO of records: word 0 holds L = frame length + 4 (FCS) + 2 in bits 15:0,
-//! followed by the frame and its FCS, little-endian byte lanes (FT900-HARDWARE.md §8.2). Link
+//! followed by the frame and its FCS, little-endian byte lanes (docs/hardware/ethernet.md §3). Link
 //! frames carry no FCS: the MAC computes and appends it. Frames shorter than 60 bytes are padded
 //! with zeros to 60, as the sending station's MAC would have done on a real wire. ETH_NUM_PKT
 //! counts the records not yet read to their last word; RX_INT is live (NUM_PKT > 0).
@@ -32,7 +32,7 @@
 //! poll, every transmission, every reset and every register access (a cheap check). Events carry
 //! generation tokens, so a superseded event is ignored.
 //!
-//! # Decisions where AN_324 is silent (FT900-HARDWARE.md §10)
+//! # Decisions where AN_324 is silent (docs/hardware/open-questions.md)
 //! * Reset values: ETH_INT_ENABLE 0x00, ETH_RX_CNTL 0x08 (q9); ETH_MNG_DIV 0x80.
 //! * TR_REQ while TX_ENABLE = 0 stays pending until TX_ENABLE is set (q20). Clearing TX_ERR
 //!   (writing 1 while it is set) resets the TX write pointer; the pointer is also reset when a
@@ -138,7 +138,7 @@ pub mod rx_cntl {
     pub const RX_ENABLE: u8 = 1 << 0;
     /// Bits that hold what was written (RX_MEM_SIZE reads 0 = 2048 bytes).
     pub const STORED: u8 = BAD_CRC | PRMS_MODE | ACC_MULTI | RX_ENABLE;
-    /// Value after reset (AN_324 bit table; FT900-HARDWARE.md §10 q9).
+    /// Value after reset (AN_324 bit table; docs/hardware/open-questions.md q9).
     pub const RESET_VALUE: u8 = BAD_CRC;
 }
 

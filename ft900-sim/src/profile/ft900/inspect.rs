@@ -1,5 +1,5 @@
 //! The FT900's devices as a debugger sees them ([`Inspect`]): register dumps with the names and
-//! addresses of FT900-HARDWARE.md, the UARTs' output so far, the MAC's counters and the clocks.
+//! addresses of docs/hardware/, the UARTs' output so far, the MAC's counters and the clocks.
 //! Every value comes from an accessor that leaves the device as it was.
 
 use super::device::{Device, CPU_HZ};
@@ -7,7 +7,7 @@ use super::eth::BUFFER_WORDS;
 use super::Ft900;
 use crate::inspect::{ConsoleLog, Inspect, RegValue};
 
-/// Base addresses of the blocks (FT900-HARDWARE.md §3.1).
+/// Base addresses of the blocks (docs/hardware/memory-map.md §2).
 const SYS_BASE: u32 = 0x1_0000;
 const INTC_BASE: u32 = 0x1_00C0;
 const ETH_BASE: u32 = 0x1_0220;

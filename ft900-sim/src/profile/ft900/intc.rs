@@ -1,5 +1,5 @@
-//! The interrupt controller, 0x100C0–0x100FF (AN_324 §6; FT900-HARDWARE.md §4), and the rules
-//! by which the CPU takes interrupts: priorities, the global mask, nesting.
+//! The interrupt controller, 0x100C0–0x100FF (AN_324 §6; docs/hardware/interrupts.md), and the
+//! rules by which the CPU takes interrupts: priorities, the global mask, nesting.
 //!
 //! The CPU takes vector `0x08 + 4·p` where `p` is the priority assigned to the winning input
 //! (the SDK's `interrupt_attach` stores handlers in `vector_table[p]`). Entry pushes only the

@@ -1,5 +1,5 @@
 //! The `ft900` machine profile: the FT900's own register map (AN_324, distilled in
-//! `FT900-HARDWARE.md` §3.1), with its peripherals on virtual time.
+//! `docs/hardware/memory-map.md` §2), with its peripherals on virtual time.
 //!
 //! # Time
 //! The CPU's cycle counter at 100 MHz is the master clock. Every peripheral schedules its future

@@ -1,12 +1,13 @@
-//! The legacy real-time clock of the FT900 rev B at 0x10280 (AN_324 §20; FT900-HARDWARE.md
-//! §7.4): a DesignWare-style 32-bit counter that the SDK treats as seconds, so it counts at
+//! The legacy real-time clock of the FT900 rev B at 0x10280 (AN_324 §20; docs/hardware/rtc.md):
+//! a DesignWare-style 32-bit counter that the SDK treats as seconds, so it counts at
 //! 1 Hz of simulated time (one count per [`CYCLES_PER_SECOND`] cycles).
 //!
 //! # Power-on state (a choice)
 //! The counter holds the host-provided `start_seconds` (the host's wall clock, or a scenario's
 //! skewed clock) and is **already counting**: CCR reads `EN` (0x04) after power-on instead of
 //! AN_324's 0x00. A real rev B RTC starts at 0 with counting off, and firmware sets it with
-//! `CCR = EN; CLR = seconds` (§7.5); with this model such firmware behaves as on silicon
+//! `CCR = EN; CLR = seconds` (docs/hardware/rtc.md §2); with this model such firmware behaves
+//! as on silicon
 //! (the CLR write loads its own value), firmware that only sets `EN` (`CCR |= EN`, or `CCR = EN`)
 //! reads the host's wall clock at simulated time, exactly and without losing the boot time
 //! before the write, and firmware that only reads CCVR gets the wall clock too. Writing CCR with

@@ -1,4 +1,4 @@
-//! System / general-setup registers, 0x10000–0x100BF (AN_324 §5; FT900-HARDWARE.md §5): chip
+//! System / general-setup registers, 0x10000–0x100BF (AN_324 §5; docs/hardware/system.md): chip
 //! identification, clock enables, power management, semaphores, misc control, pads, GPIO and
 //! the Ethernet PHY's configuration. 8, 16 and 32-bit accesses.
 
@@ -20,7 +20,7 @@ pub mod clk {
     pub const UART1: u32 = 1 << 3;
 }
 
-/// MSC0CFG bits with an effect in the model (FT900-HARDWARE.md §5.6).
+/// MSC0CFG bits with an effect in the model (docs/hardware/system.md §6).
 pub mod msc0 {
     /// Write 1: reset all peripherals (self-clearing).
     pub const PERI_SOFTRESET: u32 = 1 << 31;

@@ -1,5 +1,5 @@
 //! Timers A–D, the shared prescaler and the watchdog at 0x10340 (AN_324 §14;
-//! FT900-HARDWARE.md §7.1–7.3). Byte registers; 16- and 32-bit accesses are split into byte
+//! docs/hardware/timers.md §1–4). Byte registers; 16- and 32-bit accesses are split into byte
 //! accesses in ascending address order.
 //!
 //! # Time model
@@ -21,7 +21,8 @@
 //! * **Timer t** counts cycles of `B`, or prescaler ticks when CONTROL_2 bit 4+t is set.
 //!   The start value `S` (TIMER_WRITE with write_sel = t) is latched on start and on clear_t;
 //!   the period is `S` counts, and `S = 0` means 65 536 counts (a 16-bit counter wrapping;
-//!   choice: undocumented, §10 q.14). With `k` counts since the last load, the position is
+//!   choice: undocumented, docs/hardware/open-questions.md q14). With `k` counts since the
+//!   last load, the position is
 //!   `k mod period`; a roll-over happens every time `k` reaches a multiple of the period.
 //!   READ shows `k mod period` counting up (0..S−1) and `(period − k mod period) mod 65536`
 //!   counting down (S..1; the count that reaches 0 is the roll-over and reloads S, so 0 is
@@ -56,7 +57,7 @@
 //! [`Timers::watchdog_request`] asks for vector 0x04. The **second expiry without a kick** makes
 //! [`Timers::take_chip_reset`] return `true` once, whether or not software cleared `wdg_int`
 //! in between: this is the "second level timeout" the rev C/FT930 crt0 handler waits for after
-//! clearing bit 2 (FT900-HARDWARE.md §7.3: "second expiry without a kick → reset"); requiring
+//! clearing bit 2 (docs/hardware/timers.md §4: "second expiry without a kick → reset"); requiring
 //! `wdg_int` to stay set would leave that handler spinning forever.
 
 use super::device::{read_bytes, write_bytes, Access, Ctx, Device};
@@ -830,7 +831,7 @@ mod tests {
             self.now = until;
         }
 
-        /// The SDK/FreeRTOS 1 ms tick on timer A (FT900-HARDWARE.md §7.5).
+        /// The SDK/FreeRTOS 1 ms tick on timer A (docs/hardware/timers.md §5).
         fn ms_tick_setup(&mut self) {
             self.w(reg::CONTROL_0, 0x01);
             self.w(reg::CONTROL_0, 0x02);

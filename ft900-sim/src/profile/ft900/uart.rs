@@ -1,5 +1,5 @@
 //! UART0/UART1: a 16C550-compatible UART with the 650/750/950 extensions of the FT900's core
-//! (AN_324 §13; FT900-HARDWARE.md §6), on virtual time.
+//! (AN_324 §13; docs/hardware/uart.md), on virtual time.
 //!
 //! # Time
 //! A character takes its real time on the wire:
@@ -30,7 +30,7 @@
 //! * **Clock off** (CLKCFG): a character that completes while the UART's clock is off is held
 //!   until the next register access (which needs the clock on); no input is taken meanwhile.
 //!
-//! # Interrupts (ISR priority order of §6.2)
+//! # Interrupts (ISR priority order of docs/hardware/uart.md §3)
 //! line status (overrun, ISR 0x06) > RX data at the trigger level (0x04) > RX time-out (0x0C:
 //! FIFO mode, data in the RX FIFO, no character in or out of it for 4 character times) > THR
 //! empty (0x02) > modem status (0x00, only from MCR changes in loopback). The request line
@@ -94,7 +94,7 @@ const ACR_950_TRIGGERS: u8 = 0x20;
 const ACR_ICR_READ: u8 = 0x40;
 const ACR_STATUS: u8 = 0x80;
 
-/// MSR with no loopback: CTS, DSR and DCD asserted, no change (§6.2 recommendation).
+/// MSR with no loopback: CTS, DSR and DCD asserted, no change (docs/hardware/uart.md §3).
 const MSR_IDLE: u8 = 0xB0;
 
 // Indexed control registers (index in SPR, data at offset 5).
@@ -176,7 +176,8 @@ struct Regs {
 }
 
 impl Regs {
-    /// Power-on values (§6.6; LSR 0x60 and MSR 0xB0 are computed from the state).
+    /// Power-on values (docs/hardware/uart.md §7; LSR 0x60 and MSR 0xB0 are computed from the
+    /// state).
     fn reset() -> Regs {
         Regs {
             ier: 0,
@@ -1039,7 +1040,7 @@ mod tests {
             rig
         }
 
-        /// [`Rig::new`] then the SDK's `uart_open` for 115200 8N1 (§6.5).
+        /// [`Rig::new`] then the SDK's `uart_open` for 115200 8N1 (docs/hardware/uart.md §6).
         fn at_115200() -> Rig {
             let mut rig = Rig::new();
             rig.icr_write(ICR_TCR, 4);

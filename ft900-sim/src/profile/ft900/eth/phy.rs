@@ -1,5 +1,5 @@
 //! The FT900's integrated 10/100 PHY as seen through MDIO: the IEEE 802.3 clause-22 registers
-//! of FT900-HARDWARE.md §8.6, link state and auto-negotiation on virtual time.
+//! of docs/hardware/ethernet.md §7, link state and auto-negotiation on virtual time.
 //!
 //! Nothing observable happens at the instant negotiation completes (this MAC has no PHY
 //! interrupt line), so instead of an event the PHY keeps the cycle at which the current
