@@ -392,6 +392,7 @@ fn firmware_uploads_three_readings_through_the_gateway_to_the_endpoint() {
         peak + TLS_HEAP_MARGIN <= size,
         "ECDSA handshake: TLS heap peak {peak} of {size}"
     );
+    assert_stack_within_the_recorded_high_water(&r);
 }
 
 /// The numbers of `... tls heap peak P of S, ...` in the final statistics line.
@@ -409,6 +410,30 @@ fn tls_heap_peak_and_size(r: &Run) -> (u32, u32) {
         n.next().expect("the peak"),
         n.next().expect("the heap size"),
     )
+}
+
+/// The run's stack high-water mark (`stats: stack high-water N bytes ...`) is at most the figure
+/// `make` prints on the size line (`measured high-water N`: `APP_STACK_HIGH_WATER` of
+/// firmware/app/module.mk), so that the printed figure is never an understatement.
+fn assert_stack_within_the_recorded_high_water(r: &Run) {
+    let mk = fwbuild::workspace_root().join("firmware/app/module.mk");
+    let text = std::fs::read_to_string(&mk).expect("firmware/app/module.mk");
+    let recorded: u32 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("APP_STACK_HIGH_WATER := "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `APP_STACK_HIGH_WATER := N` in {}", mk.display()));
+    let line = r.line("stats: stack high-water ");
+    let used: u32 = line["stats: stack high-water ".len()..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no high-water in {line:?}"));
+    assert!(
+        used <= recorded,
+        "the stack reached {used} bytes, deeper than the {recorded} make prints \
+         (APP_STACK_HIGH_WATER in firmware/app/module.mk): measure and update it"
+    );
 }
 
 /// Bytes of the TLS heap that must stay unused at the peak of the AWS-shaped RSA handshake:
@@ -458,6 +483,7 @@ fn firmware_verifies_an_aws_shaped_rsa_chain_within_its_tls_heap() {
          peak ({peak}); at least {TLS_HEAP_MARGIN} must stay free",
         size.saturating_sub(peak)
     );
+    assert_stack_within_the_recorded_high_water(&r);
 }
 
 #[test]
