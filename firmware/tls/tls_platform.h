@@ -8,8 +8,8 @@
  * byte ever touched (allocator headers and fragmentation included):
  *
  *   scenario                                          peak     after connect  after handshake
- *   ECDHE-ECDSA, P-256 chain (2 certificates, 1 KiB)  21144    15980          12312
- *   ECDHE-RSA, AWS-shaped RSA-2048 chain of 5         30576    18196          12368
+ *   ECDHE-ECDSA, P-256 chain (2 certificates, 1 KiB)  20120    14956          11288
+ *   ECDHE-RSA, AWS-shaped RSA-2048 chain of 5         29552    17172          11344
  *     certificates (5.1 KiB in one 5132-byte record),
  *     3 CA certificates as PEM, client certificate
  *     and P-256 key (mutual TLS)
@@ -20,7 +20,7 @@
  * is off), the handshake state (transcript hash, ECDH context, the peer's key) and the bignum
  * temporaries of the signature checks. After the handshake the CA and device certificates are
  * freed too (tls_client.c), and a session holds ~12.3 KiB until it is closed.
- * 30 KiB (30720) covers the AWS-shaped mutual-TLS case (30576, the worst measured). The
+ * 30 KiB (30720) covers the AWS-shaped mutual-TLS case (29552, the worst measured). The
  * product, which has no client certificate or key, has its own heap of 27 KiB (app/main.c),
  * measured on the product itself: the embedded endpoint's AWS-shaped RSA-2048 chain (4
  * certificates, 5.5 KiB, scenarios/rsa-chain.toml) peaks at 26040 with three CA certificates
