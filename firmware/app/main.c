@@ -111,8 +111,10 @@ static void keep_app(void)
 static struct holdoff holdoff;
 static struct refusals refusals;
 
-/* The TLS heap (tls_platform.h): the product's own, sized for what it verifies, a server chain
-   against one or two CA certificates without a client certificate (firmware/README.md, RAM). */
+/* The TLS heap (tls_platform.h): the product's own, sized for what it verifies without a client
+   certificate: an AWS-shaped RSA-2048 chain (4 certificates, ~5.5 KiB) against three CA
+   certificates peaks at 26 040 bytes (scenarios/rsa-chain.toml; firmware_upload.rs checks that
+   at least 1 KiB stays unused; firmware/README.md, RAM). */
 #ifndef APP_TLS_HEAP_SIZE
 #define APP_TLS_HEAP_SIZE (27u * 1024u)
 #endif

@@ -25,6 +25,7 @@
 #include "mbedtls/entropy.h"
 #include "mbedtls/gcm.h"
 #include "mbedtls/md.h"
+#include "mbedtls/oid.h"
 #include "mbedtls/pk.h"
 #include "mbedtls/rsa.h"
 #include "mbedtls/sha256.h"
@@ -501,6 +502,121 @@ static void chain(void)
     mbedtls_x509_crt_free(&amazon);
 }
 
+/* tls/oid_pm.c (our replacement of mbedTLS's oid.c, tables in program memory): every entry
+   answers as oid.c does under this configuration; near misses and unknown OIDs are refused. */
+static int oid_is(const char *der, size_t len, mbedtls_asn1_buf *buf)
+{
+    buf->tag = MBEDTLS_ASN1_OID;
+    buf->p = (unsigned char *)der;
+    buf->len = len;
+    return 0;
+}
+#define OID_BUF(b, o) oid_is(o, MBEDTLS_OID_SIZE(o), &(b))
+
+static void oid_lookups(void)
+{
+    mbedtls_asn1_buf b;
+    int ext = 0, bad = 0;
+    static const struct {
+        const char *oid;
+        size_t len;
+        int type;
+    } exts[] = {
+        {MBEDTLS_OID_BASIC_CONSTRAINTS, MBEDTLS_OID_SIZE(MBEDTLS_OID_BASIC_CONSTRAINTS),
+         MBEDTLS_OID_X509_EXT_BASIC_CONSTRAINTS},
+        {MBEDTLS_OID_KEY_USAGE, MBEDTLS_OID_SIZE(MBEDTLS_OID_KEY_USAGE),
+         MBEDTLS_OID_X509_EXT_KEY_USAGE},
+        {MBEDTLS_OID_EXTENDED_KEY_USAGE, MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE),
+         MBEDTLS_OID_X509_EXT_EXTENDED_KEY_USAGE},
+        {MBEDTLS_OID_SUBJECT_ALT_NAME, MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME),
+         MBEDTLS_OID_X509_EXT_SUBJECT_ALT_NAME},
+        {MBEDTLS_OID_NS_CERT_TYPE, MBEDTLS_OID_SIZE(MBEDTLS_OID_NS_CERT_TYPE),
+         MBEDTLS_OID_X509_EXT_NS_CERT_TYPE},
+        {MBEDTLS_OID_CERTIFICATE_POLICIES, MBEDTLS_OID_SIZE(MBEDTLS_OID_CERTIFICATE_POLICIES),
+         MBEDTLS_OID_X509_EXT_CERTIFICATE_POLICIES},
+    };
+    for (unsigned i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        oid_is(exts[i].oid, exts[i].len, &b);
+        bad += mbedtls_oid_get_x509_ext_type(&b, &ext) != 0 || ext != exts[i].type;
+    }
+    CHECK(bad == 0, "OID: the 6 certificate extensions (%d wrong)", bad);
+    OID_BUF(b, MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER);
+    CHECK(mbedtls_oid_get_x509_ext_type(&b, &ext) == MBEDTLS_ERR_OID_NOT_FOUND,
+          "OID: an extension mbedTLS does not handle is unknown");
+
+    static const struct {
+        const char *oid;
+        size_t len;
+        mbedtls_md_type_t md;
+        mbedtls_pk_type_t pk;
+    } sigs[] = {
+        {MBEDTLS_OID_PKCS1_SHA224, MBEDTLS_OID_SIZE(MBEDTLS_OID_PKCS1_SHA224), MBEDTLS_MD_SHA224,
+         MBEDTLS_PK_RSA},
+        {MBEDTLS_OID_PKCS1_SHA256, MBEDTLS_OID_SIZE(MBEDTLS_OID_PKCS1_SHA256), MBEDTLS_MD_SHA256,
+         MBEDTLS_PK_RSA},
+        {MBEDTLS_OID_ECDSA_SHA224, MBEDTLS_OID_SIZE(MBEDTLS_OID_ECDSA_SHA224), MBEDTLS_MD_SHA224,
+         MBEDTLS_PK_ECDSA},
+        {MBEDTLS_OID_ECDSA_SHA256, MBEDTLS_OID_SIZE(MBEDTLS_OID_ECDSA_SHA256), MBEDTLS_MD_SHA256,
+         MBEDTLS_PK_ECDSA},
+        {MBEDTLS_OID_RSASSA_PSS, MBEDTLS_OID_SIZE(MBEDTLS_OID_RSASSA_PSS), MBEDTLS_MD_NONE,
+         MBEDTLS_PK_RSASSA_PSS},
+    };
+    bad = 0;
+    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        mbedtls_md_type_t md = MBEDTLS_MD_NONE;
+        mbedtls_pk_type_t pk = MBEDTLS_PK_NONE;
+        oid_is(sigs[i].oid, sigs[i].len, &b);
+        bad += mbedtls_oid_get_sig_alg(&b, &md, &pk) != 0 || md != sigs[i].md || pk != sigs[i].pk;
+    }
+    CHECK(bad == 0, "OID: the 5 signature algorithms (%d wrong)", bad);
+    mbedtls_md_type_t md;
+    mbedtls_pk_type_t pk;
+    /* SHA-1 and SHA-384 are off in this configuration: unknown, as in oid.c. */
+    OID_BUF(b, MBEDTLS_OID_PKCS1_SHA1);
+    int r1 = mbedtls_oid_get_sig_alg(&b, &md, &pk);
+    OID_BUF(b, MBEDTLS_OID_ECDSA_SHA384);
+    int r2 = mbedtls_oid_get_sig_alg(&b, &md, &pk);
+    /* A prefix of a known OID is not that OID. */
+    oid_is(MBEDTLS_OID_PKCS1_SHA256, MBEDTLS_OID_SIZE(MBEDTLS_OID_PKCS1_SHA256) - 1, &b);
+    int r3 = mbedtls_oid_get_sig_alg(&b, &md, &pk);
+    CHECK(r1 == MBEDTLS_ERR_OID_NOT_FOUND && r2 == MBEDTLS_ERR_OID_NOT_FOUND &&
+              r3 == MBEDTLS_ERR_OID_NOT_FOUND,
+          "OID: SHA-1, SHA-384 and a truncated OID are unknown signature algorithms");
+
+    mbedtls_pk_type_t rsa = MBEDTLS_PK_NONE, ec = MBEDTLS_PK_NONE, ecdh = MBEDTLS_PK_NONE;
+    OID_BUF(b, MBEDTLS_OID_PKCS1_RSA);
+    int p1 = mbedtls_oid_get_pk_alg(&b, &rsa);
+    OID_BUF(b, MBEDTLS_OID_EC_ALG_UNRESTRICTED);
+    int p2 = mbedtls_oid_get_pk_alg(&b, &ec);
+    OID_BUF(b, MBEDTLS_OID_EC_ALG_ECDH);
+    int p3 = mbedtls_oid_get_pk_alg(&b, &ecdh);
+    OID_BUF(b, MBEDTLS_OID_PKCS1_SHA256);
+    int p4 = mbedtls_oid_get_pk_alg(&b, &pk);
+    CHECK(p1 == 0 && rsa == MBEDTLS_PK_RSA && p2 == 0 && ec == MBEDTLS_PK_ECKEY && p3 == 0 &&
+              ecdh == MBEDTLS_PK_ECKEY_DH && p4 == MBEDTLS_ERR_OID_NOT_FOUND,
+          "OID: public key algorithms RSA, EC, ECDH; a signature OID is not one");
+
+    mbedtls_ecp_group_id grp = MBEDTLS_ECP_DP_NONE, other = MBEDTLS_ECP_DP_NONE;
+    OID_BUF(b, MBEDTLS_OID_EC_GRP_SECP256R1);
+    int g1 = mbedtls_oid_get_ec_grp(&b, &grp);
+    OID_BUF(b, MBEDTLS_OID_EC_GRP_SECP384R1);
+    int g2 = mbedtls_oid_get_ec_grp(&b, &other);
+    CHECK(g1 == 0 && grp == MBEDTLS_ECP_DP_SECP256R1 && g2 == MBEDTLS_ERR_OID_NOT_FOUND,
+          "OID: P-256 known, P-384 (off) unknown");
+
+    const char *o = NULL;
+    size_t olen = 0;
+    int m1 = mbedtls_oid_get_oid_by_md(MBEDTLS_MD_SHA256, &o, &olen);
+    int ok256 = m1 == 0 && olen == MBEDTLS_OID_SIZE(MBEDTLS_OID_DIGEST_ALG_SHA256) &&
+                memcmp(o, MBEDTLS_OID_DIGEST_ALG_SHA256, olen) == 0;
+    int m2 = mbedtls_oid_get_oid_by_md(MBEDTLS_MD_SHA224, &o, &olen);
+    int ok224 = m2 == 0 && olen == MBEDTLS_OID_SIZE(MBEDTLS_OID_DIGEST_ALG_SHA224) &&
+                memcmp(o, MBEDTLS_OID_DIGEST_ALG_SHA224, olen) == 0;
+    int m3 = mbedtls_oid_get_oid_by_md(MBEDTLS_MD_SHA1, &o, &olen);
+    CHECK(ok256 && ok224 && m3 == MBEDTLS_ERR_OID_NOT_FOUND,
+          "OID: digest OIDs of SHA-256 and SHA-224; SHA-1 (off) has none");
+}
+
 int main(void)
 {
     stack_paint();
@@ -523,6 +639,7 @@ int main(void)
     roots();
     ecdsa_sign();
     chain();
+    oid_lookups();
     rng_stop();
 
     for (unsigned b = 0; b < B_COUNT; b++)

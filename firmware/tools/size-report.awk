@@ -1,8 +1,10 @@
 # Size report of one firmware ELF from `ft32-elf-nm` output (symbols of startup/ft900.ld).
-# Usage: ft32-elf-nm x.elf | awk -v name=x.elf -f size-report.awk
+# Usage: ft32-elf-nm x.elf | awk -v name=x.elf [-v high_water=N] -f size-report.awk
 # Prints: program memory used of 256 KiB, RAM used (.data incl. .rodata + .bss + .noinit) of
-# 64 KiB, what is left for the stack (which must stay above __STACK_MIN; the link checks it), and
-# what is free beyond the firmware's minimum stack (RAM an application may still use).
+# 64 KiB, what is left for the stack (which must stay above __STACK_MIN; the link checks it), the
+# stack's measured high-water mark when given (a figure recorded from runs on the simulator, which
+# a test holds the firmware to), and what is free beyond the firmware's minimum stack (RAM an
+# application may still use).
 function hex(s,    i, c, v) {
     v = 0
     s = tolower(s)
@@ -21,7 +23,8 @@ END {
     noinit = sym["__noinit_end"] - sym["__noinit_start"]
     ram = sym["_end"] - bias
     headroom = ram_size - ram
-    printf "size: %-18s PM %6d / %d (%4.1f%%)  RAM %5d / %d (%4.1f%%: data %d + bss %d + noinit %d)  stack headroom %d (min %d), free %d\n", \
+    measured = high_water != "" ? sprintf(", measured high-water %d", high_water) : ""
+    printf "size: %-18s PM %6d / %d (%4.1f%%)  RAM %5d / %d (%4.1f%%: data %d + bss %d + noinit %d)  stack headroom %d (min %d%s), free %d\n", \
         name, pm, pm_size, 100.0 * pm / pm_size, ram, ram_size, 100.0 * ram / ram_size, \
-        data, bss, noinit, headroom, sym["__STACK_MIN"], headroom - sym["__STACK_MIN"]
+        data, bss, noinit, headroom, sym["__STACK_MIN"], measured, headroom - sym["__STACK_MIN"]
 }

@@ -30,7 +30,7 @@ use ft900_sim::{Machine, Profile, RunLimits, StopReason};
 use net_bridge::usernet::SimClock;
 use net_bridge::{UserNet, UserNetConfig};
 use scenarios::endpoint::{
-    Credentials, Endpoint, EndpointConfig, Fault, FaultAction, FaultPlan, FaultTrigger,
+    Credentials, Endpoint, EndpointConfig, Fault, FaultAction, FaultPlan, FaultTrigger, ServerKey,
 };
 use serde_json::Value;
 
@@ -387,6 +387,103 @@ fn firmware_uploads_three_readings_through_the_gateway_to_the_endpoint() {
         (first_put - tls_at) as f64 / 1e6
     );
     eprintln!("{}", r.line("stats: stack"));
+    let (peak, size) = tls_heap_peak_and_size(&r);
+    assert!(
+        peak + TLS_HEAP_MARGIN <= size,
+        "ECDSA handshake: TLS heap peak {peak} of {size}"
+    );
+    assert_stack_within_the_recorded_high_water(&r);
+}
+
+/// The numbers of `... tls heap peak P of S, ...` in the final statistics line.
+fn tls_heap_peak_and_size(r: &Run) -> (u32, u32) {
+    let stats = r.line("stats: stack high-water ");
+    let rest = stats
+        .split("tls heap peak ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no tls heap peak in {stats:?}"));
+    let mut n = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<u32>().expect("a number"));
+    (
+        n.next().expect("the peak"),
+        n.next().expect("the heap size"),
+    )
+}
+
+/// The run's stack high-water mark (`stats: stack high-water N bytes ...`) is at most the figure
+/// `make` prints on the size line (`measured high-water N`: `APP_STACK_HIGH_WATER` of
+/// firmware/app/module.mk), so that the printed figure is never an understatement.
+fn assert_stack_within_the_recorded_high_water(r: &Run) {
+    let mk = fwbuild::workspace_root().join("firmware/app/module.mk");
+    let text = std::fs::read_to_string(&mk).expect("firmware/app/module.mk");
+    let recorded: u32 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("APP_STACK_HIGH_WATER := "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `APP_STACK_HIGH_WATER := N` in {}", mk.display()));
+    let line = r.line("stats: stack high-water ");
+    let used: u32 = line["stats: stack high-water ".len()..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no high-water in {line:?}"));
+    assert!(
+        used <= recorded,
+        "the stack reached {used} bytes, deeper than the {recorded} make prints \
+         (APP_STACK_HIGH_WATER in firmware/app/module.mk): measure and update it"
+    );
+}
+
+/// Bytes of the TLS heap that must stay unused at the peak of the AWS-shaped RSA handshake:
+/// room for a longer server certificate (more host names) or a session token. Sizing the heap
+/// below that fails here, not in the field.
+const TLS_HEAP_MARGIN: u32 = 1024;
+
+#[test]
+fn firmware_verifies_an_aws_shaped_rsa_chain_within_its_tls_heap() {
+    // The endpoint's RSA-2048 identity sends a chain shaped like DynamoDB's (4 certificates,
+    // ~5.5 KiB); the device trusts its root and, like a product, Amazon Root CA 1 and 3 (the
+    // PEM bundle of scenarios/rsa-chain.toml).
+    let ep = Endpoint::new(EndpointConfig {
+        server_key: ServerKey::Rsa2048,
+        ..EndpointConfig::default()
+    })
+    .unwrap();
+    let scenario = scenarios::runner::Scenario::load(
+        &fwbuild::workspace_root().join("scenarios/rsa-chain.toml"),
+    )
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    let amazon_roots = scenario
+        .config
+        .get("tls.ca_cert")
+        .expect("rsa-chain.toml provisions the Amazon roots");
+    let block = config(&ep, 2, 500)
+        .set("tls.ca_cert", amazon_roots)
+        .expect("the Amazon roots parse");
+    let r = run(&ep, &block);
+    assert_delivered(&r, &ep, 2, &[]);
+    assert!(r.line("config: ok").contains(", 3 CA,"), "{}", r.uart);
+    let tls = r.line("tls ");
+    assert!(
+        tls.starts_with("tls TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256 in "),
+        "{tls}"
+    );
+    let (peak, size) = tls_heap_peak_and_size(&r);
+    assert_eq!(
+        tls.rsplit("heap peak ").next().and_then(|p| p.parse().ok()),
+        Some(peak),
+        "the handshake line reports the peak the statistics repeat: {tls}"
+    );
+    eprintln!("{tls}\n{}", r.line("stats: stack high-water "));
+    assert!(
+        peak + TLS_HEAP_MARGIN <= size,
+        "the AWS-shaped RSA handshake leaves {} bytes of the {size}-byte TLS heap unused at its \
+         peak ({peak}); at least {TLS_HEAP_MARGIN} must stay free",
+        size.saturating_sub(peak)
+    );
+    assert_stack_within_the_recorded_high_water(&r);
 }
 
 #[test]

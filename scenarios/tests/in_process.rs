@@ -395,6 +395,33 @@ fn an_rsa_2048_identity_serves_ecdhe_rsa_deterministically() {
         ..EndpointConfig::default()
     })
     .unwrap();
+    // The chain is shaped like DynamoDB's (server certificate, intermediate, two cross-signed
+    // roots: ~5.5 KiB), which the firmware's TLS heap is sized for.
+    let (chain_pem, _) = ep.server_identity_pem();
+    let sizes: Vec<usize> = chain_pem
+        .split("-----BEGIN CERTIFICATE-----")
+        .skip(1)
+        .map(|block| {
+            use base64::Engine as _;
+            let b64: String = block
+                .split("-----END")
+                .next()
+                .unwrap()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap()
+                .len()
+        })
+        .collect();
+    assert_eq!(sizes.len(), 4, "{sizes:?}");
+    let total: usize = sizes.iter().sum();
+    assert!(
+        (5400..=5600).contains(&total) && sizes[0] >= 1900,
+        "chain sizes {sizes:?}"
+    );
     let mut sim = Sim::new(ep.clone(), 8);
     let mut conn = Conn::https(&mut sim, ENDPOINT_IP, HOST, &ep.ca_cert_der());
     assert_eq!(

@@ -29,7 +29,8 @@ use super::{CertValidity, ServerKey};
 pub(crate) struct Identity {
     pub ca_pem: String,
     pub ca_der: Vec<u8>,
-    /// The server certificate, PEM (for handing the identity to another server).
+    /// The server certificate followed by the rest of the chain the endpoint sends, PEM (for
+    /// handing the identity to another server: a PEM chain file as OpenSSL loads it).
     pub leaf_pem: String,
     /// The server's private key, PKCS#8 PEM. A throwaway test key; never logged.
     pub leaf_key_pem: String,
@@ -100,13 +101,36 @@ impl Identity {
         let leaf_key = Key::generate(&keys, kind)?;
         let leaf_key_pem = pem_block("PRIVATE KEY", &leaf_key.pkcs8_der()?);
         let (leaf_sign, leaf_key) = (leaf_key.signer()?, leaf_key.rcgen()?);
-        let leaf_cert = leaf
-            .signed_by(&leaf_key, &ca_cert, &ca_key)
-            .context("signing the server certificate")?;
+
+        // ECDSA: the CA signs the server certificate, which is sent alone. RSA: the chain is
+        // shaped like the one DynamoDB's endpoints send (see `AwsShapedChain`).
+        let (chain, max_fragment) = match kind {
+            ServerKey::EcdsaP256 => {
+                let leaf_cert = leaf
+                    .signed_by(&leaf_key, &ca_cert, &ca_key)
+                    .context("signing the server certificate")?;
+                // Records of at most 4 KiB (header included): the firmware's mbedTLS receive
+                // buffer holds 8 KiB of content, and rustls would otherwise send up to 16 KiB
+                // per record.
+                (vec![leaf_cert.der().to_vec()], 4096)
+            }
+            ServerKey::Rsa2048 => {
+                let other_key = Key::generate(&keys, kind)?.rcgen()?;
+                let chain = AwsShapedChain::build(&ca_cert, &ca_key, leaf, &leaf_key, &other_key)?;
+                // The Certificate message (~5.5 KiB) must arrive in one record: mbedTLS 2.28
+                // cannot reassemble a handshake message from several records. Up to 8 KiB of
+                // content per record, the firmware's receive buffer.
+                (chain, 8192 + 5)
+            }
+        };
+        let leaf_pem: String = chain
+            .iter()
+            .map(|der| pem_block("CERTIFICATE", der))
+            .collect();
 
         let provider = deterministic_provider(seed, 2);
         let certified = CertifiedKey::new(
-            vec![CertificateDer::from(leaf_cert.der().to_vec())],
+            chain.into_iter().map(CertificateDer::from).collect(),
             leaf_sign,
         );
         let mut cfg = ServerConfig::builder_with_provider(provider)
@@ -120,17 +144,164 @@ impl Identity {
         // its last session on a reconnect. Stays deterministic: the ids come from the seeded
         // provider's random source, and the cache evicts the oldest entry, not a random one.
         cfg.session_storage = ServerSessionMemoryCache::new(1024);
-        // Records of at most 4 KiB (header included): the firmware's mbedTLS receive buffer
-        // holds 8 KiB of content, and rustls would otherwise send up to 16 KiB per record.
-        cfg.max_fragment_size = Some(4096);
+        cfg.max_fragment_size = Some(max_fragment);
         Ok(Identity {
             ca_pem: ca_cert.pem(),
             ca_der: ca_cert.der().to_vec(),
-            leaf_pem: leaf_cert.pem(),
+            leaf_pem,
             leaf_key_pem,
             server_config: Arc::new(cfg),
         })
     }
+}
+
+/// An RSA chain shaped like the one DynamoDB's endpoints send (e.g.
+/// `dynamodb.us-east-1.amazonaws.com`): the server certificate, the issuing intermediate
+/// ("Amazon RSA 2048 M0x"), the root the device trusts cross-signed by an older root ("Amazon
+/// Root CA 1" by "Starfield Services Root G2"), and that older root cross-signed in turn
+/// ("Starfield Class 2"), about 5.5 KiB in all. What a device needs RAM for while it verifies:
+/// four RSA-2048 certificates of their real sizes, parsed, of which only the first two are
+/// checked (the path ends at the root in the device's configuration). The extensions that make
+/// real certificates long (SCT lists, CRL and AIA URLs, policies) are stood in for by one
+/// non-critical extension of filler (`PADDING_OID`), which verifiers skip.
+struct AwsShapedChain;
+
+/// The documentation enterprise arc (RFC 5612): filler that no verifier interprets.
+const PADDING_OID: &[u64] = &[1, 3, 6, 1, 4, 1, 32473, 1];
+
+/// Sizes (DER bytes) of the certificates of the chain, as AWS's are: a server certificate with
+/// its host names and SCTs, then three CA certificates.
+const AWS_LEAF_BYTES: usize = 2000;
+const AWS_INTERMEDIATE_BYTES: usize = 1200;
+const AWS_CROSS_ROOT_BYTES: usize = 1150;
+const AWS_CROSS_OLDER_ROOT_BYTES: usize = 1150;
+
+impl AwsShapedChain {
+    /// The chain, server certificate first (DER each). `ca_cert`/`ca_key` are the root
+    /// the devices trust, `leaf`/`leaf_key` the server certificate's parameters and key;
+    /// `other_key` signs and carries the certificates that are never checked (and the
+    /// intermediate: a fourth key would only cost key-generation time). Validity: the root's.
+    fn build(
+        ca_cert: &rcgen::Certificate,
+        ca_key: &KeyPair,
+        leaf: CertificateParams,
+        leaf_key: &KeyPair,
+        other_key: &KeyPair,
+    ) -> anyhow::Result<Vec<Vec<u8>>> {
+        let ca = ca_cert.params();
+        let ca_named = |cn: &str, path_len: Option<u8>| -> anyhow::Result<CertificateParams> {
+            let mut p = CertificateParams::new(Vec::<String>::new()).context("CA parameters")?;
+            p.distinguished_name.push(DnType::CommonName, cn);
+            p.distinguished_name
+                .push(DnType::OrganizationName, "ft900-sim");
+            p.distinguished_name.push(DnType::CountryName, "US");
+            p.is_ca = IsCa::Ca(match path_len {
+                Some(n) => BasicConstraints::Constrained(n),
+                None => BasicConstraints::Unconstrained,
+            });
+            p.key_usages = vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyCertSign,
+                KeyUsagePurpose::CrlSign,
+            ];
+            p.not_before = ca.not_before;
+            p.not_after = ca.not_after;
+            Ok(p)
+        };
+
+        // The intermediate, signed by the trusted root; it signs the server certificate.
+        let mut int_params = ca_named("ft900-sim test RSA 2048 M01", Some(0))?;
+        int_params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let int_params = padded(int_params, AWS_INTERMEDIATE_BYTES, |p| {
+            p.signed_by(other_key, ca_cert, ca_key)
+        })?;
+        let intermediate = int_params
+            .clone()
+            .signed_by(other_key, ca_cert, ca_key)
+            .context("signing the intermediate")?;
+        let leaf = padded(leaf, AWS_LEAF_BYTES, |p| {
+            p.signed_by(leaf_key, &intermediate, other_key)
+        })?
+        .signed_by(leaf_key, &intermediate, other_key)
+        .context("signing the server certificate")?;
+
+        // The older roots: never checked by the device, only carried and parsed.
+        let older = ca_named("ft900-sim test Services Root G2", None)?
+            .self_signed(other_key)
+            .context("the older root")?;
+        let oldest = ca_named("ft900-sim test Class 2 Root", None)?
+            .self_signed(other_key)
+            .context("the oldest root")?;
+        let cross_root = padded(ca.clone(), AWS_CROSS_ROOT_BYTES, |p| {
+            p.signed_by(ca_key, &older, other_key)
+        })?
+        .signed_by(ca_key, &older, other_key)
+        .context("cross-signing the root")?;
+        let cross_older = padded(older.params().clone(), AWS_CROSS_OLDER_ROOT_BYTES, |p| {
+            p.signed_by(other_key, &oldest, other_key)
+        })?
+        .signed_by(other_key, &oldest, other_key)
+        .context("cross-signing the older root")?;
+
+        Ok([leaf, intermediate, cross_root, cross_older]
+            .iter()
+            .map(|c| c.der().to_vec())
+            .collect())
+    }
+}
+
+/// `params` with a filler extension that makes the certificate `sign` produces `target` bytes
+/// long (or as close as the DER length fields allow; never shorter than without filler).
+fn padded(
+    params: CertificateParams,
+    target: usize,
+    sign: impl Fn(CertificateParams) -> Result<rcgen::Certificate, rcgen::Error>,
+) -> anyhow::Result<CertificateParams> {
+    let base = sign(params.clone())
+        .context("sizing a certificate")?
+        .der()
+        .len();
+    let mut filler = target.saturating_sub(base);
+    let mut best = params.clone();
+    // The extension's own header and the length fields it grows take a few bytes: converge.
+    for _ in 0..4 {
+        if filler == 0 {
+            break;
+        }
+        let mut p = params.clone();
+        let content = der_octet_string(&vec![0x5a; filler]);
+        p.custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                PADDING_OID,
+                content,
+            ));
+        let len = sign(p.clone()).context("sizing a certificate")?.der().len();
+        best = p;
+        if len == target {
+            break;
+        }
+        filler = (filler + target).saturating_sub(len).max(1);
+    }
+    Ok(best)
+}
+
+/// `bytes` as a DER OCTET STRING.
+fn der_octet_string(bytes: &[u8]) -> Vec<u8> {
+    let n = bytes.len();
+    let mut out = vec![0x04];
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let len = n.to_be_bytes();
+        let skip = len.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (len.len() - skip) as u8);
+        out.extend_from_slice(&len[skip..]);
+    }
+    out.extend_from_slice(bytes);
+    out
 }
 
 /// A certificate key of either kind, from the seeded stream.
