@@ -41,7 +41,7 @@
 #   "Watchdog Example 1", which are what the toolchain's own start-up files are).
 # - FreeRTOS (when the project includes FreeRTOS.h): the kernel's sources, heap_4 and the SDK's
 #   FT32 port, with -DFT32_FREERTOS -DFT32_PORT -DFT32_PORT_HEAP=4 as the examples' .cproject.
-# - lwIP (when the project includes lwip/...): lwIP's api, core, core/ipv4 and netif sources
+# - lwIP (when the project includes lwip/...): lwIP's api, core, core/ipv4 and netif/ethernet.c
 #   (apps and IPv6 excluded, as the lwIP example's .cproject does) and the SDK's port.
 # - sdk/support/*.c: what the vendor toolchain's libraries add (newlib system calls, lwIP glue).
 set -euo pipefail
@@ -285,7 +285,9 @@ if [[ $USES_LWIP -eq 1 ]]; then
     ARCH=$SDK/Source/3rdparty/lwip/src/arch
     [[ -f $ARCH/netif_ft900.c ]] || die "$SDK has no lwIP port ($ARCH)"
     PROJ_INC+=(-I"$ARCH" -I"$LWIP/src/include")
-    for f in "$LWIP"/src/api/*.c "$LWIP"/src/core/*.c "$LWIP"/src/core/ipv4/*.c "$LWIP"/src/netif/*.c; do
+    # netif/: only ethernet.c, the Ethernet framing the SDK's port sits on (slipif, bridgeif,
+    # 6LoWPAN and ZEP are other link layers, and slipif needs a serial I/O layer nobody ships).
+    for f in "$LWIP"/src/api/*.c "$LWIP"/src/core/*.c "$LWIP"/src/core/ipv4/*.c "$LWIP"/src/netif/ethernet.c; do
         EXTRA_SRCS+=("$LWIP/src"$'\t'"$f")
     done
     for f in "$ARCH"/*.c; do
