@@ -311,7 +311,6 @@ fn run(args: &RunArgs) -> Result<u8> {
                 chip: args.chip.unwrap_or_default(),
                 rtc_start_seconds: rtc_start,
                 strict: args.strict,
-                ..Ft900Config::default()
             });
             profile.uart[0].set_backend(serial::open(&args.uart0).context("--uart0")?);
             profile.uart[1].set_backend(serial::open(&args.uart1).context("--uart1")?);

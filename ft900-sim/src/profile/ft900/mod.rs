@@ -73,8 +73,8 @@ pub const BOOTLOADER_START: u32 = 0x3_F000;
 /// The bootloader's reset entry (`jmp __PMSIZE-4` in the SDK's crt0).
 pub const BOOTLOADER_RESET_ENTRY: u32 = 0x3_FFFC;
 
-/// Options of the FT900 model.
-#[derive(Clone, Debug)]
+/// Options of the FT900 model (the default: rev C, RTC at 0, not strict).
+#[derive(Clone, Debug, Default)]
 pub struct Ft900Config {
     /// The silicon revision (HIPID and the revision-dependent blocks); default rev C, the
     /// revision sold today.
@@ -83,16 +83,6 @@ pub struct Ft900Config {
     pub rtc_start_seconds: u32,
     /// Fault on accesses that are not modelled instead of reporting them.
     pub strict: bool,
-}
-
-impl Default for Ft900Config {
-    fn default() -> Self {
-        Ft900Config {
-            chip: ChipRevision::default(),
-            rtc_start_seconds: 0,
-            strict: false,
-        }
-    }
 }
 
 /// An access that hit no model.
