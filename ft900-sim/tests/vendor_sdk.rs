@@ -515,3 +515,147 @@ fn ethernet_example_1_answers_arp_and_ping_rev_b() {
 fn ethernet_example_1_answers_arp_and_ping_rev_c() {
     ethernet_example_1(Chip::RevC);
 }
+
+// ---- FreeRTOS + lwIP ------------------------------------------------------------------------
+
+/// The one-line fix of the SDK's lwIP port that the FreeRTOS lwIP Example needs (a bug of the
+/// vendor's code, on silicon too; ../shared/vendor/README.md): `net_packet_available()` runs in
+/// the Ethernet interrupt but notifies the input task with `xTaskNotify`, whose task switch
+/// inside the ISR leaves the port's in-interrupt flag set, so lwIP's semaphore waits return at
+/// once and `accept` fails. The ISR form is what the port's own comment ("at ISR level") calls
+/// for.
+const NOTIFY_BUG: &str = "xTaskNotify(g_task_ethernet_input, (uint32_t)1, eSetValueWithOverwrite);";
+const NOTIFY_FIX: &str =
+    "xTaskNotifyFromISR(g_task_ethernet_input, (uint32_t)1, eSetValueWithOverwrite, NULL);";
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap_or_else(|e| {
+                panic!("{} -> {}: {e}", entry.path().display(), dest.display())
+            });
+        }
+    }
+}
+
+/// A copy of the unpacked SDK (its `Source/` and the example) with [`NOTIFY_FIX`] applied to
+/// `Source/3rdparty/lwip/src/arch/net.c`, once per test process.
+fn sdk_with_notify_fix() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let sdk = vendor_support::sdk_dir();
+        let dir = support::target_dir()
+            .join("sdk")
+            .join("ft9xx-sdk-lwip-notify-fix");
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_tree(&sdk.join("Source"), &dir.join("Source"));
+        let example = std::path::Path::new("Examples").join("FreeRTOS lwIP Example");
+        copy_tree(&sdk.join(&example), &dir.join(&example));
+        let net_c = dir.join("Source/3rdparty/lwip/src/arch/net.c");
+        let text =
+            std::fs::read_to_string(&net_c).unwrap_or_else(|e| panic!("{}: {e}", net_c.display()));
+        assert_eq!(
+            text.matches(NOTIFY_BUG).count(),
+            1,
+            "{} no longer has the line the fix replaces: {NOTIFY_BUG}",
+            net_c.display()
+        );
+        std::fs::write(&net_c, text.replace(NOTIFY_BUG, NOTIFY_FIX)).unwrap();
+        dir
+    })
+    .clone()
+}
+
+/// FreeRTOS lwIP Example (TCP server on port 80) behind the user-mode gateway: it gets its
+/// address by DHCP, and a host client that connects to a `--forward`ed port reaches the
+/// example's server, which prints what it received and answers "Hello client\n".
+fn freertos_lwip_example(chip: Chip) {
+    use std::io::{Read, Write};
+    let elf = vendor_support::build_with(
+        "FreeRTOS lwIP Example",
+        &vendor_support::BuildOpts {
+            sdk: Some(sdk_with_notify_fix()),
+            name: Some("freertos-lwip-example-notify-fix".into()),
+            ..Default::default()
+        },
+    );
+    let cfg = net_bridge::UserNetConfig::default().with_forward(net_bridge::HostForward {
+        host: "127.0.0.1:0".parse().unwrap(),
+        guest_addr: None,
+        guest_port: 80,
+    });
+    let net = net_bridge::UserNet::new(cfg).expect("the gateway starts");
+    let forward = net.forward_addrs()[0];
+    let monitor = net.monitor();
+    let mut opts = RunOpts::new(chip);
+    opts.eth = Some(Box::new(net));
+    opts.max_virtual_secs = 60;
+    let mut s = Session::new(&elf, opts);
+    s.expect_text("Server 10.0.2.15:80\r\n");
+    s.expect_text("Waiting for connection...\r\n");
+
+    let client = std::thread::spawn(move || -> std::io::Result<Vec<u8>> {
+        let mut c = std::net::TcpStream::connect(forward)?;
+        // A guard against a hang, not a timing check: the simulation runs meanwhile.
+        c.set_read_timeout(Some(std::time::Duration::from_secs(120)))?;
+        c.write_all(b"Hello server\n")?;
+        let mut reply = Vec::new();
+        c.read_to_end(&mut reply)?;
+        Ok(reply)
+    });
+    while !client.is_finished() {
+        if let Some(stop) = s.run_for(MS) {
+            let t = s.transcript(stop);
+            panic!("the host client got no answer\n{}", t.context());
+        }
+    }
+    let reply = client.join().unwrap().expect("the host client's exchange");
+    s.expect_text("Connection closed!\r\n");
+    let t = s.transcript(ft900_sim::StopReason::Stopped);
+    // The server sends `sizeof(msg)` of "Hello client\n\0": its two NULs included.
+    assert_eq!(
+        reply,
+        b"Hello client\n\0\0",
+        "the reply through the forward\n{}",
+        t.context()
+    );
+    t.assert_line(">> Hello server");
+    t.assert_line(">> Hello client");
+    assert!(
+        t.lines()
+            .iter()
+            .any(|(_, l)| l.starts_with(">> Received 13 bytes from: ('10.0.2.2'")),
+        "{}",
+        t.context()
+    );
+    assert!(
+        t.lines()
+            .iter()
+            .any(|(_, l)| l.starts_with(">> Sent 15 bytes to: ('10.0.2.2'")),
+        "{}",
+        t.context()
+    );
+    let leases = monitor.leases();
+    assert_eq!(leases.len(), 1, "one DHCP lease: {leases:?}");
+    assert_eq!(leases[0].ip.to_string(), "10.0.2.15", "{leases:?}");
+    assert!(leases[0].bound, "the lease was acknowledged: {leases:?}");
+    eprintln!(
+        "FreeRTOS lwIP Example on {chip}: lease {} for MAC {:02x?}",
+        leases[0].ip, leases[0].mac
+    );
+}
+
+#[test]
+fn freertos_lwip_example_serves_a_host_client_through_the_gateway_rev_b() {
+    freertos_lwip_example(Chip::RevB);
+}
+
+#[test]
+fn freertos_lwip_example_serves_a_host_client_through_the_gateway_rev_c() {
+    freertos_lwip_example(Chip::RevC);
+}
