@@ -659,3 +659,66 @@ fn freertos_lwip_example_serves_a_host_client_through_the_gateway_rev_b() {
 fn freertos_lwip_example_serves_a_host_client_through_the_gateway_rev_c() {
     freertos_lwip_example(Chip::RevC);
 }
+
+// ---- unmodelled blocks ----------------------------------------------------------------------
+
+/// ADC Example 1 (the ADC is out of the model's scope) through the `ft900-sim` binary: each
+/// unmodelled register it touches is reported once, by block and address, with the PC, and the
+/// example goes on (its banner printed); `--strict` stops at the first such access instead, with
+/// the register and the PC (and the function) of the access.
+#[test]
+fn an_example_using_the_adc_is_reported_and_stopped_by_strict() {
+    let elf = build_example("ADC Example 1");
+    let elf = elf.to_str().expect("a UTF-8 path");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--machine", "ft900", "--max-insns", "20000000"];
+        args.extend_from_slice(extra);
+        args.push(elf);
+        vendor_support::run_cli(&args, b"", 300)
+    };
+
+    let lenient = run(&[]);
+    let (out, err) = (
+        String::from_utf8_lossy(&lenient.stdout),
+        lenient.stderr_text(),
+    );
+    assert_eq!(
+        lenient.code(),
+        Some(125),
+        "runs to --max-insns\n{out}\n{err}"
+    );
+    assert!(out.contains("Welcome to ADC Example 1... "), "{out}\n{err}");
+    // sys_enable(sys_device_adc) powers the ADC up: ADC_CONF at 0x100B1 (the SDK's ADCDAC).
+    let first = err
+        .lines()
+        .find(|l| l.starts_with("ft900: unmodelled "))
+        .unwrap_or_else(|| panic!("no report of an unmodelled access\n{err}"));
+    assert!(
+        first.starts_with("ft900: unmodelled read of 0x100b1 (adc-dac, 1 bytes) at pc 0x")
+            && first.ends_with("; reads as 0"),
+        "{first}"
+    );
+    assert_eq!(
+        err.matches("unmodelled read of 0x100b1 ").count(),
+        1,
+        "each address is reported once\n{err}"
+    );
+
+    let strict = run(&["--strict"]);
+    let err = strict.stderr_text();
+    // A read of an unmodelled register is SIGILL: 128 + 4.
+    assert_eq!(strict.code(), Some(132), "{err}");
+    assert!(
+        err.contains("ft900: unmodelled read of 0x100b1 (adc-dac, 1 bytes) at pc 0x")
+            && err.contains("; stopped (--strict)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("guest fault: read of undecoded I/O address 0x100b1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("(sys_enable+0x"),
+        "the PC named by function\n{err}"
+    );
+}
