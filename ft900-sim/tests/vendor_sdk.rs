@@ -722,3 +722,52 @@ fn an_example_using_the_adc_is_reported_and_stopped_by_strict() {
         "the PC named by function\n{err}"
     );
 }
+
+// ---- a user's project -----------------------------------------------------------------------
+
+/// A user's project in the SDK's layout (only `Sources/`, no start-up code or linker script of
+/// its own, newlib's printf): sdk/build.sh builds it with the SDK's plain crt0.S and
+/// ldscript.ld, and `printf` reaches UART0 through sdk/support's `_write`.
+#[test]
+fn a_user_project_builds_with_the_plain_startup_code_and_printf_reaches_uart0() {
+    let dir = support::target_dir().join("sdk-user-project");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("Sources")).unwrap();
+    std::fs::write(
+        dir.join("Sources").join("main.c"),
+        r#"#include <stdio.h>
+#include <stdlib.h>
+#include "ft900.h"
+
+int main(void)
+{
+    sys_enable(sys_device_uart0);
+    gpio_function(48, pad_uart0_txd);
+    gpio_function(49, pad_uart0_rxd);
+    uart_open(UART0, 1, UART_DIVIDER_115200_BAUD, uart_data_bits_8, uart_parity_none,
+              uart_stop_bits_1);
+    char *heap = malloc(1000);
+    printf("hello from a user project, chip %s, heap %s\r\n",
+           sys_check_ft900_revB() ? "rev B" : "rev C", heap ? "ok" : "none");
+    fflush(stdout);
+    for (;;) {
+    }
+}
+"#,
+    )
+    .unwrap();
+    let elf = vendor_support::build_with(
+        dir.to_str().unwrap(),
+        &vendor_support::BuildOpts {
+            name: Some("user-project".into()),
+            ..Default::default()
+        },
+    );
+    for (chip, rev) in [(Chip::RevB, "rev B"), (Chip::RevC, "rev C")] {
+        let mut opts = RunOpts::new(chip);
+        opts.max_virtual_secs = 1;
+        let t = vendor_support::run_example(&elf, opts);
+        t.assert_all_modelled();
+        t.assert_line(&format!("hello from a user project, chip {rev}, heap ok"));
+    }
+}
