@@ -39,6 +39,7 @@ pub mod event;
 pub mod inspect;
 pub mod intc;
 pub mod rtc;
+pub mod rtc_calendar;
 pub mod serial;
 pub mod sys;
 pub mod timers;
@@ -54,6 +55,7 @@ use self::eth::Eth;
 use self::event::{EventQueue, Source};
 use self::intc::Intc;
 use self::rtc::Rtc;
+use self::rtc_calendar::RtcCalendar;
 use self::sys::{clk, msc0, Sys, PHY_RESET_CYCLES};
 use self::timers::Timers;
 use self::uart::Uart;
@@ -107,6 +109,7 @@ enum Block {
     Intc,
     Eth,
     Rtc,
+    RtcCalendar,
     Uart(usize),
     Timers,
     Exit,
@@ -116,12 +119,19 @@ enum Block {
     Hole,
 }
 
-/// Decodes an I/O address into its block and the block's base.
-fn decode_block(addr: u32) -> (Block, u32) {
+/// Decodes an I/O address into its block and the block's base on a chip of revision `chip`.
+fn decode_block(addr: u32, chip: ChipRevision) -> (Block, u32) {
     match addr {
         // ADC/DAC registers sit inside the system block's range (the SDK's ADCDAC at
         // 0x100B0, before SYS_RST at 0x100BC): named on their own so reports say what they are.
         0x1_00B0..=0x1_00BB => (Block::NotModelled("adc-dac"), 0x1_00B0),
+        0x1_0280..=0x1_029F if !chip.is_rev_b() => {
+            (Block::NotModelled("rtc-legacy (rev B only)"), 0x1_0280)
+        }
+        0x1_0900..=0x1_092B if chip.is_rev_b() => {
+            (Block::NotModelled("rtc-calendar (rev C only)"), 0x1_0900)
+        }
+        0x1_0900..=0x1_092B => (Block::RtcCalendar, 0x1_0900),
         0x1_0000..=0x1_00BF => (Block::Sys, 0x1_0000),
         0x1_00C0..=0x1_00FF => (Block::Intc, 0x1_00C0),
         0x1_0100..=0x1_017F => (Block::NotModelled("usb-host"), 0x1_0100),
@@ -151,6 +161,8 @@ fn decode_block(addr: u32) -> (Block, u32) {
 
 /// Event token of the system block: the PHY reset pulse is over.
 const SYS_PHY_RESET_DONE: u64 = 1;
+/// Event token of the system block: rev C's global soft reset takes effect.
+const SYS_GLOBAL_RESET: u64 = 2;
 
 /// The FT900 SoC around the CPU.
 pub struct Ft900 {
@@ -163,8 +175,10 @@ pub struct Ft900 {
     pub uart: [Uart; 2],
     /// Timers and watchdog.
     pub timers: Timers,
-    /// Real-time clock.
+    /// Real-time clock of rev B (0x10280).
     pub rtc: Rtc,
+    /// Calendar real-time clock of rev C (0x10900).
+    pub rtc_calendar: RtcCalendar,
     /// Ethernet MAC and PHY.
     pub eth: Eth,
     queue: EventQueue,
@@ -188,8 +202,13 @@ impl Ft900 {
             sys: Sys::new(config.chip.hipid()),
             intc: Intc::new(),
             uart: [Uart::new(0), Uart::new(1)],
-            timers: Timers::new(),
-            rtc: Rtc::new(config.rtc_start_seconds),
+            timers: if config.chip.is_rev_b() {
+                Timers::new()
+            } else {
+                Timers::rev_c()
+            },
+            rtc: Rtc::new(),
+            rtc_calendar: RtcCalendar::new(config.rtc_start_seconds.into()),
             eth: Eth::new(),
             queue: EventQueue::new(),
             strict: config.strict,
@@ -231,8 +250,8 @@ impl Ft900 {
         self.eth.poll_link(&mut ctx);
     }
 
-    /// Sets the RTC's counter to `seconds` at cycle `now`, as a host adjusting the chip's
-    /// battery-backed clock would (clock-skew scenarios).
+    /// Sets the RTC to Unix time `seconds` at cycle `now`, as a host adjusting the chip's
+    /// clock would (clock-skew scenarios): rev C's calendar, or rev B's counter (× 32).
     pub fn set_rtc_seconds(&mut self, seconds: u32, now: u64) {
         let mut ctx = Ctx {
             now,
@@ -240,7 +259,20 @@ impl Ft900 {
             source: Source::Rtc,
             sys: self.sys.view(),
         };
-        self.rtc.set_seconds(seconds, &mut ctx);
+        if self.chip.is_rev_b() {
+            self.rtc.set_seconds(seconds, &mut ctx);
+        } else {
+            self.rtc_calendar.set_unix_time(seconds.into(), &mut ctx);
+        }
+    }
+
+    /// The RTC block of this revision (where `Source::Rtc` events go).
+    fn rtc_block(&self) -> Block {
+        if self.chip.is_rev_b() {
+            Block::Rtc
+        } else {
+            Block::RtcCalendar
+        }
     }
 
     /// Flushes the UARTs' host sides.
@@ -271,7 +303,14 @@ impl Ft900 {
             (self.uart[0].name().to_string(), own(self.uart[0].stats())),
             (self.uart[1].name().to_string(), own(self.uart[1].stats())),
             (self.timers.name().to_string(), own(self.timers.stats())),
-            (self.rtc.name().to_string(), own(self.rtc.stats())),
+            (
+                "rtc".to_string(),
+                own(if self.chip.is_rev_b() {
+                    self.rtc.stats()
+                } else {
+                    self.rtc_calendar.stats()
+                }),
+            ),
             (self.eth.name().to_string(), own(self.eth.stats())),
         ]
     }
@@ -369,6 +408,7 @@ impl Ft900 {
         let (dev, source): (&mut dyn Device, Source) = match block {
             Block::Eth => (&mut self.eth, Source::Eth),
             Block::Rtc => (&mut self.rtc, Source::Rtc),
+            Block::RtcCalendar => (&mut self.rtc_calendar, Source::Rtc),
             Block::Uart(0) => (&mut self.uart[0], Source::Uart0),
             Block::Uart(_) => (&mut self.uart[1], Source::Uart1),
             Block::Timers => (&mut self.timers, Source::Timers),
@@ -394,13 +434,14 @@ impl Ft900 {
         }
     }
 
-    /// The whole chip resets (second watchdog expiry): CPU registers, interrupt controller,
-    /// system registers and peripherals. RAM keeps its contents, as on silicon.
-    fn chip_reset(&mut self, core: &mut Core) {
+    /// The whole chip resets (second watchdog expiry, or rev C's global soft reset): CPU
+    /// registers, interrupt controller, system registers and peripherals. RAM keeps its
+    /// contents, as on silicon.
+    fn chip_reset(&mut self, core: &mut Core, by: &str) {
         self.chip_resets += 1;
         let _ = writeln!(
             self.diagnostics,
-            "ft900: chip reset by the watchdog at cycle {} (pc {:#010x})",
+            "ft900: chip reset by {by} at cycle {} (pc {:#010x})",
             core.cycles, core.pc
         );
         core.regs = [0; 32];
@@ -444,6 +485,20 @@ impl Ft900 {
         };
         if fx.peripheral_reset {
             self.reset_peripherals(core.cycles);
+        }
+        if fx.global_reset {
+            // At the next instruction boundary: the store itself completes first.
+            self.queue
+                .schedule(core.cycles, Source::Sys, SYS_GLOBAL_RESET);
+        }
+        let divider = self.sys.cpu_divider();
+        if divider != 0 && offset & !3 == 0x08 {
+            let name = format!(
+                "CLKCFG CPU clock divider {divider} (not modelled: the CPU keeps running at 100 MHz)"
+            );
+            if self.unmodelled(core, 0x1_0008, true, width, name).is_err() {
+                return Access::Unmodelled;
+            }
         }
         if fx.phy_reset_started {
             let now = core.cycles;
@@ -504,12 +559,13 @@ impl Profile for Ft900 {
         }
         self.reset_pc = Ft900::reset_pc_for(core);
         core.pc = self.reset_pc;
-        self.sys.reset();
+        self.sys.power_on();
         self.intc.reset();
         self.queue = EventQueue::new();
         self.reset_peripherals(core.cycles);
         let now = core.cycles;
         self.with_device(Block::Rtc, now, |dev, ctx| dev.reset(ctx));
+        self.with_device(Block::RtcCalendar, now, |dev, ctx| dev.reset(ctx));
     }
 
     fn on_fetch_fault(&mut self, core: &mut Core) -> Result<(), FaultKind> {
@@ -536,7 +592,7 @@ impl Profile for Ft900 {
 
     fn io_read(&mut self, core: &mut Core, addr: u32, width: Width) -> Result<u32, StopReason> {
         let addr = addr & !(width.bytes() - 1);
-        let (block, base) = decode_block(addr);
+        let (block, base) = decode_block(addr, self.chip);
         let offset = addr - base;
         let result = match block {
             Block::Sys => self.sys_read(core.cycles, offset, width),
@@ -576,7 +632,7 @@ impl Profile for Ft900 {
     ) -> Result<(), StopReason> {
         let addr = addr & !(width.bytes() - 1);
         let value = value & width.mask();
-        let (block, base) = decode_block(addr);
+        let (block, base) = decode_block(addr, self.chip);
         let offset = addr - base;
         let result = match block {
             Block::Exit => return Err(StopReason::Exited(core.regs[0])),
@@ -617,12 +673,17 @@ impl Profile for Ft900 {
     }
 
     fn io_region(addr: u32) -> Option<(&'static str, u32)> {
-        let (block, base) = decode_block(addr);
+        // Names for traces: both revisions' blocks are named.
+        let chip = match addr {
+            0x1_0280..=0x1_029F => ChipRevision::Ft900RevB,
+            _ => ChipRevision::Ft900RevC,
+        };
+        let (block, base) = decode_block(addr, chip);
         let name = match block {
             Block::Sys => "sys",
             Block::Intc => "intc",
             Block::Eth => "eth",
-            Block::Rtc => "rtc",
+            Block::Rtc | Block::RtcCalendar => "rtc",
             Block::Uart(0) => "uart0",
             Block::Uart(_) => "uart1",
             Block::Timers => "timers",
@@ -644,6 +705,8 @@ impl Profile for Ft900 {
                 Source::Sys => {
                     if token == SYS_PHY_RESET_DONE {
                         self.sys.end_phy_reset();
+                    } else if token == SYS_GLOBAL_RESET {
+                        self.chip_reset(core, "RESET_STATUS.SOFT_RESET");
                     }
                 }
                 Source::Uart0 => self.with_device(Block::Uart(0), at, |d, c| d.event(token, c)),
@@ -651,10 +714,14 @@ impl Profile for Ft900 {
                 Source::Timers => {
                     self.with_device(Block::Timers, at, |d, c| d.event(token, c));
                     if self.timers.take_chip_reset() {
-                        self.chip_reset(core);
+                        self.chip_reset(core, "the watchdog");
+                        self.timers.note_watchdog_reset();
                     }
                 }
-                Source::Rtc => self.with_device(Block::Rtc, at, |d, c| d.event(token, c)),
+                Source::Rtc => {
+                    let block = self.rtc_block();
+                    self.with_device(block, at, |d, c| d.event(token, c))
+                }
                 Source::Eth => self.with_device(Block::Eth, at, |d, c| d.event(token, c)),
             }
         }
@@ -678,7 +745,7 @@ impl Profile for Ft900 {
         if self.sys.gpio_irq() {
             lines |= 1 << 18;
         }
-        if self.rtc.irq() {
+        if self.rtc.irq() || self.rtc_calendar.irq() {
             lines |= 1 << 19;
         }
         self.intc.select(lines, self.timers.watchdog_request())
@@ -690,7 +757,7 @@ fn block_name(block: Block) -> String {
         Block::Sys => "system registers".into(),
         Block::Intc => "interrupt controller".into(),
         Block::Eth => "eth".into(),
-        Block::Rtc => "rtc".into(),
+        Block::Rtc | Block::RtcCalendar => "rtc".into(),
         Block::Uart(i) => format!("uart{i}"),
         Block::Timers => "timers".into(),
         Block::Exit => "exit port (write only)".into(),
