@@ -18,10 +18,14 @@ pub mod clk {
     pub const UART0: u32 = 1 << 4;
     /// UART1.
     pub const UART1: u32 = 1 << 3;
+    /// I2C master.
+    pub const I2CM: u32 = 1 << 9;
 }
 
 /// MSC0CFG bits with an effect in the model (FT900-HARDWARE.md §5.6).
 pub mod msc0 {
+    /// Swap the I2C master's and slave's pads: the master drives channel 1 (GPIO46/47).
+    pub const I2C_SWOP: u32 = 1 << 29;
     /// Write 1: reset all peripherals (self-clearing).
     pub const PERI_SOFTRESET: u32 = 1 << 31;
     /// Route UART0's interrupt to IRQ 13.
