@@ -16,7 +16,7 @@ use ft900_sim::lockstep::{describe, run_lockstep_detailed, LockstepConfig};
 use ft900_sim::profile::ft900::cycles_to_ns;
 use ft900_sim::profile::ft900::device::Device;
 use ft900_sim::profile::ft900::serial::{self, SerialSpec};
-use ft900_sim::profile::ft900::{Ft900, Ft900Config};
+use ft900_sim::profile::ft900::{ChipRevision, Ft900, Ft900Config};
 use ft900_sim::profile::gdbsim::GdbSim;
 use ft900_sim::profiler::Profiler;
 use ft900_sim::provision::{self, ConfigBlock};
@@ -198,6 +198,10 @@ struct RunArgs {
     /// clock now].
     #[arg(long, value_name = "SECONDS")]
     rtc_start: Option<u32>,
+    /// ft900: the silicon revision to emulate, ft900-revb or ft900-revc (HIPID, the RTC, the
+    /// timers' prescalers, the CPU clock divider) [default: ft900-revc, the revision sold today].
+    #[arg(long, value_name = "CHIP")]
+    chip: Option<ChipRevision>,
     /// ft900: fault on accesses to registers that are not modelled (default: report each
     /// address once on stderr and go on).
     #[arg(long)]
@@ -304,9 +308,9 @@ fn run(args: &RunArgs) -> Result<u8> {
                     .unwrap_or(0),
             };
             let mut profile = Ft900::new(Ft900Config {
+                chip: args.chip.unwrap_or_default(),
                 rtc_start_seconds: rtc_start,
                 strict: args.strict,
-                ..Ft900Config::default()
             });
             profile.uart[0].set_backend(serial::open(&args.uart0).context("--uart0")?);
             profile.uart[1].set_backend(serial::open(&args.uart1).context("--uart1")?);
@@ -422,6 +426,9 @@ fn run(args: &RunArgs) -> Result<u8> {
         MachineKind::GdbSim => {
             if !args.config.is_empty() || args.config_file.is_some() {
                 anyhow::bail!("--config and --config-file need --machine ft900");
+            }
+            if let Some(chip) = args.chip {
+                anyhow::bail!("--chip {chip} needs --machine ft900");
             }
             // Under gdb, console output must show up while the program is halted.
             let stdout: Box<dyn Write + Send> = if args.gdb.is_some() {

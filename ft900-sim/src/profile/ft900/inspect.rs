@@ -261,7 +261,11 @@ mod tests {
         let chip = Ft900::new(Ft900Config::default());
         let (regs, _) = chip.io_dump("sys", 0).unwrap();
         let hipid = regs.iter().find(|r| r.name == "HIPID").unwrap();
-        assert_eq!((hipid.addr, hipid.value), (0x1_0000, 0x0900_0001));
+        assert_eq!(
+            (hipid.addr, hipid.value),
+            (0x1_0000, 0x0900_0002),
+            "rev C by default"
+        );
         let (regs, _) = chip.io_dump("intc", 0).unwrap();
         assert_eq!(regs[0].value, 0x0302_0100);
         assert_eq!(regs[8].value, 0x8000_0000);

@@ -34,6 +34,7 @@
 //! and direction with the PC, reads as 0 and is otherwise ignored. With `strict` it faults
 //! instead (SIGILL for reads, SIGSEGV for writes, as in the gdb-sim profile).
 
+pub mod chip;
 pub mod device;
 pub mod eth;
 pub mod event;
@@ -55,6 +56,7 @@ pub mod uart;
 use std::collections::HashSet;
 use std::io::Write;
 
+pub use self::chip::ChipRevision;
 use self::device::{Access, Ctx, Device, NS_PER_CYCLE};
 use self::eth::Eth;
 use self::event::{EventQueue, Source};
@@ -63,7 +65,7 @@ use self::i2cm::I2cMaster;
 use self::intc::Intc;
 use self::pm_port::{PmPort, PortWrite};
 use self::rtc::Rtc;
-use self::sys::{clk, msc0, Sys, HIPID_FT900_REV_B, PHY_RESET_CYCLES};
+use self::sys::{clk, msc0, Sys, PHY_RESET_CYCLES};
 use self::timers::Timers;
 use self::uart::Uart;
 use crate::core::Core;
@@ -82,25 +84,16 @@ pub const BOOTLOADER_START: u32 = 0x3_F000;
 /// The bootloader's reset entry (`jmp __PMSIZE-4` in the SDK's crt0).
 pub const BOOTLOADER_RESET_ENTRY: u32 = 0x3_FFFC;
 
-/// Options of the FT900 model.
-#[derive(Clone, Debug)]
+/// Options of the FT900 model (the default: rev C, RTC at 0, not strict).
+#[derive(Clone, Debug, Default)]
 pub struct Ft900Config {
-    /// Chip identification (HIPID); default FT900 rev B.
-    pub hipid: u32,
+    /// The silicon revision (HIPID and the revision-dependent blocks); default rev C, the
+    /// revision sold today.
+    pub chip: ChipRevision,
     /// Seconds in the RTC counter at power-on (the host's wall clock, or a skewed one).
     pub rtc_start_seconds: u32,
     /// Fault on accesses that are not modelled instead of reporting them.
     pub strict: bool,
-}
-
-impl Default for Ft900Config {
-    fn default() -> Self {
-        Ft900Config {
-            hipid: HIPID_FT900_REV_B,
-            rtc_start_seconds: 0,
-            strict: false,
-        }
-    }
 }
 
 /// An access that hit no model.
@@ -173,6 +166,7 @@ const SYS_PHY_RESET_DONE: u64 = 1;
 
 /// The FT900 SoC around the CPU.
 pub struct Ft900 {
+    chip: ChipRevision,
     /// System registers.
     pub sys: Sys,
     /// Interrupt controller.
@@ -207,7 +201,8 @@ impl Ft900 {
     /// An FT900 with `config`; reports go to standard error.
     pub fn new(config: Ft900Config) -> Ft900 {
         Ft900 {
-            sys: Sys::new(config.hipid),
+            chip: config.chip,
+            sys: Sys::new(config.chip.hipid()),
             intc: Intc::new(),
             uart: [Uart::new(0), Uart::new(1)],
             timers: Timers::new(),
@@ -227,6 +222,11 @@ impl Ft900 {
             no_bootloader: true,
             bootloader_reported: false,
         }
+    }
+
+    /// The silicon revision this chip emulates.
+    pub fn chip(&self) -> ChipRevision {
+        self.chip
     }
 
     /// Sends reports (unmodelled accesses, chip resets) to `sink` instead of standard error.

@@ -5,8 +5,7 @@
 use super::device::{Access, SysView};
 use crate::isa::Width;
 
-/// HIPID of an FT900 rev B (the revision AN_324 v1.2 describes).
-pub const HIPID_FT900_REV_B: u32 = 0x0900_0001;
+pub use super::chip::{HIPID_FT900_REV_B, HIPID_FT900_REV_C};
 /// EFCFG of an FT900Q: CAN, MAC, 100-pin, flash readable everywhere.
 pub const EFCFG_FT900Q: u32 = 0xEFFF_FFFF;
 
