@@ -1,0 +1,353 @@
+//! The vendor's FT9xx SDK examples, unmodified, on the `ft900` machine: each is built with
+//! `sdk/build.sh` (the SDK from `../shared/vendor` or `FT9XX_SDK`, libft900 built once) and
+//! run from its reset vector with RAM empty, on each silicon revision it supports, and what it
+//! prints on UART0 is checked against what it prints on a board, in virtual time.
+//!
+//! A missing SDK, toolchain or lwIP fails these tests (with build.sh's message); they never
+//! skip. See sdk/README.md.
+
+mod support;
+mod vendor_support;
+
+use vendor_support::{build_example, Chip, RunOpts, Session, MS};
+
+/// The SDK examples print this first (after clearing the terminal on some).
+const COPYRIGHT: &str = "Copyright (C) Bridgetek Pte Ltd";
+
+// ---- UART -----------------------------------------------------------------------------------
+
+/// UART Example 1: a banner at 19200 baud, then every byte typed is echoed back.
+fn uart_example_1(chip: Chip) {
+    let elf = build_example("UART Example 1");
+    let mut s = Session::new(&elf, RunOpts::new(chip));
+    // The banner's last line, complete: input typed before the banner is out would overrun
+    // the receiver (the example reads only after printing it), as on the board.
+    let rule = "-".repeat(69);
+    s.expect_text(&format!("serial port. \r\n{rule} \r\n"));
+    let banner = s.uart0.output().len();
+    // 16450 mode (no FIFO): typed one byte at a time, as a person types, not pasted.
+    let typed = b"Hello, FT900! 0123456789\r";
+    for &b in typed {
+        s.feed(&[b]);
+        let want = s.uart0.output().len() + 1;
+        s.expect(&format!("the echo of {:?}", b as char), |out| {
+            out.len() >= want
+        });
+        s.run_for(2 * MS);
+    }
+    let t = s.transcript(ft900_sim::StopReason::Stopped);
+    t.assert_all_modelled();
+    assert_eq!(
+        &t.uart0[banner..],
+        typed,
+        "the echo differs from what was typed\n{}",
+        t.context()
+    );
+    assert!(t.text().contains(COPYRIGHT), "{}", t.context());
+}
+
+#[test]
+fn uart_example_1_echoes_what_is_typed_rev_b() {
+    uart_example_1(Chip::RevB);
+}
+
+#[test]
+fn uart_example_1_echoes_what_is_typed_rev_c() {
+    uart_example_1(Chip::RevC);
+}
+
+/// UART Example 2: the same echo from UART0's receive interrupt; a line pasted at once (the
+/// UART delivers a byte per character time) comes back whole, each byte after its input.
+fn uart_example_2(chip: Chip) {
+    let elf = build_example("UART Example 2");
+    let mut s = Session::new(&elf, RunOpts::new(chip));
+    let rule = "-".repeat(69);
+    s.expect_text(&format!("via an interrupt \r\n{rule} \r\n"));
+    let banner = s.uart0.output().len();
+    let pasted = b"The quick brown fox jumps over the lazy dog 0123456789\r\n";
+    let fed_at = s.now();
+    s.feed(pasted);
+    let want = banner + pasted.len();
+    s.expect("the pasted line echoed", |out| out.len() >= want);
+    s.run_for(20 * MS);
+    let t = s.transcript(ft900_sim::StopReason::Stopped);
+    t.assert_all_modelled();
+    assert_eq!(
+        &t.uart0[banner..],
+        pasted,
+        "the echo differs from the input\n{}",
+        t.context()
+    );
+    // 19200 baud, 10 bits a character: 520 833 ns. The host's byte i is complete in the
+    // receiver i character times after the feed; its echo takes another character time.
+    let char_ns = 1_000_000_000 / 1920;
+    for (i, &at) in t.uart0_times[banner..].iter().enumerate() {
+        let earliest = fed_at + (i as u64 + 1) * char_ns - 1_000;
+        assert!(
+            at >= earliest,
+            "echo byte {i} at {at} ns, before its input could have arrived ({earliest} ns)\n{}",
+            t.context()
+        );
+    }
+}
+
+#[test]
+fn uart_example_2_echoes_from_the_receive_interrupt_rev_b() {
+    uart_example_2(Chip::RevB);
+}
+
+#[test]
+fn uart_example_2_echoes_from_the_receive_interrupt_rev_c() {
+    uart_example_2(Chip::RevC);
+}
+
+// ---- GPIO -----------------------------------------------------------------------------------
+
+/// GPIO Example 1: GPIO18 is made an output and toggled every `delayms(1000)`.
+fn gpio_example_1(chip: Chip) {
+    let elf = build_example("GPIO Example 1");
+    let mut opts = RunOpts::new(chip);
+    opts.max_virtual_secs = 6;
+    let mut s = Session::new(&elf, opts);
+    s.expect_text("Toggling GPIO18\r\n");
+    // GPIO18's output value: bit 18 of GPIO_VALUE0 (0x10084), sampled every millisecond.
+    let pin = |s: &Session| {
+        let regs = s.m.profile.sys.registers();
+        let v = regs
+            .iter()
+            .find(|(name, _, _)| *name == "GPIO_VALUE0")
+            .map(|(_, _, v)| *v)
+            .expect("the sys block lists GPIO_VALUE0");
+        v >> 18 & 1
+    };
+    let mut level = pin(&s);
+    let mut edges = Vec::new();
+    while s.run_for(MS).is_none() {
+        let now = pin(&s);
+        if now != level {
+            edges.push((s.now(), now));
+            level = now;
+        }
+    }
+    let t = s.transcript(ft900_sim::StopReason::CycleLimit);
+    t.assert_all_modelled();
+    t.assert_line("Welcome to GPIO Example 1... ");
+    assert!(
+        edges.len() >= 4,
+        "GPIO18 changed {} times in 6 s: {edges:?}\n{}",
+        edges.len(),
+        t.context()
+    );
+    // delayms(1000) between writes. The SDK's delayus counts 100 cycles a microsecond down by
+    // 3 per pass of a `sub; cmp; jmpc` loop that its own comment says takes 4 cycles (as the
+    // reference simulator's cycle model has it: a taken jump costs one more), so a "second"
+    // lasts 4/3 s, here as on the board by the SDK's own account of its loop.
+    for w in edges.windows(2) {
+        let gap = w[1].0 - w[0].0;
+        assert!(
+            (1_320 * MS..=1_345 * MS).contains(&gap),
+            "GPIO18 edges {gap} ns apart (expected 4/3 s): {edges:?}"
+        );
+        assert_ne!(w[0].1, w[1].1);
+    }
+    eprintln!(
+        "GPIO Example 1 on {chip}: GPIO18 edges at {:?} ms",
+        edges.iter().map(|(t, v)| (t / MS, *v)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn gpio_example_1_toggles_gpio18_every_second_rev_b() {
+    gpio_example_1(Chip::RevB);
+}
+
+#[test]
+fn gpio_example_1_toggles_gpio18_every_second_rev_c() {
+    gpio_example_1(Chip::RevC);
+}
+
+// ---- FreeRTOS -------------------------------------------------------------------------------
+
+/// FreeRTOS Example 2: FreeRTOS's standard demo tasks (queues, semaphores, dynamic priorities,
+/// events) run, and a check task looks at them every 3 s, creating a MEM_CHECK task each time
+/// (the port prints `C <name> ...` for every task it creates) and printing
+/// "*******ERROR!******* Tests Failed!" if any has stalled or seen an error.
+fn freertos_example_2(chip: Chip) {
+    let elf = build_example("FreeRTOS Example 2");
+    let mut opts = RunOpts::new(chip);
+    opts.max_virtual_secs = 7;
+    let t = vendor_support::run_example(&elf, opts);
+    t.assert_all_modelled();
+    for started in [
+        "Polled queue consumer started.",
+        "Polled queue producer started.",
+        "Blocking queue consumer started.",
+        "Blocking queue producer started.",
+        "Priority change when suspended task started.",
+        "Multi event task started.",
+        "Multi event controller task started.",
+        "Guarded shared variable task started.",
+        "Priority manipulation tasks started.",
+        "Queue send while suspended task started.",
+        "Queue receive while suspended task started.",
+    ] {
+        t.assert_line(started);
+    }
+    let text = t.text();
+    assert!(
+        !text.contains("ERROR") && !text.contains("Error"),
+        "a demo task reported an error\n{}",
+        t.context()
+    );
+    // Two checks passed: at 3 s and 6 s the check task found every demo task running and
+    // created the next MEM_CHECK task.
+    let checks: Vec<u64> = t
+        .lines()
+        .iter()
+        .filter(|(_, l)| l.starts_with("C MEM_CHECK"))
+        .map(|(at, _)| *at)
+        .collect();
+    assert!(
+        checks.len() >= 2,
+        "the check task ran {} times in 7 s\n{}",
+        checks.len(),
+        t.context()
+    );
+}
+
+#[test]
+fn freertos_example_2_demo_tasks_pass_their_checks_rev_b() {
+    freertos_example_2(Chip::RevB);
+}
+
+#[test]
+fn freertos_example_2_demo_tasks_pass_their_checks_rev_c() {
+    freertos_example_2(Chip::RevC);
+}
+
+/// FreeRTOS Example 3 (its demo 1, time slicing): three tasks of equal priority print their
+/// names and spin; the 1 ms tick shares the CPU between them in turn.
+fn freertos_example_3(chip: Chip) {
+    let elf = build_example("FreeRTOS Example 3");
+    let mut opts = RunOpts::new(chip);
+    opts.max_virtual_secs = 2;
+    let t = vendor_support::run_example(&elf, opts);
+    t.assert_all_modelled();
+    t.assert_line("Demonstrate FreeRTOS Time-slicing");
+    let names: Vec<String> = t
+        .lines()
+        .into_iter()
+        .map(|(_, l)| l)
+        .filter(|l| l.starts_with("Task"))
+        .collect();
+    let count = |n: &str| names.iter().filter(|l| l.as_str() == n).count();
+    let counts = [count("Task1"), count("Task2"), count("Task3")];
+    assert!(
+        counts.iter().all(|&c| c >= 5),
+        "each task should print several times in 2 s: {counts:?}\n{}",
+        t.context()
+    );
+    let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+    assert!(
+        max - min <= 2,
+        "equal priorities get equal turns: {counts:?}\n{}",
+        t.context()
+    );
+    // In turn: no task prints twice in a row while the others are ready.
+    assert!(
+        names.windows(2).all(|w| w[0] != w[1]),
+        "a task printed twice in a row: {names:?}"
+    );
+}
+
+#[test]
+fn freertos_example_3_time_slices_three_equal_tasks_rev_b() {
+    freertos_example_3(Chip::RevB);
+}
+
+#[test]
+fn freertos_example_3_time_slices_three_equal_tasks_rev_c() {
+    freertos_example_3(Chip::RevC);
+}
+
+/// FreeRTOS Example 4 (kernel-aware debugging): tables of the tasks, queues, timers and heap,
+/// read from the kernel's own structures. Built with `-DpvContainer=pxContainer`: the example
+/// uses the field's pre-10.1 name (see ../shared/vendor/README.md).
+fn freertos_example_4(chip: Chip) {
+    let elf = vendor_support::build_with(
+        "FreeRTOS Example 4",
+        &vendor_support::BuildOpts {
+            cflags: "-DpvContainer=pxContainer".into(),
+            ..Default::default()
+        },
+    );
+    let mut opts = RunOpts::new(chip);
+    opts.max_virtual_secs = 3;
+    let t = vendor_support::run_example(&elf, opts);
+    t.assert_all_modelled();
+    t.assert_line("Demonstrate FreeRTOS kernel-aware debugging feature");
+    t.assert_line("TotalBytes 51200");
+    t.assert_line("FreeRTOS Tasks");
+    t.assert_line("FreeRTOS Queues");
+    t.assert_line("FreeRTOS Timers");
+    let lines = t.lines();
+    let has = |pred: &dyn Fn(&str) -> bool| lines.iter().any(|(_, l)| pred(l));
+    // Print0..Print6 at priorities 1, 1, 2, 3, 4, 5, 6, the idle task and the timer service.
+    for (i, prio) in [1, 1, 2, 3, 4, 5, 6].iter().enumerate() {
+        let name = format!("Print{i}");
+        assert!(
+            has(&|l: &str| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.len() > 3 && f[1] == name && f[3] == prio.to_string()
+            }),
+            "no task line for {name} at priority {prio}\n{}",
+            t.context()
+        );
+    }
+    assert!(has(&|l: &str| l.contains("IDLE 0x") && l.contains(" 0 ")));
+    assert!(has(&|l: &str| l.contains("Tmr Svc 0x")));
+    // The six software timers and their periods in ticks (ms).
+    for (name, period) in [
+        ("OneShotTmr1", "001000"),
+        ("OneShotTmr2", "010000"),
+        ("OneShotTmr3", "030000"),
+        ("AutoReload1", "005000"),
+        ("AutoReload2", "100000"),
+        ("AutoReload3", "300000"),
+    ] {
+        assert!(
+            has(&|l: &str| l.contains(&format!(" {name} ")) && l.contains(&format!(" {period} "))),
+            "no timer line for {name} with period {period}\n{}",
+            t.context()
+        );
+    }
+    for q in [
+        "QU1", "QU2", "QU3", "CS1", "CS2", "CS3", "MU1", "MU2", "MU3", "TmrQ",
+    ] {
+        assert!(
+            has(&|l: &str| l.starts_with(&format!("{q} 0x"))),
+            "no queue line for {q}\n{}",
+            t.context()
+        );
+    }
+    // OneShotTmr1 fires once, 1000 ticks after the scheduler started.
+    let started = t.time_of("C Tmr Svc").expect("the timer task is created");
+    let fired = t
+        .time_of("timer oneshot")
+        .unwrap_or_else(|| panic!("the 1 s one-shot timer did not fire\n{}", t.context()));
+    assert!(
+        fired >= started + 1000 * MS,
+        "the 1 s one-shot timer fired {} ms after the scheduler started",
+        (fired - started) / MS
+    );
+}
+
+#[test]
+fn freertos_example_4_shows_the_kernel_tables_rev_b() {
+    freertos_example_4(Chip::RevB);
+}
+
+#[test]
+fn freertos_example_4_shows_the_kernel_tables_rev_c() {
+    freertos_example_4(Chip::RevC);
+}
