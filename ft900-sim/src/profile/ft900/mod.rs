@@ -39,6 +39,7 @@ pub mod device;
 pub mod eth;
 pub mod event;
 pub mod flash;
+pub mod gpio;
 pub mod i2c_bus;
 pub mod i2c_eeprom;
 pub mod i2cm;
@@ -183,6 +184,8 @@ pub struct Ft900 {
     pub i2cm: I2cMaster,
     /// Flash controller and the flash.
     pub flash: FlashCtrl,
+    /// The pins as the outside sees them: a board's LEDs, `--trace gpio`.
+    pub gpio: gpio::GpioWatch,
     pm_port: PmPort,
     queue: EventQueue,
     strict: bool,
@@ -210,6 +213,7 @@ impl Ft900 {
             eth: Eth::new(),
             i2cm: I2cMaster::new(),
             flash: FlashCtrl::new(),
+            gpio: gpio::GpioWatch::default(),
             pm_port: PmPort::default(),
             queue: EventQueue::new(),
             strict: config.strict,
@@ -437,6 +441,8 @@ impl Ft900 {
         core.regs = [0; 32];
         core.pc = self.reset_pc;
         self.sys.reset();
+        // The pins go back to inputs: a trace shows the LEDs going dark.
+        self.gpio.check(&self.sys, core.cycles, core.pc);
         self.intc.reset();
         self.queue.cancel_all(Source::Sys);
         self.reset_peripherals(core.cycles);
@@ -461,6 +467,9 @@ impl Ft900 {
                 sys: self.sys.view(),
             };
             self.eth.phy_reset(&mut ctx);
+        }
+        if self.gpio.observing() {
+            self.gpio.check(&self.sys, core.cycles, core.pc);
         }
         if fx.phy_cfg_written {
             // PHY power-up starts auto-negotiation at once, not at the next MAC access.
@@ -559,6 +568,7 @@ impl Profile for Ft900 {
         self.flash.reset();
         self.pm_port = PmPort::default();
         self.sys.reset();
+        self.gpio.sync(&self.sys);
         self.intc.reset();
         self.queue = EventQueue::new();
         self.reset_peripherals(core.cycles);

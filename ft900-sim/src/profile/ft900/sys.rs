@@ -128,6 +128,18 @@ impl Sys {
         self.msc0cfg &= !msc0::MAC_RESET_PHY;
     }
 
+    /// Pin `n`'s pad byte (function, drive, pull), its GPIO configuration nibble (direction,
+    /// interrupt) and its value bit, read without side effects; `None` past the last pin.
+    pub fn pin(&self, n: usize) -> Option<(u8, u8, bool)> {
+        let pad = *self.pads.get(n)?;
+        let cfg = self
+            .gpio_cfg
+            .get(n / 2)
+            .map_or(0, |b| (b >> (4 * (n % 2))) & 0xF);
+        let value = self.gpio_value[n / 32] >> (n % 32) & 1 != 0;
+        Some((pad, cfg, value))
+    }
+
     /// Level of the GPIO interrupt request (IRQ 18).
     pub fn gpio_irq(&self) -> bool {
         (0..3).any(|i| self.gpio_int_pending[i] & self.gpio_int_enable[i] != 0)
