@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use ft900_sim::elf::{LoadPolicy, Program};
 use ft900_sim::profile::ft900::serial::Capture;
-use ft900_sim::profile::ft900::{Ft900, Ft900Config, UnmodelledAccess};
+use ft900_sim::profile::ft900::{ChipRevision, Ft900, Ft900Config, UnmodelledAccess};
 use ft900_sim::{Machine, Profile, RunLimits, StopReason};
 use net_bridge::{Link, Nanos};
 
@@ -157,14 +157,18 @@ impl Chip {
     /// Both revisions, for tests of examples that support both.
     pub const BOTH: [Chip; 2] = [Chip::RevB, Chip::RevC];
 
+    /// The simulator's name for this revision.
+    pub fn revision(self) -> ChipRevision {
+        match self {
+            Chip::RevB => ChipRevision::Ft900RevB,
+            Chip::RevC => ChipRevision::Ft900RevC,
+        }
+    }
+
     /// The device configuration that makes the model this revision.
     fn config(self) -> Ft900Config {
-        let hipid = match self {
-            Chip::RevB => 0x0900_0001,
-            Chip::RevC => 0x0900_0002,
-        };
         Ft900Config {
-            hipid,
+            chip: self.revision(),
             ..Ft900Config::default()
         }
     }
@@ -172,10 +176,7 @@ impl Chip {
 
 impl std::fmt::Display for Chip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Chip::RevB => "ft900-revb",
-            Chip::RevC => "ft900-revc",
-        })
+        f.write_str(self.revision().name())
     }
 }
 

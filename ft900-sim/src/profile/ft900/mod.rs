@@ -448,6 +448,32 @@ impl Ft900 {
         self.reset_peripherals(core.cycles);
     }
 
+    /// A read of the system block. On rev C the top byte of ETH_PHY_CFG (0x100A8) is the
+    /// integrated PHY's status (link, LEDs), which the SDK reads there instead of over MDIO;
+    /// on rev B those bits read as the register holds them.
+    fn sys_read(&mut self, now: u64, offset: u32, width: Width) -> Access<u32> {
+        let result = self.sys.read(offset, width);
+        let word = offset & !3;
+        if word != 0xA8 || self.chip.is_rev_b() {
+            return result;
+        }
+        let ctx = Ctx {
+            now,
+            queue: &mut self.queue,
+            source: Source::Eth,
+            sys: self.sys.view(),
+        };
+        let status = self.eth.phy_cfg_status(&ctx);
+        let shift = (offset & 3) * 8;
+        match result {
+            Access::Done(v) => {
+                let held = (v << shift) & !eth::PHY_CFG_STATUS_MASK;
+                Access::Done(((held | status) >> shift) & width.mask())
+            }
+            Access::Unmodelled => Access::Unmodelled,
+        }
+    }
+
     fn sys_write(&mut self, core: &mut Core, offset: u32, width: Width, value: u32) -> Access<()> {
         let fx = match self.sys.write(offset, width, value) {
             Access::Done(fx) => fx,
@@ -603,7 +629,7 @@ impl Profile for Ft900 {
         let (block, base) = decode_block(addr);
         let offset = addr - base;
         let result = match block {
-            Block::Sys => self.sys.read(offset, width),
+            Block::Sys => self.sys_read(core.cycles, offset, width),
             Block::Intc => self.intc.read(offset, width),
             Block::Exit | Block::Hole | Block::PmPort => Access::Unmodelled,
             Block::Flash => match width {
