@@ -4,6 +4,7 @@
 
 use super::device::{Device, CPU_HZ};
 use super::eth::BUFFER_WORDS;
+use super::rtc_calendar::{civil_from_days, Calendar};
 use super::Ft900;
 use crate::inspect::{ConsoleLog, Inspect, RegValue};
 
@@ -12,6 +13,7 @@ const SYS_BASE: u32 = 0x1_0000;
 const INTC_BASE: u32 = 0x1_00C0;
 const ETH_BASE: u32 = 0x1_0220;
 const RTC_BASE: u32 = 0x1_0280;
+const RTC_CALENDAR_BASE: u32 = 0x1_0900;
 const UART_BASE: [u32; 2] = [0x1_0320, 0x1_0330];
 const TIMERS_BASE: u32 = 0x1_0340;
 const I2CM_BASE: u32 = 0x1_0300;
@@ -123,11 +125,28 @@ impl Inspect for Ft900 {
                     .collect(),
                 vec!["ETH_DATA (0x10224) is the FIFO port: not read".into()],
             ),
-            "rtc" => (
-                vec![reg("RTC_CCVR", RTC_BASE, self.rtc.seconds(now), 4)],
+            "rtc" if self.chip().is_rev_b() => (
+                vec![reg("RTC_CCVR", RTC_BASE, self.rtc.counter(now), 4)],
                 vec![format!(
-                    "counter at power-on {} (the host's wall clock)",
-                    self.rtc.start_seconds()
+                    "rev B counter in 1/32 s: {} s, {}",
+                    self.rtc.counter(now) >> 5,
+                    if self.rtc.enabled() {
+                        "counting"
+                    } else {
+                        "stopped"
+                    }
+                )],
+            ),
+            "rtc" => (
+                self.rtc_calendar
+                    .registers(now)
+                    .into_iter()
+                    .map(|(name, off, value)| reg(name, RTC_CALENDAR_BASE + off, value, 4))
+                    .collect(),
+                vec![format!(
+                    "rev C calendar counters: {}; at power-on {}",
+                    calendar_text(self.rtc_calendar.calendar(now)),
+                    calendar_text(self.rtc_calendar.start())
                 )],
             ),
             "gpio" => (
@@ -184,12 +203,31 @@ impl Inspect for Ft900 {
     }
 
     fn clocks(&self, now: u64) -> Vec<String> {
-        let seconds = self.rtc.seconds(now);
+        if self.chip().is_rev_b() {
+            let count = self.rtc.counter(now);
+            return vec![format!(
+                "rtc RTC_CCVR {count} = {} s (rev B: 32 counts per second, {})",
+                count >> 5,
+                if self.rtc.enabled() {
+                    "counting"
+                } else {
+                    "stopped"
+                }
+            )];
+        }
         vec![format!(
-            "rtc RTC_CCVR {seconds} = {} UTC (started at {})",
-            utc(seconds),
-            self.rtc.start_seconds()
+            "rtc {} (rev C calendar; at power-on {})",
+            calendar_text(self.rtc_calendar.calendar(now)),
+            calendar_text(self.rtc_calendar.start())
         )]
+    }
+}
+
+/// A calendar as UTC text when its fields are a valid date, else its raw register images.
+fn calendar_text(cal: Calendar) -> String {
+    match cal.to_unix() {
+        Some(secs) => format!("{} UTC", utc(secs)),
+        None => format!("RTC_TIME {:#010x} RTC_DATE {:#010x}", cal.time, cal.date),
     }
 }
 
@@ -285,20 +323,10 @@ fn reg(name: &str, addr: u32, value: u32, bytes: u8) -> RegValue {
     }
 }
 
-/// `seconds` since 1970 as `YYYY-MM-DD hh:mm:ss` (proleptic Gregorian, days-from-civil
-/// inverted as in Howard Hinnant's `civil_from_days`).
-fn utc(seconds: u32) -> String {
-    let days = i64::from(seconds / 86_400);
+/// `seconds` since 1970 as `YYYY-MM-DD hh:mm:ss` (proleptic Gregorian).
+fn utc(seconds: u64) -> String {
+    let (y, m, d) = civil_from_days((seconds / 86_400) as i64);
     let secs = seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
         secs / 3600,

@@ -48,6 +48,7 @@ pub mod intc;
 pub mod pm_port;
 pub mod regtable;
 pub mod rtc;
+pub mod rtc_calendar;
 pub mod serial;
 pub mod sys;
 pub mod timers;
@@ -66,6 +67,7 @@ use self::i2cm::I2cMaster;
 use self::intc::Intc;
 use self::pm_port::{PmPort, PortWrite};
 use self::rtc::Rtc;
+use self::rtc_calendar::RtcCalendar;
 use self::sys::{clk, msc0, Sys, PHY_RESET_CYCLES};
 use self::timers::Timers;
 use self::uart::Uart;
@@ -119,6 +121,7 @@ enum Block {
     Intc,
     Eth,
     Rtc,
+    RtcCalendar,
     Uart(usize),
     Timers,
     I2cm,
@@ -131,9 +134,16 @@ enum Block {
     Hole,
 }
 
-/// Decodes an I/O address into its block and the block's base.
-fn decode_block(addr: u32) -> (Block, u32) {
+/// Decodes an I/O address into its block and the block's base on a chip of revision `chip`.
+fn decode_block(addr: u32, chip: ChipRevision) -> (Block, u32) {
     match addr {
+        0x1_0280..=0x1_029F if !chip.is_rev_b() => {
+            (Block::NotModelled("rtc-legacy (rev B only)"), 0x1_0280)
+        }
+        0x1_0900..=0x1_092B if chip.is_rev_b() => {
+            (Block::NotModelled("rtc-calendar (rev C only)"), 0x1_0900)
+        }
+        0x1_0900..=0x1_092B => (Block::RtcCalendar, 0x1_0900),
         0x1_0000..=0x1_00BF => (Block::Sys, 0x1_0000),
         0x1_00C0..=0x1_00FF => (Block::Intc, 0x1_00C0),
         0x1_0100..=0x1_017F => (Block::NotModelled("usb-host"), 0x1_0100),
@@ -176,8 +186,10 @@ pub struct Ft900 {
     pub uart: [Uart; 2],
     /// Timers and watchdog.
     pub timers: Timers,
-    /// Real-time clock.
+    /// Real-time clock of rev B (0x10280).
     pub rtc: Rtc,
+    /// Calendar real-time clock of rev C (0x10900).
+    pub rtc_calendar: RtcCalendar,
     /// Ethernet MAC and PHY.
     pub eth: Eth,
     /// I2C master and the devices on its buses.
@@ -209,7 +221,8 @@ impl Ft900 {
             intc: Intc::new(),
             uart: [Uart::new(0), Uart::new(1)],
             timers: Timers::new(),
-            rtc: Rtc::new(config.rtc_start_seconds),
+            rtc: Rtc::new(),
+            rtc_calendar: RtcCalendar::new(config.rtc_start_seconds.into()),
             eth: Eth::new(),
             i2cm: I2cMaster::new(),
             flash: FlashCtrl::new(),
@@ -255,8 +268,8 @@ impl Ft900 {
         self.eth.poll_link(&mut ctx);
     }
 
-    /// Sets the RTC's counter to `seconds` at cycle `now`, as a host adjusting the chip's
-    /// battery-backed clock would (clock-skew scenarios).
+    /// Sets the RTC to Unix time `seconds` at cycle `now`, as a host adjusting the chip's
+    /// clock would (clock-skew scenarios): rev C's calendar, or rev B's counter (× 32).
     pub fn set_rtc_seconds(&mut self, seconds: u32, now: u64) {
         let mut ctx = Ctx {
             now,
@@ -264,7 +277,20 @@ impl Ft900 {
             source: Source::Rtc,
             sys: self.sys.view(),
         };
-        self.rtc.set_seconds(seconds, &mut ctx);
+        if self.chip.is_rev_b() {
+            self.rtc.set_seconds(seconds, &mut ctx);
+        } else {
+            self.rtc_calendar.set_unix_time(seconds.into(), &mut ctx);
+        }
+    }
+
+    /// The RTC block of this revision (where `Source::Rtc` events go).
+    fn rtc_block(&self) -> Block {
+        if self.chip.is_rev_b() {
+            Block::Rtc
+        } else {
+            Block::RtcCalendar
+        }
     }
 
     /// Flushes the UARTs' host sides.
@@ -295,7 +321,14 @@ impl Ft900 {
             (self.uart[0].name().to_string(), own(self.uart[0].stats())),
             (self.uart[1].name().to_string(), own(self.uart[1].stats())),
             (self.timers.name().to_string(), own(self.timers.stats())),
-            (self.rtc.name().to_string(), own(self.rtc.stats())),
+            (
+                "rtc".to_string(),
+                own(if self.chip.is_rev_b() {
+                    self.rtc.stats()
+                } else {
+                    self.rtc_calendar.stats()
+                }),
+            ),
             (self.eth.name().to_string(), own(self.eth.stats())),
             (self.i2cm.name().to_string(), own(self.i2cm.stats())),
             ("flash".to_string(), {
@@ -388,6 +421,7 @@ impl Ft900 {
         let (dev, source): (&mut dyn Device, Source) = match block {
             Block::Eth => (&mut self.eth, Source::Eth),
             Block::Rtc => (&mut self.rtc, Source::Rtc),
+            Block::RtcCalendar => (&mut self.rtc_calendar, Source::Rtc),
             Block::Uart(0) => (&mut self.uart[0], Source::Uart0),
             Block::Uart(_) => (&mut self.uart[1], Source::Uart1),
             Block::Timers => (&mut self.timers, Source::Timers),
@@ -600,6 +634,7 @@ impl Profile for Ft900 {
         self.reset_peripherals(core.cycles);
         let now = core.cycles;
         self.with_device(Block::Rtc, now, |dev, ctx| dev.reset(ctx));
+        self.with_device(Block::RtcCalendar, now, |dev, ctx| dev.reset(ctx));
     }
 
     fn on_fetch_fault(&mut self, core: &mut Core) -> Result<(), FaultKind> {
@@ -626,7 +661,7 @@ impl Profile for Ft900 {
 
     fn io_read(&mut self, core: &mut Core, addr: u32, width: Width) -> Result<u32, StopReason> {
         let addr = addr & !(width.bytes() - 1);
-        let (block, base) = decode_block(addr);
+        let (block, base) = decode_block(addr, self.chip);
         let offset = addr - base;
         let result = match block {
             Block::Sys => self.sys_read(core.cycles, offset, width),
@@ -673,7 +708,7 @@ impl Profile for Ft900 {
     ) -> Result<(), StopReason> {
         let addr = addr & !(width.bytes() - 1);
         let value = value & width.mask();
-        let (block, base) = decode_block(addr);
+        let (block, base) = decode_block(addr, self.chip);
         let offset = addr - base;
         let result = match block {
             Block::Exit => return Err(StopReason::Exited(core.regs[0])),
@@ -737,12 +772,17 @@ impl Profile for Ft900 {
     }
 
     fn io_region(addr: u32) -> Option<(&'static str, u32)> {
-        let (block, base) = decode_block(addr);
+        // Names for traces: both revisions' blocks are named.
+        let chip = match addr {
+            0x1_0280..=0x1_029F => ChipRevision::Ft900RevB,
+            _ => ChipRevision::Ft900RevC,
+        };
+        let (block, base) = decode_block(addr, chip);
         let name = match block {
             Block::Sys => "sys",
             Block::Intc => "intc",
             Block::Eth => "eth",
-            Block::Rtc => "rtc",
+            Block::Rtc | Block::RtcCalendar => "rtc",
             Block::Uart(0) => "uart0",
             Block::Uart(_) => "uart1",
             Block::Timers => "timers",
@@ -777,7 +817,10 @@ impl Profile for Ft900 {
                         self.chip_reset(core);
                     }
                 }
-                Source::Rtc => self.with_device(Block::Rtc, at, |d, c| d.event(token, c)),
+                Source::Rtc => {
+                    let block = self.rtc_block();
+                    self.with_device(block, at, |d, c| d.event(token, c))
+                }
                 Source::Eth => self.with_device(Block::Eth, at, |d, c| d.event(token, c)),
                 Source::I2cm => self.with_device(Block::I2cm, at, |d, c| d.event(token, c)),
                 Source::Flash => {
@@ -811,7 +854,7 @@ impl Profile for Ft900 {
         if self.sys.gpio_irq() {
             lines |= 1 << 18;
         }
-        if self.rtc.irq() {
+        if self.rtc.irq() || self.rtc_calendar.irq() {
             lines |= 1 << 19;
         }
         self.intc.select(lines, self.timers.watchdog_request())
@@ -823,7 +866,7 @@ fn block_name(block: Block) -> String {
         Block::Sys => "system registers".into(),
         Block::Intc => "interrupt controller".into(),
         Block::Eth => "eth".into(),
-        Block::Rtc => "rtc".into(),
+        Block::Rtc | Block::RtcCalendar => "rtc".into(),
         Block::Uart(i) => format!("uart{i}"),
         Block::Timers => "timers".into(),
         Block::I2cm => "i2c-master".into(),
