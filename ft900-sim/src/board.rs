@@ -353,9 +353,11 @@ fn i2c_device(d: &RawI2c) -> Result<I2cDevice, String> {
                 write_cycle_ns: 3_000_000,
             }
         }
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "part {other:?}: expected 24AA02E48 (256 bytes, EUI-48 at 0xFA) or 24LC01 (128 bytes)"
-        )),
+        ))
+        }
     };
     if let Some(us) = d.write_cycle_us {
         if us > 1_000_000 {
