@@ -571,8 +571,8 @@ fn sdk_with_notify_fix() -> std::path::PathBuf {
     .clone()
 }
 
-/// FreeRTOS lwIP Example (TCP server on port 80) behind the user-mode gateway: it gets its
-/// address by DHCP, and a host client that connects to a `--forward`ed port reaches the
+/// FreeRTOS lwIP Example (TCP server on port 80) on an MM900EV1A behind the user-mode gateway:
+/// it reads its MAC from the board's EEPROM, gets its address by DHCP, and a host client that connects to a `--forward`ed port reaches the
 /// example's server, which prints what it received and answers "Hello client\n".
 fn freertos_lwip_example(chip: Chip) {
     use std::io::{Read, Write};
@@ -594,6 +594,8 @@ fn freertos_lwip_example(chip: Chip) {
     let monitor = net.monitor();
     let mut opts = RunOpts::new(chip);
     opts.eth = Some(Box::new(net));
+    // The SDK's net.c reads the MAC from the board's I2C EEPROM: on the MM900EV1A.
+    opts.board = Some("mm900ev1a".into());
     opts.max_virtual_secs = 60;
     let mut s = Session::new(&elf, opts);
     s.expect_text("Server 10.0.2.15:80\r\n");
@@ -644,6 +646,13 @@ fn freertos_lwip_example(chip: Chip) {
     assert_eq!(leases.len(), 1, "one DHCP lease: {leases:?}");
     assert_eq!(leases[0].ip.to_string(), "10.0.2.15", "{leases:?}");
     assert!(leases[0].bound, "the lease was acknowledged: {leases:?}");
+    // The lease is for the EUI-48 in the board's EEPROM, which the SDK's net.c read.
+    let board = ft900_sim::board::Board::load("mm900ev1a").unwrap();
+    let (eui, _) = board.i2c[0]
+        .eeprom
+        .eui48
+        .expect("the MM900EV1A's EEPROM has an EUI-48");
+    assert_eq!(leases[0].mac, eui, "{leases:?}");
     eprintln!(
         "FreeRTOS lwIP Example on {chip}: lease {} for MAC {:02x?}",
         leases[0].ip, leases[0].mac
