@@ -46,6 +46,8 @@ pub struct TraceKinds {
     pub irq: bool,
     /// Ethernet frames in and out: length, MACs, EtherType (and IPv4 addresses and ports).
     pub eth: bool,
+    /// GPIO pin changes (ft900): pin, old and new state, a board's LED, virtual time.
+    pub gpio: bool,
 }
 
 impl TraceKinds {
@@ -57,7 +59,7 @@ impl TraceKinds {
 
 /// A `--trace` list that names something unknown.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown trace kind {0:?}: expected a comma-separated list of insn, mem, irq, eth")]
+#[error("unknown trace kind {0:?}: expected a comma-separated list of insn, mem, irq, eth, gpio")]
 pub struct UnknownKind(pub String);
 
 impl FromStr for TraceKinds {
@@ -72,6 +74,7 @@ impl FromStr for TraceKinds {
                 "mem" => kinds.mem = true,
                 "irq" => kinds.irq = true,
                 "eth" => kinds.eth = true,
+                "gpio" => kinds.gpio = true,
                 other => return Err(UnknownKind(other.to_string())),
             }
         }
@@ -544,6 +547,31 @@ impl Trace {
             inner: link,
             trace: self.shared.clone(),
         })
+    }
+
+    /// An observer of the FT900's pin changes that writes one `gpio` line each (when `gpio`
+    /// is traced), e.g.
+    /// `   100000000 gpio 00000164  gpio18 output 0 -> output 1 t=1.000000000s  main+0x40`.
+    pub fn gpio_observer(&self) -> Option<crate::profile::ft900::gpio::GpioObserver> {
+        if !self.options.kinds.gpio {
+            return None;
+        }
+        let w = self.shared.clone();
+        Some(Box::new(move |change| {
+            let mut w = w.lock().unwrap_or_else(|p| p.into_inner());
+            let ns = change.cycle * NS_PER_CYCLE;
+            w.emit(
+                change.cycle,
+                "gpio",
+                change.pc,
+                format_args!(
+                    "{} t={}.{:09}s",
+                    change.describe(),
+                    ns / 1_000_000_000,
+                    ns % 1_000_000_000
+                ),
+            );
+        }))
     }
 
     /// Lines written so far.

@@ -280,10 +280,10 @@ fn an_image_with_its_own_bootloader_runs_it_and_is_reported() {
 }
 
 #[test]
-fn a_write_toward_program_memory_through_the_flash_controller_is_reported() {
-    // The only way firmware could write program memory (the bootloader's area included) is the
-    // flash controller (AN_324 section 23), which is not modelled: a 32-bit write of the word
-    // holding its command register (0x10809) is reported with the PC, and strict mode stops.
+fn a_wide_write_to_the_flash_controller_is_reported() {
+    // The flash controller (AN_324 section 23) takes byte accesses only: a 32-bit write of the
+    // word holding its command register (0x10809) is reported with the PC, and strict mode
+    // stops.
     let code = [ldk(1, 0xFE00), sta_r1(0x1_0808), ldk(0, 0), EXIT];
     let (mut m, sink) = machine(&code, false);
     assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
@@ -305,6 +305,45 @@ fn a_write_toward_program_memory_through_the_flash_controller_is_reported() {
         StopReason::Fault(f) => {
             assert_eq!((f.kind, f.pc), (FaultKind::IoWrite { addr: 0x1_0808 }, 0x4))
         }
+        other => panic!("expected a fault, got {other:?}"),
+    }
+}
+
+/// `sta.b aa, $r1`.
+fn sta_b_r1(aa: u32) -> u32 {
+    0x17 << 27 | 1 << 20 | aa
+}
+
+#[test]
+fn a_flash_program_into_the_bootloader_area_is_refused_and_stops_in_strict_mode() {
+    // FSADDR = 0x3F000, BLENGTH 0 (one byte), COMMAND = D2F1 (RAM to flash).
+    let code = [
+        ldk(1, 0xF0),
+        sta_b_r1(0x1_0804),
+        ldk(1, 3),
+        sta_b_r1(0x1_0805),
+        ldk(1, 0xF8),
+        sta_b_r1(0x1_0809),
+        ldk(0, 0),
+        EXIT,
+    ];
+    let (mut m, sink) = machine(&code, false);
+    let before = m.profile.flash.contents()[0x3_F000];
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
+    assert_eq!(m.profile.flash.contents()[0x3_F000], before);
+    let log = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains(
+            "program of flash 0x3f000..0x3f001 at pc 0x00000014 reaches the bootloader area"
+        ),
+        "{log}"
+    );
+    let (mut m, _) = machine(&code, true);
+    match m.run(RunLimits::default()) {
+        StopReason::Fault(f) => assert_eq!(
+            (f.kind, f.pc),
+            (FaultKind::BootloaderWrite { addr: 0x3_F000 }, 0x14)
+        ),
         other => panic!("expected a fault, got {other:?}"),
     }
 }

@@ -512,6 +512,7 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
     let mut devices = Vec::new();
     for (index, d) in s.devices.iter().enumerate() {
         let mut profile = Ft900::new(Ft900Config {
+            chip: d.chip_in(s),
             rtc_start_seconds: u32::try_from(s.epoch_unix).unwrap_or(u32::MAX),
             ..Ft900Config::default()
         });

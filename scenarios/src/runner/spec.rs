@@ -5,6 +5,7 @@
 //! seed = 1
 //! firmware = "../firmware/build/dynamodb-client.elf"   # relative to this file
 //! max_virtual_seconds = 120
+//! chip = "ft900-revc"            # silicon revision of every device (default: ft900-revc)
 //!
 //! [network]                      # mode "user" (the gateway) or "none"
 //! impairments = { loss = 0.02 }  # on the cable between the switch and the gateway
@@ -18,6 +19,7 @@
 //!
 //! [[device]]                     # one table per device of the fleet
 //! id = "hopper"
+//! chip = "ft900-revb"            # this device's silicon revision (over the scenario's)
 //!
 //! [[expect.uart]]
 //! regex = "^put seq=\\d+ status=200"
@@ -41,6 +43,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
+
+use ft900_sim::profile::ft900::ChipRevision;
 
 use crate::endpoint::Fault;
 
@@ -69,6 +73,10 @@ pub struct Scenario {
     /// Unix time at virtual time 0 (the gateway's SNTP answers and the RTC's power-on value).
     #[serde(default = "default_epoch")]
     pub epoch_unix: u64,
+    /// Silicon revision of every device (`ft900-revb` or `ft900-revc`); a device's own `chip`
+    /// wins. Default: rev C, the revision sold today.
+    #[serde(default, deserialize_with = "de_chip")]
+    pub chip: Option<ChipRevision>,
     /// The network.
     #[serde(default)]
     pub network: Network,
@@ -340,6 +348,22 @@ pub struct DeviceSpec {
     /// Configuration keys for this device only (over `[config]`).
     #[serde(default)]
     pub config: BTreeMap<String, String>,
+    /// This device's silicon revision (over the scenario's `chip`).
+    #[serde(default, deserialize_with = "de_chip")]
+    pub chip: Option<ChipRevision>,
+}
+
+impl DeviceSpec {
+    /// The silicon revision this device runs on in `scenario`.
+    pub fn chip_in(&self, scenario: &Scenario) -> ChipRevision {
+        self.chip.or(scenario.chip).unwrap_or_default()
+    }
+}
+
+/// Reads a chip name (`ft900-revb`, `ft900-revc`), refusing any other with the list of names.
+fn de_chip<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<ChipRevision>, D::Error> {
+    let name = String::deserialize(d)?;
+    name.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
 /// The expectations.
@@ -681,6 +705,22 @@ mod tests {
             (b.base_ms, b.cap_ms, b.min_retries, b.growing),
             (100, 20_000, 1, false)
         );
+    }
+
+    #[test]
+    fn the_chip_is_chosen_per_scenario_and_per_device() {
+        let s = parse(MINIMAL).unwrap();
+        assert_eq!(s.devices[0].chip_in(&s), ChipRevision::Ft900RevC);
+        let text = "name = \"x\"\nfirmware = \"fw.elf\"\nchip = \"ft900-revb\"\n\
+                    [[device]]\nid = \"a\"\n[[device]]\nid = \"b\"\nchip = \"ft900-revc\"\n";
+        let s = parse(text).unwrap();
+        assert_eq!(s.devices[0].chip_in(&s), ChipRevision::Ft900RevB);
+        assert_eq!(s.devices[1].chip_in(&s), ChipRevision::Ft900RevC);
+        let err = format!(
+            "{:#}",
+            parse(&format!("chip = \"ft930\"\n{MINIMAL}")).unwrap_err()
+        );
+        assert!(err.contains("unknown chip \"ft930\""), "{err}");
     }
 
     #[test]

@@ -172,6 +172,16 @@ const PHY_CFG_PWRDN: u32 = 1 << 8;
 const PHY_CFG_LOOPBACK: u32 = 1 << 10;
 /// ETH_PHY_CFG bits 4:0: the PHY's MDIO address.
 const PHY_CFG_PHYAD: u32 = 0x1F;
+/// ETH_PHY_CFG bit 31 (rev C, read-only): link status.
+pub const PHY_CFG_LINK_STATUS: u32 = 1 << 31;
+/// ETH_PHY_CFG bits 29 (link/traffic LED), 24 (speed LED), 25 (duplex LED), all active low.
+const PHY_CFG_LINK_LED: u32 = 1 << 29;
+const PHY_CFG_DUPLEX_LED: u32 = 1 << 25;
+const PHY_CFG_SPEED_LED: u32 = 1 << 24;
+/// ETH_PHY_CFG bits 24..=29: the LED outputs (rev C, read-only, active low), all dark.
+const PHY_CFG_LEDS_DARK: u32 = 0x3F << 24;
+/// ETH_PHY_CFG: every read-only status bit of rev C.
+pub const PHY_CFG_STATUS_MASK: u32 = PHY_CFG_LINK_STATUS | PHY_CFG_LEDS_DARK;
 /// ETH_MNG_DIV after reset.
 const MNG_DIV_RESET: u8 = 0x80;
 
@@ -365,6 +375,30 @@ impl Eth {
     /// rev C silicon).
     pub fn link_up(&self, now: u64) -> bool {
         self.phy.link_up(now)
+    }
+
+    /// The read-only PHY status bits of ETH_PHY_CFG (0x100A8) on rev C silicon, at `ctx.now`:
+    /// bit 31 LINK_STATUS (1 = up); the LED outputs, active low: 29 link/traffic (lit while
+    /// the link is up), 28/27/26 TX/RX activity and collision (never lit: activity blinks are
+    /// not modelled), 25 full duplex and 24 speed (lit for full duplex and 100 Mbit/s while
+    /// up). The SDK's `ethernet_is_link_up`, `ethernet_link_speed` and `ethernet_link_duplex`
+    /// read these instead of MII registers on rev C (FT900-HARDWARE §8.6).
+    pub fn phy_cfg_status(&mut self, ctx: &Ctx) -> u32 {
+        self.observe(ctx);
+        let up = self.phy.link_up(ctx.now);
+        let mode = self.phy.mode().filter(|_| up);
+        let mut bits = PHY_CFG_LEDS_DARK;
+        if up {
+            bits |= PHY_CFG_LINK_STATUS;
+            bits &= !PHY_CFG_LINK_LED;
+        }
+        if mode.is_some_and(|m| m.full_duplex) {
+            bits &= !PHY_CFG_DUPLEX_LED;
+        }
+        if mode.is_some_and(|m| m.speed_100) {
+            bits &= !PHY_CFG_SPEED_LED;
+        }
+        bits
     }
 
     /// The station address in ETH_ADDR_1..6.
@@ -1470,6 +1504,18 @@ mod tests {
         b.wr8(reg::MNG_DIV, 0x80);
         assert_eq!(b.mdio(mii::PHYID1, None), (PHY_ID >> 16) as u16);
         assert_eq!(b.eth.counters().mdio_transactions, 22);
+    }
+
+    #[test]
+    fn rev_c_phy_cfg_status_shows_link_speed_and_duplex() {
+        let (mut b, _h) = Bench::new();
+        let status = |b: &mut Bench| b.with_ctx(|e, c| e.phy_cfg_status(c));
+        // Negotiating: link down, every LED dark (active low).
+        assert_eq!(status(&mut b), 0x3F00_0000);
+        b.run_until(AN_CYCLES);
+        assert!(b.eth.link_up(b.now));
+        // Up at 100 Mbit/s full duplex: LINK_STATUS, and the link, duplex and speed LEDs lit.
+        assert_eq!(status(&mut b), 0x9C00_0000);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use super::device::{Device, CPU_HZ};
 use super::eth::BUFFER_WORDS;
+use super::rtc_calendar::{civil_from_days, Calendar};
 use super::Ft900;
 use crate::inspect::{ConsoleLog, Inspect, RegValue};
 
@@ -12,8 +13,11 @@ const SYS_BASE: u32 = 0x1_0000;
 const INTC_BASE: u32 = 0x1_00C0;
 const ETH_BASE: u32 = 0x1_0220;
 const RTC_BASE: u32 = 0x1_0280;
+const RTC_CALENDAR_BASE: u32 = 0x1_0900;
 const UART_BASE: [u32; 2] = [0x1_0320, 0x1_0330];
 const TIMERS_BASE: u32 = 0x1_0340;
+const I2CM_BASE: u32 = 0x1_0300;
+const FLASH_BASE: u32 = 0x1_0800;
 /// ICR data port of a UART (offset 5): where the indexed registers are reached.
 const UART_ICR: u32 = 5;
 
@@ -77,7 +81,9 @@ impl Inspect for Ft900 {
     }
 
     fn io_blocks(&self) -> Vec<&'static str> {
-        vec!["sys", "intc", "eth", "rtc", "uart0", "uart1", "timers"]
+        vec![
+            "sys", "intc", "eth", "rtc", "uart0", "uart1", "timers", "gpio", "i2cm", "flash",
+        ]
     }
 
     fn io_dump(&self, block: &str, now: u64) -> Option<(Vec<RegValue>, Vec<String>)> {
@@ -119,13 +125,41 @@ impl Inspect for Ft900 {
                     .collect(),
                 vec!["ETH_DATA (0x10224) is the FIFO port: not read".into()],
             ),
-            "rtc" => (
-                vec![reg("RTC_CCVR", RTC_BASE, self.rtc.seconds(now), 4)],
+            "rtc" if self.chip().is_rev_b() => (
+                vec![reg("RTC_CCVR", RTC_BASE, self.rtc.counter(now), 4)],
                 vec![format!(
-                    "counter at power-on {} (the host's wall clock)",
-                    self.rtc.start_seconds()
+                    "rev B counter in 1/32 s: {} s, {}",
+                    self.rtc.counter(now) >> 5,
+                    if self.rtc.enabled() {
+                        "counting"
+                    } else {
+                        "stopped"
+                    }
                 )],
             ),
+            "rtc" => (
+                self.rtc_calendar
+                    .registers(now)
+                    .into_iter()
+                    .map(|(name, off, value)| reg(name, RTC_CALENDAR_BASE + off, value, 4))
+                    .collect(),
+                vec![format!(
+                    "rev C calendar counters: {}; at power-on {}",
+                    calendar_text(self.rtc_calendar.calendar(now)),
+                    calendar_text(self.rtc_calendar.start())
+                )],
+            ),
+            "gpio" => (
+                self.sys
+                    .registers()
+                    .into_iter()
+                    .filter(|(name, _, _)| name.starts_with("GPIO_"))
+                    .map(|(name, off, value)| reg(name, SYS_BASE + off, value, 4))
+                    .collect(),
+                self.gpio.describe(&self.sys),
+            ),
+            "i2cm" => self.i2cm_dump(),
+            "flash" => self.flash_dump(),
             "uart0" => self.uart_dump(0),
             "uart1" => self.uart_dump(1),
             "timers" => {
@@ -169,12 +203,31 @@ impl Inspect for Ft900 {
     }
 
     fn clocks(&self, now: u64) -> Vec<String> {
-        let seconds = self.rtc.seconds(now);
+        if self.chip().is_rev_b() {
+            let count = self.rtc.counter(now);
+            return vec![format!(
+                "rtc RTC_CCVR {count} = {} s (rev B: 32 counts per second, {})",
+                count >> 5,
+                if self.rtc.enabled() {
+                    "counting"
+                } else {
+                    "stopped"
+                }
+            )];
+        }
         vec![format!(
-            "rtc RTC_CCVR {seconds} = {} UTC (started at {})",
-            utc(seconds),
-            self.rtc.start_seconds()
+            "rtc {} (rev C calendar; at power-on {})",
+            calendar_text(self.rtc_calendar.calendar(now)),
+            calendar_text(self.rtc_calendar.start())
         )]
+    }
+}
+
+/// A calendar as UTC text when its fields are a valid date, else its raw register images.
+fn calendar_text(cal: Calendar) -> String {
+    match cal.to_unix() {
+        Some(secs) => format!("{} UTC", utc(secs)),
+        None => format!("RTC_TIME {:#010x} RTC_DATE {:#010x}", cal.time, cal.date),
     }
 }
 
@@ -184,6 +237,54 @@ impl Ft900 {
             super::device::Access::Done(v) => v,
             super::device::Access::Unmodelled => 0,
         }
+    }
+
+    fn i2cm_dump(&self) -> (Vec<RegValue>, Vec<String>) {
+        let m = &self.i2cm;
+        let regs = m
+            .registers()
+            .into_iter()
+            .map(|(name, off, value)| reg(name, I2CM_BASE + off, value.into(), 1))
+            .collect();
+        let channel = usize::from(self.sys.view().msc0cfg & super::sys::msc0::I2C_SWOP != 0);
+        let scl = m.scl_cycles();
+        let mut notes = vec![format!(
+            "master on channel {channel} (MSC0CFG.I2C_SWOP), SCL period {scl} cycles ({:.1} kHz)",
+            CPU_HZ as f64 / scl as f64 / 1000.0
+        )];
+        for ch in 0..2 {
+            let devices = m.buses().channel(ch);
+            if devices.is_empty() {
+                notes.push(format!("channel {ch}: no devices"));
+            }
+            for d in devices {
+                notes.push(format!("channel {ch}: {}", d.describe()));
+            }
+        }
+        let c = m.counters();
+        notes.push(format!(
+            "operations {}, address NACKs {}, bytes written {}, read {}",
+            c.operations, c.address_nacks, c.bytes_written, c.bytes_read
+        ));
+        (regs, notes)
+    }
+
+    fn flash_dump(&self) -> (Vec<RegValue>, Vec<String>) {
+        let regs = self
+            .flash
+            .registers()
+            .into_iter()
+            .map(|(name, off, value)| reg(name, FLASH_BASE + off, value.into(), 1))
+            .collect();
+        let c = self.flash.counters();
+        let notes = vec![
+            format!(
+                "commands {}, bytes programmed {}, erases {}, PM bytes written {}, refused {}, reboots {}",
+                c.commands, c.bytes_programmed, c.erases, c.pm_bytes_written, c.refused, c.reboots
+            ),
+            "CRCL/CRCH, CHIPID0..3 and DRWDATA are not modelled".into(),
+        ];
+        (regs, notes)
     }
 
     fn uart_dump(&self, i: usize) -> (Vec<RegValue>, Vec<String>) {
@@ -222,20 +323,10 @@ fn reg(name: &str, addr: u32, value: u32, bytes: u8) -> RegValue {
     }
 }
 
-/// `seconds` since 1970 as `YYYY-MM-DD hh:mm:ss` (proleptic Gregorian, days-from-civil
-/// inverted as in Howard Hinnant's `civil_from_days`).
-fn utc(seconds: u32) -> String {
-    let days = i64::from(seconds / 86_400);
+/// `seconds` since 1970 as `YYYY-MM-DD hh:mm:ss` (proleptic Gregorian).
+fn utc(seconds: u64) -> String {
+    let (y, m, d) = civil_from_days((seconds / 86_400) as i64);
     let secs = seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
         secs / 3600,
@@ -261,7 +352,11 @@ mod tests {
         let chip = Ft900::new(Ft900Config::default());
         let (regs, _) = chip.io_dump("sys", 0).unwrap();
         let hipid = regs.iter().find(|r| r.name == "HIPID").unwrap();
-        assert_eq!((hipid.addr, hipid.value), (0x1_0000, 0x0900_0001));
+        assert_eq!(
+            (hipid.addr, hipid.value),
+            (0x1_0000, 0x0900_0002),
+            "rev C by default"
+        );
         let (regs, _) = chip.io_dump("intc", 0).unwrap();
         assert_eq!(regs[0].value, 0x0302_0100);
         assert_eq!(regs[8].value, 0x8000_0000);

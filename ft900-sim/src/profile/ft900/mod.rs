@@ -23,8 +23,10 @@
 //! is reported once and continues at 0x8C as the bootloader would, except with `strict`, where
 //! it stops with [`FaultKind::BootloaderArea`]; a jump anywhere else in the area always stops
 //! with that fault (SIGSEGV). An image that brings code of its own into the area runs it as its
-//! bootloader (reported once at reset). The firmware cannot write program memory at all: the
-//! flash controller that would do it is not modelled (its accesses are reported as such).
+//! bootloader (reported once at reset). Firmware writes program memory and the flash only
+//! through the flash controller ([`flash`]) and the PM write port ([`pm_port`]); a write that
+//! would change the bootloader's area of either is refused and reported, and with `strict`
+//! stops the machine ([`FaultKind::BootloaderWrite`]).
 //!
 //! # Accesses that are not modelled
 //! A read or write of an address with no model (a block we do not simulate, a register inside a
@@ -32,12 +34,21 @@
 //! and direction with the PC, reads as 0 and is otherwise ignored. With `strict` it faults
 //! instead (SIGILL for reads, SIGSEGV for writes, as in the gdb-sim profile).
 
+pub mod chip;
 pub mod device;
 pub mod eth;
 pub mod event;
+pub mod flash;
+pub mod gpio;
+pub mod i2c_bus;
+pub mod i2c_eeprom;
+pub mod i2cm;
 pub mod inspect;
 pub mod intc;
+pub mod pm_port;
+pub mod regtable;
 pub mod rtc;
+pub mod rtc_calendar;
 pub mod serial;
 pub mod sys;
 pub mod timers;
@@ -47,12 +58,17 @@ pub mod uart;
 use std::collections::HashSet;
 use std::io::Write;
 
+pub use self::chip::ChipRevision;
 use self::device::{Access, Ctx, Device, NS_PER_CYCLE};
 use self::eth::Eth;
 use self::event::{EventQueue, Source};
+use self::flash::{FlashCtrl, FlashOutcome};
+use self::i2cm::I2cMaster;
 use self::intc::Intc;
+use self::pm_port::{PmPort, PortWrite};
 use self::rtc::Rtc;
-use self::sys::{clk, msc0, Sys, HIPID_FT900_REV_B, PHY_RESET_CYCLES};
+use self::rtc_calendar::RtcCalendar;
+use self::sys::{clk, msc0, Sys, PHY_RESET_CYCLES};
 use self::timers::Timers;
 use self::uart::Uart;
 use crate::core::Core;
@@ -71,25 +87,16 @@ pub const BOOTLOADER_START: u32 = 0x3_F000;
 /// The bootloader's reset entry (`jmp __PMSIZE-4` in the SDK's crt0).
 pub const BOOTLOADER_RESET_ENTRY: u32 = 0x3_FFFC;
 
-/// Options of the FT900 model.
-#[derive(Clone, Debug)]
+/// Options of the FT900 model (the default: rev C, RTC at 0, not strict).
+#[derive(Clone, Debug, Default)]
 pub struct Ft900Config {
-    /// Chip identification (HIPID); default FT900 rev B.
-    pub hipid: u32,
+    /// The silicon revision (HIPID and the revision-dependent blocks); default rev C, the
+    /// revision sold today.
+    pub chip: ChipRevision,
     /// Seconds in the RTC counter at power-on (the host's wall clock, or a skewed one).
     pub rtc_start_seconds: u32,
     /// Fault on accesses that are not modelled instead of reporting them.
     pub strict: bool,
-}
-
-impl Default for Ft900Config {
-    fn default() -> Self {
-        Ft900Config {
-            hipid: HIPID_FT900_REV_B,
-            rtc_start_seconds: 0,
-            strict: false,
-        }
-    }
 }
 
 /// An access that hit no model.
@@ -114,8 +121,12 @@ enum Block {
     Intc,
     Eth,
     Rtc,
+    RtcCalendar,
     Uart(usize),
     Timers,
+    I2cm,
+    Flash,
+    PmPort,
     Exit,
     /// A block of the chip that this model does not simulate.
     NotModelled(&'static str),
@@ -123,9 +134,19 @@ enum Block {
     Hole,
 }
 
-/// Decodes an I/O address into its block and the block's base.
-fn decode_block(addr: u32) -> (Block, u32) {
+/// Decodes an I/O address into its block and the block's base on a chip of revision `chip`.
+fn decode_block(addr: u32, chip: ChipRevision) -> (Block, u32) {
     match addr {
+        // ADC/DAC registers sit inside the system block's range (the SDK's ADCDAC at
+        // 0x100B0, before SYS_RST at 0x100BC): named on their own so reports say what they are.
+        0x1_00B0..=0x1_00BB => (Block::NotModelled("adc-dac"), 0x1_00B0),
+        0x1_0280..=0x1_029F if !chip.is_rev_b() => {
+            (Block::NotModelled("rtc-legacy (rev B only)"), 0x1_0280)
+        }
+        0x1_0900..=0x1_092B if chip.is_rev_b() => {
+            (Block::NotModelled("rtc-calendar (rev C only)"), 0x1_0900)
+        }
+        0x1_0900..=0x1_092B => (Block::RtcCalendar, 0x1_0900),
         0x1_0000..=0x1_00BF => (Block::Sys, 0x1_0000),
         0x1_00C0..=0x1_00FF => (Block::Intc, 0x1_00C0),
         0x1_0100..=0x1_017F => (Block::NotModelled("usb-host"), 0x1_0100),
@@ -137,7 +158,7 @@ fn decode_block(addr: u32) -> (Block, u32) {
         0x1_02A0..=0x1_02BF => (Block::NotModelled("spi-master"), 0x1_02A0),
         0x1_02C0..=0x1_02DF => (Block::NotModelled("spi-slave0"), 0x1_02C0),
         0x1_02E0..=0x1_02FF => (Block::NotModelled("spi-slave1"), 0x1_02E0),
-        0x1_0300..=0x1_030F => (Block::NotModelled("i2c-master"), 0x1_0300),
+        0x1_0300..=0x1_030F => (Block::I2cm, 0x1_0300),
         0x1_0310..=0x1_031F => (Block::NotModelled("i2c-slave"), 0x1_0310),
         0x1_0320..=0x1_032F => (Block::Uart(0), 0x1_0320),
         0x1_0330..=0x1_033F => (Block::Uart(1), 0x1_0330),
@@ -146,8 +167,9 @@ fn decode_block(addr: u32) -> (Block, u32) {
         0x1_0360..=0x1_036F => (Block::NotModelled("camera"), 0x1_0360),
         0x1_03C0..=0x1_03FF => (Block::NotModelled("pwm"), 0x1_03C0),
         0x1_0400..=0x1_07FF => (Block::NotModelled("sd-host"), 0x1_0400),
-        0x1_0800..=0x1_08BF => (Block::NotModelled("flash-controller"), 0x1_0800),
+        0x1_0800..=0x1_08BF => (Block::Flash, 0x1_0800),
         0x1_1000..=0x1_2FFF => (Block::NotModelled("usb-host-ram"), 0x1_1000),
+        pm_port::UNLOCK..=0x1_FC8B => (Block::PmPort, pm_port::UNLOCK),
         EXIT_PORT..=0x1_FFFF => (Block::Exit, EXIT_PORT),
         _ => (Block::Hole, addr),
     }
@@ -155,9 +177,12 @@ fn decode_block(addr: u32) -> (Block, u32) {
 
 /// Event token of the system block: the PHY reset pulse is over.
 const SYS_PHY_RESET_DONE: u64 = 1;
+/// Event token of the system block: rev C's global soft reset takes effect.
+const SYS_GLOBAL_RESET: u64 = 2;
 
 /// The FT900 SoC around the CPU.
 pub struct Ft900 {
+    chip: ChipRevision,
     /// System registers.
     pub sys: Sys,
     /// Interrupt controller.
@@ -166,10 +191,19 @@ pub struct Ft900 {
     pub uart: [Uart; 2],
     /// Timers and watchdog.
     pub timers: Timers,
-    /// Real-time clock.
+    /// Real-time clock of rev B (0x10280).
     pub rtc: Rtc,
+    /// Calendar real-time clock of rev C (0x10900).
+    pub rtc_calendar: RtcCalendar,
     /// Ethernet MAC and PHY.
     pub eth: Eth,
+    /// I2C master and the devices on its buses.
+    pub i2cm: I2cMaster,
+    /// Flash controller and the flash.
+    pub flash: FlashCtrl,
+    /// The pins as the outside sees them: a board's LEDs, `--trace gpio`.
+    pub gpio: gpio::GpioWatch,
+    pm_port: PmPort,
     queue: EventQueue,
     strict: bool,
     reset_pc: u32,
@@ -187,12 +221,22 @@ impl Ft900 {
     /// An FT900 with `config`; reports go to standard error.
     pub fn new(config: Ft900Config) -> Ft900 {
         Ft900 {
-            sys: Sys::new(config.hipid),
+            chip: config.chip,
+            sys: Sys::new(config.chip.hipid()),
             intc: Intc::new(),
             uart: [Uart::new(0), Uart::new(1)],
-            timers: Timers::new(),
-            rtc: Rtc::new(config.rtc_start_seconds),
+            timers: if config.chip.is_rev_b() {
+                Timers::new()
+            } else {
+                Timers::rev_c()
+            },
+            rtc: Rtc::new(),
+            rtc_calendar: RtcCalendar::new(config.rtc_start_seconds.into()),
             eth: Eth::new(),
+            i2cm: I2cMaster::new(),
+            flash: FlashCtrl::new(),
+            gpio: gpio::GpioWatch::default(),
+            pm_port: PmPort::default(),
             queue: EventQueue::new(),
             strict: config.strict,
             reset_pc: 0,
@@ -204,6 +248,11 @@ impl Ft900 {
             no_bootloader: true,
             bootloader_reported: false,
         }
+    }
+
+    /// The silicon revision this chip emulates.
+    pub fn chip(&self) -> ChipRevision {
+        self.chip
     }
 
     /// Sends reports (unmodelled accesses, chip resets) to `sink` instead of standard error.
@@ -228,8 +277,8 @@ impl Ft900 {
         self.eth.poll_link(&mut ctx);
     }
 
-    /// Sets the RTC's counter to `seconds` at cycle `now`, as a host adjusting the chip's
-    /// battery-backed clock would (clock-skew scenarios).
+    /// Sets the RTC to Unix time `seconds` at cycle `now`, as a host adjusting the chip's
+    /// clock would (clock-skew scenarios): rev C's calendar, or rev B's counter (× 32).
     pub fn set_rtc_seconds(&mut self, seconds: u32, now: u64) {
         let mut ctx = Ctx {
             now,
@@ -237,7 +286,20 @@ impl Ft900 {
             source: Source::Rtc,
             sys: self.sys.view(),
         };
-        self.rtc.set_seconds(seconds, &mut ctx);
+        if self.chip.is_rev_b() {
+            self.rtc.set_seconds(seconds, &mut ctx);
+        } else {
+            self.rtc_calendar.set_unix_time(seconds.into(), &mut ctx);
+        }
+    }
+
+    /// The RTC block of this revision (where `Source::Rtc` events go).
+    fn rtc_block(&self) -> Block {
+        if self.chip.is_rev_b() {
+            Block::Rtc
+        } else {
+            Block::RtcCalendar
+        }
     }
 
     /// Flushes the UARTs' host sides.
@@ -268,8 +330,27 @@ impl Ft900 {
             (self.uart[0].name().to_string(), own(self.uart[0].stats())),
             (self.uart[1].name().to_string(), own(self.uart[1].stats())),
             (self.timers.name().to_string(), own(self.timers.stats())),
-            (self.rtc.name().to_string(), own(self.rtc.stats())),
+            (
+                "rtc".to_string(),
+                own(if self.chip.is_rev_b() {
+                    self.rtc.stats()
+                } else {
+                    self.rtc_calendar.stats()
+                }),
+            ),
             (self.eth.name().to_string(), own(self.eth.stats())),
+            (self.i2cm.name().to_string(), own(self.i2cm.stats())),
+            ("flash".to_string(), {
+                let c = self.flash.counters();
+                own(vec![
+                    ("commands", c.commands),
+                    ("bytes-programmed", c.bytes_programmed),
+                    ("erases", c.erases),
+                    ("pm-bytes-written", c.pm_bytes_written),
+                    ("refused", c.refused),
+                    ("reboots", c.reboots),
+                ])
+            }),
         ]
     }
 
@@ -286,9 +367,27 @@ impl Ft900 {
     }
 
     fn report(&mut self, core: &Core, addr: u32, write: bool, width: Width, block: String) {
+        self.report_as(core, addr, write, width, block, false);
+    }
+
+    /// [`Ft900::report`], saying that the access stops the run when `stops` (`--strict`).
+    fn report_as(
+        &mut self,
+        core: &Core,
+        addr: u32,
+        write: bool,
+        width: Width,
+        block: String,
+        stops: bool,
+    ) {
         if !self.seen.insert((addr, write)) {
             return;
         }
+        let outcome = match (stops, write) {
+            (true, _) => "; stopped (--strict)",
+            (false, true) => "; ignored",
+            (false, false) => "; reads as 0",
+        };
         let _ = writeln!(
             self.diagnostics,
             "ft900: unmodelled {} of {:#07x} ({block}, {} bytes) at pc {:#010x}{}",
@@ -296,7 +395,7 @@ impl Ft900 {
             addr,
             width.bytes(),
             core.pc,
-            if write { "; ignored" } else { "; reads as 0" },
+            outcome,
         );
         self.unmodelled.push(UnmodelledAccess {
             addr,
@@ -316,7 +415,7 @@ impl Ft900 {
         width: Width,
         block: String,
     ) -> Result<(), StopReason> {
-        self.report(core, addr, write, width, block);
+        self.report_as(core, addr, write, width, block, self.strict);
         if self.strict {
             let kind = if write {
                 FaultKind::IoWrite { addr }
@@ -334,6 +433,7 @@ impl Ft900 {
             Block::Eth => Some(clk::MAC),
             Block::Uart(0) => Some(clk::UART0),
             Block::Uart(_) => Some(clk::UART1),
+            Block::I2cm => Some(clk::I2CM),
             _ => None,
         }
     }
@@ -348,9 +448,11 @@ impl Ft900 {
         let (dev, source): (&mut dyn Device, Source) = match block {
             Block::Eth => (&mut self.eth, Source::Eth),
             Block::Rtc => (&mut self.rtc, Source::Rtc),
+            Block::RtcCalendar => (&mut self.rtc_calendar, Source::Rtc),
             Block::Uart(0) => (&mut self.uart[0], Source::Uart0),
             Block::Uart(_) => (&mut self.uart[1], Source::Uart1),
             Block::Timers => (&mut self.timers, Source::Timers),
+            Block::I2cm => (&mut self.i2cm, Source::I2cm),
             other => unreachable!("{other:?} is not a device"),
         };
         let mut ctx = Ctx {
@@ -365,7 +467,13 @@ impl Ft900 {
     /// Resets every peripheral (MSC0CFG.PERI_SOFTRESET, chip reset). The RTC keeps counting:
     /// it lives in the always-on domain.
     fn reset_peripherals(&mut self, now: u64) {
-        for block in [Block::Uart(0), Block::Uart(1), Block::Timers, Block::Eth] {
+        for block in [
+            Block::Uart(0),
+            Block::Uart(1),
+            Block::Timers,
+            Block::Eth,
+            Block::I2cm,
+        ] {
             self.with_device(block, now, |dev, ctx| {
                 ctx.queue.cancel_all(ctx.source);
                 dev.reset(ctx);
@@ -373,21 +481,60 @@ impl Ft900 {
         }
     }
 
-    /// The whole chip resets (second watchdog expiry): CPU registers, interrupt controller,
-    /// system registers and peripherals. RAM keeps its contents, as on silicon.
-    fn chip_reset(&mut self, core: &mut Core) {
+    /// The whole chip resets (second watchdog expiry, or rev C's global soft reset, named by
+    /// `by`): see [`Ft900::reboot`].
+    fn chip_reset(&mut self, core: &mut Core, by: &str) {
+        self.reboot(core, &format!("by {by}"));
+    }
+
+    /// The whole chip resets (`why`): CPU registers, interrupt controller, system registers
+    /// and peripherals, and program memory is loaded from the flash again as at every boot.
+    /// RAM keeps its contents, as on silicon.
+    fn reboot(&mut self, core: &mut Core, why: &str) {
         self.chip_resets += 1;
         let _ = writeln!(
             self.diagnostics,
-            "ft900: chip reset by the watchdog at cycle {} (pc {:#010x})",
+            "ft900: chip reset {why} at cycle {} (pc {:#010x})",
             core.cycles, core.pc
         );
+        self.flash.reset();
+        self.queue.cancel_all(Source::Flash);
+        self.flash.load_pm(core);
+        self.pm_port = PmPort::default();
         core.regs = [0; 32];
         core.pc = self.reset_pc;
         self.sys.reset();
+        // The pins go back to inputs: a trace shows the LEDs going dark.
+        self.gpio.check(&self.sys, core.cycles, core.pc);
         self.intc.reset();
         self.queue.cancel_all(Source::Sys);
         self.reset_peripherals(core.cycles);
+    }
+
+    /// A read of the system block. On rev C the top byte of ETH_PHY_CFG (0x100A8) is the
+    /// integrated PHY's status (link, LEDs), which the SDK reads there instead of over MDIO;
+    /// on rev B those bits read as the register holds them.
+    fn sys_read(&mut self, now: u64, offset: u32, width: Width) -> Access<u32> {
+        let result = self.sys.read(offset, width);
+        let word = offset & !3;
+        if word != 0xA8 || self.chip.is_rev_b() {
+            return result;
+        }
+        let ctx = Ctx {
+            now,
+            queue: &mut self.queue,
+            source: Source::Eth,
+            sys: self.sys.view(),
+        };
+        let status = self.eth.phy_cfg_status(&ctx);
+        let shift = (offset & 3) * 8;
+        match result {
+            Access::Done(v) => {
+                let held = (v << shift) & !eth::PHY_CFG_STATUS_MASK;
+                Access::Done(((held | status) >> shift) & width.mask())
+            }
+            Access::Unmodelled => Access::Unmodelled,
+        }
     }
 
     fn sys_write(&mut self, core: &mut Core, offset: u32, width: Width, value: u32) -> Access<()> {
@@ -397,6 +544,20 @@ impl Ft900 {
         };
         if fx.peripheral_reset {
             self.reset_peripherals(core.cycles);
+        }
+        if fx.global_reset {
+            // At the next instruction boundary: the store itself completes first.
+            self.queue
+                .schedule(core.cycles, Source::Sys, SYS_GLOBAL_RESET);
+        }
+        let divider = self.sys.cpu_divider();
+        if divider != 0 && offset & !3 == 0x08 {
+            let name = format!(
+                "CLKCFG CPU clock divider {divider} (not modelled: the CPU keeps running at 100 MHz)"
+            );
+            if self.unmodelled(core, 0x1_0008, true, width, name).is_err() {
+                return Access::Unmodelled;
+            }
         }
         if fx.phy_reset_started {
             let now = core.cycles;
@@ -410,6 +571,9 @@ impl Ft900 {
             };
             self.eth.phy_reset(&mut ctx);
         }
+        if self.gpio.observing() {
+            self.gpio.check(&self.sys, core.cycles, core.pc);
+        }
         if fx.phy_cfg_written {
             // PHY power-up starts auto-negotiation at once, not at the next MAC access.
             let mut ctx = Ctx {
@@ -421,6 +585,51 @@ impl Ft900 {
             self.eth.poll_link(&mut ctx);
         }
         Access::Done(())
+    }
+}
+
+impl Ft900 {
+    /// Reports what a flash-controller or PM-port write did when it was not plainly done.
+    fn flash_outcome(
+        &mut self,
+        core: &Core,
+        addr: u32,
+        width: Width,
+        outcome: FlashOutcome,
+    ) -> Result<(), StopReason> {
+        match outcome {
+            FlashOutcome::Done => Ok(()),
+            FlashOutcome::Unmodelled => {
+                self.unmodelled(core, addr, true, width, "flash-controller".to_string())
+            }
+            FlashOutcome::BootloaderRefused { addr: at, what } => {
+                let _ = writeln!(
+                    self.diagnostics,
+                    "ft900: {what} at pc {:#010x} reaches the bootloader area \
+                     {BOOTLOADER_START:#x}..{:#x}: refused{}",
+                    core.pc,
+                    crate::core::PM_SIZE - 1,
+                    if self.strict { " (--strict: stop)" } else { "" }
+                );
+                if self.strict {
+                    return Err(StopReason::Fault(Fault {
+                        kind: FaultKind::BootloaderWrite { addr: at },
+                        pc: core.pc,
+                    }));
+                }
+                Ok(())
+            }
+            FlashOutcome::OutOfRange(what) => {
+                let _ = writeln!(self.diagnostics, "ft900: {what} (pc {:#010x})", core.pc);
+                if self.strict {
+                    return Err(StopReason::Fault(Fault {
+                        kind: FaultKind::IoWrite { addr },
+                        pc: core.pc,
+                    }));
+                }
+                Ok(())
+            }
+        }
     }
 }
 
@@ -457,12 +666,18 @@ impl Profile for Ft900 {
         }
         self.reset_pc = Ft900::reset_pc_for(core);
         core.pc = self.reset_pc;
-        self.sys.reset();
+        // Power-on: the flash holds the image as programmed, program memory its copy.
+        self.flash.program_image(core.pm());
+        self.flash.reset();
+        self.pm_port = PmPort::default();
+        self.sys.power_on();
+        self.gpio.sync(&self.sys);
         self.intc.reset();
         self.queue = EventQueue::new();
         self.reset_peripherals(core.cycles);
         let now = core.cycles;
         self.with_device(Block::Rtc, now, |dev, ctx| dev.reset(ctx));
+        self.with_device(Block::RtcCalendar, now, |dev, ctx| dev.reset(ctx));
     }
 
     fn on_fetch_fault(&mut self, core: &mut Core) -> Result<(), FaultKind> {
@@ -489,12 +704,19 @@ impl Profile for Ft900 {
 
     fn io_read(&mut self, core: &mut Core, addr: u32, width: Width) -> Result<u32, StopReason> {
         let addr = addr & !(width.bytes() - 1);
-        let (block, base) = decode_block(addr);
+        let (block, base) = decode_block(addr, self.chip);
         let offset = addr - base;
         let result = match block {
-            Block::Sys => self.sys.read(offset, width),
+            Block::Sys => self.sys_read(core.cycles, offset, width),
             Block::Intc => self.intc.read(offset, width),
-            Block::Exit | Block::Hole => Access::Unmodelled,
+            Block::Exit | Block::Hole | Block::PmPort => Access::Unmodelled,
+            Block::Flash => match width {
+                Width::Byte => self
+                    .flash
+                    .read(offset)
+                    .map_or(Access::Unmodelled, |v| Access::Done(v.into())),
+                _ => Access::Unmodelled,
+            },
             Block::NotModelled(name) => {
                 self.unmodelled(core, addr, false, width, name.to_string())?;
                 return Ok(0);
@@ -529,13 +751,36 @@ impl Profile for Ft900 {
     ) -> Result<(), StopReason> {
         let addr = addr & !(width.bytes() - 1);
         let value = value & width.mask();
-        let (block, base) = decode_block(addr);
+        let (block, base) = decode_block(addr, self.chip);
         let offset = addr - base;
         let result = match block {
             Block::Exit => return Err(StopReason::Exited(core.regs[0])),
             Block::Sys => self.sys_write(core, offset, width, value),
             Block::Intc => self.intc.write(offset, width, value),
             Block::Hole => Access::Unmodelled,
+            Block::Flash if width == Width::Byte => {
+                let mut ctx = Ctx {
+                    now: core.cycles,
+                    queue: &mut self.queue,
+                    source: Source::Flash,
+                    sys: self.sys.view(),
+                };
+                let outcome = self.flash.write(offset, value as u8, core, &mut ctx);
+                return self.flash_outcome(core, addr, width, outcome);
+            }
+            Block::PmPort if width == Width::Word => match self.pm_port.write(addr, value) {
+                PortWrite::Done => Access::Done(()),
+                PortWrite::Store { addr: at, word } => {
+                    let outcome = self.flash.write_pm(core, at, &word.to_le_bytes());
+                    return self.flash_outcome(core, addr, width, outcome);
+                }
+                PortWrite::Locked => {
+                    let name = "pm-write-port (locked: write 0x1337f7d1 to 0x1fc80 first)";
+                    return self.unmodelled(core, addr, true, width, name.to_string());
+                }
+                PortWrite::Unmodelled => Access::Unmodelled,
+            },
+            Block::Flash | Block::PmPort => Access::Unmodelled,
             Block::NotModelled(name) => {
                 return self.unmodelled(core, addr, true, width, name.to_string());
             }
@@ -570,15 +815,23 @@ impl Profile for Ft900 {
     }
 
     fn io_region(addr: u32) -> Option<(&'static str, u32)> {
-        let (block, base) = decode_block(addr);
+        // Names for traces: both revisions' blocks are named.
+        let chip = match addr {
+            0x1_0280..=0x1_029F => ChipRevision::Ft900RevB,
+            _ => ChipRevision::Ft900RevC,
+        };
+        let (block, base) = decode_block(addr, chip);
         let name = match block {
             Block::Sys => "sys",
             Block::Intc => "intc",
             Block::Eth => "eth",
-            Block::Rtc => "rtc",
+            Block::Rtc | Block::RtcCalendar => "rtc",
             Block::Uart(0) => "uart0",
             Block::Uart(_) => "uart1",
             Block::Timers => "timers",
+            Block::I2cm => "i2cm",
+            Block::Flash => "flash",
+            Block::PmPort => "pm-write-port",
             Block::Exit => "exit",
             Block::NotModelled(name) => name,
             Block::Hole => return None,
@@ -597,6 +850,8 @@ impl Profile for Ft900 {
                 Source::Sys => {
                     if token == SYS_PHY_RESET_DONE {
                         self.sys.end_phy_reset();
+                    } else if token == SYS_GLOBAL_RESET {
+                        self.chip_reset(core, "RESET_STATUS.SOFT_RESET");
                     }
                 }
                 Source::Uart0 => self.with_device(Block::Uart(0), at, |d, c| d.event(token, c)),
@@ -604,11 +859,22 @@ impl Profile for Ft900 {
                 Source::Timers => {
                     self.with_device(Block::Timers, at, |d, c| d.event(token, c));
                     if self.timers.take_chip_reset() {
-                        self.chip_reset(core);
+                        self.chip_reset(core, "the watchdog");
+                        self.timers.note_watchdog_reset();
                     }
                 }
-                Source::Rtc => self.with_device(Block::Rtc, at, |d, c| d.event(token, c)),
+                Source::Rtc => {
+                    let block = self.rtc_block();
+                    self.with_device(block, at, |d, c| d.event(token, c))
+                }
                 Source::Eth => self.with_device(Block::Eth, at, |d, c| d.event(token, c)),
+                Source::I2cm => self.with_device(Block::I2cm, at, |d, c| d.event(token, c)),
+                Source::Flash => {
+                    self.flash.event(token);
+                    if self.flash.take_reboot() {
+                        self.reboot(core, "by the flash controller's reboot command");
+                    }
+                }
             }
         }
     }
@@ -618,6 +884,9 @@ impl Profile for Ft900 {
         let mut lines = 0u32;
         if self.eth.irq() {
             lines |= 1 << 3;
+        }
+        if self.i2cm.irq() {
+            lines |= 1 << 11;
         }
         if self.uart[0].irq() && msc0cfg & msc0::UART0_INTSEL != 0 {
             lines |= 1 << 13;
@@ -631,7 +900,7 @@ impl Profile for Ft900 {
         if self.sys.gpio_irq() {
             lines |= 1 << 18;
         }
-        if self.rtc.irq() {
+        if self.rtc.irq() || self.rtc_calendar.irq() {
             lines |= 1 << 19;
         }
         self.intc.select(lines, self.timers.watchdog_request())
@@ -643,9 +912,12 @@ fn block_name(block: Block) -> String {
         Block::Sys => "system registers".into(),
         Block::Intc => "interrupt controller".into(),
         Block::Eth => "eth".into(),
-        Block::Rtc => "rtc".into(),
+        Block::Rtc | Block::RtcCalendar => "rtc".into(),
         Block::Uart(i) => format!("uart{i}"),
         Block::Timers => "timers".into(),
+        Block::I2cm => "i2c-master".into(),
+        Block::Flash => "flash-controller".into(),
+        Block::PmPort => "pm-write-port".into(),
         Block::Exit => "exit port (write only)".into(),
         Block::NotModelled(name) => name.into(),
         Block::Hole => "no peripheral here".into(),

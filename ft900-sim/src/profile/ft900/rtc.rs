@@ -1,27 +1,25 @@
-//! The legacy real-time clock of the FT900 rev B at 0x10280 (AN_324 §20; docs/hardware/rtc.md):
-//! a DesignWare-style 32-bit counter that the SDK treats as seconds, so it counts at
-//! 1 Hz of simulated time (one count per [`CYCLES_PER_SECOND`] cycles).
+//! The legacy real-time clock of the FT900 rev B at 0x10280 (AN_324 §20; docs/hardware/rtc.md;
+//! `docs/hardware/revisions.md`): a DesignWare-style 32-bit counter clocked from the
+//! 32.768 kHz oscillator through a divider of 1024, so it counts **32 times per second**: the
+//! count is seconds with 5 fractional bits, as the vendor's examples read it (RTC Example 1
+//! `tm_sec >> 5`, RTC Example 2 `<< 5` when setting the match). One count every
+//! [`CYCLES_PER_COUNT`] cycles of simulated time. Rev C has no such block (its RTC is the
+//! calendar at 0x10900, [`super::rtc_calendar`]).
 //!
-//! # Power-on state (a choice)
-//! The counter holds the host-provided `start_seconds` (the host's wall clock, or a scenario's
-//! skewed clock) and is **already counting**: CCR reads `EN` (0x04) after power-on instead of
-//! AN_324's 0x00. A real rev B RTC starts at 0 with counting off, and firmware sets it with
-//! `CCR = EN; CLR = seconds` (docs/hardware/rtc.md §2); with this model such firmware behaves
-//! as on silicon
-//! (the CLR write loads its own value), firmware that only sets `EN` (`CCR |= EN`, or `CCR = EN`)
-//! reads the host's wall clock at simulated time, exactly and without losing the boot time
-//! before the write, and firmware that only reads CCVR gets the wall clock too. Writing CCR with
-//! `EN = 0` stops the counter (it holds its value); setting `EN` again resumes it. The RTC is
-//! in the always-on domain: the profile calls [`Device::reset`] only at power-on, not on a
-//! watchdog chip reset or a peripheral soft reset.
+//! # Power-on state
+//! AN_324's reset values: the counter is 0 and stopped (CCR 0). The rev B RTC is powered by the
+//! internal 1.2 V regulator (AN_324 §20), not by a battery, so it cannot know the time at
+//! power-on; firmware loads it (`CCR = EN; CLR = value`). Writing CCR with `EN = 0` stops the
+//! counter (it holds its value); setting `EN` again resumes it. The profile calls
+//! [`Device::reset`] only at power-on, not on a watchdog chip reset or a peripheral soft reset.
 //!
 //! # Counting
-//! Counting starts (power-on, `EN` 0→1, a CLR load, [`Rtc::set_seconds`]) at a phase origin
-//! `o`: the counter increments at `o + k·CYCLES_PER_SECOND`, k ≥ 1 (a load restarts the
-//! sub-second divider: choice). CCVR is computed from the cycle counter when read; nothing is
-//! scheduled unless a match interrupt can happen. With `WEN = 0` the counter wraps from
-//! 0xFFFF_FFFF to 0; with `WEN = 1` the count after the one that reached CMR is 0 (the counter
-//! shows CMR for one second, then 0: a period of CMR + 1 seconds).
+//! Counting starts (`EN` 0→1, a CLR load, [`Rtc::set_seconds`]) at a phase origin `o`: the
+//! counter increments at `o + k·CYCLES_PER_COUNT`, k ≥ 1 (a load restarts the divider: choice).
+//! CCVR is computed from the cycle counter when read; nothing is scheduled unless a match
+//! interrupt can happen. With `WEN = 0` the counter wraps from 0xFFFF_FFFF to 0; with `WEN = 1`
+//! the count after the one that reached CMR is 0 (the counter shows CMR for one count, then 0:
+//! a period of CMR + 1 counts).
 //!
 //! # Match interrupt
 //! When a count makes the counter equal to CMR while `EN` and `IEN` are set, RSTAT bit 0 is set
@@ -39,8 +37,10 @@
 use super::device::{Access, Ctx, Device, CPU_HZ};
 use crate::isa::Width;
 
-/// Cycles per counter increment: one second of simulated time.
-pub const CYCLES_PER_SECOND: u64 = CPU_HZ;
+/// Counts per second: 32 768 Hz divided by 1024.
+pub const COUNTS_PER_SECOND: u64 = 32;
+/// Cycles per counter increment: 1/32 s of simulated time.
+pub const CYCLES_PER_COUNT: u64 = CPU_HZ / COUNTS_PER_SECOND;
 /// RTC_COMP_VERSION: "2.03*".
 pub const COMP_VERSION: u32 = 0x3230_332A;
 
@@ -79,6 +79,12 @@ pub mod ccr {
 /// 2^32, the counter's natural period.
 const WRAP: u64 = 1 << 32;
 
+impl Default for Rtc {
+    fn default() -> Self {
+        Rtc::new()
+    }
+}
+
 /// Counters for `--stats` (kept across resets).
 #[derive(Clone, Copy, Debug, Default)]
 struct Stats {
@@ -90,12 +96,11 @@ struct Stats {
 /// The RTC.
 #[derive(Debug)]
 pub struct Rtc {
-    start_seconds: u32,
     cmr: u32,
     clr: u32,
     ccr: u32,
     rstat: bool,
-    /// Phase origin: counts happen at `origin + k·CYCLES_PER_SECOND`, k ≥ 1.
+    /// Phase origin: counts happen at `origin + k·CYCLES_PER_COUNT`, k ≥ 1.
     origin: u64,
     /// Counter value after count number `base_tick` (or the held value while stopped).
     base_value: u32,
@@ -107,17 +112,15 @@ pub struct Rtc {
 }
 
 impl Rtc {
-    /// An RTC whose counter holds `start_seconds` at power-on (cycle 0) and counts from there
-    /// (see the module docs).
-    pub fn new(start_seconds: u32) -> Rtc {
+    /// The RTC at power-on: counter 0, stopped (see the module docs).
+    pub fn new() -> Rtc {
         Rtc {
-            start_seconds,
             cmr: 0,
             clr: 0,
-            ccr: ccr::EN,
+            ccr: 0,
             rstat: false,
             origin: 0,
-            base_value: start_seconds,
+            base_value: 0,
             base_tick: 0,
             token: 0,
             serial: 0,
@@ -125,13 +128,8 @@ impl Rtc {
         }
     }
 
-    /// The counter value at power-on.
-    pub fn start_seconds(&self) -> u32 {
-        self.start_seconds
-    }
-
-    /// The counter (RTC_CCVR) at cycle `now`.
-    pub fn seconds(&self, now: u64) -> u32 {
+    /// The counter (RTC_CCVR, in 1/32 s) at cycle `now`.
+    pub fn counter(&self, now: u64) -> u32 {
         if !self.counting() {
             return self.base_value;
         }
@@ -139,10 +137,15 @@ impl Rtc {
         self.advance(self.base_value, n)
     }
 
-    /// Host side: sets the counter to `seconds` at `ctx.now` (clock-skew scenarios), as a CLR
-    /// load would, without changing the CLR register; the next count is one second later.
+    /// `true` while the counter counts (CCR.EN).
+    pub fn enabled(&self) -> bool {
+        self.counting()
+    }
+
+    /// Host side: sets the counter to `seconds` (× 32, modulo 2^32) at `ctx.now`, as a CLR load
+    /// would, without changing the CLR register; the next count is 1/32 s later.
     pub fn set_seconds(&mut self, seconds: u32, ctx: &mut Ctx) {
-        self.load(seconds, ctx.now);
+        self.load(seconds.wrapping_mul(COUNTS_PER_SECOND as u32), ctx.now);
         self.reschedule(ctx);
     }
 
@@ -152,7 +155,7 @@ impl Rtc {
 
     /// Counts since the phase origin at cycle `now`.
     fn tick(&self, now: u64) -> u64 {
-        now.saturating_sub(self.origin) / CYCLES_PER_SECOND
+        now.saturating_sub(self.origin) / CYCLES_PER_COUNT
     }
 
     /// The counter `n` counts after it held `v`.
@@ -198,7 +201,7 @@ impl Rtc {
     /// Freezes the current value as the base (before CMR, WEN or EN change).
     fn rebase(&mut self, now: u64) {
         if self.counting() {
-            self.base_value = self.seconds(now);
+            self.base_value = self.counter(now);
             self.base_tick = self.tick(now);
         }
     }
@@ -218,10 +221,10 @@ impl Rtc {
             return;
         }
         let tick = self.tick(ctx.now);
-        let d = self.counts_to_match(self.seconds(ctx.now));
+        let d = self.counts_to_match(self.counter(ctx.now));
         let at = self
             .origin
-            .saturating_add((tick + d).saturating_mul(CYCLES_PER_SECOND));
+            .saturating_add((tick + d).saturating_mul(CYCLES_PER_COUNT));
         self.serial += 1;
         self.token = self.serial;
         ctx.schedule_at(at, self.token);
@@ -240,7 +243,7 @@ impl Rtc {
 
     fn register(&self, offset: u32, now: u64) -> u32 {
         match offset {
-            reg::CCVR => self.seconds(now),
+            reg::CCVR => self.counter(now),
             reg::CMR => self.cmr,
             reg::CLR => self.clr,
             reg::CCR => self.ccr,
@@ -311,10 +314,10 @@ impl Device for Rtc {
         self.rstat && self.ccr & ccr::IEN != 0 && self.ccr & ccr::MASK == 0
     }
 
-    /// Power-on: the counter holds `start_seconds` and counts from `ctx.now`; statistics kept.
+    /// Power-on: counter 0, stopped; statistics kept.
     fn reset(&mut self, ctx: &mut Ctx) {
         let (serial, stats) = (self.serial, self.stats);
-        *self = Rtc::new(self.start_seconds);
+        *self = Rtc::new();
         self.serial = serial;
         self.stats = stats;
         self.origin = ctx.now;
@@ -335,7 +338,7 @@ mod tests {
     use super::super::event::{EventQueue, Source};
     use super::*;
 
-    const S: u64 = CYCLES_PER_SECOND;
+    const S: u64 = CYCLES_PER_COUNT;
 
     struct Bench {
         dev: Rtc,
@@ -344,12 +347,22 @@ mod tests {
     }
 
     impl Bench {
-        fn new(start: u32) -> Bench {
+        /// A chip fresh from power-on.
+        fn fresh() -> Bench {
             Bench {
-                dev: Rtc::new(start),
+                dev: Rtc::new(),
                 queue: EventQueue::new(),
                 now: 0,
             }
+        }
+
+        /// An RTC counting from `start` since cycle 0 (loaded and enabled at cycle 0, CLR
+        /// register untouched).
+        fn new(start: u32) -> Bench {
+            let mut b = Bench::fresh();
+            b.dev.load(start, 0);
+            b.dev.ccr = ccr::EN;
+            b
         }
 
         fn ctx_at(queue: &mut EventQueue, now: u64) -> Ctx<'_> {
@@ -405,43 +418,49 @@ mod tests {
     }
 
     #[test]
-    fn power_on_values() {
-        let mut b = Bench::new(1_700_000_000);
-        assert_eq!(b.r(reg::CCVR), 1_700_000_000);
+    fn power_on_values_follow_an_324() {
+        let mut b = Bench::fresh();
+        assert_eq!(b.r(reg::CCVR), 0);
         assert_eq!(b.r(reg::CMR), 0);
         assert_eq!(b.r(reg::CLR), 0);
-        assert_eq!(b.r(reg::CCR), ccr::EN);
+        assert_eq!(b.r(reg::CCR), 0, "stopped: no battery keeps it running");
         assert_eq!(b.r(reg::STAT), 0);
         assert_eq!(b.r(reg::RSTAT), 0);
         assert_eq!(b.r(reg::EOI), 0);
         assert_eq!(b.r(reg::COMP_VERSION), 0x3230_332A);
-        assert_eq!(b.dev.start_seconds(), 1_700_000_000);
         assert!(!b.dev.irq());
+        b.now = 10 * CPU_HZ;
+        assert_eq!(b.r(reg::CCVR), 0, "it does not count until EN is set");
         assert!(b.queue.is_empty(), "no events without a match interrupt");
         let mut ctx = Bench::ctx_at(&mut b.queue, 0);
         assert_eq!(b.dev.read(0x20, Width::Word, &mut ctx), Access::Unmodelled);
     }
 
     #[test]
-    fn counts_one_per_second_of_simulated_time() {
+    fn counts_32_times_per_second_of_simulated_time() {
+        assert_eq!(S, 3_125_000);
         let mut b = Bench::new(1000);
         b.now = S - 1;
         assert_eq!(b.r(reg::CCVR), 1000);
         b.now = S;
         assert_eq!(b.r(reg::CCVR), 1001);
-        b.now = 3600 * S + S / 2;
-        assert_eq!(b.r(reg::CCVR), 4600);
-        assert_eq!(b.dev.seconds(b.now), 4600);
+        b.now = CPU_HZ;
+        assert_eq!(b.r(reg::CCVR), 1000 + 32, "one second is 32 counts");
+        b.now = 3600 * CPU_HZ + CPU_HZ / 2;
+        assert_eq!(b.r(reg::CCVR), 1000 + 3600 * 32 + 16);
+        assert_eq!(b.dev.counter(b.now) >> 5, (1000 >> 5) + 3600);
     }
 
     #[test]
-    fn firmware_that_only_sets_en_keeps_the_host_clock() {
-        let mut b = Bench::new(5000);
-        b.now = 3 * S + 7;
+    fn the_sdk_recipe_counts_uptime_from_zero() {
+        // RTC Example 1: rtc_write(tm_sec = 0) loads CLR, rtc_start sets EN.
+        let mut b = Bench::fresh();
+        b.now = 7 * S + 3;
+        b.w(reg::CLR, 0);
         b.w(reg::CCR, ccr::EN);
-        assert_eq!(b.r(reg::CCVR), 5003);
-        b.now = 4 * S;
-        assert_eq!(b.r(reg::CCVR), 5004, "the phase is not restarted");
+        b.now += 5 * CPU_HZ;
+        assert_eq!(b.r(reg::CCVR) >> 5, 5, "tm_sec >> 5 is whole seconds");
+        assert_eq!(b.r(reg::CCVR), 160);
     }
 
     #[test]
@@ -484,10 +503,10 @@ mod tests {
         b.now = 5 * S;
         let mut ctx = Bench::ctx_at(&mut b.queue, b.now);
         b.dev.set_seconds(9000, &mut ctx);
-        assert_eq!(b.r(reg::CCVR), 9000);
+        assert_eq!(b.r(reg::CCVR), 9000 * 32);
         assert_eq!(b.r(reg::CLR), 0, "CLR is firmware's register");
         b.now = 6 * S;
-        assert_eq!(b.r(reg::CCVR), 9001);
+        assert_eq!(b.r(reg::CCVR), 9000 * 32 + 1);
     }
 
     #[test]
@@ -588,7 +607,7 @@ mod tests {
     }
 
     #[test]
-    fn reset_is_power_on_at_the_current_cycle() {
+    fn reset_is_power_on_at_the_current_cycle_stopped_at_zero() {
         let mut b = Bench::new(77);
         b.w(reg::CCR, 0);
         b.w(reg::CLR, 5);
@@ -596,10 +615,11 @@ mod tests {
         let mut ctx = Bench::ctx_at(&mut b.queue, 10 * S + 3);
         b.dev.reset(&mut ctx);
         b.now = 10 * S + 3;
-        assert_eq!(b.r(reg::CCVR), 77);
-        assert_eq!(b.r(reg::CCR), ccr::EN);
+        assert_eq!(b.r(reg::CCVR), 0);
+        assert_eq!(b.r(reg::CCR), 0);
         assert_eq!(b.r(reg::CMR), 0);
+        b.w(reg::CCR, ccr::EN);
         b.now = 11 * S + 3;
-        assert_eq!(b.r(reg::CCVR), 78);
+        assert_eq!(b.r(reg::CCVR), 1);
     }
 }
