@@ -3,6 +3,7 @@
  */
 #include "ft900_timer.h"
 #include "ft900_interrupt.h"
+#include "ft900_sys.h"
 
 static uint8_t block_ready;
 static timer_callback_t callbacks[4];
@@ -20,9 +21,25 @@ void timer_block_init(void)
 
 void timer_prescaler_set(uint16_t divisor)
 {
-    TIMER_CONTROL_4 = TIMER_PRESC_CLEAR;
-    TIMER_PRESC_LS = (uint8_t)divisor;
-    TIMER_PRESC_MS = (uint8_t)(divisor >> 8);
+    if (sys_is_rev_b()) {
+        /* One prescaler shared by the four timers. */
+        TIMER_CONTROL_4 = TIMER_PRESC_CLEAR;
+        TIMER_PRESC_LS = (uint8_t)divisor;
+        TIMER_PRESC_MS = (uint8_t)(divisor >> 8);
+        return;
+    }
+    /* Rev C: each timer has its own prescaler, written through write_sel; give all four the
+       same divisor so that timers sharing "the" prescaler stay in step, as on rev B. */
+    uint8_t s = interrupt_save();
+    uint8_t select = TIMER_SELECT;
+    for (unsigned t = TIMER_A; t <= TIMER_D; t++) {
+        TIMER_SELECT = (uint8_t)((select & ~3u) | TIMER_SELECT_WRITE(t));
+        TIMER_CONTROL_4 = (uint8_t)TIMER_PRESC_CLEAR_REV_C(t);
+        TIMER_PRESC_LS = (uint8_t)divisor;
+        TIMER_PRESC_MS = (uint8_t)(divisor >> 8);
+    }
+    TIMER_SELECT = select;
+    interrupt_restore(s);
 }
 
 void timer_setup(unsigned t, uint16_t start_value, unsigned flags)

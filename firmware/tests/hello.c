@@ -66,7 +66,8 @@ int main(void)
     uint32_t id = sys_chip_id();
     tprintf("HIPID %08lx: model %04lx revision %04lx\n", id, HIPID_MODEL(id), HIPID_REVISION(id));
     CHECK(sys_is_ft900(), "chip is an FT900 (HIPID model %04lx)", HIPID_MODEL(id));
-    CHECK(sys_is_rev_b(), "revision B (%04lx)", HIPID_REVISION(id));
+    CHECK(HIPID_REVISION(id) <= 0x0002u, "revision %s (%04lx)", sys_is_rev_b() ? "B" : "C",
+          HIPID_REVISION(id));
     CHECK((EFCFG & EFCFG_MAC_ACTIVE) != 0, "EFCFG: Ethernet MAC present (%08lx)", EFCFG);
 
     /* .data was copied from program memory. */

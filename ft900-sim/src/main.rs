@@ -205,7 +205,8 @@ struct RunArgs {
     /// ft900: write every Ethernet frame, both directions, to this pcap file.
     #[arg(long, value_name = "FILE")]
     pcap: Option<PathBuf>,
-    /// ft900: RTC counter at power-on, in seconds since the Unix epoch [default: the host's
+    /// ft900 rev C: the battery-backed calendar RTC at power-on, in seconds since the Unix epoch
+    /// (UTC; rev B's RTC has no battery and starts at 0) [default: the host's
     /// clock now].
     #[arg(long, value_name = "SECONDS")]
     rtc_start: Option<u32>,

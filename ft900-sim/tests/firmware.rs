@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use ft900_sim::elf::{LoadPolicy, Program};
 use ft900_sim::profile::ft900::serial::Capture;
-use ft900_sim::profile::ft900::{Ft900, Ft900Config};
+use ft900_sim::profile::ft900::{ChipRevision, Ft900, Ft900Config};
 use ft900_sim::{HookAction, Machine, Profile, RunLimits, StopReason};
 use net_bridge::{test_link, wire_time_100m, Nanos, TestLinkHandle};
 
@@ -113,12 +113,21 @@ struct Outcome {
 }
 
 impl Board {
+    /// `name`'s firmware on the default chip (rev C).
     fn new(name: &str) -> Board {
+        Board::on(name, ChipRevision::default())
+    }
+
+    /// `name`'s firmware on a chip of revision `chip`.
+    fn on(name: &str, chip: ChipRevision) -> Board {
         let path = elf_path(name);
         let bytes =
             std::fs::read(&path).unwrap_or_else(|e| panic!("{}: cannot read: {e}", path.display()));
         let program = Program::parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let mut profile = Ft900::new(Ft900Config::default());
+        let mut profile = Ft900::new(Ft900Config {
+            chip,
+            ..Ft900Config::default()
+        });
         let diagnostics = SharedText::default();
         profile.set_diagnostics(Box::new(diagnostics.clone()));
         let uart = Capture::new();
@@ -233,7 +242,12 @@ impl Board {
 
 /// Runs a firmware test that needs no input and checks it passes; returns its UART text.
 fn run_simple(name: &str) -> String {
-    let board = Board::new(name);
+    run_simple_on(name, ChipRevision::default())
+}
+
+/// [`run_simple`] on a chip of revision `chip`.
+fn run_simple_on(name: &str, chip: ChipRevision) -> String {
+    let board = Board::on(name, chip);
     let outcome = board.finish();
     String::from_utf8_lossy(&outcome.uart).into_owned()
 }
@@ -318,9 +332,23 @@ fn hello_boots_with_data_copied_and_bss_cleared() {
         &text,
         &[
             "hello from the FT900",
-            "HIPID 09000001: model 0900 revision 0001",
+            "HIPID 09000002: model 0900 revision 0002",
+            "ok   revision C (0002)",
             "ok   .data string = \"initialised data\"",
             "ok   interrupts masked at boot (0x100E3 = 80)",
+        ],
+    );
+}
+
+#[test]
+fn hello_boots_on_rev_b_and_tells_the_revision() {
+    let text = run_simple_on("hello", ChipRevision::Ft900RevB);
+    assert_lines(
+        &text,
+        &[
+            "HIPID 09000001: model 0900 revision 0001",
+            "ok   revision B (0001)",
+            "ok   .data string = \"initialised data\"",
         ],
     );
 }
@@ -393,8 +421,24 @@ fn idle_waits_are_skipped_not_executed() {
 
 #[test]
 fn timer_tick_period_is_exactly_100000_cycles() {
+    let text = timer_tick_on(ChipRevision::default());
+    assert_lines(&text, &["ok   rev C RTC_TIME 00001640 RTC_DATE 70010105"]);
+}
+
+/// Rev B: one shared prescaler, the legacy RTC counting 32 times per second (the driver
+/// divides), its component version.
+#[test]
+fn timer_tick_on_rev_b_shares_the_prescaler_and_counts_rtc_32nds() {
+    let text = timer_tick_on(ChipRevision::Ft900RevB);
+    assert_lines(&text, &["ok   rev B RTC_COMP_VERSION = 3230332a"]);
+}
+
+/// Runs timer_tick on `chip`: checks the tick's period at the vector and the firmware's own
+/// checks (per-timer prescalers on rev C given the same divisor, RTC matches one second
+/// apart); returns the UART text.
+fn timer_tick_on(chip: ChipRevision) -> String {
     const TICK: u64 = 100_000;
-    let mut board = Board::new("timer_tick");
+    let mut board = Board::on("timer_tick", chip);
     // Vector of priority 17 (the tick's IRQ 17): PM 0x08 + 4 * 17.
     let vector = 0x08 + 4 * 17;
     let entries = Arc::new(Mutex::new(Vec::<u64>::new()));
@@ -450,10 +494,12 @@ fn timer_tick_period_is_exactly_100000_cycles() {
         &text,
         &[
             "timer B over 100 ticks: 200000 counts (min 2000, max 2000 per tick)",
+            "ok   RTC counted 1001, 1002, 1003",
             "ok   1000 ticks per RTC second (1000, 1000)",
             "ok   unkicked watchdog fired once after 21 ms",
         ],
     );
+    text
 }
 
 #[test]

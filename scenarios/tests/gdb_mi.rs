@@ -539,7 +539,7 @@ fn vscode_debugs_the_dynamodb_client_over_gdb_mi() {
     // ---- monitor commands from the debug console (`-exec monitor ...`) ----
     let time = gdb.expect("-interpreter-exec console \"monitor time\"", "done");
     assert!(time.output.contains("virtual time "), "{}", time.output);
-    assert!(time.output.contains("rtc RTC_CCVR "), "{}", time.output);
+    assert!(time.output.contains("(rev C calendar; "), "{}", time.output);
     let uart = gdb.expect("-interpreter-exec console \"monitor uart 5\"", "done");
     assert!(uart.output.contains("uart0: "), "{}", uart.output);
     assert!(uart.output.contains("reading seq=1 "), "{}", uart.output);

@@ -19,7 +19,8 @@ typedef void (*timer_callback_t)(void);
 
 /* Soft-resets the timer block and enables it; does nothing after the first call. */
 void timer_block_init(void);
-/* Sets the shared prescaler divisor (clears the prescaler first). */
+/* Sets the prescaler divisor of every timer (rev B: the shared prescaler; rev C: the four
+   per-timer prescalers, all to the same divisor), clearing it first. */
 void timer_prescaler_set(uint16_t divisor);
 /* Stops timer t and sets its start value and mode; it does not start it. */
 void timer_setup(unsigned t, uint16_t start_value, unsigned flags);

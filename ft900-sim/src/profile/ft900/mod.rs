@@ -174,6 +174,8 @@ fn decode_block(addr: u32, chip: ChipRevision) -> (Block, u32) {
 
 /// Event token of the system block: the PHY reset pulse is over.
 const SYS_PHY_RESET_DONE: u64 = 1;
+/// Event token of the system block: rev C's global soft reset takes effect.
+const SYS_GLOBAL_RESET: u64 = 2;
 
 /// The FT900 SoC around the CPU.
 pub struct Ft900 {
@@ -220,7 +222,11 @@ impl Ft900 {
             sys: Sys::new(config.chip.hipid()),
             intc: Intc::new(),
             uart: [Uart::new(0), Uart::new(1)],
-            timers: Timers::new(),
+            timers: if config.chip.is_rev_b() {
+                Timers::new()
+            } else {
+                Timers::rev_c()
+            },
             rtc: Rtc::new(),
             rtc_calendar: RtcCalendar::new(config.rtc_start_seconds.into()),
             eth: Eth::new(),
@@ -454,18 +460,15 @@ impl Ft900 {
         }
     }
 
-    /// The whole chip resets (second watchdog expiry, or `why`): CPU registers, interrupt
-    /// controller, system registers and peripherals, and program memory is loaded from the
-    /// flash again as at every boot. RAM keeps its contents, as on silicon.
-    fn chip_reset(&mut self, core: &mut Core) {
-        self.reboot(core, "by the watchdog");
-    }
-
-    fn reboot(&mut self, core: &mut Core, why: &str) {
+    /// The whole chip resets (second watchdog expiry, rev C's global soft reset, the flash
+    /// controller's reboot commands): CPU registers, interrupt controller, system registers
+    /// and peripherals, and program memory is loaded from the flash again as at every boot.
+    /// RAM keeps its contents, as on silicon.
+    fn chip_reset(&mut self, core: &mut Core, by: &str) {
         self.chip_resets += 1;
         let _ = writeln!(
             self.diagnostics,
-            "ft900: chip reset {why} at cycle {} (pc {:#010x})",
+            "ft900: chip reset by {by} at cycle {} (pc {:#010x})",
             core.cycles, core.pc
         );
         self.flash.reset();
@@ -515,6 +518,20 @@ impl Ft900 {
         };
         if fx.peripheral_reset {
             self.reset_peripherals(core.cycles);
+        }
+        if fx.global_reset {
+            // At the next instruction boundary: the store itself completes first.
+            self.queue
+                .schedule(core.cycles, Source::Sys, SYS_GLOBAL_RESET);
+        }
+        let divider = self.sys.cpu_divider();
+        if divider != 0 && offset & !3 == 0x08 {
+            let name = format!(
+                "CLKCFG CPU clock divider {divider} (not modelled: the CPU keeps running at 100 MHz)"
+            );
+            if self.unmodelled(core, 0x1_0008, true, width, name).is_err() {
+                return Access::Unmodelled;
+            }
         }
         if fx.phy_reset_started {
             let now = core.cycles;
@@ -627,7 +644,7 @@ impl Profile for Ft900 {
         self.flash.program_image(core.pm());
         self.flash.reset();
         self.pm_port = PmPort::default();
-        self.sys.reset();
+        self.sys.power_on();
         self.gpio.sync(&self.sys);
         self.intc.reset();
         self.queue = EventQueue::new();
@@ -807,6 +824,8 @@ impl Profile for Ft900 {
                 Source::Sys => {
                     if token == SYS_PHY_RESET_DONE {
                         self.sys.end_phy_reset();
+                    } else if token == SYS_GLOBAL_RESET {
+                        self.chip_reset(core, "RESET_STATUS.SOFT_RESET");
                     }
                 }
                 Source::Uart0 => self.with_device(Block::Uart(0), at, |d, c| d.event(token, c)),
@@ -814,7 +833,8 @@ impl Profile for Ft900 {
                 Source::Timers => {
                     self.with_device(Block::Timers, at, |d, c| d.event(token, c));
                     if self.timers.take_chip_reset() {
-                        self.chip_reset(core);
+                        self.chip_reset(core, "the watchdog");
+                        self.timers.note_watchdog_reset();
                     }
                 }
                 Source::Rtc => {
@@ -826,7 +846,7 @@ impl Profile for Ft900 {
                 Source::Flash => {
                     self.flash.event(token);
                     if self.flash.take_reboot() {
-                        self.reboot(core, "by the flash controller's reboot command");
+                        self.chip_reset(core, "the flash controller's reboot command");
                     }
                 }
             }

@@ -1,6 +1,13 @@
 //! System / general-setup registers, 0x10000–0x100BF (AN_324 §5; FT900-HARDWARE.md §5): chip
 //! identification, clock enables, power management, semaphores, misc control, pads, GPIO and
 //! the Ethernet PHY's configuration. 8, 16 and 32-bit accesses.
+//!
+//! Revision differences (`docs/hardware/revisions.md`): CLKCFG[19:16] is the CPU clock divider
+//! on rev C (held, read back, and reported by the profile: the CPU keeps running at 100 MHz) and
+//! reserved on rev B (reads 0, writes ignored: the SDK never writes it there, its comment says
+//! it halts the CPU). The global reset/status register RESET_STATUS at 0x100BC exists on rev C
+//! only: bit 0 HW_RESET (set by power-on, write 1 to clear), bit 1 SOFT_RESET (write 1: the
+//! whole chip resets to its power-on state and the bit then reads 1; write 0 to clear it).
 
 use super::device::{Access, SysView};
 use crate::isa::Width;
@@ -19,6 +26,17 @@ pub mod clk {
     pub const UART1: u32 = 1 << 3;
     /// I2C master.
     pub const I2CM: u32 = 1 << 9;
+}
+
+/// CLKCFG's CPU clock divider field (rev C).
+pub const CLKCFG_CPU_DIV_MASK: u32 = 0xF << 16;
+
+/// RESET_STATUS (0x100BC, rev C) bits.
+pub mod rst {
+    /// An external (power-on) reset happened; write 1 to clear.
+    pub const HW_RESET: u8 = 1 << 0;
+    /// Write 1: global soft reset; reads 1 afterwards until 0 is written.
+    pub const SOFT_RESET: u8 = 1 << 1;
 }
 
 /// MSC0CFG bits with an effect in the model (FT900-HARDWARE.md §5.6).
@@ -67,11 +85,16 @@ pub struct SysEffects {
     pub phy_reset_started: bool,
     /// ETH_PHY_CFG was written (PHY power, address, loopback may have changed).
     pub phy_cfg_written: bool,
+    /// Rev C: RESET_STATUS.SOFT_RESET was written with 1: the whole chip resets.
+    pub global_reset: bool,
 }
 
 /// The general-setup register block.
 pub struct Sys {
     hipid: u32,
+    rev_b: bool,
+    /// RESET_STATUS (rev C); survives chip resets.
+    reset_status: u8,
     efcfg: u32,
     clkcfg: u32,
     pmcfg: u32,
@@ -91,8 +114,11 @@ impl Sys {
     pub fn new(hipid: u32) -> Sys {
         let mut pads = [0x04; PAD_COUNT as usize];
         pads[..3].fill(0x08);
+        let id = hipid | 0x000F_0000;
         Sys {
             hipid,
+            rev_b: id == 0x090F_0000 || id == 0x090F_0001,
+            reset_status: rst::HW_RESET,
             efcfg: EFCFG_FT900Q,
             clkcfg: 0,
             pmcfg: 0,
@@ -108,9 +134,21 @@ impl Sys {
         }
     }
 
-    /// Power-on values (the HIPID is kept).
+    /// Power-on values (the HIPID is kept; RESET_STATUS too, it says what reset happened).
     pub fn reset(&mut self) {
+        let status = self.reset_status;
         *self = Sys::new(self.hipid);
+        self.reset_status = status;
+    }
+
+    /// Power-on: RESET_STATUS reads HW_RESET only.
+    pub fn power_on(&mut self) {
+        *self = Sys::new(self.hipid);
+    }
+
+    /// The CPU clock divider setting CLKCFG[19:16] (always 0 on rev B).
+    pub fn cpu_divider(&self) -> u32 {
+        (self.clkcfg & CLKCFG_CPU_DIV_MASK) >> 16
     }
 
     /// The registers other blocks depend on.
@@ -207,6 +245,7 @@ impl Sys {
             0x9C..=0xA4 => self.gpio_int_pending[((word_off - 0x9C) / 4) as usize],
             0xA8 => self.eth_phy_cfg,
             0xAC => self.eth_phy_id,
+            0xBC if !self.rev_b => self.reset_status as u32,
             _ => return Access::Unmodelled,
         };
         Access::Done((word >> shift) & width.mask())
@@ -226,7 +265,12 @@ impl Sys {
         let mut fx = SysEffects::default();
         match word_off {
             0x00 | 0x04 => {} // read-only identification
-            0x08 => self.clkcfg = merge(self.clkcfg),
+            0x08 => {
+                self.clkcfg = merge(self.clkcfg);
+                if self.rev_b {
+                    self.clkcfg &= !CLKCFG_CPU_DIV_MASK;
+                }
+            }
             0x0C => {
                 let cleared = val & PMCFG_RW1C;
                 self.pmcfg = (merge(self.pmcfg) & !PMCFG_RW1C) | (self.pmcfg & PMCFG_RW1C);
@@ -278,6 +322,20 @@ impl Sys {
                 fx.phy_cfg_written = true;
             }
             0xAC => self.eth_phy_id = merge(self.eth_phy_id),
+            0xBC if !self.rev_b => {
+                if mask & 0xFF != 0 {
+                    let v = val as u8;
+                    if v & rst::HW_RESET != 0 {
+                        self.reset_status &= !rst::HW_RESET;
+                    }
+                    if v & rst::SOFT_RESET != 0 {
+                        fx.global_reset = true;
+                        self.reset_status |= rst::SOFT_RESET;
+                    } else {
+                        self.reset_status &= !rst::SOFT_RESET;
+                    }
+                }
+            }
             _ => return Access::Unmodelled,
         }
         Access::Done(fx)
@@ -398,6 +456,42 @@ mod tests {
         s.pmcfg = 0x0300_0000;
         s.write(0x0C, Width::Word, 0x0100_0081);
         assert_eq!(rd(&mut s, 0x0C, Width::Word), 0x0200_0081);
+    }
+
+    #[test]
+    fn the_cpu_divider_exists_on_rev_c_only() {
+        let mut c = Sys::new(HIPID_FT900_REV_C);
+        c.write(0x08, Width::Word, 0x0003_0010);
+        assert_eq!(rd(&mut c, 0x08, Width::Word), 0x0003_0010);
+        assert_eq!(c.cpu_divider(), 3);
+        let mut b = Sys::new(HIPID_FT900_REV_B);
+        b.write(0x08, Width::Word, 0x0003_0010);
+        assert_eq!(
+            rd(&mut b, 0x08, Width::Word),
+            0x0000_0010,
+            "reserved on rev B"
+        );
+        assert_eq!(b.cpu_divider(), 0);
+    }
+
+    #[test]
+    fn reset_status_is_rev_c_only_and_survives_chip_resets() {
+        let mut b = Sys::new(HIPID_FT900_REV_B);
+        assert_eq!(b.read(0xBC, Width::Byte), Access::Unmodelled);
+        let mut c = Sys::new(HIPID_FT900_REV_C);
+        assert_eq!(rd(&mut c, 0xBC, Width::Byte), rst::HW_RESET as u32);
+        // The watchdog example clears HW_RESET with 1 and SOFT_RESET with 0 (~SOFT_RESET).
+        c.write(0xBC, Width::Byte, 0xFD);
+        assert_eq!(rd(&mut c, 0xBC, Width::Byte), 0);
+        let fx = match c.write(0xBC, Width::Byte, rst::SOFT_RESET as u32) {
+            Access::Done(fx) => fx,
+            Access::Unmodelled => unreachable!(),
+        };
+        assert!(fx.global_reset);
+        c.reset();
+        assert_eq!(rd(&mut c, 0xBC, Width::Byte), rst::SOFT_RESET as u32);
+        c.power_on();
+        assert_eq!(rd(&mut c, 0xBC, Width::Byte), rst::HW_RESET as u32);
     }
 
     #[test]

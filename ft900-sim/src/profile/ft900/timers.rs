@@ -10,11 +10,15 @@
 //! * **Block time.** `block_en` (CONTROL_0 bit 1) gates the clock of the user timers and of the
 //!   prescaler: they count only while it is 1, and hold their state while it is 0. Block time
 //!   `B` is the number of cycles spent with `block_en = 1`; all timer arithmetic is in `B`.
-//! * **Prescaler** (rev B: one, shared). With value `P` it ticks every `P` cycles of `B`;
+//! * **Prescaler** (rev B: one, shared by the four timers; rev C: one per timer, its value
+//!   written through write_sel, PRESC_LS/MS showing write_sel's, and CONTROL_4 bit 4+t
+//!   clearing timer t's; the SDK's `timer_prescaler_ex`). With value `P` it ticks every `P`
+//!   cycles of `B`;
 //!   `P = 0` divides by 65 536, as a 16-bit down-counter loaded with 0 would (choice: undocumented).
 //!   It starts when a timer that uses it starts and it is not running yet (its phase origin is
 //!   that instant, so the first tick comes `P` cycles later); it stops only on
-//!   `presc_clear` (CONTROL_4 bit 4), which is ignored while a running timer uses it (AN_324
+//!   `presc_clear` (CONTROL_4 bit 4; rev C: 4+t), which is ignored while a running timer
+//!   uses it (AN_324
 //!   §14). The divisor is latched when the prescaler starts: writing PRESC_LS/MS while it runs
 //!   changes the register, not the running divisor, until the next clear and start (AN_324: a
 //!   write while in use "may be ignored").
@@ -62,7 +66,7 @@
 use super::device::{read_bytes, write_bytes, Access, Ctx, Device};
 use crate::isa::Width;
 
-/// Register offsets from 0x10340.
+/// Register offsets from 0x10340 (WDG_STATUS: rev C only).
 pub mod reg {
     /// block_en (bit 1), soft_reset (bit 0, self-clearing).
     pub const CONTROL_0: u32 = 0x0;
@@ -92,6 +96,8 @@ pub mod reg {
     pub const READ_LS: u32 = 0xC;
     /// Current value, bits 15:8.
     pub const READ_MS: u32 = 0xD;
+    /// Rev C: bit 0 = the last reset was the watchdog's second roll-over; cleared by a read.
+    pub const WDG_STATUS: u32 = 0xF;
 }
 
 /// CONTROL_2 bits.
@@ -178,6 +184,10 @@ struct Stats {
 /// The timer block.
 #[derive(Debug)]
 pub struct Timers {
+    /// Rev C: one prescaler per timer and TIMER_WDG_STATUS.
+    rev_c: bool,
+    /// TIMER_WDG_STATUS bit 0 (rev C).
+    wdg_status: bool,
     block_en: bool,
     /// CONTROL_2 bits 7:4 (as bits 3:0).
     presc_en: u8,
@@ -187,8 +197,10 @@ pub struct Timers {
     timer_int: u8,
     select: u8,
     wdg_exp: u8,
-    presc_value: u16,
-    presc: Option<Prescaler>,
+    /// Prescaler values: index 0 only on rev B, one per timer on rev C.
+    presc_value: [u16; TIMERS],
+    /// Running prescalers, indexed as `presc_value`.
+    presc: [Option<Prescaler>; TIMERS],
     timers: [Timer; TIMERS],
     /// Block time accumulated up to `block_since` (valid while `block_en`), or in total.
     block_acc: u64,
@@ -209,6 +221,40 @@ impl Default for Timers {
     }
 }
 
+impl Timers {
+    /// The block of a rev C chip (per-timer prescalers, TIMER_WDG_STATUS) at power-on.
+    pub fn rev_c() -> Timers {
+        Timers {
+            rev_c: true,
+            ..Timers::new()
+        }
+    }
+
+    /// The chip was reset by the watchdog's second roll-over: rev C's TIMER_WDG_STATUS says
+    /// so until it is read (call after [`Device::reset`]).
+    pub fn note_watchdog_reset(&mut self) {
+        self.wdg_status = self.rev_c;
+    }
+
+    /// The prescaler timer `t` uses: its own on rev C, the shared one (0) on rev B.
+    fn pidx(&self, t: usize) -> usize {
+        if self.rev_c {
+            t
+        } else {
+            0
+        }
+    }
+
+    /// The prescaler PRESC_LS/MS address: write_sel's on rev C, the shared one on rev B.
+    fn presc_reg(&self) -> usize {
+        if self.rev_c {
+            self.write_sel()
+        } else {
+            0
+        }
+    }
+}
+
 /// Counts per period for a 16-bit start/prescaler value (0 means 65 536).
 fn period_of(value: u16) -> u64 {
     if value == 0 {
@@ -219,9 +265,11 @@ fn period_of(value: u16) -> u64 {
 }
 
 impl Timers {
-    /// Power-on state: everything 0, block disabled, watchdog not started.
+    /// Power-on state of a rev B block: everything 0, block disabled, watchdog not started.
     pub fn new() -> Timers {
         Timers {
+            rev_c: false,
+            wdg_status: false,
             block_en: false,
             presc_en: 0,
             wdg_int_ien: false,
@@ -230,8 +278,8 @@ impl Timers {
             timer_int: 0,
             select: 0,
             wdg_exp: 0,
-            presc_value: 0,
-            presc: None,
+            presc_value: [0; TIMERS],
+            presc: [None; TIMERS],
             timers: [Timer::default(); TIMERS],
             block_acc: 0,
             block_since: 0,
@@ -320,7 +368,7 @@ impl Timers {
     /// Index of timer `t`'s clock at block time `b`.
     fn clock(&self, t: usize, b: u64) -> u64 {
         if self.uses_presc(t) {
-            match self.presc {
+            match self.presc[self.pidx(t)] {
                 Some(p) => b.saturating_sub(p.origin) / p.div,
                 None => 0,
             }
@@ -331,7 +379,7 @@ impl Timers {
 
     /// Block time of clock index `c` of timer `t`.
     fn block_time_of_clock(&self, t: usize, c: u64) -> u64 {
-        match (self.uses_presc(t), self.presc) {
+        match (self.uses_presc(t), self.presc[self.pidx(t)]) {
             (true, Some(p)) => p.origin.saturating_add(c.saturating_mul(p.div)),
             _ => c,
         }
@@ -344,11 +392,13 @@ impl Timers {
         tm.base_pos + clock.saturating_sub(tm.base_clock)
     }
 
-    fn start_prescaler_if_idle(&mut self, now: u64) {
-        if self.presc.is_none() {
-            self.presc = Some(Prescaler {
+    /// Starts the prescaler of timer `t` unless it runs.
+    fn start_prescaler_if_idle(&mut self, t: usize, now: u64) {
+        let p = self.pidx(t);
+        if self.presc[p].is_none() {
+            self.presc[p] = Some(Prescaler {
                 origin: self.block_time(now),
-                div: period_of(self.presc_value),
+                div: period_of(self.presc_value[p]),
             });
         }
     }
@@ -392,7 +442,7 @@ impl Timers {
             return;
         }
         if self.uses_presc(t) {
-            self.start_prescaler_if_idle(ctx.now);
+            self.start_prescaler_if_idle(t, ctx.now);
         }
         self.timers[t].running = true;
         self.load(t, ctx.now);
@@ -424,10 +474,12 @@ impl Timers {
         }
     }
 
-    fn clear_prescaler(&mut self) {
-        let in_use = (0..TIMERS).any(|t| self.timers[t].running && self.uses_presc(t));
+    /// Clears prescaler `p` unless a running timer uses it.
+    fn clear_prescaler(&mut self, p: usize) {
+        let in_use =
+            (0..TIMERS).any(|t| self.pidx(t) == p && self.timers[t].running && self.uses_presc(t));
         if !in_use {
-            self.presc = None;
+            self.presc[p] = None;
         }
     }
 
@@ -446,7 +498,7 @@ impl Timers {
             let pos = self.position(t, ctx.now) % self.timers[t].period;
             self.presc_en ^= bit;
             if self.uses_presc(t) {
-                self.start_prescaler_if_idle(ctx.now);
+                self.start_prescaler_if_idle(t, ctx.now);
             }
             let clock = self.clock(t, self.block_time(ctx.now));
             let tm = &mut self.timers[t];
@@ -478,8 +530,8 @@ impl Timers {
         self.control3 = 0;
         self.timer_int = 0;
         self.select = 0;
-        self.presc_value = 0;
-        self.presc = None;
+        self.presc_value = [0; TIMERS];
+        self.presc = [None; TIMERS];
         self.read_latch = None;
     }
 
@@ -577,6 +629,7 @@ impl Timers {
         match offset {
             reg::READ_LS => Some(self.read_counter_byte(false, now)),
             reg::READ_MS => Some(self.read_counter_byte(true, now)),
+            reg::WDG_STATUS if self.rev_c => Some(std::mem::take(&mut self.wdg_status) as u8),
             _ => self.peek_byte(offset),
         }
     }
@@ -619,8 +672,8 @@ impl Timers {
             reg::WDG => self.wdg_exp,
             reg::WRITE_LS => self.timers[self.write_sel()].start_value as u8,
             reg::WRITE_MS => (self.timers[self.write_sel()].start_value >> 8) as u8,
-            reg::PRESC_LS => self.presc_value as u8,
-            reg::PRESC_MS => (self.presc_value >> 8) as u8,
+            reg::PRESC_LS => self.presc_value[self.presc_reg()] as u8,
+            reg::PRESC_MS => (self.presc_value[self.presc_reg()] >> 8) as u8,
             _ => return None,
         })
     }
@@ -668,8 +721,14 @@ impl Timers {
                         self.clear(t, ctx);
                     }
                 }
-                if v & 0x10 != 0 {
-                    self.clear_prescaler();
+                if self.rev_c {
+                    for t in 0..TIMERS {
+                        if v & (0x10 << t) != 0 {
+                            self.clear_prescaler(t);
+                        }
+                    }
+                } else if v & 0x10 != 0 {
+                    self.clear_prescaler(0);
                 }
             }
             reg::INT => {
@@ -690,8 +749,16 @@ impl Timers {
                     (*s & 0x00FF) | ((v as u16) << 8)
                 };
             }
-            reg::PRESC_LS => self.presc_value = (self.presc_value & 0xFF00) | v as u16,
-            reg::PRESC_MS => self.presc_value = (self.presc_value & 0x00FF) | ((v as u16) << 8),
+            reg::PRESC_LS | reg::PRESC_MS => {
+                let p = &mut self.presc_value[self.presc_reg()];
+                *p = if offset == reg::PRESC_LS {
+                    (*p & 0xFF00) | v as u16
+                } else {
+                    (*p & 0x00FF) | ((v as u16) << 8)
+                };
+            }
+            // Rev C: read-only status.
+            reg::WDG_STATUS if self.rev_c => {}
             // Read-only: writes are ignored.
             reg::READ_LS | reg::READ_MS => {}
             _ => return false,
@@ -738,7 +805,11 @@ impl Device for Timers {
     fn reset(&mut self, ctx: &mut Ctx) {
         let serial = self.serial;
         let stats = self.stats;
-        *self = Timers::new();
+        *self = if self.rev_c {
+            Timers::rev_c()
+        } else {
+            Timers::new()
+        };
         self.serial = serial;
         self.stats = stats;
         self.block_since = ctx.now;
@@ -1278,5 +1349,91 @@ mod tests {
             b.dev.read(reg::WRITE_LS, Width::Word, &mut ctx),
             Access::Done(0x0032_07D0)
         );
+    }
+
+    /// Sets timer `t` up as the SDK's Timer Examples do on rev C: its own prescaler
+    /// (`timer_prescaler(t, presc)`: SELECT = t, CONTROL_4 |= 0x10 << t, PRESC_LS/MS), then
+    /// `timer_init` (up, continuous, prescaled, start value `count`).
+    fn rev_c_timer(b: &mut Bench, t: usize, presc: u16, count: u16) {
+        b.w(reg::SELECT, t as u8);
+        b.w(reg::CONTROL_4, 0x10 << t);
+        b.w(reg::PRESC_LS, presc as u8);
+        b.w(reg::PRESC_MS, (presc >> 8) as u8);
+        b.w(reg::CONTROL_1, 0x10 << t);
+        b.w(reg::WRITE_LS, count as u8);
+        b.w(reg::WRITE_MS, (count >> 8) as u8);
+        let c3 = b.r(reg::CONTROL_3);
+        b.w(reg::CONTROL_3, c3 | (0x10 << t));
+        let c2 = b.r(reg::CONTROL_2);
+        b.w(reg::CONTROL_2, c2 | (0x10 << t));
+    }
+
+    #[test]
+    fn rev_c_timers_each_have_their_own_prescaler() {
+        let mut b = Bench::new();
+        b.dev = Timers::rev_c();
+        b.w(reg::CONTROL_0, 0x01);
+        b.w(reg::CONTROL_0, 0x02);
+        // Timer A: 100 MHz / 50000 = 2 kHz, 2000 counts = 1 s; timer B: / 10000, 5000 = 0.5 s.
+        rev_c_timer(&mut b, 0, 50_000, 2_000);
+        rev_c_timer(&mut b, 1, 10_000, 5_000);
+        // PRESC_LS/MS show write_sel's prescaler.
+        b.w(reg::SELECT, 0);
+        assert_eq!((b.r(reg::PRESC_LS), b.r(reg::PRESC_MS)), (0x50, 0xC3));
+        b.w(reg::SELECT, 1);
+        assert_eq!((b.r(reg::PRESC_LS), b.r(reg::PRESC_MS)), (0x10, 0x27));
+        b.w(reg::CONTROL_1, 0x03);
+        assert_eq!(
+            b.next_live(),
+            Some(50_000_000),
+            "timer B first, after 0.5 s"
+        );
+        assert_eq!(b.next_live(), Some(100_000_000));
+        assert_eq!(b.dev.rollovers(0) + b.dev.rollovers(1), 2);
+        b.run_until(300_000_000);
+        assert_eq!(b.dev.rollovers(0), 3, "timer A once per second");
+        assert_eq!(b.dev.rollovers(1), 6, "timer B twice per second");
+        // Clearing A's prescaler while A runs is ignored; B's clear bit is separate.
+        b.w(reg::CONTROL_4, 0x10);
+        b.run_until(400_000_000);
+        assert_eq!(b.dev.rollovers(0), 4);
+    }
+
+    #[test]
+    fn rev_b_shares_one_prescaler_and_has_no_wdg_status() {
+        let mut b = Bench::new();
+        b.w(reg::CONTROL_0, 0x01);
+        b.w(reg::CONTROL_0, 0x02);
+        b.w(reg::SELECT, 0);
+        b.w(reg::PRESC_LS, 0x50);
+        b.w(reg::PRESC_MS, 0xC3);
+        b.w(reg::SELECT, 1);
+        assert_eq!(
+            (b.r(reg::PRESC_LS), b.r(reg::PRESC_MS)),
+            (0x50, 0xC3),
+            "one register whatever write_sel says"
+        );
+        let mut ctx = Bench::ctx_at(&mut b.queue, 0);
+        assert_eq!(
+            b.dev.read(reg::WDG_STATUS, Width::Byte, &mut ctx),
+            Access::Unmodelled
+        );
+        b.dev.note_watchdog_reset();
+        assert!(!b.dev.wdg_status);
+    }
+
+    #[test]
+    fn rev_c_wdg_status_tells_a_watchdog_reset_once() {
+        let mut b = Bench::new();
+        b.dev = Timers::rev_c();
+        assert_eq!(b.r(reg::WDG_STATUS), 0);
+        let mut ctx = Bench::ctx_at(&mut b.queue, 0);
+        b.dev.reset(&mut ctx);
+        b.dev.note_watchdog_reset();
+        assert_eq!(b.r(reg::WDG_STATUS), 1);
+        assert_eq!(b.r(reg::WDG_STATUS), 0, "cleared by the read");
+        let mut ctx = Bench::ctx_at(&mut b.queue, 0);
+        b.dev.reset(&mut ctx);
+        assert!(b.dev.rev_c, "a reset keeps the revision");
     }
 }
