@@ -347,3 +347,73 @@ fn a_flash_program_into_the_bootloader_area_is_refused_and_stops_in_strict_mode(
         other => panic!("expected a fault, got {other:?}"),
     }
 }
+
+#[test]
+fn gpio_pins_and_a_boards_led_show_in_monitor_io_gpio_and_to_an_observer() {
+    use ft900_sim::board::Board;
+    use ft900_sim::gdb::monitor::device_command;
+    // GPIO18 as an output (its nibble in 0x10069), then GPIO_VALUE0 bit 18 set, then cleared.
+    let code = [
+        ldk(1, 0x04),
+        sta_b_r1(0x1_0069),
+        ldk(1, 1 << 18),
+        sta_r1(0x1_0084),
+        ldk(1, 0),
+        sta_r1(0x1_0084),
+        ldk(0, 0),
+        EXIT,
+    ];
+    let (mut m, _) = machine(&code, false);
+    let board = Board::parse(
+        "name = \"t\"\n[[led]]\nname = \"LED1\"\npin = 18\n",
+        "test board",
+    )
+    .unwrap();
+    board.attach(&mut m.profile);
+    let changes = Arc::new(Mutex::new(Vec::new()));
+    let seen = changes.clone();
+    m.profile.gpio.observe(Box::new(move |c| {
+        seen.lock().unwrap().push((c.cycle, c.describe()))
+    }));
+    let monitor = |m: &Machine<Ft900>| {
+        device_command(m.profile.inspect(), "ft900", &m.core, &["io", "gpio"]).unwrap()
+    };
+    assert!(
+        monitor(&m)
+            .iter()
+            .any(|l| l == "gpio18 input  LED1 not driven"),
+        "{:?}",
+        monitor(&m)
+    );
+    let limits = |n| RunLimits {
+        max_insns: Some(n),
+        ..RunLimits::default()
+    };
+    m.run(limits(4));
+    let lines = monitor(&m);
+    assert!(
+        lines.iter().any(|l| l == "gpio18 output 1  LED1 on"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("GPIO_VALUE0") && l.ends_with("00040000")),
+        "{lines:?}"
+    );
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
+    let changes = changes.lock().unwrap().clone();
+    let text: Vec<&str> = changes.iter().map(|(_, d)| d.as_str()).collect();
+    assert_eq!(
+        text,
+        [
+            "gpio18 input -> output 0 (LED1 off)",
+            "gpio18 output 0 -> output 1 (LED1 on)",
+            "gpio18 output 1 -> output 0 (LED1 off)"
+        ]
+    );
+    assert!(
+        changes.windows(2).all(|w| w[0].0 < w[1].0),
+        "virtual times increase: {changes:?}"
+    );
+}
