@@ -137,6 +137,9 @@ enum Block {
 /// Decodes an I/O address into its block and the block's base on a chip of revision `chip`.
 fn decode_block(addr: u32, chip: ChipRevision) -> (Block, u32) {
     match addr {
+        // ADC/DAC registers sit inside the system block's range (the SDK's ADCDAC at
+        // 0x100B0, before SYS_RST at 0x100BC): named on their own so reports say what they are.
+        0x1_00B0..=0x1_00BB => (Block::NotModelled("adc-dac"), 0x1_00B0),
         0x1_0280..=0x1_029F if !chip.is_rev_b() => {
             (Block::NotModelled("rtc-legacy (rev B only)"), 0x1_0280)
         }
@@ -364,9 +367,27 @@ impl Ft900 {
     }
 
     fn report(&mut self, core: &Core, addr: u32, write: bool, width: Width, block: String) {
+        self.report_as(core, addr, write, width, block, false);
+    }
+
+    /// [`Ft900::report`], saying that the access stops the run when `stops` (`--strict`).
+    fn report_as(
+        &mut self,
+        core: &Core,
+        addr: u32,
+        write: bool,
+        width: Width,
+        block: String,
+        stops: bool,
+    ) {
         if !self.seen.insert((addr, write)) {
             return;
         }
+        let outcome = match (stops, write) {
+            (true, _) => "; stopped (--strict)",
+            (false, true) => "; ignored",
+            (false, false) => "; reads as 0",
+        };
         let _ = writeln!(
             self.diagnostics,
             "ft900: unmodelled {} of {:#07x} ({block}, {} bytes) at pc {:#010x}{}",
@@ -374,7 +395,7 @@ impl Ft900 {
             addr,
             width.bytes(),
             core.pc,
-            if write { "; ignored" } else { "; reads as 0" },
+            outcome,
         );
         self.unmodelled.push(UnmodelledAccess {
             addr,
@@ -394,7 +415,7 @@ impl Ft900 {
         width: Width,
         block: String,
     ) -> Result<(), StopReason> {
-        self.report(core, addr, write, width, block);
+        self.report_as(core, addr, write, width, block, self.strict);
         if self.strict {
             let kind = if write {
                 FaultKind::IoWrite { addr }
