@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use ft900_sim::profile::ft900::{Ft900, Ft900Config};
+use ft900_sim::profile::ft900::{ChipRevision, Ft900, Ft900Config};
 use ft900_sim::{FaultKind, Machine, Profile, RunLimits, StopReason};
 
 /// `lda.l $r0, aa`.
@@ -36,7 +36,12 @@ impl Write for Sink {
 }
 
 fn machine(code: &[u32], strict: bool) -> (Machine<Ft900>, Sink) {
+    machine_on(code, strict, ChipRevision::default())
+}
+
+fn machine_on(code: &[u32], strict: bool, chip: ChipRevision) -> (Machine<Ft900>, Sink) {
     let mut profile = Ft900::new(Ft900Config {
+        chip,
         strict,
         ..Ft900Config::default()
     });
@@ -53,8 +58,36 @@ fn machine(code: &[u32], strict: bool) -> (Machine<Ft900>, Sink) {
 
 #[test]
 fn firmware_reads_the_chip_id_at_reset() {
+    // Rev C by default (what is sold today), rev B on request.
     let (mut m, _) = machine(&[lda(0x1_0000), EXIT], false);
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0x0900_0002));
+    let (mut m, _) = machine_on(&[lda(0x1_0000), EXIT], false, ChipRevision::Ft900RevB);
     assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0x0900_0001));
+}
+
+#[test]
+fn each_revision_has_its_own_rtc_and_the_other_is_reported() {
+    // Rev C: the calendar at 0x10900 answers (RTC_CTRL = RTCEN at power-on), the legacy
+    // counter at 0x10280 does not exist.
+    let (mut m, sink) = machine(&[lda(0x1_0280), lda(0x1_0910), EXIT], false);
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(1));
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("unmodelled read of 0x10280 (rtc-legacy (rev B only), 4 bytes)"),
+        "{text}"
+    );
+    // Rev B: the counter answers (COMP_VERSION), the calendar does not exist.
+    let (mut m, sink) = machine_on(
+        &[lda(0x1_0910), lda(0x1_029C), EXIT],
+        false,
+        ChipRevision::Ft900RevB,
+    );
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0x3230_332A));
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("unmodelled read of 0x10910 (rtc-calendar (rev C only), 4 bytes)"),
+        "{text}"
+    );
 }
 
 #[test]
