@@ -625,6 +625,52 @@ impl Link for TraceLink {
 mod tests {
     use super::*;
 
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn gpio_changes_become_lines_with_cycle_pc_and_virtual_time() {
+        use crate::profile::ft900::gpio::{GpioChange, PinState};
+        let symbolizer = || Symbolizer::new(crate::elf::Symbols::new(Vec::new()), None);
+        let out = Shared::default();
+        let none = Trace::new(TraceOptions::default(), symbolizer(), Box::new(out.clone()));
+        assert!(
+            none.unwrap().gpio_observer().is_none(),
+            "only when gpio is traced"
+        );
+        let options = TraceOptions {
+            kinds: "gpio".parse().unwrap(),
+            ..TraceOptions::default()
+        };
+        let trace = Trace::new(options, symbolizer(), Box::new(out.clone())).unwrap();
+        let mut observer = trace.gpio_observer().unwrap();
+        observer(&GpioChange {
+            cycle: 150_000_000,
+            pc: 0x164,
+            pin: 18,
+            from: PinState::Output(false),
+            to: PinState::Output(true),
+            led: Some("LED1 on".into()),
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.starts_with(
+                "   150000000 gpio 00000164  gpio18 output 0 -> output 1 (LED1 on) t=1.500000000s"
+            ),
+            "{text:?}"
+        );
+        assert_eq!(trace.lines(), 1);
+    }
+
     #[test]
     fn kinds_parse_any_subset_and_reject_unknown_names() {
         let k: TraceKinds = "mem, irq".parse().unwrap();

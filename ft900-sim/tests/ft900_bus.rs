@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use ft900_sim::profile::ft900::{Ft900, Ft900Config};
+use ft900_sim::profile::ft900::{ChipRevision, Ft900, Ft900Config};
 use ft900_sim::{FaultKind, Machine, Profile, RunLimits, StopReason};
 
 /// `lda.l $r0, aa`.
@@ -36,7 +36,12 @@ impl Write for Sink {
 }
 
 fn machine(code: &[u32], strict: bool) -> (Machine<Ft900>, Sink) {
+    machine_on(code, strict, ChipRevision::default())
+}
+
+fn machine_on(code: &[u32], strict: bool, chip: ChipRevision) -> (Machine<Ft900>, Sink) {
     let mut profile = Ft900::new(Ft900Config {
+        chip,
         strict,
         ..Ft900Config::default()
     });
@@ -53,8 +58,36 @@ fn machine(code: &[u32], strict: bool) -> (Machine<Ft900>, Sink) {
 
 #[test]
 fn firmware_reads_the_chip_id_at_reset() {
+    // Rev C by default (what is sold today), rev B on request.
     let (mut m, _) = machine(&[lda(0x1_0000), EXIT], false);
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0x0900_0002));
+    let (mut m, _) = machine_on(&[lda(0x1_0000), EXIT], false, ChipRevision::Ft900RevB);
     assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0x0900_0001));
+}
+
+#[test]
+fn each_revision_has_its_own_rtc_and_the_other_is_reported() {
+    // Rev C: the calendar at 0x10900 answers (RTC_CTRL = RTCEN at power-on), the legacy
+    // counter at 0x10280 does not exist.
+    let (mut m, sink) = machine(&[lda(0x1_0280), lda(0x1_0910), EXIT], false);
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(1));
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("unmodelled read of 0x10280 (rtc-legacy (rev B only), 4 bytes)"),
+        "{text}"
+    );
+    // Rev B: the counter answers (COMP_VERSION), the calendar does not exist.
+    let (mut m, sink) = machine_on(
+        &[lda(0x1_0910), lda(0x1_029C), EXIT],
+        false,
+        ChipRevision::Ft900RevB,
+    );
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0x3230_332A));
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("unmodelled read of 0x10910 (rtc-calendar (rev C only), 4 bytes)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -346,4 +379,74 @@ fn a_flash_program_into_the_bootloader_area_is_refused_and_stops_in_strict_mode(
         ),
         other => panic!("expected a fault, got {other:?}"),
     }
+}
+
+#[test]
+fn gpio_pins_and_a_boards_led_show_in_monitor_io_gpio_and_to_an_observer() {
+    use ft900_sim::board::Board;
+    use ft900_sim::gdb::monitor::device_command;
+    // GPIO18 as an output (its nibble in 0x10069), then GPIO_VALUE0 bit 18 set, then cleared.
+    let code = [
+        ldk(1, 0x04),
+        sta_b_r1(0x1_0069),
+        ldk(1, 1 << 18),
+        sta_r1(0x1_0084),
+        ldk(1, 0),
+        sta_r1(0x1_0084),
+        ldk(0, 0),
+        EXIT,
+    ];
+    let (mut m, _) = machine(&code, false);
+    let board = Board::parse(
+        "name = \"t\"\n[[led]]\nname = \"LED1\"\npin = 18\n",
+        "test board",
+    )
+    .unwrap();
+    board.attach(&mut m.profile);
+    let changes = Arc::new(Mutex::new(Vec::new()));
+    let seen = changes.clone();
+    m.profile.gpio.observe(Box::new(move |c| {
+        seen.lock().unwrap().push((c.cycle, c.describe()))
+    }));
+    let monitor = |m: &Machine<Ft900>| {
+        device_command(m.profile.inspect(), "ft900", &m.core, &["io", "gpio"]).unwrap()
+    };
+    assert!(
+        monitor(&m)
+            .iter()
+            .any(|l| l == "gpio18 input  LED1 not driven"),
+        "{:?}",
+        monitor(&m)
+    );
+    let limits = |n| RunLimits {
+        max_insns: Some(n),
+        ..RunLimits::default()
+    };
+    m.run(limits(4));
+    let lines = monitor(&m);
+    assert!(
+        lines.iter().any(|l| l == "gpio18 output 1  LED1 on"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("GPIO_VALUE0") && l.ends_with("00040000")),
+        "{lines:?}"
+    );
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
+    let changes = changes.lock().unwrap().clone();
+    let text: Vec<&str> = changes.iter().map(|(_, d)| d.as_str()).collect();
+    assert_eq!(
+        text,
+        [
+            "gpio18 input -> output 0 (LED1 off)",
+            "gpio18 output 0 -> output 1 (LED1 on)",
+            "gpio18 output 1 -> output 0 (LED1 off)"
+        ]
+    );
+    assert!(
+        changes.windows(2).all(|w| w[0].0 < w[1].0),
+        "virtual times increase: {changes:?}"
+    );
 }

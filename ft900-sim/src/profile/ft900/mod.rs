@@ -481,20 +481,15 @@ impl Ft900 {
         }
     }
 
-    /// The whole chip resets (second watchdog expiry, or rev C's global soft reset, named by
-    /// `by`): see [`Ft900::reboot`].
-    fn chip_reset(&mut self, core: &mut Core, by: &str) {
-        self.reboot(core, &format!("by {by}"));
-    }
-
-    /// The whole chip resets (`why`): CPU registers, interrupt controller, system registers
+    /// The whole chip resets (second watchdog expiry, rev C's global soft reset, the flash
+    /// controller's reboot commands): CPU registers, interrupt controller, system registers
     /// and peripherals, and program memory is loaded from the flash again as at every boot.
     /// RAM keeps its contents, as on silicon.
-    fn reboot(&mut self, core: &mut Core, why: &str) {
+    fn chip_reset(&mut self, core: &mut Core, by: &str) {
         self.chip_resets += 1;
         let _ = writeln!(
             self.diagnostics,
-            "ft900: chip reset {why} at cycle {} (pc {:#010x})",
+            "ft900: chip reset by {by} at cycle {} (pc {:#010x})",
             core.cycles, core.pc
         );
         self.flash.reset();
@@ -872,7 +867,7 @@ impl Profile for Ft900 {
                 Source::Flash => {
                     self.flash.event(token);
                     if self.flash.take_reboot() {
-                        self.reboot(core, "by the flash controller's reboot command");
+                        self.chip_reset(core, "the flash controller's reboot command");
                     }
                 }
             }
