@@ -382,7 +382,7 @@ impl Eth {
     /// the link is up), 28/27/26 TX/RX activity and collision (never lit: activity blinks are
     /// not modelled), 25 full duplex and 24 speed (lit for full duplex and 100 Mbit/s while
     /// up). The SDK's `ethernet_is_link_up`, `ethernet_link_speed` and `ethernet_link_duplex`
-    /// read these instead of MII registers on rev C (FT900-HARDWARE §8.6).
+    /// read these instead of MII registers on rev C (docs/hardware/revisions.md, docs/hardware/ethernet.md §7).
     pub fn phy_cfg_status(&mut self, ctx: &Ctx) -> u32 {
         self.observe(ctx);
         let up = self.phy.link_up(ctx.now);

@@ -4,7 +4,7 @@
 //!
 //! A pin drives a level when its pad function is GPIO (pad byte bits 7:6 = 00) and its GPIO
 //! nibble says output (bits 3:2 = 01) or open drain (1x: only a 0 is driven, a 1 floats); the
-//! level is its bit of GPIO_VALUE (FT900-HARDWARE.md §5.4, §5.5).
+//! level is its bit of GPIO_VALUE (docs/hardware/system.md §7).
 
 use super::sys::Sys;
 

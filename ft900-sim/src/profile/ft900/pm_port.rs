@@ -1,4 +1,4 @@
-//! The program-memory write port at 0x1FC80 (FT900-HARDWARE.md §3.2; the SDK's
+//! The program-memory write port at 0x1FC80 (docs/hardware/memory-map.md §3; the SDK's
 //! `memcpy_dat2pm` in `memctl.c` uses it on the FT900): writing 0x1337F7D1 to UNLOCK
 //! (0x1FC80) opens it, any other value closes it; ADDR (0x1FC84) takes a PM byte address;
 //! each 32-bit write of DATA (0x1FC88, usually by `streamout.l`) stores the word there and
