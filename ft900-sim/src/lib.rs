@@ -23,6 +23,7 @@
 //! device configuration block into flash; [`debuginfo`] names addresses (symbols, DWARF lines)
 //! for [`trace`] (symbolized traces) and [`profiler`] (cycles per function and call stack).
 
+pub mod board;
 pub mod core;
 pub mod debuginfo;
 pub mod disasm;

@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use ft900_sim::board::{Board, EthernetJack};
 use ft900_sim::debuginfo::Symbolizer;
 use ft900_sim::elf::{LoadPolicy, Program};
 use ft900_sim::gdb::{self, DebugTarget, Outcome, ServeOptions};
@@ -120,6 +121,8 @@ enum TraceKind {
     Irq,
     /// Ethernet frames in and out (ft900 with --eth): length, MACs, EtherType, virtual time.
     Eth,
+    /// GPIO pin changes (ft900): pin, old and new state, a board's LED, virtual time.
+    Gpio,
 }
 
 #[derive(clap::Args)]
@@ -132,7 +135,7 @@ struct RunArgs {
     /// Stop after this many instructions (exit status 125).
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
-    /// Trace what the guest does, a comma list of insn, mem, irq, eth; each line has the
+    /// Trace what the guest does, a comma list of insn, mem, irq, eth, gpio; each line has the
     /// cycle, the PC and `function+offset (file:line)`. See --trace-file.
     #[arg(long, value_enum, value_delimiter = ',')]
     trace: Vec<TraceKind>,
@@ -158,12 +161,19 @@ struct RunArgs {
     /// How the ELF is loaded [default: vma for gdb-sim, rom for ft900].
     #[arg(long, value_enum)]
     load: Option<LoadKind>,
-    /// ft900: where UART0 is connected: stdio, none, file:PATH, tcp:PORT (127.0.0.1) or pty.
-    #[arg(long, value_name = "SPEC", default_value = "stdio")]
-    uart0: SerialSpec,
-    /// ft900: where UART1 is connected (same choices as --uart0).
-    #[arg(long, value_name = "SPEC", default_value = "none")]
-    uart1: SerialSpec,
+    /// ft900: the board around the chip: a built-in board (mm900ev1a) or a board file (TOML:
+    /// chip, I2C devices, UART plugs, Ethernet jack, LEDs; see the README). Without it: a bare
+    /// chip. --chip, --uart0, --uart1 and --net override what the board says.
+    #[arg(long, value_name = "NAME|FILE")]
+    board: Option<String>,
+    /// ft900: where UART0 is connected: stdio, none, file:PATH, tcp:PORT (127.0.0.1), pty or
+    /// loopback (a plug wiring TX to RX) [default: the board's, else stdio].
+    #[arg(long, value_name = "SPEC")]
+    uart0: Option<SerialSpec>,
+    /// ft900: where UART1 is connected (same choices as --uart0) [default: the board's, else
+    /// none].
+    #[arg(long, value_name = "SPEC")]
+    uart1: Option<SerialSpec>,
     /// ft900: what the Ethernet port is plugged into (also spelt --net). `none`: no cable.
     /// `loopback`: every frame sent is received again. `user`: the built-in user-mode gateway
     /// (no root needed): DHCP 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3 (names from --dns),
@@ -171,9 +181,10 @@ struct RunArgs {
     /// --forward lets host clients reach guest ports. `tap:NAME`: the host TAP device NAME,
     /// which must exist and belong to you (`sudo ip tuntap add mode tap user $USER name NAME`,
     /// then give it an address and `ip link set NAME up`); implies --realtime.
+    /// [default: the board's jack, else none]
     #[arg(long, visible_alias = "net", value_name = "none|loopback|user|tap:NAME",
-          value_parser = parse_net, default_value = "none")]
-    eth: NetKind,
+          value_parser = parse_net)]
+    eth: Option<NetKind>,
     /// Pace virtual time to the wall clock (never faster), so that firmware timers run as on
     /// silicon for real-time peers; implied by --net tap:NAME. Without it the simulation runs
     /// as fast as it can. With --gdb, virtual time stands still while gdb holds the CPU and
@@ -279,12 +290,35 @@ fn load_program(path: &Path) -> Result<Program> {
 fn run(args: &RunArgs) -> Result<u8> {
     let program = load_program(&args.program)?;
     let trace = make_trace(args, &program)?;
+    let board = match &args.board {
+        Some(_) if matches!(args.machine, MachineKind::GdbSim) => {
+            anyhow::bail!("--board puts a board around the FT900: add --machine ft900")
+        }
+        Some(name) => Some(Board::load(name)?),
+        None => None,
+    };
+    // The command line overrides what the board plugs into the jack.
+    let eth = match (&args.eth, &board) {
+        (Some(kind), _) => kind.clone(),
+        (None, Some(b)) => match b.ethernet {
+            EthernetJack::None => NetKind::None,
+            EthernetJack::Loopback => NetKind::Loopback,
+            EthernetJack::User => NetKind::User,
+        },
+        (None, None) => NetKind::None,
+    };
+    let net_realtime = matches!(eth, NetKind::Tap(_));
+    if trace.is_some() && args.trace.contains(&TraceKind::Gpio) {
+        if let MachineKind::GdbSim = args.machine {
+            anyhow::bail!("--trace gpio: the gdb-sim machine has no GPIO pins")
+        }
+    }
     if trace.is_some() && args.trace.contains(&TraceKind::Eth) {
         match args.machine {
             MachineKind::GdbSim => {
                 anyhow::bail!("--trace eth: the gdb-sim machine has no Ethernet")
             }
-            MachineKind::Ft900 if matches!(args.eth, NetKind::None) => {
+            MachineKind::Ft900 if matches!(eth, NetKind::None) => {
                 anyhow::bail!("--trace eth needs a network: add --eth user or --eth loopback")
             }
             MachineKind::Ft900 => {}
@@ -308,23 +342,43 @@ fn run(args: &RunArgs) -> Result<u8> {
                     .map(|d| d.as_secs() as u32)
                     .unwrap_or(0),
             };
+            let chip = args
+                .chip
+                .or(board.as_ref().map(|b| b.chip))
+                .unwrap_or_default();
             let mut profile = Ft900::new(Ft900Config {
-                chip: args.chip.unwrap_or_default(),
+                chip,
                 rtc_start_seconds: rtc_start,
                 strict: args.strict,
             });
-            profile.uart[0].set_backend(serial::open(&args.uart0).context("--uart0")?);
-            profile.uart[1].set_backend(serial::open(&args.uart1).context("--uart1")?);
+            let mut plugs = [SerialSpec::Stdio, SerialSpec::None];
+            if let Some(b) = &board {
+                plugs = b.uarts.clone();
+                b.attach(&mut profile);
+                for line in b.summary(chip) {
+                    eprintln!("{line}");
+                }
+            }
+            for (i, arg) in [&args.uart0, &args.uart1].into_iter().enumerate() {
+                if let Some(spec) = arg {
+                    plugs[i] = spec.clone();
+                }
+            }
+            profile.uart[0].set_backend(serial::open(&plugs[0]).context("--uart0")?);
+            profile.uart[1].set_backend(serial::open(&plugs[1]).context("--uart1")?);
+            if let Some(observer) = trace.as_ref().and_then(|t| t.gpio_observer()) {
+                profile.gpio.observe(observer);
+            }
             for uart in &profile.uart {
                 if let Some(where_) = uart.backend().describe() {
                     eprintln!("{}: {where_}", uart.name());
                 }
             }
-            if args.eth != NetKind::User && !(args.dns.is_empty() && args.forward.is_empty()) {
+            if eth != NetKind::User && !(args.dns.is_empty() && args.forward.is_empty()) {
                 anyhow::bail!("--dns and --forward configure the gateway: add --net user");
             }
             let mut tap_handle: Option<TapHandle> = None;
-            let link: Option<Box<dyn Link>> = match &args.eth {
+            let link: Option<Box<dyn Link>> = match &eth {
                 NetKind::None => None,
                 NetKind::Loopback => Some(Box::new(LoopbackLink::new(0))),
                 NetKind::User => Some(Box::new(user_net(args, rtc_start)?)),
@@ -387,7 +441,14 @@ fn run(args: &RunArgs) -> Result<u8> {
                 );
             }
             machine.profile.reset(&mut machine.core, program.entry);
-            let code = execute(&mut machine, &program, policy, args, trace.as_ref())?;
+            let code = execute(
+                &mut machine,
+                &program,
+                policy,
+                args,
+                trace.as_ref(),
+                net_realtime,
+            )?;
             machine.profile.flush();
             if args.stats {
                 for (block, counters) in machine.profile.stats() {
@@ -447,7 +508,14 @@ fn run(args: &RunArgs) -> Result<u8> {
                 .load_into(&mut machine.core, policy)
                 .with_context(|| format!("{}", args.program.display()))?;
             machine.profile.reset(&mut machine.core, program.entry);
-            let code = execute(&mut machine, &program, policy, args, trace.as_ref())?;
+            let code = execute(
+                &mut machine,
+                &program,
+                policy,
+                args,
+                trace.as_ref(),
+                net_realtime,
+            )?;
             machine
                 .profile
                 .flush()
@@ -573,6 +641,7 @@ fn make_trace(args: &RunArgs, program: &Program) -> Result<Option<Trace>> {
         mem: args.trace.contains(&TraceKind::Mem),
         irq: args.trace.contains(&TraceKind::Irq),
         eth: args.trace.contains(&TraceKind::Eth),
+        gpio: args.trace.contains(&TraceKind::Gpio),
     };
     let out: Box<dyn Write + Send> = match &args.trace_file {
         Some(p) => Box::new(BufWriter::with_capacity(
@@ -636,6 +705,7 @@ fn execute<P: Profile>(
     policy: LoadPolicy,
     args: &RunArgs,
     trace: Option<&Trace>,
+    net_realtime: bool,
 ) -> Result<u8> {
     let symbols = &program.symbols;
     if let Some(trace) = trace {
@@ -650,7 +720,7 @@ fn execute<P: Profile>(
         None => None,
     };
     let started = Instant::now();
-    let realtime = args.realtime || matches!(args.eth, NetKind::Tap(_));
+    let realtime = args.realtime || net_realtime;
     let stop = match &args.gdb {
         None if realtime => {
             let mut pacer = Pacer::wall(cycles_to_ns(m.core.cycles));

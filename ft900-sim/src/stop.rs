@@ -23,6 +23,13 @@ pub enum FaultKind {
         /// Flat address (program memory at 0, RAM at 0x800000).
         addr: u32,
     },
+    /// A write into the bootloader area 0x3F000..0x3FFFF of program memory or flash (through
+    /// the flash controller or the program-memory write port): refused, and with `strict` a
+    /// stop. `addr` is the first byte of the area the write would have changed.
+    BootloaderWrite {
+        /// Program-memory or flash address.
+        addr: u32,
+    },
     /// Write through the program-memory write port to an unmapped address.
     PmWriteUnmapped {
         /// Flat address.
@@ -56,6 +63,7 @@ impl FaultKind {
             | FaultKind::BootloaderArea
             | FaultKind::PmReadUnmapped { .. }
             | FaultKind::PmWriteUnmapped { .. }
+            | FaultKind::BootloaderWrite { .. }
             | FaultKind::DataUnmapped { .. }
             | FaultKind::IoWrite { .. } => Signal::Segv,
         }
@@ -77,6 +85,11 @@ impl std::fmt::Display for FaultKind {
             FaultKind::PmReadUnmapped { addr } => {
                 write!(f, "program-memory read of unmapped address {addr:#x}")
             }
+            FaultKind::BootloaderWrite { addr } => write!(
+                f,
+                "write into the bootloader area 0x3f000..0x3ffff at {addr:#x} (the vendor's \
+                 bootloader lives there; the write was refused)"
+            ),
             FaultKind::PmWriteUnmapped { addr } => {
                 write!(f, "program-memory write port to unmapped address {addr:#x}")
             }

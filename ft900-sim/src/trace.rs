@@ -46,6 +46,8 @@ pub struct TraceKinds {
     pub irq: bool,
     /// Ethernet frames in and out: length, MACs, EtherType (and IPv4 addresses and ports).
     pub eth: bool,
+    /// GPIO pin changes (ft900): pin, old and new state, a board's LED, virtual time.
+    pub gpio: bool,
 }
 
 impl TraceKinds {
@@ -57,7 +59,7 @@ impl TraceKinds {
 
 /// A `--trace` list that names something unknown.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown trace kind {0:?}: expected a comma-separated list of insn, mem, irq, eth")]
+#[error("unknown trace kind {0:?}: expected a comma-separated list of insn, mem, irq, eth, gpio")]
 pub struct UnknownKind(pub String);
 
 impl FromStr for TraceKinds {
@@ -72,6 +74,7 @@ impl FromStr for TraceKinds {
                 "mem" => kinds.mem = true,
                 "irq" => kinds.irq = true,
                 "eth" => kinds.eth = true,
+                "gpio" => kinds.gpio = true,
                 other => return Err(UnknownKind(other.to_string())),
             }
         }
@@ -546,6 +549,31 @@ impl Trace {
         })
     }
 
+    /// An observer of the FT900's pin changes that writes one `gpio` line each (when `gpio`
+    /// is traced), e.g.
+    /// `   100000000 gpio 00000164  gpio18 output 0 -> output 1 t=1.000000000s  main+0x40`.
+    pub fn gpio_observer(&self) -> Option<crate::profile::ft900::gpio::GpioObserver> {
+        if !self.options.kinds.gpio {
+            return None;
+        }
+        let w = self.shared.clone();
+        Some(Box::new(move |change| {
+            let mut w = w.lock().unwrap_or_else(|p| p.into_inner());
+            let ns = change.cycle * NS_PER_CYCLE;
+            w.emit(
+                change.cycle,
+                "gpio",
+                change.pc,
+                format_args!(
+                    "{} t={}.{:09}s",
+                    change.describe(),
+                    ns / 1_000_000_000,
+                    ns % 1_000_000_000
+                ),
+            );
+        }))
+    }
+
     /// Lines written so far.
     pub fn lines(&self) -> u64 {
         self.writer().lines
@@ -596,6 +624,52 @@ impl Link for TraceLink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn gpio_changes_become_lines_with_cycle_pc_and_virtual_time() {
+        use crate::profile::ft900::gpio::{GpioChange, PinState};
+        let symbolizer = || Symbolizer::new(crate::elf::Symbols::new(Vec::new()), None);
+        let out = Shared::default();
+        let none = Trace::new(TraceOptions::default(), symbolizer(), Box::new(out.clone()));
+        assert!(
+            none.unwrap().gpio_observer().is_none(),
+            "only when gpio is traced"
+        );
+        let options = TraceOptions {
+            kinds: "gpio".parse().unwrap(),
+            ..TraceOptions::default()
+        };
+        let trace = Trace::new(options, symbolizer(), Box::new(out.clone())).unwrap();
+        let mut observer = trace.gpio_observer().unwrap();
+        observer(&GpioChange {
+            cycle: 150_000_000,
+            pc: 0x164,
+            pin: 18,
+            from: PinState::Output(false),
+            to: PinState::Output(true),
+            led: Some("LED1 on".into()),
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.starts_with(
+                "   150000000 gpio 00000164  gpio18 output 0 -> output 1 (LED1 on) t=1.500000000s"
+            ),
+            "{text:?}"
+        );
+        assert_eq!(trace.lines(), 1);
+    }
 
     #[test]
     fn kinds_parse_any_subset_and_reject_unknown_names() {

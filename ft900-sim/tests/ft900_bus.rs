@@ -313,10 +313,10 @@ fn an_image_with_its_own_bootloader_runs_it_and_is_reported() {
 }
 
 #[test]
-fn a_write_toward_program_memory_through_the_flash_controller_is_reported() {
-    // The only way firmware could write program memory (the bootloader's area included) is the
-    // flash controller (AN_324 section 23), which is not modelled: a 32-bit write of the word
-    // holding its command register (0x10809) is reported with the PC, and strict mode stops.
+fn a_wide_write_to_the_flash_controller_is_reported() {
+    // The flash controller (AN_324 section 23) takes byte accesses only: a 32-bit write of the
+    // word holding its command register (0x10809) is reported with the PC, and strict mode
+    // stops.
     let code = [ldk(1, 0xFE00), sta_r1(0x1_0808), ldk(0, 0), EXIT];
     let (mut m, sink) = machine(&code, false);
     assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
@@ -340,4 +340,113 @@ fn a_write_toward_program_memory_through_the_flash_controller_is_reported() {
         }
         other => panic!("expected a fault, got {other:?}"),
     }
+}
+
+/// `sta.b aa, $r1`.
+fn sta_b_r1(aa: u32) -> u32 {
+    0x17 << 27 | 1 << 20 | aa
+}
+
+#[test]
+fn a_flash_program_into_the_bootloader_area_is_refused_and_stops_in_strict_mode() {
+    // FSADDR = 0x3F000, BLENGTH 0 (one byte), COMMAND = D2F1 (RAM to flash).
+    let code = [
+        ldk(1, 0xF0),
+        sta_b_r1(0x1_0804),
+        ldk(1, 3),
+        sta_b_r1(0x1_0805),
+        ldk(1, 0xF8),
+        sta_b_r1(0x1_0809),
+        ldk(0, 0),
+        EXIT,
+    ];
+    let (mut m, sink) = machine(&code, false);
+    let before = m.profile.flash.contents()[0x3_F000];
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
+    assert_eq!(m.profile.flash.contents()[0x3_F000], before);
+    let log = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains(
+            "program of flash 0x3f000..0x3f001 at pc 0x00000014 reaches the bootloader area"
+        ),
+        "{log}"
+    );
+    let (mut m, _) = machine(&code, true);
+    match m.run(RunLimits::default()) {
+        StopReason::Fault(f) => assert_eq!(
+            (f.kind, f.pc),
+            (FaultKind::BootloaderWrite { addr: 0x3_F000 }, 0x14)
+        ),
+        other => panic!("expected a fault, got {other:?}"),
+    }
+}
+
+#[test]
+fn gpio_pins_and_a_boards_led_show_in_monitor_io_gpio_and_to_an_observer() {
+    use ft900_sim::board::Board;
+    use ft900_sim::gdb::monitor::device_command;
+    // GPIO18 as an output (its nibble in 0x10069), then GPIO_VALUE0 bit 18 set, then cleared.
+    let code = [
+        ldk(1, 0x04),
+        sta_b_r1(0x1_0069),
+        ldk(1, 1 << 18),
+        sta_r1(0x1_0084),
+        ldk(1, 0),
+        sta_r1(0x1_0084),
+        ldk(0, 0),
+        EXIT,
+    ];
+    let (mut m, _) = machine(&code, false);
+    let board = Board::parse(
+        "name = \"t\"\n[[led]]\nname = \"LED1\"\npin = 18\n",
+        "test board",
+    )
+    .unwrap();
+    board.attach(&mut m.profile);
+    let changes = Arc::new(Mutex::new(Vec::new()));
+    let seen = changes.clone();
+    m.profile.gpio.observe(Box::new(move |c| {
+        seen.lock().unwrap().push((c.cycle, c.describe()))
+    }));
+    let monitor = |m: &Machine<Ft900>| {
+        device_command(m.profile.inspect(), "ft900", &m.core, &["io", "gpio"]).unwrap()
+    };
+    assert!(
+        monitor(&m)
+            .iter()
+            .any(|l| l == "gpio18 input  LED1 not driven"),
+        "{:?}",
+        monitor(&m)
+    );
+    let limits = |n| RunLimits {
+        max_insns: Some(n),
+        ..RunLimits::default()
+    };
+    m.run(limits(4));
+    let lines = monitor(&m);
+    assert!(
+        lines.iter().any(|l| l == "gpio18 output 1  LED1 on"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("GPIO_VALUE0") && l.ends_with("00040000")),
+        "{lines:?}"
+    );
+    assert_eq!(m.run(RunLimits::default()), StopReason::Exited(0));
+    let changes = changes.lock().unwrap().clone();
+    let text: Vec<&str> = changes.iter().map(|(_, d)| d.as_str()).collect();
+    assert_eq!(
+        text,
+        [
+            "gpio18 input -> output 0 (LED1 off)",
+            "gpio18 output 0 -> output 1 (LED1 on)",
+            "gpio18 output 1 -> output 0 (LED1 off)"
+        ]
+    );
+    assert!(
+        changes.windows(2).all(|w| w[0].0 < w[1].0),
+        "virtual times increase: {changes:?}"
+    );
 }

@@ -190,6 +190,9 @@ pub struct RunOpts {
     pub max_virtual_secs: u64,
     /// What the Ethernet port is cabled to; `None`: no cable.
     pub eth: Option<Box<dyn Link>>,
+    /// A board around the chip (`--board`: its I2C devices and LEDs; the chip revision stays
+    /// [`RunOpts::chip`]); `None`: a bare chip.
+    pub board: Option<String>,
 }
 
 impl RunOpts {
@@ -200,6 +203,7 @@ impl RunOpts {
             uart0_input: Vec::new(),
             max_virtual_secs: 10,
             eth: None,
+            board: None,
         }
     }
 }
@@ -333,6 +337,11 @@ impl Session {
         profile.uart[0].set_backend(Box::new(uart0.clone()));
         if let Some(link) = opts.eth {
             profile.eth.attach_link(link);
+        }
+        if let Some(name) = &opts.board {
+            let board =
+                ft900_sim::board::Board::load(name).unwrap_or_else(|e| panic!("board {name}: {e}"));
+            board.attach(&mut profile);
         }
         let mut m = Machine::with_standard_memory(profile);
         program

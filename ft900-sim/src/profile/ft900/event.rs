@@ -19,6 +19,10 @@ pub enum Source {
     Rtc,
     /// Ethernet MAC and PHY.
     Eth,
+    /// I2C master.
+    I2cm,
+    /// Flash controller.
+    Flash,
 }
 
 /// A scheduled event: at cycle `at`, deliver `token` to `source`.

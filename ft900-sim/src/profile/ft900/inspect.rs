@@ -16,6 +16,8 @@ const RTC_BASE: u32 = 0x1_0280;
 const RTC_CALENDAR_BASE: u32 = 0x1_0900;
 const UART_BASE: [u32; 2] = [0x1_0320, 0x1_0330];
 const TIMERS_BASE: u32 = 0x1_0340;
+const I2CM_BASE: u32 = 0x1_0300;
+const FLASH_BASE: u32 = 0x1_0800;
 /// ICR data port of a UART (offset 5): where the indexed registers are reached.
 const UART_ICR: u32 = 5;
 
@@ -79,7 +81,9 @@ impl Inspect for Ft900 {
     }
 
     fn io_blocks(&self) -> Vec<&'static str> {
-        vec!["sys", "intc", "eth", "rtc", "uart0", "uart1", "timers"]
+        vec![
+            "sys", "intc", "eth", "rtc", "uart0", "uart1", "timers", "gpio", "i2cm", "flash",
+        ]
     }
 
     fn io_dump(&self, block: &str, now: u64) -> Option<(Vec<RegValue>, Vec<String>)> {
@@ -145,6 +149,17 @@ impl Inspect for Ft900 {
                     calendar_text(self.rtc_calendar.start())
                 )],
             ),
+            "gpio" => (
+                self.sys
+                    .registers()
+                    .into_iter()
+                    .filter(|(name, _, _)| name.starts_with("GPIO_"))
+                    .map(|(name, off, value)| reg(name, SYS_BASE + off, value, 4))
+                    .collect(),
+                self.gpio.describe(&self.sys),
+            ),
+            "i2cm" => self.i2cm_dump(),
+            "flash" => self.flash_dump(),
             "uart0" => self.uart_dump(0),
             "uart1" => self.uart_dump(1),
             "timers" => {
@@ -222,6 +237,54 @@ impl Ft900 {
             super::device::Access::Done(v) => v,
             super::device::Access::Unmodelled => 0,
         }
+    }
+
+    fn i2cm_dump(&self) -> (Vec<RegValue>, Vec<String>) {
+        let m = &self.i2cm;
+        let regs = m
+            .registers()
+            .into_iter()
+            .map(|(name, off, value)| reg(name, I2CM_BASE + off, value.into(), 1))
+            .collect();
+        let channel = usize::from(self.sys.view().msc0cfg & super::sys::msc0::I2C_SWOP != 0);
+        let scl = m.scl_cycles();
+        let mut notes = vec![format!(
+            "master on channel {channel} (MSC0CFG.I2C_SWOP), SCL period {scl} cycles ({:.1} kHz)",
+            CPU_HZ as f64 / scl as f64 / 1000.0
+        )];
+        for ch in 0..2 {
+            let devices = m.buses().channel(ch);
+            if devices.is_empty() {
+                notes.push(format!("channel {ch}: no devices"));
+            }
+            for d in devices {
+                notes.push(format!("channel {ch}: {}", d.describe()));
+            }
+        }
+        let c = m.counters();
+        notes.push(format!(
+            "operations {}, address NACKs {}, bytes written {}, read {}",
+            c.operations, c.address_nacks, c.bytes_written, c.bytes_read
+        ));
+        (regs, notes)
+    }
+
+    fn flash_dump(&self) -> (Vec<RegValue>, Vec<String>) {
+        let regs = self
+            .flash
+            .registers()
+            .into_iter()
+            .map(|(name, off, value)| reg(name, FLASH_BASE + off, value.into(), 1))
+            .collect();
+        let c = self.flash.counters();
+        let notes = vec![
+            format!(
+                "commands {}, bytes programmed {}, erases {}, PM bytes written {}, refused {}, reboots {}",
+                c.commands, c.bytes_programmed, c.erases, c.pm_bytes_written, c.refused, c.reboots
+            ),
+            "CRCL/CRCH, CHIPID0..3 and DRWDATA are not modelled".into(),
+        ];
+        (regs, notes)
     }
 
     fn uart_dump(&self, i: usize) -> (Vec<RegValue>, Vec<String>) {

@@ -23,8 +23,10 @@
 //! is reported once and continues at 0x8C as the bootloader would, except with `strict`, where
 //! it stops with [`FaultKind::BootloaderArea`]; a jump anywhere else in the area always stops
 //! with that fault (SIGSEGV). An image that brings code of its own into the area runs it as its
-//! bootloader (reported once at reset). The firmware cannot write program memory at all: the
-//! flash controller that would do it is not modelled (its accesses are reported as such).
+//! bootloader (reported once at reset). Firmware writes program memory and the flash only
+//! through the flash controller ([`flash`]) and the PM write port ([`pm_port`]); a write that
+//! would change the bootloader's area of either is refused and reported, and with `strict`
+//! stops the machine ([`FaultKind::BootloaderWrite`]).
 //!
 //! # Accesses that are not modelled
 //! A read or write of an address with no model (a block we do not simulate, a register inside a
@@ -36,8 +38,15 @@ pub mod chip;
 pub mod device;
 pub mod eth;
 pub mod event;
+pub mod flash;
+pub mod gpio;
+pub mod i2c_bus;
+pub mod i2c_eeprom;
+pub mod i2cm;
 pub mod inspect;
 pub mod intc;
+pub mod pm_port;
+pub mod regtable;
 pub mod rtc;
 pub mod rtc_calendar;
 pub mod serial;
@@ -53,7 +62,10 @@ pub use self::chip::ChipRevision;
 use self::device::{Access, Ctx, Device, NS_PER_CYCLE};
 use self::eth::Eth;
 use self::event::{EventQueue, Source};
+use self::flash::{FlashCtrl, FlashOutcome};
+use self::i2cm::I2cMaster;
 use self::intc::Intc;
+use self::pm_port::{PmPort, PortWrite};
 use self::rtc::Rtc;
 use self::rtc_calendar::RtcCalendar;
 use self::sys::{clk, msc0, Sys, PHY_RESET_CYCLES};
@@ -112,6 +124,9 @@ enum Block {
     RtcCalendar,
     Uart(usize),
     Timers,
+    I2cm,
+    Flash,
+    PmPort,
     Exit,
     /// A block of the chip that this model does not simulate.
     NotModelled(&'static str),
@@ -122,6 +137,9 @@ enum Block {
 /// Decodes an I/O address into its block and the block's base on a chip of revision `chip`.
 fn decode_block(addr: u32, chip: ChipRevision) -> (Block, u32) {
     match addr {
+        // ADC/DAC registers sit inside the system block's range (the SDK's ADCDAC at
+        // 0x100B0, before SYS_RST at 0x100BC): named on their own so reports say what they are.
+        0x1_00B0..=0x1_00BB => (Block::NotModelled("adc-dac"), 0x1_00B0),
         0x1_0280..=0x1_029F if !chip.is_rev_b() => {
             (Block::NotModelled("rtc-legacy (rev B only)"), 0x1_0280)
         }
@@ -140,7 +158,7 @@ fn decode_block(addr: u32, chip: ChipRevision) -> (Block, u32) {
         0x1_02A0..=0x1_02BF => (Block::NotModelled("spi-master"), 0x1_02A0),
         0x1_02C0..=0x1_02DF => (Block::NotModelled("spi-slave0"), 0x1_02C0),
         0x1_02E0..=0x1_02FF => (Block::NotModelled("spi-slave1"), 0x1_02E0),
-        0x1_0300..=0x1_030F => (Block::NotModelled("i2c-master"), 0x1_0300),
+        0x1_0300..=0x1_030F => (Block::I2cm, 0x1_0300),
         0x1_0310..=0x1_031F => (Block::NotModelled("i2c-slave"), 0x1_0310),
         0x1_0320..=0x1_032F => (Block::Uart(0), 0x1_0320),
         0x1_0330..=0x1_033F => (Block::Uart(1), 0x1_0330),
@@ -149,8 +167,9 @@ fn decode_block(addr: u32, chip: ChipRevision) -> (Block, u32) {
         0x1_0360..=0x1_036F => (Block::NotModelled("camera"), 0x1_0360),
         0x1_03C0..=0x1_03FF => (Block::NotModelled("pwm"), 0x1_03C0),
         0x1_0400..=0x1_07FF => (Block::NotModelled("sd-host"), 0x1_0400),
-        0x1_0800..=0x1_08BF => (Block::NotModelled("flash-controller"), 0x1_0800),
+        0x1_0800..=0x1_08BF => (Block::Flash, 0x1_0800),
         0x1_1000..=0x1_2FFF => (Block::NotModelled("usb-host-ram"), 0x1_1000),
+        pm_port::UNLOCK..=0x1_FC8B => (Block::PmPort, pm_port::UNLOCK),
         EXIT_PORT..=0x1_FFFF => (Block::Exit, EXIT_PORT),
         _ => (Block::Hole, addr),
     }
@@ -178,6 +197,13 @@ pub struct Ft900 {
     pub rtc_calendar: RtcCalendar,
     /// Ethernet MAC and PHY.
     pub eth: Eth,
+    /// I2C master and the devices on its buses.
+    pub i2cm: I2cMaster,
+    /// Flash controller and the flash.
+    pub flash: FlashCtrl,
+    /// The pins as the outside sees them: a board's LEDs, `--trace gpio`.
+    pub gpio: gpio::GpioWatch,
+    pm_port: PmPort,
     queue: EventQueue,
     strict: bool,
     reset_pc: u32,
@@ -207,6 +233,10 @@ impl Ft900 {
             rtc: Rtc::new(),
             rtc_calendar: RtcCalendar::new(config.rtc_start_seconds.into()),
             eth: Eth::new(),
+            i2cm: I2cMaster::new(),
+            flash: FlashCtrl::new(),
+            gpio: gpio::GpioWatch::default(),
+            pm_port: PmPort::default(),
             queue: EventQueue::new(),
             strict: config.strict,
             reset_pc: 0,
@@ -309,6 +339,18 @@ impl Ft900 {
                 }),
             ),
             (self.eth.name().to_string(), own(self.eth.stats())),
+            (self.i2cm.name().to_string(), own(self.i2cm.stats())),
+            ("flash".to_string(), {
+                let c = self.flash.counters();
+                own(vec![
+                    ("commands", c.commands),
+                    ("bytes-programmed", c.bytes_programmed),
+                    ("erases", c.erases),
+                    ("pm-bytes-written", c.pm_bytes_written),
+                    ("refused", c.refused),
+                    ("reboots", c.reboots),
+                ])
+            }),
         ]
     }
 
@@ -325,9 +367,27 @@ impl Ft900 {
     }
 
     fn report(&mut self, core: &Core, addr: u32, write: bool, width: Width, block: String) {
+        self.report_as(core, addr, write, width, block, false);
+    }
+
+    /// [`Ft900::report`], saying that the access stops the run when `stops` (`--strict`).
+    fn report_as(
+        &mut self,
+        core: &Core,
+        addr: u32,
+        write: bool,
+        width: Width,
+        block: String,
+        stops: bool,
+    ) {
         if !self.seen.insert((addr, write)) {
             return;
         }
+        let outcome = match (stops, write) {
+            (true, _) => "; stopped (--strict)",
+            (false, true) => "; ignored",
+            (false, false) => "; reads as 0",
+        };
         let _ = writeln!(
             self.diagnostics,
             "ft900: unmodelled {} of {:#07x} ({block}, {} bytes) at pc {:#010x}{}",
@@ -335,7 +395,7 @@ impl Ft900 {
             addr,
             width.bytes(),
             core.pc,
-            if write { "; ignored" } else { "; reads as 0" },
+            outcome,
         );
         self.unmodelled.push(UnmodelledAccess {
             addr,
@@ -355,7 +415,7 @@ impl Ft900 {
         width: Width,
         block: String,
     ) -> Result<(), StopReason> {
-        self.report(core, addr, write, width, block);
+        self.report_as(core, addr, write, width, block, self.strict);
         if self.strict {
             let kind = if write {
                 FaultKind::IoWrite { addr }
@@ -373,6 +433,7 @@ impl Ft900 {
             Block::Eth => Some(clk::MAC),
             Block::Uart(0) => Some(clk::UART0),
             Block::Uart(_) => Some(clk::UART1),
+            Block::I2cm => Some(clk::I2CM),
             _ => None,
         }
     }
@@ -391,6 +452,7 @@ impl Ft900 {
             Block::Uart(0) => (&mut self.uart[0], Source::Uart0),
             Block::Uart(_) => (&mut self.uart[1], Source::Uart1),
             Block::Timers => (&mut self.timers, Source::Timers),
+            Block::I2cm => (&mut self.i2cm, Source::I2cm),
             other => unreachable!("{other:?} is not a device"),
         };
         let mut ctx = Ctx {
@@ -405,7 +467,13 @@ impl Ft900 {
     /// Resets every peripheral (MSC0CFG.PERI_SOFTRESET, chip reset). The RTC keeps counting:
     /// it lives in the always-on domain.
     fn reset_peripherals(&mut self, now: u64) {
-        for block in [Block::Uart(0), Block::Uart(1), Block::Timers, Block::Eth] {
+        for block in [
+            Block::Uart(0),
+            Block::Uart(1),
+            Block::Timers,
+            Block::Eth,
+            Block::I2cm,
+        ] {
             self.with_device(block, now, |dev, ctx| {
                 ctx.queue.cancel_all(ctx.source);
                 dev.reset(ctx);
@@ -413,9 +481,10 @@ impl Ft900 {
         }
     }
 
-    /// The whole chip resets (second watchdog expiry, or rev C's global soft reset): CPU
-    /// registers, interrupt controller, system registers and peripherals. RAM keeps its
-    /// contents, as on silicon.
+    /// The whole chip resets (second watchdog expiry, rev C's global soft reset, the flash
+    /// controller's reboot commands): CPU registers, interrupt controller, system registers
+    /// and peripherals, and program memory is loaded from the flash again as at every boot.
+    /// RAM keeps its contents, as on silicon.
     fn chip_reset(&mut self, core: &mut Core, by: &str) {
         self.chip_resets += 1;
         let _ = writeln!(
@@ -423,9 +492,15 @@ impl Ft900 {
             "ft900: chip reset by {by} at cycle {} (pc {:#010x})",
             core.cycles, core.pc
         );
+        self.flash.reset();
+        self.queue.cancel_all(Source::Flash);
+        self.flash.load_pm(core);
+        self.pm_port = PmPort::default();
         core.regs = [0; 32];
         core.pc = self.reset_pc;
         self.sys.reset();
+        // The pins go back to inputs: a trace shows the LEDs going dark.
+        self.gpio.check(&self.sys, core.cycles, core.pc);
         self.intc.reset();
         self.queue.cancel_all(Source::Sys);
         self.reset_peripherals(core.cycles);
@@ -491,6 +566,9 @@ impl Ft900 {
             };
             self.eth.phy_reset(&mut ctx);
         }
+        if self.gpio.observing() {
+            self.gpio.check(&self.sys, core.cycles, core.pc);
+        }
         if fx.phy_cfg_written {
             // PHY power-up starts auto-negotiation at once, not at the next MAC access.
             let mut ctx = Ctx {
@@ -502,6 +580,51 @@ impl Ft900 {
             self.eth.poll_link(&mut ctx);
         }
         Access::Done(())
+    }
+}
+
+impl Ft900 {
+    /// Reports what a flash-controller or PM-port write did when it was not plainly done.
+    fn flash_outcome(
+        &mut self,
+        core: &Core,
+        addr: u32,
+        width: Width,
+        outcome: FlashOutcome,
+    ) -> Result<(), StopReason> {
+        match outcome {
+            FlashOutcome::Done => Ok(()),
+            FlashOutcome::Unmodelled => {
+                self.unmodelled(core, addr, true, width, "flash-controller".to_string())
+            }
+            FlashOutcome::BootloaderRefused { addr: at, what } => {
+                let _ = writeln!(
+                    self.diagnostics,
+                    "ft900: {what} at pc {:#010x} reaches the bootloader area \
+                     {BOOTLOADER_START:#x}..{:#x}: refused{}",
+                    core.pc,
+                    crate::core::PM_SIZE - 1,
+                    if self.strict { " (--strict: stop)" } else { "" }
+                );
+                if self.strict {
+                    return Err(StopReason::Fault(Fault {
+                        kind: FaultKind::BootloaderWrite { addr: at },
+                        pc: core.pc,
+                    }));
+                }
+                Ok(())
+            }
+            FlashOutcome::OutOfRange(what) => {
+                let _ = writeln!(self.diagnostics, "ft900: {what} (pc {:#010x})", core.pc);
+                if self.strict {
+                    return Err(StopReason::Fault(Fault {
+                        kind: FaultKind::IoWrite { addr },
+                        pc: core.pc,
+                    }));
+                }
+                Ok(())
+            }
+        }
     }
 }
 
@@ -538,7 +661,12 @@ impl Profile for Ft900 {
         }
         self.reset_pc = Ft900::reset_pc_for(core);
         core.pc = self.reset_pc;
+        // Power-on: the flash holds the image as programmed, program memory its copy.
+        self.flash.program_image(core.pm());
+        self.flash.reset();
+        self.pm_port = PmPort::default();
         self.sys.power_on();
+        self.gpio.sync(&self.sys);
         self.intc.reset();
         self.queue = EventQueue::new();
         self.reset_peripherals(core.cycles);
@@ -576,7 +704,14 @@ impl Profile for Ft900 {
         let result = match block {
             Block::Sys => self.sys_read(core.cycles, offset, width),
             Block::Intc => self.intc.read(offset, width),
-            Block::Exit | Block::Hole => Access::Unmodelled,
+            Block::Exit | Block::Hole | Block::PmPort => Access::Unmodelled,
+            Block::Flash => match width {
+                Width::Byte => self
+                    .flash
+                    .read(offset)
+                    .map_or(Access::Unmodelled, |v| Access::Done(v.into())),
+                _ => Access::Unmodelled,
+            },
             Block::NotModelled(name) => {
                 self.unmodelled(core, addr, false, width, name.to_string())?;
                 return Ok(0);
@@ -618,6 +753,29 @@ impl Profile for Ft900 {
             Block::Sys => self.sys_write(core, offset, width, value),
             Block::Intc => self.intc.write(offset, width, value),
             Block::Hole => Access::Unmodelled,
+            Block::Flash if width == Width::Byte => {
+                let mut ctx = Ctx {
+                    now: core.cycles,
+                    queue: &mut self.queue,
+                    source: Source::Flash,
+                    sys: self.sys.view(),
+                };
+                let outcome = self.flash.write(offset, value as u8, core, &mut ctx);
+                return self.flash_outcome(core, addr, width, outcome);
+            }
+            Block::PmPort if width == Width::Word => match self.pm_port.write(addr, value) {
+                PortWrite::Done => Access::Done(()),
+                PortWrite::Store { addr: at, word } => {
+                    let outcome = self.flash.write_pm(core, at, &word.to_le_bytes());
+                    return self.flash_outcome(core, addr, width, outcome);
+                }
+                PortWrite::Locked => {
+                    let name = "pm-write-port (locked: write 0x1337f7d1 to 0x1fc80 first)";
+                    return self.unmodelled(core, addr, true, width, name.to_string());
+                }
+                PortWrite::Unmodelled => Access::Unmodelled,
+            },
+            Block::Flash | Block::PmPort => Access::Unmodelled,
             Block::NotModelled(name) => {
                 return self.unmodelled(core, addr, true, width, name.to_string());
             }
@@ -666,6 +824,9 @@ impl Profile for Ft900 {
             Block::Uart(0) => "uart0",
             Block::Uart(_) => "uart1",
             Block::Timers => "timers",
+            Block::I2cm => "i2cm",
+            Block::Flash => "flash",
+            Block::PmPort => "pm-write-port",
             Block::Exit => "exit",
             Block::NotModelled(name) => name,
             Block::Hole => return None,
@@ -702,6 +863,13 @@ impl Profile for Ft900 {
                     self.with_device(block, at, |d, c| d.event(token, c))
                 }
                 Source::Eth => self.with_device(Block::Eth, at, |d, c| d.event(token, c)),
+                Source::I2cm => self.with_device(Block::I2cm, at, |d, c| d.event(token, c)),
+                Source::Flash => {
+                    self.flash.event(token);
+                    if self.flash.take_reboot() {
+                        self.chip_reset(core, "the flash controller's reboot command");
+                    }
+                }
             }
         }
     }
@@ -711,6 +879,9 @@ impl Profile for Ft900 {
         let mut lines = 0u32;
         if self.eth.irq() {
             lines |= 1 << 3;
+        }
+        if self.i2cm.irq() {
+            lines |= 1 << 11;
         }
         if self.uart[0].irq() && msc0cfg & msc0::UART0_INTSEL != 0 {
             lines |= 1 << 13;
@@ -739,6 +910,9 @@ fn block_name(block: Block) -> String {
         Block::Rtc | Block::RtcCalendar => "rtc".into(),
         Block::Uart(i) => format!("uart{i}"),
         Block::Timers => "timers".into(),
+        Block::I2cm => "i2c-master".into(),
+        Block::Flash => "flash-controller".into(),
+        Block::PmPort => "pm-write-port".into(),
         Block::Exit => "exit port (write only)".into(),
         Block::NotModelled(name) => name.into(),
         Block::Hole => "no peripheral here".into(),

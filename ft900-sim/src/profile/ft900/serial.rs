@@ -6,11 +6,13 @@
 //! bytes faster than the programmed baud rate allows.
 //!
 //! Backends: [`Disconnected`], [`Capture`] (in memory, for tests and embedding),
-//! [`StdioSerial`], [`FileSerial`], [`TcpSerial`] (127.0.0.1 only) and [`PtySerial`]. [`open`]
+//! [`StdioSerial`], [`FileSerial`], [`TcpSerial`] (127.0.0.1 only), [`PtySerial`] and
+//! [`LoopbackPlug`] (TX wired to RX). [`open`]
 //! builds one from a command-line [`SerialSpec`]. Backends print nothing: the caller shows
 //! [`describe`](SerialBackend::describe) (e.g. `listening on 127.0.0.1:4000`, `pty /dev/pts/5`).
 
 mod file;
+mod loopback;
 #[cfg(unix)]
 mod pty;
 mod stdio;
@@ -20,6 +22,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 pub use self::file::FileSerial;
+pub use self::loopback::LoopbackPlug;
 #[cfg(unix)]
 pub use self::pty::PtySerial;
 pub use self::stdio::StdioSerial;
@@ -144,6 +147,8 @@ pub enum SerialSpec {
     Tcp(u16),
     /// A new pseudo-terminal; [`SerialBackend::describe`] gives its path.
     Pty,
+    /// A loop-back plug: TX wired to RX ([`LoopbackPlug`]).
+    Loopback,
 }
 
 impl std::str::FromStr for SerialSpec {
@@ -154,6 +159,7 @@ impl std::str::FromStr for SerialSpec {
             "none" => Ok(SerialSpec::None),
             "stdio" => Ok(SerialSpec::Stdio),
             "pty" => Ok(SerialSpec::Pty),
+            "loopback" => Ok(SerialSpec::Loopback),
             _ => {
                 if let Some(path) = s.strip_prefix("file:") {
                     if path.is_empty() {
@@ -166,7 +172,7 @@ impl std::str::FromStr for SerialSpec {
                     })
                 } else {
                     Err(format!(
-                        "unknown UART connection {s:?}: expected none, stdio, file:PATH, tcp:PORT or pty"
+                        "unknown UART connection {s:?}: expected none, stdio, file:PATH, tcp:PORT, pty or loopback"
                     ))
                 }
             }
@@ -179,6 +185,7 @@ pub fn open(spec: &SerialSpec) -> std::io::Result<Box<dyn SerialBackend>> {
     Ok(match spec {
         SerialSpec::None => Box::new(Disconnected),
         SerialSpec::Stdio => Box::new(StdioSerial::new()),
+        SerialSpec::Loopback => Box::new(LoopbackPlug::new()),
         SerialSpec::File(path) => Box::new(FileSerial::create(path)?),
         SerialSpec::Tcp(port) => Box::new(TcpSerial::bind(std::net::SocketAddr::from((
             [127, 0, 0, 1],
@@ -205,6 +212,7 @@ mod spec_tests {
         assert_eq!("stdio".parse(), Ok(SerialSpec::Stdio));
         assert_eq!("none".parse(), Ok(SerialSpec::None));
         assert_eq!("pty".parse(), Ok(SerialSpec::Pty));
+        assert_eq!("loopback".parse(), Ok(SerialSpec::Loopback));
         assert_eq!("tcp:4000".parse(), Ok(SerialSpec::Tcp(4000)));
         assert_eq!(
             "file:out.log".parse(),

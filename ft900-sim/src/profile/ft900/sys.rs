@@ -24,6 +24,8 @@ pub mod clk {
     pub const UART0: u32 = 1 << 4;
     /// UART1.
     pub const UART1: u32 = 1 << 3;
+    /// I2C master.
+    pub const I2CM: u32 = 1 << 9;
 }
 
 /// CLKCFG's CPU clock divider field (rev C).
@@ -39,6 +41,8 @@ pub mod rst {
 
 /// MSC0CFG bits with an effect in the model (FT900-HARDWARE.md §5.6).
 pub mod msc0 {
+    /// Swap the I2C master's and slave's pads: the master drives channel 1 (GPIO46/47).
+    pub const I2C_SWOP: u32 = 1 << 29;
     /// Write 1: reset all peripherals (self-clearing).
     pub const PERI_SOFTRESET: u32 = 1 << 31;
     /// Route UART0's interrupt to IRQ 13.
@@ -160,6 +164,18 @@ impl Sys {
     /// The PHY reset pulse is over: MSC0CFG bit 8 reads 0 again.
     pub fn end_phy_reset(&mut self) {
         self.msc0cfg &= !msc0::MAC_RESET_PHY;
+    }
+
+    /// Pin `n`'s pad byte (function, drive, pull), its GPIO configuration nibble (direction,
+    /// interrupt) and its value bit, read without side effects; `None` past the last pin.
+    pub fn pin(&self, n: usize) -> Option<(u8, u8, bool)> {
+        let pad = *self.pads.get(n)?;
+        let cfg = self
+            .gpio_cfg
+            .get(n / 2)
+            .map_or(0, |b| (b >> (4 * (n % 2))) & 0xF);
+        let value = self.gpio_value[n / 32] >> (n % 32) & 1 != 0;
+        Some((pad, cfg, value))
     }
 
     /// Level of the GPIO interrupt request (IRQ 18).

@@ -1127,6 +1127,27 @@ mod tests {
     }
 
     #[test]
+    fn a_loopback_plug_brings_each_byte_back_one_character_later_at_the_line_rate() {
+        let mut rig = Rig::at_115200();
+        rig.uart
+            .set_backend(Box::new(crate::profile::ft900::serial::LoopbackPlug::new()));
+        rig.w(FCR, 0x01);
+        rig.w(THR, b'x');
+        rig.w(THR, b'y');
+        // 8680 cycles a character: 'x' is on the wire at 8680, 'y' at 17360; the receiver
+        // polls once a character time, so each arrives within one more character time.
+        rig.run_for(8679);
+        assert_eq!(rig.r(LSR) & LSR_DR, 0, "nothing before the first stop bit");
+        rig.run_for(8680 + 1);
+        assert_ne!(rig.r(LSR) & LSR_DR, 0);
+        assert_eq!(rig.r(THR), b'x');
+        rig.run_for(2 * 8680);
+        assert_eq!(rig.r(THR), b'y');
+        assert_eq!(rig.r(LSR) & LSR_DR, 0);
+        assert!(rig.cap.output().is_empty(), "nothing reaches the host");
+    }
+
+    #[test]
     fn reset_values_match_section_6_6() {
         let mut rig = Rig::new();
         assert_eq!(rig.r(LSR), 0x60, "LSR: THRE and TEMT after reset");

@@ -1,0 +1,150 @@
+//! Register tables: a block's registers declared as data (name, offset, reset value, access)
+//! rather than decoded by hand in long matches. A block keeps its register values in a
+//! [`RegFile`] built from its table and writes code only for the side effects of an access.
+//! The table is what a later declarative description of every block can take over as is.
+
+/// How the CPU may access a register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegAccess {
+    /// Read and write; a read returns what was written.
+    ReadWrite,
+    /// Read only; writes are ignored (the silicon has no flip-flop to take them).
+    ReadOnly,
+    /// Write only; reads return the value given by the block (often 0).
+    WriteOnly,
+    /// Read; writing 1 to a bit clears it.
+    WriteOneToClear,
+    /// Listed so that the address is known, but not modelled: accesses are reported.
+    Unmodelled,
+}
+
+/// One register of a block whose registers are bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegDef {
+    /// Name as the vendor's register header spells it.
+    pub name: &'static str,
+    /// Byte offset from the block's base.
+    pub offset: u32,
+    /// Value after power-on and after a peripheral reset.
+    pub reset: u8,
+    /// What an access does by default.
+    pub access: RegAccess,
+}
+
+/// The values of a table's registers.
+#[derive(Clone, Debug)]
+pub struct RegFile {
+    table: &'static [RegDef],
+    values: Vec<u8>,
+}
+
+impl RegFile {
+    /// Every register at its reset value.
+    pub fn new(table: &'static [RegDef]) -> RegFile {
+        RegFile {
+            table,
+            values: table.iter().map(|r| r.reset).collect(),
+        }
+    }
+
+    /// Back to the reset values.
+    pub fn reset(&mut self) {
+        for (v, r) in self.values.iter_mut().zip(self.table) {
+            *v = r.reset;
+        }
+    }
+
+    /// The register at `offset`, if the table has one.
+    pub fn def(&self, offset: u32) -> Option<&'static RegDef> {
+        self.table.iter().find(|r| r.offset == offset)
+    }
+
+    /// The stored value of the register at `offset` (0 when there is none).
+    pub fn get(&self, offset: u32) -> u8 {
+        self.index(offset).map_or(0, |i| self.values[i])
+    }
+
+    /// Stores `value` in the register at `offset` (no access rules applied).
+    pub fn set(&mut self, offset: u32, value: u8) {
+        if let Some(i) = self.index(offset) {
+            self.values[i] = value;
+        }
+    }
+
+    /// Applies a CPU write with the register's access rule; `false` when the table has no
+    /// modelled register there.
+    pub fn write(&mut self, offset: u32, value: u8) -> bool {
+        let Some(i) = self.index(offset) else {
+            return false;
+        };
+        match self.table[i].access {
+            RegAccess::ReadWrite | RegAccess::WriteOnly => self.values[i] = value,
+            RegAccess::WriteOneToClear => self.values[i] &= !value,
+            RegAccess::ReadOnly => {}
+            RegAccess::Unmodelled => return false,
+        }
+        true
+    }
+
+    /// (name, offset, value) of every modelled register, for debugger dumps.
+    pub fn dump(&self) -> Vec<(&'static str, u32, u8)> {
+        self.table
+            .iter()
+            .zip(&self.values)
+            .filter(|(r, _)| r.access != RegAccess::Unmodelled)
+            .map(|(r, v)| (r.name, r.offset, *v))
+            .collect()
+    }
+
+    fn index(&self, offset: u32) -> Option<usize> {
+        self.table.iter().position(|r| r.offset == offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &[RegDef] = &[
+        RegDef {
+            name: "A",
+            offset: 0,
+            reset: 0x12,
+            access: RegAccess::ReadWrite,
+        },
+        RegDef {
+            name: "B",
+            offset: 1,
+            reset: 0xF0,
+            access: RegAccess::WriteOneToClear,
+        },
+        RegDef {
+            name: "C",
+            offset: 2,
+            reset: 7,
+            access: RegAccess::ReadOnly,
+        },
+        RegDef {
+            name: "D",
+            offset: 3,
+            reset: 0,
+            access: RegAccess::Unmodelled,
+        },
+    ];
+
+    #[test]
+    fn access_rules_apply_and_reset_restores_the_table() {
+        let mut f = RegFile::new(TABLE);
+        assert_eq!((f.get(0), f.get(1), f.get(2)), (0x12, 0xF0, 7));
+        assert!(f.write(0, 0x34));
+        assert!(f.write(1, 0x30));
+        assert!(f.write(2, 0));
+        assert!(!f.write(3, 1), "unmodelled registers are reported");
+        assert!(!f.write(9, 1), "no register there");
+        assert_eq!((f.get(0), f.get(1), f.get(2)), (0x34, 0xC0, 7));
+        f.reset();
+        assert_eq!((f.get(0), f.get(1)), (0x12, 0xF0));
+        assert_eq!(f.dump().len(), 3);
+        assert_eq!(f.def(2).unwrap().name, "C");
+    }
+}
