@@ -717,22 +717,39 @@ fn run_fleet(
         }
     };
     // Every device has reached `t`: the switch learns it (see `Switch::sync_all`) before
-    // anyone runs on.
+    // anyone runs on. The gateway and the endpoint then run to the next horizon while the
+    // devices run the next quantum (`Switch::mark_all`), or at once after the last one.
     let between = |t: u64| {
+        let still = running.load(Ordering::Relaxed);
+        let next = (still > 0 && t < limit).then(|| (t + quantum).min(limit));
         if let Some(sw) = switch {
-            sw.sync_all(t * NS_PER_CYCLE);
+            sw.mark_all(t * NS_PER_CYCLE);
+            if next.is_none() {
+                sw.advance_uplink();
+            }
         }
         if let Some(p) = pacer.as_deref_mut() {
             p.wait_until(t * NS_PER_CYCLE);
         }
-        let still = running.load(Ordering::Relaxed);
         if progress_cycles > 0 && t >= next_progress {
             progress(t, total - still, total, started);
             next_progress += progress_cycles;
         }
-        (still > 0 && t < limit).then(|| (t + quantum).min(limit))
+        next
     };
-    lockstep::run(devices, opts.jobs, quantum.min(limit), advance, between)
+    let overlap = || {
+        if let Some(sw) = switch {
+            sw.advance_uplink();
+        }
+    };
+    lockstep::run(
+        devices,
+        opts.jobs,
+        quantum.min(limit),
+        advance,
+        between,
+        overlap,
+    )
 }
 
 /// A progress line: virtual time, devices finished, host time so far.

@@ -83,15 +83,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Runs `units` in quanta on `threads` host threads: every unit is advanced to deadline `t`
 /// (`advance(unit, t)`, starting with `first`), then `between(t)` runs on one thread and
-/// returns the next deadline, or `None` to stop. Returns the span (see the module's docs).
+/// returns the next deadline, or `None` to stop. After each `between` that returned a
+/// deadline, `overlap()` runs on the same thread while the others already advance units of the
+/// next quantum (work that must be done before the next `between` but that no unit needs in
+/// this quantum). Returns the span (see the module's docs).
 ///
-/// A panic in `advance` or `between` ends the run after the quantum and is passed on.
+/// A panic in `advance`, `between` or `overlap` ends the run after the quantum and is passed on.
 pub fn run<U: Send>(
     units: &mut [U],
     threads: usize,
     first: u64,
     advance: impl Fn(&mut U, u64) + Sync,
     mut between: impl FnMut(u64) -> Option<u64> + Send,
+    overlap: impl Fn() + Sync,
 ) -> Duration {
     let threads = threads.clamp(1, units.len().max(1));
     if threads == 1 {
@@ -105,6 +109,7 @@ pub fn run<U: Send>(
                 Some(next) => t = next,
                 None => break,
             }
+            overlap();
         }
         return cputime::thread().saturating_sub(started);
     }
@@ -136,15 +141,23 @@ pub fn run<U: Send>(
                 &rendezvous,
                 &advance,
             );
+            let overlap = &overlap;
+            // Whether this thread ran the last `between`, and so runs `overlap` next.
+            let mut led = false;
             let keep = &keep;
             let panicked = &panicked;
             scope.spawn(move || loop {
                 let t = deadline.load(Ordering::Relaxed);
                 let started = cputime::thread();
-                let work = catch_unwind(AssertUnwindSafe(|| loop {
-                    let i = cursor.fetch_add(1, Ordering::Relaxed);
-                    let Some(cell) = cells.get(i) else { break };
-                    advance(&mut lock(cell), t);
+                let work = catch_unwind(AssertUnwindSafe(|| {
+                    if std::mem::take(&mut led) {
+                        overlap();
+                    }
+                    loop {
+                        let i = cursor.fetch_add(1, Ordering::Relaxed);
+                        let Some(cell) = cells.get(i) else { break };
+                        advance(&mut lock(cell), t);
+                    }
                 }));
                 if let Err(p) = work {
                     keep(p);
@@ -169,6 +182,7 @@ pub fn run<U: Send>(
                         Some(n) => deadline.store(n, Ordering::Relaxed),
                         None => done.store(true, Ordering::Relaxed),
                     }
+                    led = true;
                     cursor.store(0, Ordering::Relaxed);
                     let serial = cputime::thread().saturating_sub(serial);
                     span.fetch_add(
@@ -202,6 +216,7 @@ mod tests {
     fn lockstep_run(threads: usize, units: usize) -> Vec<Vec<u64>> {
         let mut us: Vec<Unit> = (0..units).map(|_| Unit::default()).collect();
         let progress = AtomicU64::new(0);
+        let overlaps = AtomicU64::new(0);
         let mut quanta = 0;
         run(
             &mut us,
@@ -214,10 +229,20 @@ mod tests {
                 progress.fetch_add(1, Ordering::Relaxed);
             },
             |t| {
+                // `overlap` ran after every earlier quantum, before this `between`.
+                assert_eq!(overlaps.load(Ordering::Relaxed), quanta);
                 quanta += 1;
                 assert_eq!(progress.load(Ordering::Relaxed), quanta * units as u64);
                 (t < 100).then_some(t + 10)
             },
+            || {
+                overlaps.fetch_add(1, Ordering::Relaxed);
+            },
+        );
+        assert_eq!(
+            overlaps.load(Ordering::Relaxed),
+            9,
+            "after every quantum but the last"
         );
         us.into_iter().map(|u| u.seen).collect()
     }
@@ -251,6 +276,7 @@ mod tests {
                 calls += 1;
                 None
             },
+            || {},
         );
         assert_eq!(calls, 1);
     }
@@ -270,6 +296,7 @@ mod tests {
                     }
                 },
                 |t| Some(t + 1),
+                || {},
             );
         });
         let err = result.expect_err("the panic must reach the caller");
@@ -298,6 +325,7 @@ mod tests {
                 busy(Duration::from_millis(20));
             },
             |t| (t < 3).then_some(t + 1),
+            || {},
         );
         assert!(span >= Duration::from_millis(60), "{span:?}");
         assert!(span < Duration::from_millis(110), "{span:?}");
