@@ -63,8 +63,8 @@ struct Port {
     inbound: BinaryHeap<Queued>,
 }
 
+/// The uplink's side of the switch; its link lives apart, in [`Shared::uplink`].
 struct Uplink {
-    link: Box<dyn Link>,
     inbound: BinaryHeap<Queued>,
     now: Nanos,
     /// Everything before this time has been processed.
@@ -86,11 +86,120 @@ struct Core {
     stats: SwitchStats,
     /// Set by [`Switch::sync_all`]: every frame arriving before this time is already queued.
     horizon: Option<Nanos>,
+    /// Set by [`Switch::mark_all`]: the safe time then, to which the next
+    /// [`Switch::advance_uplink`] runs the uplink.
+    uplink_limit: Option<Nanos>,
 }
 
-fn lock(core: &Mutex<Core>) -> MutexGuard<'_, Core> {
-    // Every update leaves the core consistent between statements that can panic.
-    core.lock().unwrap_or_else(|e| e.into_inner())
+/// What the handles share. The uplink's link has a lock of its own, so that the uplink can
+/// run (the gateway and whatever serves behind it) while devices use their ports: whoever holds
+/// both takes `uplink` first.
+struct Shared {
+    uplink: Mutex<Option<Box<dyn Link>>>,
+    core: Mutex<Core>,
+}
+
+fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every update leaves the state consistent between statements that can panic.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs the uplink through every event before `limit`, in time order. The core is locked only
+/// to take frames for the uplink and to forward what it sends, never while the uplink works.
+fn advance_uplink(core: &Mutex<Core>, link: &mut dyn Link, limit: Nanos) {
+    let mut last_empty: Option<Nanos> = None;
+    for _ in 0..1_000_000 {
+        let (t_in, now) = {
+            let c = lock(core);
+            let Some(u) = &c.uplink else { return };
+            (u.inbound.peek().map(|Reverse((t, ..))| *t), u.now)
+        };
+        let t_out = link.next_arrival(now).map(|t| t.max(now));
+        let t = match (t_in, t_out) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => match a.or(b) {
+                Some(t) => t,
+                None => break,
+            },
+        };
+        if t >= limit {
+            break;
+        }
+        if t_in == Some(t) {
+            // Frames reaching the uplink before `limit` were all queued before this call
+            // (devices send at or after the safe time): the earliest is still this one.
+            let popped = {
+                let mut c = lock(core);
+                c.uplink.as_mut().and_then(|u| {
+                    let item = u.inbound.pop();
+                    if let Some(Reverse((t, ..))) = &item {
+                        u.now = *t;
+                    }
+                    item
+                })
+            };
+            if let Some(Reverse((t, _, _, frame))) = popped {
+                link.transmit(t, &frame);
+            }
+            last_empty = None;
+            continue;
+        }
+        if let Some(u) = &mut lock(core).uplink {
+            u.now = t;
+        }
+        let mut out = Vec::new();
+        while let Some(f) = link.receive(t) {
+            out.push(f);
+        }
+        if out.is_empty() {
+            // A polling hint with nothing behind it; do not spin on the same time.
+            if last_empty == Some(t) {
+                break;
+            }
+            last_empty = Some(t);
+        } else {
+            last_empty = None;
+        }
+        let mut c = lock(core);
+        for f in out {
+            let seq = match &mut c.uplink {
+                Some(u) => {
+                    u.seq += 1;
+                    u.seq
+                }
+                None => 0,
+            };
+            c.forward(UPLINK, seq, t, f);
+        }
+    }
+    if let Some(u) = &mut lock(core).uplink {
+        u.advanced_to = u.advanced_to.max(limit);
+    }
+}
+
+/// Brings port `port`'s clock to `now` and, unless a lockstep runner syncs every quantum, the
+/// uplink to the safe time.
+fn sync(shared: &Shared, port: usize, now: Nanos) {
+    let safe = {
+        let mut c = lock(&shared.core);
+        if let Some(p) = c.ports.get_mut(port) {
+            p.now = p.now.max(now);
+        }
+        if c.horizon.is_some() {
+            // A lockstep runner syncs everyone at each quantum's end (`Switch::sync_all`),
+            // which runs the uplink through everything a device can receive in the next
+            // quantum; running it here as well would give the same events in the same order
+            // (the uplink only ever runs up to the safe time), but would cost a pass over every
+            // port on each device's every link call: quadratic in the fleet's size.
+            return;
+        }
+        c.safe_time()
+    };
+    let mut link = lock(&shared.uplink);
+    if let Some(l) = link.as_mut() {
+        advance_uplink(&shared.core, l.as_mut(), safe);
+    }
+    lock(&shared.core).flush_capture(false);
 }
 
 impl Core {
@@ -160,61 +269,6 @@ impl Core {
         }
     }
 
-    /// Runs the uplink through every event before `limit`, in time order.
-    fn advance_uplink(&mut self, limit: Nanos) {
-        let mut last_empty: Option<Nanos> = None;
-        for _ in 0..1_000_000 {
-            let Some(u) = &mut self.uplink else { return };
-            let t_in = u.inbound.peek().map(|Reverse((t, ..))| *t);
-            let t_out = u.link.next_arrival(u.now).map(|t| t.max(u.now));
-            let t = match (t_in, t_out) {
-                (Some(a), Some(b)) => a.min(b),
-                (a, b) => match a.or(b) {
-                    Some(t) => t,
-                    None => break,
-                },
-            };
-            if t >= limit {
-                break;
-            }
-            if t_in == Some(t) {
-                if let Some(Reverse((t, _, _, frame))) = u.inbound.pop() {
-                    u.now = t;
-                    u.link.transmit(t, &frame);
-                }
-                last_empty = None;
-                continue;
-            }
-            u.now = t;
-            let mut out = Vec::new();
-            while let Some(f) = u.link.receive(t) {
-                out.push(f);
-            }
-            if out.is_empty() {
-                // A polling hint with nothing behind it; do not spin on the same time.
-                if last_empty == Some(t) {
-                    break;
-                }
-                last_empty = Some(t);
-            } else {
-                last_empty = None;
-            }
-            for f in out {
-                let seq = match &mut self.uplink {
-                    Some(u) => {
-                        u.seq += 1;
-                        u.seq
-                    }
-                    None => 0,
-                };
-                self.forward(UPLINK, seq, t, f);
-            }
-        }
-        if let Some(u) = &mut self.uplink {
-            u.advanced_to = u.advanced_to.max(limit);
-        }
-    }
-
     /// Writes captured frames no one can precede any more.
     fn flush_capture(&mut self, all: bool) {
         let min_port = self
@@ -240,27 +294,17 @@ impl Core {
             }
         }
     }
-
-    /// Brings the port's clock to `now` and the uplink to the safe time.
-    fn sync(&mut self, port: usize, now: Nanos) {
-        if let Some(p) = self.ports.get_mut(port) {
-            p.now = p.now.max(now);
-        }
-        let safe = self.safe_time();
-        self.advance_uplink(safe);
-        self.flush_capture(false);
-    }
 }
 
 /// A switch; cloning gives another handle on the same switch.
 #[derive(Clone)]
 pub struct Switch {
-    core: Arc<Mutex<Core>>,
+    shared: Arc<Shared>,
 }
 
 /// One device port of a [`Switch`]; give it to the device as its link.
 pub struct SwitchPort {
-    core: Arc<Mutex<Core>>,
+    shared: Arc<Shared>,
     index: usize,
 }
 
@@ -271,16 +315,24 @@ impl Switch {
     /// A switch with no ports whose frames take `latency` (at least 1 ns) from port to port.
     pub fn new(latency: Nanos) -> Switch {
         Switch {
-            core: Arc::new(Mutex::new(Core {
-                latency: latency.max(1),
-                ports: Vec::new(),
-                uplink: None,
-                macs: BTreeMap::new(),
-                capture: None,
-                stats: SwitchStats::default(),
-                horizon: None,
-            })),
+            shared: Arc::new(Shared {
+                uplink: Mutex::new(None),
+                core: Mutex::new(Core {
+                    latency: latency.max(1),
+                    ports: Vec::new(),
+                    uplink: None,
+                    macs: BTreeMap::new(),
+                    capture: None,
+                    stats: SwitchStats::default(),
+                    horizon: None,
+                    uplink_limit: None,
+                }),
+            }),
         }
+    }
+
+    fn core(&self) -> MutexGuard<'_, Core> {
+        lock(&self.shared.core)
     }
 
     /// A switch with the default latency and `uplink` attached.
@@ -292,9 +344,9 @@ impl Switch {
 
     /// Attaches (or replaces) the uplink.
     pub fn set_uplink(&self, link: Box<dyn Link>) {
-        let mut c = lock(&self.core);
-        c.uplink = Some(Uplink {
-            link,
+        let mut l = lock(&self.shared.uplink);
+        *l = Some(link);
+        self.core().uplink = Some(Uplink {
             inbound: BinaryHeap::new(),
             now: 0,
             advanced_to: 0,
@@ -313,25 +365,55 @@ impl Switch {
     /// a port's [`Link::next_arrival`] answers from its own queue, capped at that horizon,
     /// instead of from the uplink's pending events: those depend on how far the other devices'
     /// threads have got, and a device's polling times, and so its cycle count, would too.
+    ///
+    /// The same as [`Switch::mark_all`] followed by [`Switch::advance_uplink`].
     pub fn sync_all(&self, now: Nanos) {
-        let mut c = lock(&self.core);
+        self.mark_all(now);
+        self.advance_uplink();
+    }
+
+    /// The first half of [`Switch::sync_all`]: every attached device's clock has reached
+    /// `now`, the horizon becomes `now + latency`; the uplink does not run. A runner calls
+    /// [`Switch::advance_uplink`] before the next `mark_all`, and may do so while the devices
+    /// run their next quantum (shorter than the latency): what the uplink sends then arrives
+    /// after the horizon, so no device can see it before the next `mark_all`, and what the
+    /// devices send reaches the uplink after the horizon, where it stops.
+    pub fn mark_all(&self, now: Nanos) {
+        let mut c = self.core();
         for p in c.ports.iter_mut().filter(|p| p.attached) {
             p.now = p.now.max(now);
         }
-        let safe = c.safe_time();
-        c.advance_uplink(safe);
         c.flush_capture(false);
         c.horizon = Some(now.saturating_add(c.latency));
+        // The safe time at the mark (at least the horizon; more when every device ran past
+        // `now`), fixed here so that the uplink's steps do not depend on how far the devices
+        // got when it runs.
+        c.uplink_limit = Some(c.safe_time());
+    }
+
+    /// The second half of [`Switch::sync_all`]: runs the uplink through every event before
+    /// the safe time of the last [`Switch::mark_all`] (without one: the safe time now).
+    pub fn advance_uplink(&self) {
+        let mut link = lock(&self.shared.uplink);
+        let limit = {
+            let c = self.core();
+            c.uplink_limit.unwrap_or_else(|| c.safe_time())
+        };
+        if let Some(l) = link.as_mut() {
+            advance_uplink(&self.shared.core, l.as_mut(), limit);
+        }
+        drop(link);
+        self.core().flush_capture(false);
     }
 
     /// Port-to-port latency; devices advanced in lockstep must use quanta shorter than this.
     pub fn latency(&self) -> Nanos {
-        lock(&self.core).latency
+        self.core().latency
     }
 
     /// A new plugged-in port whose clock starts at the earliest clock of the other ports.
     pub fn add_port(&self) -> SwitchPort {
-        let mut c = lock(&self.core);
+        let mut c = self.core();
         let start = c
             .ports
             .iter()
@@ -347,14 +429,14 @@ impl Switch {
             inbound: BinaryHeap::new(),
         });
         SwitchPort {
-            core: self.core.clone(),
+            shared: self.shared.clone(),
             index: c.ports.len() - 1,
         }
     }
 
     /// Plugs or unplugs port `index` (frames to and from an unplugged port are dropped).
     pub fn set_plugged(&self, index: usize, plugged: bool) {
-        let mut c = lock(&self.core);
+        let mut c = self.core();
         if let Some(p) = c.ports.get_mut(index) {
             p.plugged = plugged;
             if !plugged {
@@ -368,7 +450,7 @@ impl Switch {
     /// Captures every frame entering the switch, in timestamp order, to `sink` as pcap.
     pub fn capture(&self, mut sink: Box<dyn Write + Send>) {
         PcapSink::global_header(&mut sink, PcapLinkType::Ethernet);
-        lock(&self.core).capture = Some(Capture {
+        self.core().capture = Some(Capture {
             sink,
             pending: BinaryHeap::new(),
         });
@@ -376,12 +458,12 @@ impl Switch {
 
     /// Writes every captured frame still held back for ordering, and flushes the sink.
     pub fn flush_capture(&self) {
-        lock(&self.core).flush_capture(true);
+        self.core().flush_capture(true);
     }
 
     /// The counters so far.
     pub fn stats(&self) -> SwitchStats {
-        lock(&self.core).stats.clone()
+        self.core().stats.clone()
     }
 }
 
@@ -390,12 +472,16 @@ impl SwitchPort {
     pub fn index(&self) -> usize {
         self.index
     }
+
+    fn core(&self) -> MutexGuard<'_, Core> {
+        lock(&self.shared.core)
+    }
 }
 
 impl Link for SwitchPort {
     fn transmit(&mut self, now: Nanos, frame: &[u8]) {
-        let mut c = lock(&self.core);
-        c.sync(self.index, now);
+        sync(&self.shared, self.index, now);
+        let mut c = self.core();
         let Some(p) = c.ports.get_mut(self.index) else {
             return;
         };
@@ -409,32 +495,42 @@ impl Link for SwitchPort {
     }
 
     fn next_arrival(&mut self, now: Nanos) -> Option<Nanos> {
-        let mut c = lock(&self.core);
-        c.sync(self.index, now);
-        let latency = c.latency;
-        let own = c
-            .ports
-            .get(self.index)
-            .and_then(|p| p.inbound.peek().map(|Reverse((t, ..))| *t));
-        if let Some(h) = c.horizon {
-            return Some(own.map_or(h, |t| t.min(h)));
-        }
-        // The uplink's next event may send us a frame one latency later.
-        let up = c.uplink.as_mut().and_then(|u| {
-            let t_in = u.inbound.peek().map(|Reverse((t, ..))| *t);
-            let t_out = u.link.next_arrival(u.now);
-            match (t_in, t_out) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
+        sync(&self.shared, self.index, now);
+        let own = |c: &Core| {
+            c.ports
+                .get(self.index)
+                .and_then(|p| p.inbound.peek().map(|Reverse((t, ..))| *t))
+        };
+        {
+            let c = self.core();
+            if let Some(h) = c.horizon {
+                return Some(own(&c).map_or(h, |t| t.min(h)));
             }
-            .map(|t| t.saturating_add(latency))
-            // A due uplink event that the switch cannot process yet (a device behind this
-            // one may still send something that must reach the uplink first) is no reason to
-            // poll again at once: the device would spin on it, and skip no idle time, until
-            // the others catch up. Ask again one latency later; a frame that results arrives
-            // late at worst, and is counted in `SwitchStats::late`.
-            .map(|t| if t <= now { now + latency } else { t })
-        });
+        }
+        // Without a lockstep runner: the uplink's next event may send us a frame one latency
+        // later (locks in the order uplink, core).
+        let mut link = lock(&self.shared.uplink);
+        let mut c = self.core();
+        let latency = c.latency;
+        let own = own(&c);
+        let up = match (c.uplink.as_mut(), link.as_mut()) {
+            (Some(u), Some(l)) => {
+                let t_in = u.inbound.peek().map(|Reverse((t, ..))| *t);
+                let t_out = l.next_arrival(u.now);
+                match (t_in, t_out) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+                .map(|t| t.saturating_add(latency))
+                // A due uplink event that the switch cannot process yet (a device behind this
+                // one may still send something that must reach the uplink first) is no reason
+                // to poll again at once: the device would spin on it, and skip no idle time,
+                // until the others catch up. Ask again one latency later; a frame that results
+                // arrives late at worst, and is counted in `SwitchStats::late`.
+                .map(|t| if t <= now { now + latency } else { t })
+            }
+            _ => None,
+        };
         match (own, up) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -442,8 +538,8 @@ impl Link for SwitchPort {
     }
 
     fn receive(&mut self, now: Nanos) -> Option<Vec<u8>> {
-        let mut c = lock(&self.core);
-        c.sync(self.index, now);
+        sync(&self.shared, self.index, now);
+        let mut c = self.core();
         let p = c.ports.get_mut(self.index)?;
         match p.inbound.peek() {
             Some(Reverse((t, ..))) if *t <= now => p.inbound.pop().map(|Reverse((.., f))| f),
@@ -452,16 +548,13 @@ impl Link for SwitchPort {
     }
 
     fn carrier(&self) -> bool {
-        lock(&self.core)
-            .ports
-            .get(self.index)
-            .is_some_and(|p| p.plugged)
+        self.core().ports.get(self.index).is_some_and(|p| p.plugged)
     }
 }
 
 impl Drop for SwitchPort {
     fn drop(&mut self) {
-        let mut c = lock(&self.core);
+        let mut c = self.core();
         if let Some(p) = c.ports.get_mut(self.index) {
             p.attached = false;
             p.inbound.clear();

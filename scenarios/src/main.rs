@@ -1,5 +1,5 @@
-//! `scenarios`: run scenario files (`run`), or the local DynamoDB endpoint standalone
-//! (`serve`).
+//! `scenarios`: run scenario files (`run`), benchmark a fleet (`bench`), or the local DynamoDB
+//! endpoint standalone (`serve`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -28,6 +28,9 @@ struct Cli {
 enum Cmd {
     /// Run scenario files (or directories of them) and check their expectations.
     Run(scenarios::runner::cli::RunArgs),
+    /// The fleet benchmark: a scenario on 1 host thread and on N; readings per host second,
+    /// the threads' efficiency, and whether both runs agree.
+    Bench(scenarios::runner::bench::BenchArgs),
     /// Serve the DynamoDB-compatible endpoint (HTTPS, SigV4 enforced) on a TCP port.
     Serve(ServeArgs),
     /// Write a scenario's TLS identity (the CA its devices trust, the server certificate and
@@ -388,6 +391,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().cmd {
         Cmd::Run(a) => scenarios::runner::cli::run(&a),
+        Cmd::Bench(a) => scenarios::runner::bench::run(&a),
         Cmd::Serve(a) => serve(a).map(|()| 0),
         Cmd::Identity(a) => identity(a).map(|()| 0),
     };

@@ -496,7 +496,10 @@ impl UserNet {
 
         let mut sockets = SocketSet::new(Vec::new());
         let mut bind = |addr: Ipv4Addr, port: u16| -> Result<SocketHandle, UserNetError> {
-            let mut s = udp_socket(16, 16 * 1024);
+            // DHCP, DNS and SNTP requests of a whole fleet booting at once can arrive in one
+            // step: room for two per lease.
+            let packets = (cfg.dhcp.pool_size as usize * 2).max(16);
+            let mut s = udp_socket(packets, packets * 1024);
             s.bind(IpListenEndpoint {
                 addr: Some(addr.into()),
                 port,

@@ -15,9 +15,10 @@ pub struct RunArgs {
     /// Use this seed instead of each scenario's own.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Host threads for the devices of a fleet [default: the number of cores].
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    /// Host threads for the devices of a fleet [default: the number of cores]. The result
+    /// is the same on any number (`expect.deterministic` checks it).
+    #[arg(long, visible_alias = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
     /// Keep the artefacts (UART logs, pcap, request log) even when every check passes.
     #[arg(long)]
     pub keep: bool,
@@ -84,7 +85,9 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     }
     let opts = Options {
         seed: args.seed,
-        jobs: args.jobs.unwrap_or_else(|| Options::default().jobs),
+        jobs: args
+            .threads
+            .map_or_else(|| Options::default().jobs, usize::from),
         keep: args.keep,
         out_root: args.out.clone(),
         progress_every: args.progress,

@@ -6,13 +6,15 @@
 //! the lockstep quantum: every device runs through `[T, T + Q)` before any runs on, so a frame
 //! sent inside a quantum always arrives in a later one and the order in which devices run
 //! inside a quantum cannot change what anyone receives. That is what lets the devices of a
-//! quantum run in parallel on the host's cores and still give the same result every time.
+//! quantum run in parallel on the host's cores and still give the same result every time
+//! ([`super::lockstep`] spreads them over the threads).
 
 use std::fs::File;
 use std::io::BufWriter;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
-use std::sync::{Arc, Barrier, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -34,6 +36,7 @@ use net_bridge::{
 };
 
 use super::spec::{self, NetMode, Scenario};
+use super::{cputime, lockstep};
 use crate::endpoint::{
     Credentials, Endpoint, EndpointConfig, FaultPlan, KeyType, Restart, ServerKey, TableSpec,
 };
@@ -137,8 +140,16 @@ pub struct WorldOutcome {
     pub endpoint: Endpoint,
     /// Virtual time at the end.
     pub virtual_ns: Nanos,
-    /// Host time the run took.
+    /// Host time the run took (wall clock).
     pub host: Duration,
+    /// CPU time the run took, all threads together.
+    pub cpu: Duration,
+    /// The run's span in CPU time: what it takes on cores of its own (see
+    /// [`super::lockstep`]); the host-time figure that does not depend on what else the host
+    /// runs. A single device's span is its thread's CPU time.
+    pub span: Duration,
+    /// Host threads the devices ran on.
+    pub threads: usize,
     /// The pcap file, if a network was attached.
     pub pcap: Option<PathBuf>,
     /// The profile of the device asked for with [`RunOptions::profile`].
@@ -160,6 +171,12 @@ impl WorldOutcome {
             .map(|d| d.insns.saturating_sub(d.idle_insns))
             .sum()
     }
+
+    /// Busy instructions per microsecond of the span: the simulator's speed on this run,
+    /// measured in CPU time (see [`WorldOutcome::span`]).
+    pub fn busy_mips_cpu(&self) -> f64 {
+        super::table::mips(self.busy_insns(), self.span.as_secs_f64())
+    }
 }
 
 /// A device being run.
@@ -173,8 +190,11 @@ struct Device {
 }
 
 impl Device {
-    fn advance(&mut self, deadline_cycles: u64) {
-        self.advance_paced(deadline_cycles, None)
+    /// Runs to `deadline_cycles`; `true` if the device stopped in this call.
+    fn advance(&mut self, deadline_cycles: u64) -> bool {
+        let running = self.stop.is_none();
+        self.advance_paced(deadline_cycles, None);
+        running && self.stop.is_some()
     }
 
     /// Runs to `deadline_cycles`; with a pacer, never ahead of the wall clock.
@@ -552,6 +572,10 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
     };
 
     let started = Instant::now();
+    let cpu_started = cputime::process();
+    let main_cpu_started = cputime::thread();
+    let threads = opts.jobs.clamp(1, devices.len().max(1));
+    let mut span = None;
     let limit = (s.max_virtual_seconds * HZ as f64) as u64;
     // A server outside the simulation answers on the wall clock: virtual time must not run
     // ahead of it, or the firmware's timeouts would expire while the server is still working.
@@ -562,16 +586,18 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
         run_single(&mut devices[0], limit, opts.progress_every, pacer.as_mut());
     } else {
         let quantum = (FLEET_LATENCY / NS_PER_CYCLE).saturating_sub(1).max(1);
-        run_fleet(
+        span = Some(run_fleet(
             &mut devices,
             limit,
             quantum,
             opts,
             switch.as_ref(),
             pacer.as_mut(),
-        );
+        ));
     }
     let host = started.elapsed();
+    let cpu = cputime::process().saturating_sub(cpu_started);
+    let span = span.unwrap_or_else(|| cputime::thread().saturating_sub(main_cpu_started));
     if let Some(sw) = &switch {
         sw.flush_capture();
     }
@@ -621,6 +647,9 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
         endpoint,
         virtual_ns,
         host,
+        cpu,
+        span,
+        threads: if s.devices.len() > 1 { threads } else { 1 },
         pcap,
         profiled_device: profile.as_ref().and(opts.profile.as_ref()).map(|p| p.0),
         profile,
@@ -667,8 +696,9 @@ fn run_single(d: &mut Device, limit: u64, progress_every: f64, mut pacer: Option
     }
 }
 
-/// A fleet in lockstep quanta; devices of a quantum on `opts.jobs` threads. With a pacer, no
-/// quantum starts before the wall clock has reached it.
+/// A fleet in lockstep quanta, its devices spread over `opts.jobs` threads
+/// ([`lockstep::run`]). With a pacer, no quantum starts before the wall clock has reached it.
+/// Returns the run's span in CPU time.
 fn run_fleet(
     devices: &mut [Device],
     limit: u64,
@@ -676,92 +706,51 @@ fn run_fleet(
     opts: &RunOptions,
     switch: Option<&Switch>,
     mut pacer: Option<&mut Pacer>,
-) {
-    // Every device has reached `t`: the switch learns it (see `Switch::sync_all`) before
-    // anyone runs on.
-    let quantum_done = |t: u64| {
-        if let Some(sw) = switch {
-            sw.sync_all(t * NS_PER_CYCLE);
-        }
-    };
-    let jobs = opts.jobs.clamp(1, devices.len());
+) -> Duration {
+    let total = devices.len();
+    let running = AtomicUsize::new(devices.iter().filter(|d| d.stop.is_none()).count());
     let progress_cycles = (opts.progress_every * HZ as f64) as u64;
     let mut next_progress = progress_cycles;
     let started = Instant::now();
-    if jobs == 1 {
-        let mut t = 0;
-        while t < limit && devices.iter().any(|d| d.stop.is_none()) {
-            t = (t + quantum).min(limit);
-            for d in devices.iter_mut() {
-                d.advance(t);
-            }
-            quantum_done(t);
-            if let Some(p) = pacer.as_deref_mut() {
-                p.wait_until(t * NS_PER_CYCLE);
-            }
-            if progress_cycles > 0 && t >= next_progress {
-                let done = devices.iter().filter(|d| d.stop.is_some()).count();
-                progress(t, done, devices.len(), started);
-                next_progress += progress_cycles;
+    let advance = |d: &mut Device, t: u64| {
+        if d.advance(t) {
+            running.fetch_sub(1, Ordering::Relaxed);
+        }
+    };
+    // Every device has reached `t`: the switch learns it (see `Switch::sync_all`) before
+    // anyone runs on. The gateway and the endpoint then run to the next horizon while the
+    // devices run the next quantum (`Switch::mark_all`), or at once after the last one.
+    let between = |t: u64| {
+        let still = running.load(Ordering::Relaxed);
+        let next = (still > 0 && t < limit).then(|| (t + quantum).min(limit));
+        if let Some(sw) = switch {
+            sw.mark_all(t * NS_PER_CYCLE);
+            if next.is_none() {
+                sw.advance_uplink();
             }
         }
-        return;
-    }
-    let total = devices.len();
-    // Worker k owns devices k, k + jobs, ...; a barrier ends each quantum, and the deadline
-    // for the next one is published through `next` by worker 0 between two barriers.
-    let barrier = Barrier::new(jobs);
-    let pacer = Mutex::new(pacer);
-    let next = Mutex::new(quantum.min(limit));
-    // Per worker: devices of its group not yet stopped.
-    let running = Mutex::new(vec![1usize; jobs]);
-    let mut groups: Vec<Vec<&mut Device>> = (0..jobs).map(|_| Vec::new()).collect();
-    for (i, d) in devices.iter_mut().enumerate() {
-        groups[i % jobs].push(d);
-    }
-    std::thread::scope(|scope| {
-        for (k, mut group) in groups.into_iter().enumerate() {
-            let (barrier, next, running, pacer) = (&barrier, &next, &running, &pacer);
-            scope.spawn(move || {
-                let mut next_progress = progress_cycles;
-                loop {
-                    let t = *lock(next);
-                    for d in group.iter_mut() {
-                        d.advance(t);
-                    }
-                    lock(running)[k] = group.iter().filter(|d| d.stop.is_none()).count();
-                    barrier.wait();
-                    // Every worker reads the same flags here: nobody writes them until the
-                    // second barrier.
-                    let still = lock(running).clone();
-                    let go_on = still.iter().any(|n| *n > 0) && t < limit;
-                    if k == 0 {
-                        quantum_done(t);
-                        if let Some(p) = lock(pacer).as_deref_mut() {
-                            p.wait_until(t * NS_PER_CYCLE);
-                        }
-                        if go_on {
-                            *lock(next) = (t + quantum).min(limit);
-                        }
-                        if progress_cycles > 0 && t >= next_progress {
-                            let done = total - still.iter().sum::<usize>();
-                            progress(t, done, total, started);
-                            next_progress += progress_cycles;
-                        }
-                    }
-                    barrier.wait();
-                    if !go_on {
-                        break;
-                    }
-                }
-            });
+        if let Some(p) = pacer.as_deref_mut() {
+            p.wait_until(t * NS_PER_CYCLE);
         }
-    });
-}
-
-/// Locks a mutex; a worker that panicked does not poison the run for the others.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+        if progress_cycles > 0 && t >= next_progress {
+            progress(t, total - still, total, started);
+            next_progress += progress_cycles;
+        }
+        next
+    };
+    let overlap = || {
+        if let Some(sw) = switch {
+            sw.advance_uplink();
+        }
+    };
+    lockstep::run(
+        devices,
+        opts.jobs,
+        quantum.min(limit),
+        advance,
+        between,
+        overlap,
+    )
 }
 
 /// A progress line: virtual time, devices finished, host time so far.

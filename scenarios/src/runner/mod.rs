@@ -10,10 +10,13 @@
 //! `OUT/<scenario name>/rerun/`, kept only when the runs differ.
 
 pub mod backoff;
+pub mod bench;
 pub mod cli;
+pub mod cputime;
 pub mod determinism;
 pub mod expect;
 pub mod fleet;
+pub mod lockstep;
 pub mod readings;
 pub mod report;
 pub mod report_html;

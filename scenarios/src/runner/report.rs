@@ -89,6 +89,15 @@ pub fn summary(r: &ScenarioResult) -> String {
         busy as f64 / 1e9,
         super::table::mips(busy, host)
     );
+    let _ = write!(
+        out,
+        "   cpu {:.2} s, span {:.2} s on {} thread{}: {:.0} busy MIPS in CPU time",
+        r.outcome.cpu.as_secs_f64(),
+        r.outcome.span.as_secs_f64(),
+        r.outcome.threads,
+        if r.outcome.threads == 1 { "" } else { "s" },
+        r.outcome.busy_mips_cpu()
+    );
     if r.rerun_host.is_some() {
         let _ = write!(
             out,

@@ -33,6 +33,15 @@ pub struct Row {
     pub busy_instructions: u64,
     /// Busy instructions / host seconds: the interpreter's own speed.
     pub busy_mips: f64,
+    /// CPU seconds of the run, all threads.
+    pub cpu_s: f64,
+    /// The run's span in CPU seconds (what it takes on cores of its own, see
+    /// `runner::lockstep`).
+    pub span_s: f64,
+    /// Busy instructions / span: the speed in CPU time, which a shared host does not blur.
+    pub busy_mips_cpu: f64,
+    /// Host threads of the run.
+    pub threads: usize,
     /// Requests the endpoint answered.
     pub requests: usize,
     /// SHA-256 of the run's pcap.
@@ -55,6 +64,10 @@ impl Row {
             mips: mips(insns, host),
             busy_instructions: r.outcome.busy_insns(),
             busy_mips: mips(r.outcome.busy_insns(), host),
+            cpu_s: r.outcome.cpu.as_secs_f64(),
+            span_s: r.outcome.span.as_secs_f64(),
+            busy_mips_cpu: r.outcome.busy_mips_cpu(),
+            threads: r.outcome.threads,
             requests: r.fingerprint.requests,
             pcap_sha256: r.fingerprint.pcap_sha256.clone(),
         }
@@ -73,6 +86,10 @@ impl Row {
             mips: 0.0,
             busy_instructions: 0,
             busy_mips: 0.0,
+            cpu_s: 0.0,
+            span_s: 0.0,
+            busy_mips_cpu: 0.0,
+            threads: 0,
             requests: 0,
             pcap_sha256: None,
         }
@@ -92,8 +109,8 @@ pub fn mips(insns: u64, host_s: f64) -> f64 {
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
         "| scenario | result | devices | virtual s | host s | instructions | MIPS \
-         | busy instructions | busy MIPS | requests |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         | busy instructions | busy MIPS | span s (CPU) | busy MIPS (CPU) | requests |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         let host = if r.host_total_s > r.host_s {
@@ -103,7 +120,7 @@ pub fn markdown(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.2} | {host} | {} | {:.0} | {} | {:.0} | {} |",
+            "| {} | {} | {} | {:.2} | {host} | {} | {:.0} | {} | {:.0} | {:.2} | {:.0} | {} |",
             r.scenario,
             r.result,
             r.devices,
@@ -112,6 +129,8 @@ pub fn markdown(rows: &[Row]) -> String {
             r.mips,
             r.busy_instructions,
             r.busy_mips,
+            r.span_s,
+            r.busy_mips_cpu,
             r.requests
         );
     }
@@ -119,9 +138,10 @@ pub fn markdown(rows: &[Row]) -> String {
     let busy: u64 = rows.iter().map(|r| r.busy_instructions).sum();
     let host: f64 = rows.iter().map(|r| r.host_s).sum();
     let total: f64 = rows.iter().map(|r| r.host_total_s).sum();
+    let span: f64 = rows.iter().map(|r| r.span_s).sum();
     let _ = writeln!(
         out,
-        "| **total** ({} scenarios, {} passed) | | {} | {:.2} | {:.2} (all runs: {total:.2}) | {insns} | {:.0} | {busy} | {:.0} | {} |",
+        "| **total** ({} scenarios, {} passed) | | {} | {:.2} | {:.2} (all runs: {total:.2}) | {insns} | {:.0} | {busy} | {:.0} | {span:.2} | {:.0} | {} |",
         rows.len(),
         rows.iter().filter(|r| r.result == "pass").count(),
         rows.iter().map(|r| r.devices).sum::<usize>(),
@@ -129,6 +149,7 @@ pub fn markdown(rows: &[Row]) -> String {
         host,
         mips(insns, host),
         mips(busy, host),
+        mips(busy, span),
         rows.iter().map(|r| r.requests).sum::<usize>(),
     );
     out
@@ -160,6 +181,10 @@ mod tests {
             mips: mips(1_500_000_000, host),
             busy_instructions: 1_000_000_000,
             busy_mips: mips(1_000_000_000, host),
+            cpu_s: host,
+            span_s: host / 2.0,
+            busy_mips_cpu: mips(1_000_000_000, host / 2.0),
+            threads: 2,
             requests: 12,
             pcap_sha256: Some("ab".into()),
         }
@@ -174,13 +199,13 @@ mod tests {
         assert_eq!(lines.len(), 6, "{md}");
         assert_eq!(
             lines[2],
-            "| a | pass | 3 | 9.20 | 2.00 | 1500000000 | 750 | 1000000000 | 500 | 12 |"
+            "| a | pass | 3 | 9.20 | 2.00 | 1500000000 | 750 | 1000000000 | 500 | 1.00 | 1000 | 12 |"
         );
         assert!(lines[3].contains("| 1.00 (×2: 2.00) |"), "{md}");
         assert!(lines[4].starts_with("| broken.toml | error | 0 |"), "{md}");
         assert!(
             lines[5].contains("(3 scenarios, 2 passed)")
-                && lines[5].contains("| 3000000000 | 1000 | 2000000000 | 667 | 24 |"),
+                && lines[5].contains("| 3000000000 | 1000 | 2000000000 | 667 | 1.50 | 1333 | 24 |"),
             "{md}"
         );
     }
