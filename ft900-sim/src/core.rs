@@ -106,6 +106,9 @@ pub struct Core {
     decoded: Vec<Insn>,
     fetch_end: Option<u32>,
     ram: Vec<u8>,
+    /// Program-memory bytes `lo..hi` changed since the execution engine last looked (see
+    /// [`Core::take_code_dirty`]).
+    code_dirty: Option<(u32, u32)>,
 }
 
 impl Default for Core {
@@ -126,6 +129,7 @@ impl Core {
             decoded: Vec::new(),
             fetch_end: None,
             ram: Vec::new(),
+            code_dirty: None,
         }
     }
 
@@ -153,6 +157,7 @@ impl Core {
             Some(end) => words.min((end / 4) as usize),
             None => words,
         };
+        self.mark_code_dirty(0, u32::MAX);
         let pm = &self.pm;
         self.decoded.clear();
         self.decoded.extend(
@@ -205,10 +210,37 @@ impl Core {
             return false;
         }
         self.pm[start..end].copy_from_slice(bytes);
+        self.mark_code_dirty(start as u32, end as u32);
         for word in start / 4..end.div_ceil(4).min(self.decoded.len()) {
             self.decoded[word] = decode(self.pm_word(word as u32 * 4));
         }
         true
+    }
+
+    /// Records that program memory `lo..hi` changed, so that compiled code for it is dropped.
+    /// Every change of program memory or of its mapping goes through here.
+    fn mark_code_dirty(&mut self, lo: u32, hi: u32) {
+        self.code_dirty = Some(match self.code_dirty {
+            Some((l, h)) => (l.min(lo), h.max(hi)),
+            None => (lo, hi),
+        });
+    }
+
+    /// The program-memory range changed since the last call (`None`: nothing), for the
+    /// compiling engine's invalidation.
+    #[inline(always)]
+    pub(crate) fn take_code_dirty(&mut self) -> Option<(u32, u32)> {
+        self.code_dirty.take()
+    }
+
+    /// Base pointers of registers, RAM and program memory for compiled code.
+    #[inline(always)]
+    pub(crate) fn jit_pointers(&mut self) -> (*mut u32, *mut u8, *const u8) {
+        (
+            self.regs.as_mut_ptr(),
+            self.ram.as_mut_ptr(),
+            self.pm.as_ptr(),
+        )
     }
 
     /// The aligned program-memory word containing `addr` (which must be mapped).

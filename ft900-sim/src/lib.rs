@@ -19,7 +19,7 @@
 //!
 //! Layers: [`isa`] decodes words, [`core`] holds registers and memories, [`machine`] runs code
 //! with hooks, [`profile`] gives the I/O space its meaning, [`elf`] loads programs and
-//! [`report`] explains faults; [`gdb`] serves gdb's remote protocol; [`provision`] writes the
+//! [`report`] explains faults; [`jit`] compiles hot blocks to host code (`Engine::Jit`); [`gdb`] serves gdb's remote protocol; [`provision`] writes the
 //! device configuration block into flash; [`debuginfo`] names addresses (symbols, DWARF lines)
 //! for [`trace`] (symbolized traces) and [`profiler`] (cycles per function and call stack).
 
@@ -31,6 +31,7 @@ pub mod elf;
 pub mod gdb;
 pub mod inspect;
 pub mod isa;
+pub mod jit;
 pub mod lockstep;
 pub mod machine;
 pub mod profile;
@@ -42,6 +43,7 @@ pub mod stop;
 pub mod trace;
 
 pub use crate::core::{Core, Reg, PM_SIZE, RAM_BIAS, RAM_SIZE};
+pub use crate::jit::{Engine, JitUnavailable, UnknownEngine};
 pub use crate::machine::{
     HookAction, HookId, IntrEvent, Machine, MemAccess, MemError, MemHookKind, Profile, RunLimits,
     StopHandle,

@@ -4,12 +4,17 @@
 //! The interpreter executes pre-decoded instructions in blocks. It is generic over a `SLOW`
 //! flag: the fast variant runs when no hook, `until` address or single-step is in force and pays
 //! nothing for them; the slow variant checks hooks before each instruction and on each access.
+//! With [`Engine::Jit`], the hook-free path runs compiled blocks instead ([`crate::jit`];
+//! the dispatcher is in `machine/engine.rs`).
+
+mod engine;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::core::{Core, Reg, PM_SIZE, RAM_BIAS, RAM_SIZE};
 use crate::isa::{flag_word, FfuOp, Illegal, Insn, Op, Width, IMM};
+use crate::jit::{Engine, Jit, JitUnavailable};
 use crate::stop::{Fault, FaultKind, StopReason};
 
 /// The data-space address where I/O registers start; below it is RAM.
@@ -252,6 +257,9 @@ pub struct Machine<P: Profile> {
     /// Cycles skipped in idle loops instead of being executed (see [`Machine::idle_cycles`]).
     idle_cycles: u64,
     trail: [u32; TRAIL_LEN],
+    engine: Engine,
+    /// The compiling engine's state, made when [`Engine::Jit`] is chosen.
+    jit: Option<Box<Jit>>,
 }
 
 /// Outcome of executing one instruction in the interpreter.
@@ -274,6 +282,8 @@ impl<P: Profile> Machine<P> {
             idle: false,
             idle_cycles: 0,
             trail: [u32::MAX; TRAIL_LEN],
+            engine: Engine::default(),
+            jit: None,
         }
     }
 
@@ -319,6 +329,28 @@ impl<P: Profile> Machine<P> {
                 len: bytes.len(),
             })
         }
+    }
+
+    /// Chooses the engine that runs code on the hook-free path (Unicorn-style setter). Hooks,
+    /// `until` addresses, single steps and debuggers always use the interpreter. Fails only
+    /// for [`Engine::Jit`] on a host without compiled-code support; the engine is unchanged
+    /// then.
+    pub fn set_engine(&mut self, engine: Engine) -> Result<(), JitUnavailable> {
+        if engine == Engine::Jit && self.jit.is_none() {
+            self.jit = Some(Box::new(Jit::new()?));
+        }
+        self.engine = engine;
+        Ok(())
+    }
+
+    /// The engine chosen with [`Machine::set_engine`].
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Blocks the compiling engine has compiled so far (0 with the interpreter).
+    pub fn jit_blocks_compiled(&self) -> u64 {
+        self.jit.as_ref().map_or(0, |j| j.compiled())
     }
 
     /// Reads a register (Unicorn's `reg_read`).
@@ -572,6 +604,8 @@ impl<P: Profile> Machine<P> {
             }
             let stop = if slow {
                 self.exec_block::<true>(budget, block_deadline, limits.until, true)
+            } else if self.engine == Engine::Jit {
+                self.exec_jit(budget, block_deadline)
             } else {
                 self.exec_block::<false>(budget, block_deadline, None, false)
             };

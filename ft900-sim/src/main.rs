@@ -23,7 +23,7 @@ use ft900_sim::profiler::Profiler;
 use ft900_sim::provision::{self, ConfigBlock};
 use ft900_sim::realtime::run_paced;
 use ft900_sim::trace::{AddrRange, Trace, TraceKinds, TraceOptions};
-use ft900_sim::{report, Machine, Profile, RunLimits, Signal, StopReason};
+use ft900_sim::{report, Engine, Machine, Profile, RunLimits, Signal, StopReason};
 use net_bridge::impair::ImpairHandle;
 use net_bridge::tap::TapHandle;
 use net_bridge::{
@@ -125,6 +125,25 @@ enum TraceKind {
     Gpio,
 }
 
+/// `--engine` values ([`Engine`] has no clap derive: the library does not depend on clap's
+/// derive features for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum EngineArg {
+    /// The reference interpreter.
+    Interp,
+    /// Compiled blocks (Cranelift).
+    Jit,
+}
+
+impl From<EngineArg> for Engine {
+    fn from(e: EngineArg) -> Engine {
+        match e {
+            EngineArg::Interp => Engine::Interp,
+            EngineArg::Jit => Engine::Jit,
+        }
+    }
+}
+
 #[derive(clap::Args)]
 struct RunArgs {
     /// The ft32-elf executable to run.
@@ -135,6 +154,11 @@ struct RunArgs {
     /// Stop after this many instructions (exit status 125).
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
+    /// Execution engine: `interp` (the reference interpreter) or `jit` (hot blocks compiled
+    /// to host code; identical results). Traces, profiles and gdb's stepping use the
+    /// interpreter either way.
+    #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
+    engine: EngineArg,
     /// Trace what the guest does, a comma list of insn, mem, irq, eth, gpio; each line has the
     /// cycle, the PC and `function+offset (file:line)`. See --trace-file.
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -708,6 +732,7 @@ fn execute<P: Profile>(
     net_realtime: bool,
 ) -> Result<u8> {
     let symbols = &program.symbols;
+    m.set_engine(args.engine.into()).context("--engine")?;
     if let Some(trace) = trace {
         trace.install(m);
     }
@@ -785,6 +810,9 @@ fn execute<P: Profile>(
                 m.idle_cycles(),
                 100.0 * m.idle_cycles() as f64 / m.core.cycles.max(1) as f64
             );
+        }
+        if m.engine() == Engine::Jit {
+            eprintln!("stats: jit     {} blocks compiled", m.jit_blocks_compiled());
         }
     }
     Ok(match stop {

@@ -17,6 +17,8 @@
 //! * `FT900_SIM_BIN` — simulator binary to test instead of the one cargo built.
 //! * `FT900_TEST_JOBS` — worker threads (default 2).
 //! * `FT900_DIFF_FILTER` — only programs whose name contains this string.
+//! * `FT900_ENGINE` — `interp` or `jit`: ours runs with `--engine` that (default: the
+//!   simulator's default engine). `tests/engines.rs` compares the two engines directly.
 //!
 //! The full run is one command:
 //! `FT900_TORTURE=full cargo test --release -p ft900-sim --test differential -- --nocapture`
@@ -799,6 +801,18 @@ fn run_reference(tc: &Toolchain, elf: &Path) -> Run {
     }
 }
 
+/// `FT900_ENGINE` (`interp` or `jit`): the engine ours runs with; unset: the simulator's
+/// default. Any other value is an error, so a typo cannot silently test the default.
+fn engine() -> Option<&'static str> {
+    static ENGINE: std::sync::OnceLock<Option<&'static str>> = std::sync::OnceLock::new();
+    *ENGINE.get_or_init(|| match std::env::var("FT900_ENGINE") {
+        Err(_) => None,
+        Ok(v) if v == "interp" => Some("interp"),
+        Ok(v) if v == "jit" => Some("jit"),
+        Ok(v) => panic!("FT900_ENGINE={v:?}: expected `interp` or `jit`"),
+    })
+}
+
 fn run_ours(elf: &Path) -> Run {
     let mut cmd = Command::new(support::sim_binary());
     cmd.args([
@@ -809,6 +823,9 @@ fn run_ours(elf: &Path) -> Run {
         &MAX_INSNS.to_string(),
     ])
     .arg(elf);
+    if let Some(engine) = engine() {
+        cmd.args(["--engine", engine]);
+    }
     match run_with_timeout(&mut cmd, STDIN_BYTES, OURS_TIMEOUT, MAX_OUTPUT) {
         Err(e) => Run {
             outcome: Outcome::Crash(format!("cannot run: {e}")),

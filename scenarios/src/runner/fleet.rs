@@ -542,6 +542,7 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
             profile.eth.attach_link(link);
         }
         let mut machine = Machine::with_standard_memory(profile);
+        machine.set_engine(s.engine()?).context("engine")?;
         program
             .load_into(&mut machine.core, LoadPolicy::Rom)
             .with_context(|| format!("{}", s.firmware.display()))?;

@@ -67,6 +67,10 @@ pub struct Scenario {
     pub seed: u64,
     /// The firmware every device runs (relative to the scenario file).
     pub firmware: PathBuf,
+    /// Execution engine of every device: `"interp"` or `"jit"` (default: the simulator's
+    /// default, [`ft900_sim::Engine::default`]). Results are identical; only speed differs.
+    #[serde(default)]
+    pub engine: Option<String>,
     /// Virtual time after which the run stops and unfinished devices count as timed out.
     #[serde(default = "default_max_virtual_seconds")]
     pub max_virtual_seconds: f64,
@@ -527,6 +531,14 @@ fn one() -> usize {
 }
 
 impl Scenario {
+    /// The execution engine the scenario asks for (the default when it names none).
+    pub fn engine(&self) -> Result<ft900_sim::Engine> {
+        match &self.engine {
+            None => Ok(ft900_sim::Engine::default()),
+            Some(name) => Ok(name.parse().context("engine")?),
+        }
+    }
+
     /// Reads and checks a scenario file; relative paths in it become relative to its directory.
     pub fn load(path: &Path) -> Result<Scenario> {
         let text = std::fs::read_to_string(path)
@@ -545,6 +557,7 @@ impl Scenario {
 
     /// Consistency checks that serde cannot express.
     fn check(&self) -> Result<()> {
+        self.engine()?;
         if self.devices.is_empty() {
             bail!("no [[device]]: a scenario needs at least one device");
         }
@@ -721,6 +734,23 @@ mod tests {
             parse(&format!("chip = \"ft930\"\n{MINIMAL}")).unwrap_err()
         );
         assert!(err.contains("unknown chip \"ft930\""), "{err}");
+    }
+
+    #[test]
+    fn the_engine_key_names_an_engine() {
+        assert_eq!(
+            parse(MINIMAL).unwrap().engine().unwrap(),
+            ft900_sim::Engine::default()
+        );
+        for e in ft900_sim::Engine::ALL {
+            let s = parse(&format!("engine = \"{e}\"\n{MINIMAL}")).unwrap();
+            assert_eq!(s.engine().unwrap(), e);
+        }
+        let err = format!(
+            "{:#}",
+            parse(&format!("engine = \"warp\"\n{MINIMAL}")).unwrap_err()
+        );
+        assert!(err.contains("unknown engine \"warp\""), "{err}");
     }
 
     #[test]

@@ -1,0 +1,796 @@
+//! Translation of one FT32 basic block into a Cranelift function.
+//!
+//! A block is a straight run of instructions from one PC, ending after a control transfer,
+//! before an instruction the compiled code leaves to the interpreter, or at [`MAX_LEN`]
+//! instructions. The function has the signature
+//! `extern "C" fn(regs: *mut u32, ram: *mut u8, pm: *const u8) -> u64` and returns an exit
+//! word (see [`Exit`]).
+//!
+//! Registers are loaded from `regs` on first use and kept in SSA values; a register write is
+//! stored at once, so exits only return. Data accesses go straight to RAM; an access that at run time
+//! turns out to touch the I/O space (or anything but RAM) leaves the block *before* that
+//! instruction with the "interpret next" flag, so the interpreter performs it with its device
+//! and fault semantics. Nothing the compiled code does can fault.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::{I32, I64};
+use cranelift_codegen::ir::{
+    AbiParam, Endianness, Function, InstBuilder, MemFlags, SigRef, Signature, UserFuncName, Value,
+};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use crate::core::{Core, RAM_BIAS, RAM_SIZE};
+use crate::isa::{flag_word, AluOp, FfuOp, Insn, Op, Width, IMM};
+use crate::machine::IO_BASE;
+
+/// Most instructions in one block (keeps the exit word's counters small and compile units
+/// short).
+pub(crate) const MAX_LEN: u32 = 48;
+
+/// Decoded exit word of a compiled block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Exit {
+    /// PC after the instructions executed.
+    pub pc: u32,
+    /// Instructions executed.
+    pub insns: u32,
+    /// Cycles they took.
+    pub cycles: u32,
+    /// The instruction at `pc` must be executed by the interpreter before any compiled code.
+    pub interp: bool,
+}
+
+impl Exit {
+    fn meta(insns: u32, cycles: u32, interp: bool) -> i64 {
+        ((insns as u64) << 32 | (cycles as u64) << 40 | (interp as u64) << 63) as i64
+    }
+
+    /// Decodes the word a block returned.
+    #[inline(always)]
+    pub(crate) fn decode(word: u64) -> Exit {
+        Exit {
+            pc: word as u32,
+            insns: ((word >> 32) & 0xFF) as u32,
+            cycles: ((word >> 40) & 0xFFFF) as u32,
+            interp: word >> 63 != 0,
+        }
+    }
+}
+
+/// How the compiled code treats one instruction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Compiled; the block goes on after it.
+    Straight,
+    /// Compiled; a control transfer (the trace follows direct ones and fall-throughs).
+    Ends,
+    /// Left to the interpreter: the block ends before it.
+    Interp,
+}
+
+fn classify(insn: &Insn, pc: u32, core: &Core) -> Kind {
+    let ram_ok = |ea: u32, w: Width| {
+        let ea = ea & 0x1_FFFF;
+        ea < IO_BASE && (ea & !(w.bytes() - 1)) + w.bytes() <= core.ram_len()
+    };
+    match insn.op {
+        Op::Alu(_) | Op::Cmp(_) | Op::Ldk => Kind::Straight,
+        Op::Ldi(_) | Op::Sti(_) | Op::Exi(_) | Op::Push | Op::Pop | Op::Link | Op::Unlink => {
+            Kind::Straight
+        }
+        Op::Lda(w) | Op::Sta(w) | Op::Exa(w) => {
+            if ram_ok(insn.imm, w) {
+                Kind::Straight
+            } else {
+                Kind::Interp
+            }
+        }
+        Op::Lpm(w) => {
+            let a = insn.imm & !(w.bytes() - 1);
+            let ok = if a < RAM_BIAS {
+                a as u64 + w.bytes() as u64 <= core.pm_len() as u64
+            } else {
+                (a - RAM_BIAS) as u64 + w.bytes() as u64 <= core.ram_len() as u64
+            };
+            if ok {
+                Kind::Straight
+            } else {
+                Kind::Interp
+            }
+        }
+        Op::Lpmi(_) => {
+            if core.pm_len() >= 4 {
+                Kind::Straight
+            } else {
+                Kind::Interp
+            }
+        }
+        Op::Ffu(op, _) => match op {
+            FfuOp::Udiv | FfuOp::Umod | FfuOp::Div | FfuOp::Mod | FfuOp::Mul | FfuOp::Muluh => {
+                Kind::Straight
+            }
+            _ => Kind::Interp,
+        },
+        // A jump to itself is an idle loop, which the run loop skips in time; the interpreter
+        // detects it.
+        Op::Jmp if insn.imm == pc => Kind::Interp,
+        Op::Jmp
+        | Op::Call
+        | Op::JmpC
+        | Op::CallC
+        | Op::JmpI
+        | Op::CallI
+        | Op::JmpIC
+        | Op::CallIC
+        | Op::Return => Kind::Ends,
+        Op::Reti | Op::Breakpoint | Op::Halt | Op::Illegal(_) => Kind::Interp,
+    }
+}
+
+/// Extra cycles (beyond one) of an instruction that does not transfer control.
+fn extra_cycles(op: &Op) -> u32 {
+    matches!(
+        op,
+        Op::Lpm(_) | Op::Lpmi(_) | Op::Lda(_) | Op::Ldi(_) | Op::Exa(_) | Op::Exi(_) | Op::Pop
+    ) as u32
+}
+
+/// Static properties of a planned block (a trace: it follows direct jumps and calls, and the
+/// fall-through path of conditional branches, which leave the block when taken).
+pub(crate) struct Plan {
+    /// Instructions of the trace and their addresses (empty: the instruction at the start is
+    /// left to the interpreter).
+    pub insns: Vec<(u32, Insn)>,
+    /// Upper bound of the cycles a full run of the trace takes.
+    pub max_cycles: u32,
+    /// Where the trace goes after its last instruction, if that does not transfer control
+    /// itself, and whether the interpreter must run the instruction there.
+    pub next: u32,
+    pub interp_next: bool,
+}
+
+/// Plans the block starting at `pc`: which instructions it holds and its cycle bound.
+/// Compiled code requires the full 64 KiB of RAM (the caller checks).
+pub(crate) fn plan(core: &Core, pc: u32) -> Plan {
+    let mut insns: Vec<(u32, Insn)> = Vec::new();
+    let mut max_cycles = 0;
+    let mut at = pc;
+    let mut interp_next = false;
+    while (insns.len() as u32) < MAX_LEN {
+        if at & 3 != 0 {
+            interp_next = true;
+            break;
+        }
+        if insns.iter().any(|&(p, _)| p == at) {
+            // Back to an instruction of the trace (a loop): a new block run starts there.
+            break;
+        }
+        let Some(insn) = core.fetch(at) else {
+            interp_next = true;
+            break;
+        };
+        match classify(&insn, at, core) {
+            Kind::Interp => {
+                interp_next = true;
+                break;
+            }
+            Kind::Straight => {
+                insns.push((at, insn));
+                max_cycles += 1 + extra_cycles(&insn.op);
+                at = at.wrapping_add(4);
+            }
+            Kind::Ends => {
+                insns.push((at, insn));
+                max_cycles += 2;
+                match insn.op {
+                    Op::Jmp | Op::Call => at = insn.imm,
+                    Op::JmpC | Op::CallC | Op::JmpIC | Op::CallIC => at = at.wrapping_add(4),
+                    _ => break,
+                }
+            }
+        }
+    }
+    Plan {
+        insns,
+        max_cycles,
+        next: at,
+        interp_next,
+    }
+}
+
+/// Helpers the compiled code calls for rare or awkward operations (`extern "C"`, so that the
+/// Cranelift signature matches).
+extern "C" fn helper_alu(op: u32, a: u32, b: u32) -> u32 {
+    alu_of(op).apply(a, b)
+}
+
+extern "C" fn helper_flags(op_dw: u32, a: u32, b: u32) -> u32 {
+    let op = alu_of(op_dw >> 8);
+    flag_word(op, (op_dw & 3) as u8, a, b, op.apply(a, b))
+}
+
+extern "C" fn helper_div(op: u32, a: u32, b: u32) -> u32 {
+    match op {
+        0 => a.checked_div(b).unwrap_or(u32::MAX),
+        1 => a.checked_rem(b).unwrap_or(a),
+        2 => match (a as i32, b as i32) {
+            (_, 0) if (a as i32) < 0 => 1,
+            (_, 0) => u32::MAX,
+            (i32::MIN, -1) => 0x8000_0000,
+            (x, y) => (x / y) as u32,
+        },
+        _ => match (a as i32, b as i32) {
+            (_, 0) => a,
+            (i32::MIN, -1) => 0,
+            (x, y) => (x % y) as u32,
+        },
+    }
+}
+
+fn alu_of(n: u32) -> AluOp {
+    use AluOp::*;
+    [
+        Add, Ror, Sub, Ldl, And, Or, Xor, Xnor, Ashl, Lshr, Ashr, Bins, Bexts, Bextu, Flip,
+    ][n as usize % 15]
+}
+
+/// Builds the Cranelift function of a planned block.
+pub(crate) fn build(
+    isa: &dyn TargetIsa,
+    fctx: &mut FunctionBuilderContext,
+    plan: &Plan,
+    pm_len: u32,
+) -> Function {
+    let ptr = isa.pointer_type();
+    let cc = isa.default_call_conv();
+    let mut sig = Signature::new(cc);
+    for _ in 0..3 {
+        sig.params.push(AbiParam::new(ptr));
+    }
+    sig.returns.push(AbiParam::new(I64));
+    let mut func = Function::with_name_signature(UserFuncName::default(), sig);
+    let mut helper = Signature::new(cc);
+    for _ in 0..3 {
+        helper.params.push(AbiParam::new(I32));
+    }
+    helper.returns.push(AbiParam::new(I32));
+
+    let mut b = FunctionBuilder::new(&mut func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let helper_sig = b.import_signature(helper);
+    let mut t = Tr {
+        b,
+        ptr,
+        regs: params[0],
+        ram: params[1],
+        pm: params[2],
+        cache: [None; 32],
+        helper_sig,
+    };
+    let mut cycles = 0u32;
+    let mut ended = false;
+    for (k, &(at, insn)) in plan.insns.iter().enumerate() {
+        ended = t.insn(&insn, at, k as u32, cycles, pm_len);
+        cycles += 1 + extra_cycles(&insn.op) + matches!(insn.op, Op::Jmp | Op::Call) as u32;
+    }
+    if !ended {
+        let n = plan.insns.len() as u32;
+        let next = t.k(plan.next);
+        t.exit(next, n, cycles, plan.interp_next);
+    }
+    t.b.seal_all_blocks();
+    t.b.finalize();
+    func
+}
+
+/// Translation state: the builder and the SSA value currently held by each register.
+struct Tr<'a> {
+    b: FunctionBuilder<'a>,
+    ptr: cranelift_codegen::ir::Type,
+    regs: Value,
+    ram: Value,
+    pm: Value,
+    cache: [Option<Value>; 32],
+    helper_sig: SigRef,
+}
+
+/// Operand `b` of an ALU/CMP/FFU instruction: a constant or a register's value.
+#[derive(Clone, Copy)]
+enum Operand {
+    Const(u32),
+    Reg(Value),
+}
+
+impl Tr<'_> {
+    fn flags() -> MemFlags {
+        MemFlags::new()
+            .with_notrap()
+            .with_endianness(Endianness::Little)
+    }
+
+    fn k(&mut self, v: u32) -> Value {
+        self.b.ins().iconst(I32, v as i64)
+    }
+
+    fn get(&mut self, r: u8) -> Value {
+        let r = r as usize & 31;
+        match self.cache[r] {
+            Some(v) => v,
+            None => {
+                let v = self
+                    .b
+                    .ins()
+                    .load(I32, MemFlags::trusted(), self.regs, (r * 4) as i32);
+                self.cache[r] = Some(v);
+                v
+            }
+        }
+    }
+
+    /// Writes register `r`. The value is stored at once (a store is cheap, and then no exit
+    /// needs to write registers back, which keeps side exits to a single return).
+    fn set(&mut self, r: u8, v: Value) {
+        let r = r as usize & 31;
+        self.cache[r] = Some(v);
+        self.b
+            .ins()
+            .store(MemFlags::trusted(), v, self.regs, (r * 4) as i32);
+    }
+
+    /// Returns the exit word (registers are already stored).
+    fn exit(&mut self, pc: Value, insns: u32, cycles: u32, interp: bool) {
+        let pc64 = self.b.ins().uextend(I64, pc);
+        let word = self
+            .b
+            .ins()
+            .bor_imm(pc64, Exit::meta(insns, cycles, interp));
+        self.b.ins().return_(&[word]);
+    }
+
+    /// Leaves the block before instruction `k` (at `pc`) unless `ok` holds.
+    fn guard(&mut self, ok: Value, k: u32, pc: u32, cycles: u32) {
+        let cont = self.b.create_block();
+        let out = self.b.create_block();
+        self.b.ins().brif(ok, cont, &[], out, &[]);
+        self.b.switch_to_block(out);
+        self.b.set_cold_block(out);
+        let word = (pc as u64 | Exit::meta(k, cycles, true) as u64) as i64;
+        let w = self.b.ins().iconst(I64, word);
+        self.b.ins().return_(&[w]);
+        self.b.switch_to_block(cont);
+    }
+
+    fn operand(&mut self, insn: &Insn) -> Operand {
+        if insn.rb == IMM {
+            Operand::Const(insn.imm)
+        } else {
+            Operand::Reg(self.get(insn.rb))
+        }
+    }
+
+    fn val(&mut self, o: Operand) -> Value {
+        match o {
+            Operand::Const(c) => self.k(c),
+            Operand::Reg(v) => v,
+        }
+    }
+
+    fn call_helper(&mut self, f: extern "C" fn(u32, u32, u32) -> u32, args: [Value; 3]) -> Value {
+        let callee = self.b.ins().iconst(self.ptr, f as usize as i64);
+        let call = self.b.ins().call_indirect(self.helper_sig, callee, &args);
+        self.b.inst_results(call)[0]
+    }
+
+    fn masked(&mut self, v: Value, m: u32) -> Value {
+        let mv = self.k(m);
+        self.b.ins().band(v, mv)
+    }
+
+    fn alu(&mut self, op: AluOp, a: Value, bo: Operand) -> Value {
+        use AluOp::*;
+        match (op, bo) {
+            (Bins | Bexts | Bextu, Operand::Const(c)) => {
+                let len = match (c >> 5) & 15 {
+                    0 => 16,
+                    l => l,
+                };
+                let pos = c & 31;
+                let low = (1u32 << len) - 1;
+                match op {
+                    Bextu => {
+                        let s = self.b.ins().ushr_imm(a, pos as i64);
+                        self.masked(s, low)
+                    }
+                    Bexts => {
+                        let shift = (32 - len) as i64;
+                        let s = self.b.ins().ushr_imm(a, pos as i64);
+                        let s = self.b.ins().ishl_imm(s, shift);
+                        self.b.ins().sshr_imm(s, shift)
+                    }
+                    _ => {
+                        let mask = low << pos;
+                        let ins = ((c >> 10) << pos) & mask;
+                        let kept = self.masked(a, !mask);
+                        let iv = self.k(ins);
+                        self.b.ins().bor(kept, iv)
+                    }
+                }
+            }
+            (Bins | Bexts | Bextu | Flip, _) => {
+                let opv = self.k(op as u32);
+                let bv = self.val(bo);
+                self.call_helper(helper_alu, [opv, a, bv])
+            }
+            _ => {
+                let bv = self.val(bo);
+                let ins = self.b.ins();
+                match op {
+                    Add => ins.iadd(a, bv),
+                    Sub => ins.isub(a, bv),
+                    And => ins.band(a, bv),
+                    Or => ins.bor(a, bv),
+                    Xor => ins.bxor(a, bv),
+                    Xnor => {
+                        let x = ins.bxor(a, bv);
+                        self.b.ins().bnot(x)
+                    }
+                    // Cranelift takes shift and rotate amounts modulo the type width, as the
+                    // FT32 does (`b & 31`).
+                    Ror => ins.rotr(a, bv),
+                    Ashl => ins.ishl(a, bv),
+                    Lshr => ins.ushr(a, bv),
+                    Ashr => ins.sshr(a, bv),
+                    Ldl => {
+                        let hi = ins.ishl_imm(a, 10);
+                        let lo = self.masked(bv, 0x3FF);
+                        self.b.ins().bor(hi, lo)
+                    }
+                    Bins | Bexts | Bextu | Flip => unreachable!("handled above"),
+                }
+            }
+        }
+    }
+
+    /// The CMP flag word ([`flag_word`]) for widths 0..=2, inline.
+    fn flag_word(&mut self, op: AluOp, dw: u8, a: Value, b: Value, res: Value) -> Value {
+        if dw > 2 {
+            let opdw = self.k((op as u32) << 8 | dw as u32);
+            return self.call_helper(helper_flags, [opdw, a, b]);
+        }
+        let (sb, mask): (i64, u32) = match dw {
+            0 => (7, 0xFF),
+            1 => (15, 0xFFFF),
+            _ => (31, 0xFFFF_FFFF),
+        };
+        let zero = if dw == 2 {
+            self.b.ins().icmp_imm(IntCC::Equal, res, 0)
+        } else {
+            let m = self.masked(res, mask);
+            self.b.ins().icmp_imm(IntCC::Equal, m, 0)
+        };
+        let bit = |t: &mut Self, v: Value| {
+            let s = t.b.ins().ushr_imm(v, sb);
+            t.b.ins().band_imm(s, 1)
+        };
+        let sign = bit(self, res);
+        let ahi = bit(self, a);
+        let bhi = bit(self, b);
+        let s_ne_a = self.b.ins().icmp(IntCC::NotEqual, sign, ahi);
+        let a_ne_b = self.b.ins().icmp(IntCC::NotEqual, ahi, bhi);
+        let ov = self.b.ins().band(s_ne_a, a_ne_b);
+        let carry = match op {
+            AluOp::Add if dw == 2 => Some(self.b.ins().icmp(IntCC::UnsignedLessThan, res, a)),
+            AluOp::Add => {
+                let ra = self.masked(a, mask);
+                let rb = self.masked(b, mask);
+                let s = self.b.ins().iadd(ra, rb);
+                let c = self.b.ins().ushr_imm(s, sb + 1);
+                let c = self.b.ins().band_imm(c, 1);
+                Some(self.b.ins().ireduce(cranelift_codegen::ir::types::I8, c))
+            }
+            AluOp::Sub if dw == 2 => Some(self.b.ins().icmp(IntCC::UnsignedLessThan, a, b)),
+            AluOp::Sub => {
+                let ra = self.masked(a, mask);
+                let rb = self.masked(b, mask);
+                Some(self.b.ins().icmp(IntCC::UnsignedLessThan, ra, rb))
+            }
+            _ => None,
+        };
+        let ins = |t: &mut Self, v: Value| t.b.ins().uextend(I32, v);
+        let zero32 = ins(self, zero);
+        let ov32 = ins(self, ov);
+        let ge = self.b.ins().icmp(IntCC::Equal, sign, ov32);
+        let ge32 = ins(self, ge);
+        let nz = self.b.ins().bxor_imm(zero32, 1);
+        let gt = self.b.ins().band(ge32, nz);
+        let mut word = zero32;
+        let mut or_shift = |t: &mut Self, v: Value, s: i64| {
+            let x = t.b.ins().ishl_imm(v, s);
+            word = t.b.ins().bor(word, x);
+        };
+        or_shift(self, ov32, 2);
+        or_shift(self, sign, 3);
+        or_shift(self, ge32, 4);
+        or_shift(self, gt, 5);
+        if let Some(c) = carry {
+            let c32 = ins(self, c);
+            let nc = self.b.ins().bxor_imm(c32, 1);
+            let above = self.b.ins().band(nc, nz);
+            or_shift(self, c32, 1);
+            or_shift(self, above, 6);
+        } else {
+            // No carry: "above" is "not zero".
+            or_shift(self, nz, 6);
+        }
+        word
+    }
+
+    /// Host address of RAM offset `a` (an i32 value below the RAM size).
+    fn ram_addr(&mut self, a: Value) -> Value {
+        let a64 = self.b.ins().uextend(self.ptr, a);
+        self.b.ins().iadd(self.ram, a64)
+    }
+
+    fn load(&mut self, base: Value, addr: Value, w: Width) -> Value {
+        let a64 = self.b.ins().uextend(self.ptr, addr);
+        let p = self.b.ins().iadd(base, a64);
+        let f = Self::flags();
+        match w {
+            Width::Byte => self.b.ins().uload8(I32, f, p, 0),
+            Width::Half => self.b.ins().uload16(I32, f, p, 0),
+            Width::Word => self.b.ins().load(I32, f, p, 0),
+        }
+    }
+
+    fn ram_load(&mut self, a: Value, w: Width) -> Value {
+        let ram = self.ram;
+        self.load(ram, a, w)
+    }
+
+    fn ram_store(&mut self, a: Value, w: Width, v: Value) {
+        let p = self.ram_addr(a);
+        let f = Self::flags();
+        match w {
+            Width::Byte => self.b.ins().istore8(f, v, p, 0),
+            Width::Half => self.b.ins().istore16(f, v, p, 0),
+            Width::Word => self.b.ins().store(f, v, p, 0),
+        };
+    }
+
+    /// Data-space effective address `base + off`, truncated to 17 bits, with a guard that it
+    /// lies in RAM; returns the address rounded down to the width.
+    fn ram_ea(&mut self, base: Value, off: u32, w: Width, k: u32, pc: u32, cycles: u32) -> Value {
+        let offv = self.k(off);
+        let ea = self.b.ins().iadd(base, offv);
+        let ea = self.masked(ea, 0x1_FFFF);
+        let ok = self
+            .b
+            .ins()
+            .icmp_imm(IntCC::UnsignedLessThan, ea, IO_BASE as i64);
+        self.guard(ok, k, pc, cycles);
+        self.masked(ea, !(w.bytes() - 1))
+    }
+
+    /// `push v`: SP is decremented within 16 bits and the word stored there (always RAM).
+    fn push(&mut self, v: Value) {
+        let sp = self.get(31);
+        let sp = self.b.ins().iadd_imm(sp, -4);
+        let sp = self.masked(sp, 0xFFFF);
+        self.set(31, sp);
+        let a = self.masked(sp, !3);
+        self.ram_store(a, Width::Word, v);
+    }
+
+    /// `pop`: loads the word at SP (guarded: SP may point outside RAM) and increments SP.
+    fn pop(&mut self, k: u32, pc: u32, cycles: u32) -> Value {
+        let sp = self.get(31);
+        let ea = self.masked(sp, 0x1_FFFF);
+        let ok = self
+            .b
+            .ins()
+            .icmp_imm(IntCC::UnsignedLessThan, ea, IO_BASE as i64);
+        self.guard(ok, k, pc, cycles);
+        let a = self.masked(ea, !3);
+        let v = self.ram_load(a, Width::Word);
+        let sp = self.b.ins().iadd_imm(sp, 4);
+        let sp = self.masked(sp, 0xFFFF);
+        self.set(31, sp);
+        v
+    }
+
+    /// Translates instruction `k` of the trace, at `pc`; `cycles` were spent before it.
+    /// Returns `true` when it left the block on every path (indirect transfers, `return`).
+    fn insn(&mut self, insn: &Insn, pc: u32, k: u32, cycles: u32, pm_len: u32) -> bool {
+        let next = pc.wrapping_add(4);
+        let done = k + 1;
+        let after = cycles + 1 + extra_cycles(&insn.op);
+        match insn.op {
+            Op::Alu(op) => {
+                let a = self.get(insn.r1);
+                let bo = self.operand(insn);
+                let r = self.alu(op, a, bo);
+                self.set(insn.rd, r);
+            }
+            Op::Cmp(op) => {
+                let a = self.get(insn.r1);
+                let bo = self.operand(insn);
+                let r = self.alu(op, a, bo);
+                let bv = self.val(bo);
+                let f = self.flag_word(op, insn.cb, a, bv, r);
+                self.set(insn.rd, f);
+            }
+            Op::Ldk => {
+                let v = self.k(insn.imm);
+                self.set(insn.rd, v);
+            }
+            Op::Lda(w) => {
+                let a = self.k((insn.imm & 0x1_FFFF) & !(w.bytes() - 1));
+                let v = self.ram_load(a, w);
+                self.set(insn.rd, v);
+            }
+            Op::Sta(w) => {
+                let a = self.k((insn.imm & 0x1_FFFF) & !(w.bytes() - 1));
+                let v = self.get(insn.rd);
+                self.ram_store(a, w, v);
+            }
+            Op::Exa(w) => {
+                let a = self.k((insn.imm & 0x1_FFFF) & !(w.bytes() - 1));
+                let old = self.ram_load(a, w);
+                let v = self.get(insn.rd);
+                self.ram_store(a, w, v);
+                self.set(insn.rd, old);
+            }
+            Op::Ldi(w) => {
+                let base = self.get(insn.r1);
+                let a = self.ram_ea(base, insn.imm, w, k, pc, cycles);
+                let v = self.ram_load(a, w);
+                self.set(insn.rd, v);
+            }
+            Op::Sti(w) => {
+                let base = self.get(insn.rd);
+                let a = self.ram_ea(base, insn.imm, w, k, pc, cycles);
+                let v = self.get(insn.r1);
+                self.ram_store(a, w, v);
+            }
+            Op::Exi(w) => {
+                let base = self.get(insn.r1);
+                let a = self.ram_ea(base, insn.imm, w, k, pc, cycles);
+                let old = self.ram_load(a, w);
+                let v = self.get(insn.rd);
+                self.ram_store(a, w, v);
+                self.set(insn.rd, old);
+            }
+            Op::Lpm(w) => {
+                let a = insn.imm & !(w.bytes() - 1);
+                let v = if a < RAM_BIAS {
+                    let av = self.k(a);
+                    let pm = self.pm;
+                    self.load(pm, av, w)
+                } else {
+                    let av = self.k(a - RAM_BIAS);
+                    self.ram_load(av, w)
+                };
+                self.set(insn.rd, v);
+            }
+            Op::Lpmi(w) => {
+                let base = self.get(insn.r1);
+                let off = self.k(insn.imm);
+                let addr = self.b.ins().iadd(base, off);
+                let a = self.masked(addr, !(w.bytes() - 1));
+                let ok = self.b.ins().icmp_imm(
+                    IntCC::UnsignedLessThanOrEqual,
+                    a,
+                    (pm_len - w.bytes()) as i64,
+                );
+                self.guard(ok, k, pc, cycles);
+                let pm = self.pm;
+                let v = self.load(pm, a, w);
+                self.set(insn.rd, v);
+            }
+            Op::Push => {
+                let v = self.get(insn.r1);
+                self.push(v);
+            }
+            Op::Pop => {
+                let v = self.pop(k, pc, cycles);
+                self.set(insn.rd, v);
+            }
+            Op::Link => {
+                let v = self.get(insn.rd);
+                self.push(v);
+                let sp = self.get(31);
+                self.set(insn.rd, sp);
+                let nsp = self.k(insn.imm);
+                let nsp = self.b.ins().isub(sp, nsp);
+                let nsp = self.masked(nsp, 0xFFFF);
+                self.set(31, nsp);
+            }
+            Op::Unlink => {
+                let fp = self.get(insn.rd);
+                let sp = self.masked(fp, 0xFFFF);
+                self.set(31, sp);
+                // SP is below 0x10000 now, so the pop needs no guard.
+                let a = self.masked(sp, !3);
+                let v = self.ram_load(a, Width::Word);
+                let nsp = self.b.ins().iadd_imm(sp, 4);
+                let nsp = self.masked(nsp, 0xFFFF);
+                self.set(31, nsp);
+                self.set(insn.rd, v);
+            }
+            Op::Ffu(op, _) => {
+                let a = self.get(insn.r1);
+                let bo = self.operand(insn);
+                let bv = self.val(bo);
+                let r = match op {
+                    FfuOp::Mul => self.b.ins().imul(a, bv),
+                    FfuOp::Muluh => self.b.ins().umulhi(a, bv),
+                    FfuOp::Udiv => self.div(0, a, bv),
+                    FfuOp::Umod => self.div(1, a, bv),
+                    FfuOp::Div => self.div(2, a, bv),
+                    _ => self.div(3, a, bv),
+                };
+                self.set(insn.rd, r);
+            }
+            Op::Return => {
+                let target = self.pop(k, pc, cycles);
+                self.exit(target, done, after, false);
+                return true;
+            }
+            // Direct jumps and calls: the trace goes on at the target (`plan` followed it).
+            Op::Jmp => {}
+            Op::Call => {
+                let nv = self.k(next);
+                self.push(nv);
+            }
+            Op::JmpI | Op::CallI => {
+                let t = self.get(insn.rb);
+                if insn.op == Op::CallI {
+                    let nv = self.k(next);
+                    self.push(nv);
+                }
+                self.exit(t, done, after + 1, false);
+                return true;
+            }
+            Op::JmpC | Op::CallC | Op::JmpIC | Op::CallIC => {
+                let c = self.get(insn.rd);
+                let bit = self.b.ins().ushr_imm(c, insn.cb as i64);
+                let bit = self.b.ins().band_imm(bit, 1);
+                let taken = self.b.ins().icmp_imm(IntCC::Equal, bit, insn.cv as i64);
+                let yes = self.b.create_block();
+                let no = self.b.create_block();
+                self.b.ins().brif(taken, yes, &[], no, &[]);
+                let cache = self.cache;
+                self.b.switch_to_block(yes);
+                let t = if matches!(insn.op, Op::JmpC | Op::CallC) {
+                    self.k(insn.imm)
+                } else {
+                    self.get(insn.rb)
+                };
+                if matches!(insn.op, Op::CallC | Op::CallIC) {
+                    let nv = self.k(next);
+                    self.push(nv);
+                }
+                self.exit(t, done, after + 1, false);
+                self.cache = cache;
+                self.b.switch_to_block(no);
+                // Not taken: the trace goes on.
+            }
+            Op::Reti | Op::Breakpoint | Op::Halt | Op::Illegal(_) => {
+                unreachable!("planned blocks hold no interpreted instruction")
+            }
+        }
+        false
+    }
+
+    fn div(&mut self, op: u32, a: Value, b: Value) -> Value {
+        let opv = self.k(op);
+        self.call_helper(helper_div, [opv, a, b])
+    }
+}
+
+/// The RAM size compiled code assumes (checked by the engine before using it).
+pub(crate) const NEEDS_RAM: u32 = RAM_SIZE;

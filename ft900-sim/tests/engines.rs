@@ -1,0 +1,321 @@
+//! Engine against engine: the compiled-block engine (`Engine::Jit`) must leave exactly the state
+//! the interpreter (`Engine::Interp`, the reference) leaves: same stop reason, instruction and
+//! cycle counts, registers, PC, RAM and program memory, console/UART output with its timing, idle
+//! cycles skipped, and the fault report's trail of last PCs.
+//!
+//! Workloads:
+//! * every guest test `tests/guest/*.c` (at -O2 and -Os) and `*.S` on the gdb-sim machine, run
+//!   to completion (faults included: the `fault_*.S` programs; `pmwrite.c` rewrites code it has
+//!   executed through the PM write port, so stale compiled blocks would show);
+//! * the firmware tests and mbedTLS's self test on the FT900 machine (timers, interrupts, idle
+//!   skipping, I/O), compared every 10 ms of virtual time, so a divergence is reported near where
+//!   it happens.
+//!
+//! The comparison against the reference simulator `ft32-elf-run` is `tests/differential.rs`
+//! (which runs the default engine); this file is the cheap engine-vs-engine check.
+
+mod support;
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ft900_sim::elf::{LoadPolicy, Program};
+use ft900_sim::profile::ft900::serial::Capture;
+use ft900_sim::profile::ft900::{Ft900, Ft900Config};
+use ft900_sim::profile::gdbsim::GdbSim;
+use ft900_sim::{Engine, Machine, Profile, RunLimits, StopReason};
+
+/// Bytes given to gdb-sim guests on standard input (as `tests/differential.rs` does).
+const STDIN_BYTES: &[u8] = b"ft900 differential stdin\nsecond line 12345\n";
+/// Instruction limit of a gdb-sim guest run.
+const MAX_INSNS: u64 = 400_000_000;
+/// FT900 runs: cycles per comparison slice (10 ms at 100 MHz).
+const SLICE: u64 = 1_000_000;
+
+/// Everything observable a run leaves behind.
+#[derive(Debug, PartialEq, Eq)]
+struct State {
+    stop: StopReason,
+    pc: u32,
+    regs: [u32; 32],
+    insns: u64,
+    cycles: u64,
+    idle_cycles: u64,
+    ram: u32,
+    pm: u32,
+    trail: Vec<u32>,
+}
+
+fn state<P: Profile>(m: &Machine<P>, stop: StopReason) -> State {
+    State {
+        stop,
+        pc: m.core.pc,
+        regs: m.core.regs,
+        insns: m.core.insns,
+        cycles: m.core.cycles,
+        idle_cycles: m.idle_cycles(),
+        ram: crc32fast::hash(m.core.ram()),
+        pm: crc32fast::hash(m.core.pm()),
+        trail: m.trail(),
+    }
+}
+
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// ---- gdb-sim guests -----------------------------------------------------------------------
+
+fn guest_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest")
+}
+
+/// Compiles a guest (cached in `target/engines/`), with the `flags=` directives of the file.
+fn compile(src: &Path, level: &str) -> PathBuf {
+    let tc = support::Toolchain::require();
+    let text = std::fs::read_to_string(src).unwrap();
+    let mut flags: Vec<String> = vec!["-msim".into(), level.into()];
+    for line in text.lines().filter(|l| l.contains("ft900-test:")) {
+        for w in line.split_whitespace() {
+            if let Some(f) = w.strip_prefix("flags=") {
+                flags.push(f.to_string());
+            }
+        }
+    }
+    let header = std::fs::read(guest_dir().join("ft900_test.h")).unwrap_or_default();
+    let key = support::fnv1a(&[
+        tc.gcc.to_string_lossy().as_bytes(),
+        flags.join("\u{1}").as_bytes(),
+        text.as_bytes(),
+        &header,
+    ]);
+    let dir = support::target_dir().join("engines");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stem = src.file_stem().unwrap().to_string_lossy();
+    let elf = dir.join(format!("{stem}{level}.{key:016x}.elf"));
+    if elf.is_file() {
+        return elf;
+    }
+    let tmp = elf.with_extension("tmp");
+    let out = Command::new(&tc.gcc)
+        .args(&flags)
+        .arg(src)
+        .arg(format!("-I{}", guest_dir().display()))
+        .arg("-o")
+        .arg(&tmp)
+        .arg("-lm")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", tc.gcc.display()));
+    assert!(
+        out.status.success(),
+        "{} {level} does not compile:\n{}",
+        src.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::rename(&tmp, &elf).unwrap();
+    elf
+}
+
+/// Runs a gdb-sim program to its end under `engine`: the state and the console output.
+fn run_gdbsim(elf: &Path, engine: Engine) -> (State, Vec<u8>) {
+    let bytes = std::fs::read(elf).unwrap();
+    let program = Program::parse(&bytes).unwrap();
+    let out = Shared::default();
+    let profile = GdbSim::new(
+        Box::new(out.clone()),
+        Box::new(Cursor::new(STDIN_BYTES)),
+        Box::new(std::io::sink()),
+    );
+    let mut m = Machine::with_standard_memory(profile);
+    m.set_engine(engine).unwrap();
+    program.load_into(&mut m.core, LoadPolicy::Vma).unwrap();
+    m.profile.reset(&mut m.core, program.entry);
+    let stop = m.run(RunLimits {
+        max_insns: Some(MAX_INSNS),
+        ..RunLimits::default()
+    });
+    m.profile.flush().unwrap();
+    let s = state(&m, stop);
+    let text = out.0.lock().unwrap().clone();
+    (s, text)
+}
+
+#[test]
+fn gdbsim_guests_agree_under_both_engines() {
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(guest_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("c" | "S")))
+        .collect();
+    sources.sort();
+    assert!(sources.len() >= 30, "guest tests not found");
+    let mut jobs = Vec::new();
+    for src in sources {
+        let levels: &[&str] = if src.extension().unwrap() == "S" {
+            &["-O0"]
+        } else {
+            &["-O2", "-Os"]
+        };
+        for level in levels {
+            jobs.push((src.clone(), *level));
+        }
+    }
+    let results =
+        support::parallel_map(jobs, support::jobs(), |_, (src, level): (PathBuf, &str)| {
+            let elf = compile(&src, level);
+            let name = format!("{} {level}", src.file_name().unwrap().to_string_lossy());
+            let (a, out_a) = run_gdbsim(&elf, Engine::Interp);
+            let (b, out_b) = run_gdbsim(&elf, Engine::Jit);
+            if a == b && out_a == out_b {
+                Ok(name)
+            } else {
+                Err(format!(
+                    "{name}: engines differ\n interp: {a:?}\n jit:    {b:?}\n output equal: {}",
+                    out_a == out_b
+                ))
+            }
+        });
+    let failures: Vec<String> = results.into_iter().filter_map(|r| r.err()).collect();
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+// ---- FT900 firmware -----------------------------------------------------------------------
+
+/// The firmware ELFs compared (the firmware tests and mbedTLS's self test), built once.
+const FIRMWARE: &[&str] = &[
+    "hello",
+    "uart_echo",
+    "timer_tick",
+    "nested_irq",
+    "eth_frames",
+    "eth_overflow",
+    "phy_link",
+    "idle_wait",
+    "tls_selftest",
+];
+
+fn firmware_dir() -> &'static Path {
+    static BUILD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = BUILD.get_or_init(|| {
+        let dir = support::target_dir().join("firmware");
+        let elfs: Vec<PathBuf> = FIRMWARE
+            .iter()
+            .map(|e| dir.join(format!("{e}.elf")))
+            .collect();
+        support::make_firmware(&dir, &elfs)?;
+        Ok(dir)
+    });
+    match built {
+        Ok(d) => d,
+        Err(msg) => panic!("\n{msg}\n"),
+    }
+}
+
+struct Board {
+    m: Machine<Ft900>,
+    uart: Capture,
+}
+
+fn board(name: &str, engine: Engine) -> Board {
+    let path = firmware_dir().join(format!("{name}.elf"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let program = Program::parse(&bytes).unwrap();
+    let mut profile = Ft900::new(Ft900Config::default());
+    let uart = Capture::new();
+    profile.uart[0].set_backend(Box::new(uart.clone()));
+    let mut m = Machine::with_standard_memory(profile);
+    m.set_engine(engine).unwrap();
+    program.load_into(&mut m.core, LoadPolicy::Rom).unwrap();
+    m.profile.reset(&mut m.core, program.entry);
+    Board { m, uart }
+}
+
+/// Runs firmware `name` under both engines for up to `cycles`, comparing the state after every
+/// slice; returns the instructions executed.
+fn compare_firmware(name: &str, cycles: u64) -> Result<u64, String> {
+    let mut a = board(name, Engine::Interp);
+    let mut b = board(name, Engine::Jit);
+    let mut until = 0;
+    loop {
+        until += SLICE;
+        let limits = RunLimits {
+            cycle_deadline: Some(until),
+            ..RunLimits::default()
+        };
+        let sa = a.m.run(limits);
+        let sb = b.m.run(limits);
+        let (xa, xb) = (state(&a.m, sa), state(&b.m, sb));
+        if xa != xb {
+            return Err(format!(
+                "{name}: engines differ by cycle {until}\n interp: {xa:?}\n jit:    {xb:?}"
+            ));
+        }
+        if (a.uart.output(), a.uart.output_times()) != (b.uart.output(), b.uart.output_times()) {
+            return Err(format!("{name}: UART output differs by cycle {until}"));
+        }
+        if sa != StopReason::CycleLimit || until >= cycles {
+            return Ok(a.m.core.insns);
+        }
+    }
+}
+
+#[test]
+fn firmware_agrees_under_both_engines() {
+    // The firmware tests end within a second of virtual time (or wait for input the test does
+    // not give); the self test is compared over its first 3 s (about a quarter of it).
+    let jobs: Vec<(&str, u64)> = FIRMWARE
+        .iter()
+        .map(|&n| {
+            (
+                n,
+                if n == "tls_selftest" {
+                    300_000_000
+                } else {
+                    100_000_000
+                },
+            )
+        })
+        .collect();
+    firmware_dir();
+    let results = support::parallel_map(jobs, support::jobs(), |_, (name, cycles)| {
+        compare_firmware(name, cycles).map(|insns| (name, insns))
+    });
+    let mut failures = Vec::new();
+    for r in results {
+        match r {
+            Ok((name, insns)) => eprintln!("{name}: {insns} instructions agree"),
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn jit_compiles_hot_code() {
+    // The comparison above would pass vacuously if the engine never compiled anything.
+    let elf = compile(&guest_dir().join("recursion.c"), "-O2");
+    let bytes = std::fs::read(&elf).unwrap();
+    let program = Program::parse(&bytes).unwrap();
+    let mut m = Machine::with_standard_memory(GdbSim::with_output(Box::new(std::io::sink())));
+    m.set_engine(Engine::Jit).unwrap();
+    program.load_into(&mut m.core, LoadPolicy::Vma).unwrap();
+    m.profile.reset(&mut m.core, program.entry);
+    let stop = m.run(RunLimits::default());
+    assert_eq!(stop, StopReason::Exited(0));
+    assert!(
+        m.jit_blocks_compiled() > 10,
+        "only {} blocks compiled",
+        m.jit_blocks_compiled()
+    );
+}
