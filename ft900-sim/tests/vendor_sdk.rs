@@ -524,10 +524,28 @@ fn ethernet_example_1_answers_arp_and_ping_rev_c() {
 /// the Ethernet interrupt but notifies the input task with `xTaskNotify`, whose task switch
 /// inside the ISR leaves the port's in-interrupt flag set, so lwIP's semaphore waits return at
 /// once and `accept` fails. The ISR form is what the port's own comment ("at ISR level") calls
-/// for.
-const NOTIFY_BUG: &str = "xTaskNotify(g_task_ethernet_input, (uint32_t)1, eSetValueWithOverwrite);";
-const NOTIFY_FIX: &str =
-    "xTaskNotifyFromISR(g_task_ethernet_input, (uint32_t)1, eSetValueWithOverwrite, NULL);";
+/// for. The fix is applied to the unpacked copy by pattern (no line of the SDK is kept here):
+/// the one `xTaskNotify(...)` call becomes `xTaskNotifyFromISR(..., NULL)`.
+const NOTIFY_CALL: &str = "xTaskNotify(";
+
+/// `source` with its only [`NOTIFY_CALL`] turned into the ISR form; `None` unless there is
+/// exactly one such call, closed by `);` on its line.
+fn with_notify_fix(source: &str) -> Option<String> {
+    if source.matches(NOTIFY_CALL).count() != 1 {
+        return None;
+    }
+    let start = source.find(NOTIFY_CALL)?;
+    let end = start + source[start..].find(");")?;
+    if source[start..end].contains('\n') {
+        return None;
+    }
+    let args = &source[start + NOTIFY_CALL.len()..end];
+    Some(format!(
+        "{}xTaskNotifyFromISR({args}, NULL{}",
+        &source[..start],
+        &source[end..]
+    ))
+}
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
@@ -544,7 +562,7 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-/// A copy of the unpacked SDK (its `Source/` and the example) with [`NOTIFY_FIX`] applied to
+/// A copy of the unpacked SDK (its `Source/` and the example) with [`with_notify_fix`] applied to
 /// `Source/3rdparty/lwip/src/arch/net.c`, once per test process.
 fn sdk_with_notify_fix() -> std::path::PathBuf {
     static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
@@ -560,13 +578,13 @@ fn sdk_with_notify_fix() -> std::path::PathBuf {
         let net_c = dir.join("Source/3rdparty/lwip/src/arch/net.c");
         let text =
             std::fs::read_to_string(&net_c).unwrap_or_else(|e| panic!("{}: {e}", net_c.display()));
-        assert_eq!(
-            text.matches(NOTIFY_BUG).count(),
-            1,
-            "{} no longer has the line the fix replaces: {NOTIFY_BUG}",
-            net_c.display()
-        );
-        std::fs::write(&net_c, text.replace(NOTIFY_BUG, NOTIFY_FIX)).unwrap();
+        let fixed = with_notify_fix(&text).unwrap_or_else(|| {
+            panic!(
+                "{} no longer has the one {NOTIFY_CALL}...); call the fix rewrites",
+                net_c.display()
+            )
+        });
+        std::fs::write(&net_c, fixed).unwrap();
         dir
     })
     .clone()
@@ -780,4 +798,15 @@ int main(void)
         t.assert_all_modelled();
         t.assert_line(&format!("hello from a user project, chip {rev}, heap ok"));
     }
+}
+
+#[test]
+fn the_notify_fix_rewrites_exactly_one_call() {
+    let src = "a;\n    xTaskNotify(t, (uint32_t)1, eSetValueWithOverwrite);\nb;\n";
+    assert_eq!(
+        with_notify_fix(src).unwrap(),
+        "a;\n    xTaskNotifyFromISR(t, (uint32_t)1, eSetValueWithOverwrite, NULL);\nb;\n"
+    );
+    assert_eq!(with_notify_fix("xTaskNotify(a);\nxTaskNotify(b);\n"), None);
+    assert_eq!(with_notify_fix("no call here\n"), None);
 }
