@@ -13,7 +13,7 @@
 //!   timer its own prescaler, rev B shares one.
 //!
 //! The examples pace themselves with the SDK's `delayms`, whose loop the cycle model runs in
-//! 4 cycles per pass while it subtracts 3 (../shared/vendor/README.md), so a "1 s" delay lasts
+//! 4 cycles per pass while it subtracts 3 (docs/hardware/vendor-sdk.md §4), so a "1 s" delay lasts
 //! 4/3 s here: the checks compare what each line shows with the virtual time it was printed
 //! at, not with a line count.
 //!

@@ -273,7 +273,7 @@ fn freertos_example_3_time_slices_three_equal_tasks_rev_c() {
 
 /// FreeRTOS Example 4 (kernel-aware debugging): tables of the tasks, queues, timers and heap,
 /// read from the kernel's own structures. Built with `-DpvContainer=pxContainer`: the example
-/// uses the field's pre-10.1 name (see ../shared/vendor/README.md).
+/// uses the field's pre-10.1 name (docs/hardware/vendor-sdk.md §3).
 fn freertos_example_4(chip: Chip) {
     let elf = vendor_support::build_with(
         "FreeRTOS Example 4",
@@ -520,7 +520,7 @@ fn ethernet_example_1_answers_arp_and_ping_rev_c() {
 // ---- FreeRTOS + lwIP ------------------------------------------------------------------------
 
 /// The one-line fix of the SDK's lwIP port that the FreeRTOS lwIP Example needs (a bug of the
-/// vendor's code, on silicon too; ../shared/vendor/README.md): `net_packet_available()` runs in
+/// vendor's code, on silicon too; docs/hardware/vendor-sdk.md §1): `net_packet_available()` runs in
 /// the Ethernet interrupt but notifies the input task with `xTaskNotify`, whose task switch
 /// inside the ISR leaves the port's in-interrupt flag set, so lwIP's semaphore waits return at
 /// once and `accept` fails. The ISR form is what the port's own comment ("at ISR level") calls
