@@ -385,7 +385,12 @@ impl Eth {
     /// read these instead of MII registers on rev C (docs/hardware/revisions.md, docs/hardware/ethernet.md §7).
     pub fn phy_cfg_status(&mut self, ctx: &Ctx) -> u32 {
         self.observe(ctx);
-        let up = self.phy.link_up(ctx.now);
+        self.phy_cfg_status_at(ctx.now)
+    }
+
+    /// [`Eth::phy_cfg_status`] without bringing the PHY up to `now` first (for debugger views).
+    pub fn phy_cfg_status_at(&self, now: u64) -> u32 {
+        let up = self.phy.link_up(now);
         let mode = self.phy.mode().filter(|_| up);
         let mut bits = PHY_CFG_LEDS_DARK;
         if up {
@@ -718,6 +723,12 @@ impl Eth {
         self.mng_cntl &= !1;
         self.int_status |= int::MD_INT;
         self.counters.mdio_transactions += 1;
+    }
+
+    /// The register byte at `offset`, read without side effects (`None` for the data port
+    /// and offsets with no register).
+    pub fn peek(&self, offset: u32) -> Option<u8> {
+        self.read_reg(offset)
     }
 
     fn read_reg(&self, offset: u32) -> Option<u8> {

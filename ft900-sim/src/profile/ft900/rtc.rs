@@ -241,7 +241,8 @@ impl Rtc {
         self.reschedule(ctx);
     }
 
-    fn register(&self, offset: u32, now: u64) -> u32 {
+    /// The register at word `offset` at cycle `now`, read without side effects.
+    pub fn register(&self, offset: u32, now: u64) -> u32 {
         match offset {
             reg::CCVR => self.counter(now),
             reg::CMR => self.cmr,

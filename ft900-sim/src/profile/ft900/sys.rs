@@ -10,6 +10,7 @@
 //! whole chip resets to its power-on state and the bit then reads 1; write 0 to clear it).
 
 use super::device::{Access, SysView};
+use super::regs;
 use crate::isa::Width;
 
 pub use super::chip::{HIPID_FT900_REV_B, HIPID_FT900_REV_C};
@@ -207,6 +208,33 @@ impl Sys {
             ("ETH_PHY_CFG", 0xA8, self.eth_phy_cfg),
             ("ETH_PHY_ID", 0xAC, self.eth_phy_id),
         ]
+    }
+
+    /// The 32-bit register at `offset` (a name of [`regs::sys`]), read without side effects;
+    /// `None` for the byte arrays and offsets with no register on this revision.
+    pub fn peek(&self, offset: u32) -> Option<u32> {
+        Some(match offset {
+            regs::sys::HIPID => self.hipid,
+            regs::sys::EFCFG => self.efcfg,
+            regs::sys::CLKCFG => self.clkcfg,
+            regs::sys::PMCFG => self.pmcfg,
+            regs::sys::PTSTNSET => self.tstnset[0],
+            regs::sys::PTSTNSETR => self.tstnset[1],
+            regs::sys::MSC0CFG => self.msc0cfg,
+            regs::sys::GPIO_VALUE0..=regs::sys::GPIO_VALUE2 => {
+                self.gpio_value[((offset - regs::sys::GPIO_VALUE0) / 4) as usize]
+            }
+            regs::sys::GPIO_INT_ENABLE0..=regs::sys::GPIO_INT_ENABLE2 => {
+                self.gpio_int_enable[((offset - regs::sys::GPIO_INT_ENABLE0) / 4) as usize]
+            }
+            regs::sys::GPIO_INT_PENDING0..=regs::sys::GPIO_INT_PENDING2 => {
+                self.gpio_int_pending[((offset - regs::sys::GPIO_INT_PENDING0) / 4) as usize]
+            }
+            regs::sys::ETH_PHY_CFG => self.eth_phy_cfg,
+            regs::sys::ETH_PHY_ID => self.eth_phy_id,
+            regs::sys::RESET_STATUS if !self.rev_b => self.reset_status.into(),
+            _ => return None,
+        })
     }
 
     /// Reads a register; `offset` is relative to 0x10000 and aligned to `width`.

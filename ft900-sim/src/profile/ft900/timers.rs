@@ -658,6 +658,10 @@ impl Timers {
     }
 
     /// A register byte whose read has no side effect (`None` for the READ bytes and holes).
+    pub fn peek(&self, offset: u32) -> Option<u8> {
+        self.peek_byte(offset)
+    }
+
     fn peek_byte(&self, offset: u32) -> Option<u8> {
         Some(match offset {
             reg::CONTROL_0 => (self.block_en as u8) << 1,

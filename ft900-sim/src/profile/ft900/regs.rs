@@ -1,0 +1,480 @@
+//! The FT900's register map as data: one declarative description per block (name, base address
+//! per chip revision, and per register its name, offset, width, reset value, access, fields and
+//! the revisions that have it). Everything else derives from it: the SoC's address decoding
+//! ([`decode`]), the blocks' register offsets (the constants of each block's module, e.g.
+//! [`timers::CONTROL_0`]), `monitor io`'s names, trace names, the names in reports of accesses
+//! that hit no model ([`describe_offset`]), and the firmware's C headers ([`c_header`]).
+//!
+//! Adding a register to a block is one line in its `registers!` list in [`blocks`]; the format
+//! is described in `docs/hardware/registers.md`. Facts come from AN_324 and the vendor SDK's
+//! register headers as distilled in `docs/hardware/*.md`, which win where the sources disagree.
+
+mod blocks;
+mod c_header;
+
+pub use self::blocks::*;
+pub use self::c_header::{c_header, c_ident, C_HEADER_PATH};
+
+use super::chip::ChipRevision;
+
+/// How the CPU may access a register (or a field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Read and write; a read returns what was written (within the implemented bits).
+    ReadWrite,
+    /// Read only; writes are ignored.
+    ReadOnly,
+    /// Write only; reads return 0.
+    WriteOnly,
+    /// Read; writing 1 to a bit clears it.
+    WriteOneToClear,
+    /// A read returns the value and clears it (an end-of-interrupt or sticky status).
+    ReadClears,
+    /// A read latches a counter (the companion byte then reads the same instant).
+    ReadLatches,
+    /// A data port: a read pops a FIFO, a write pushes one.
+    Port,
+    /// Test-and-set semaphore: a read returns the old value and takes it; writing 1 frees it.
+    TestAndSet,
+    /// Declared so that the address is known and named, but not modelled: accesses are reported.
+    Unmodelled,
+}
+
+impl Access {
+    /// Short name, as the docs and the C header comments write it.
+    pub fn abbrev(self) -> &'static str {
+        match self {
+            Access::ReadWrite => "RW",
+            Access::ReadOnly => "RO",
+            Access::WriteOnly => "WO",
+            Access::WriteOneToClear => "W1C",
+            Access::ReadClears => "RC",
+            Access::ReadLatches => "latched on read",
+            Access::Port => "FIFO port",
+            Access::TestAndSet => "test-and-set",
+            Access::Unmodelled => "not modelled",
+        }
+    }
+}
+
+/// Which chip revisions have a register or a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revs {
+    /// Every revision.
+    All,
+    /// Rev B only.
+    RevB,
+    /// Rev C only.
+    RevC,
+}
+
+impl Revs {
+    /// `true` when `chip` has it.
+    pub fn includes(self, chip: ChipRevision) -> bool {
+        match self {
+            Revs::All => true,
+            Revs::RevB => chip.is_rev_b(),
+            Revs::RevC => !chip.is_rev_b(),
+        }
+    }
+
+    /// Text for listings ("" for every revision).
+    pub fn note(self) -> &'static str {
+        match self {
+            Revs::All => "",
+            Revs::RevB => "rev B only",
+            Revs::RevC => "rev C only",
+        }
+    }
+}
+
+/// A register's value after power-on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reset {
+    /// The same on every revision.
+    Value(u32),
+    /// Differs between the revisions (the identification register).
+    PerRev {
+        /// On rev B.
+        rev_b: u32,
+        /// On rev C.
+        rev_c: u32,
+    },
+    /// Depends on the world outside the block (the calendar at power-on, the pins); why.
+    Varies(&'static str),
+}
+
+impl Reset {
+    /// The reset value on `chip`, `None` when it depends on the outside.
+    pub fn on(self, chip: ChipRevision) -> Option<u32> {
+        match self {
+            Reset::Value(v) => Some(v),
+            Reset::PerRev { rev_b, rev_c } => Some(if chip.is_rev_b() { rev_b } else { rev_c }),
+            Reset::Varies(_) => None,
+        }
+    }
+}
+
+/// Which view of a shared offset a register is (the UART's banked registers); every other
+/// block's registers are [`Bank::Always`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bank {
+    /// Always reached at its offset.
+    Always,
+    /// Reached by reads (LCR[7] = 0 and not the 650 set, for the UART).
+    Read,
+    /// Reached by writes (LCR[7] = 0 and not the 650 set).
+    Write,
+    /// Reached while LCR[7] = 1 (divisor latch).
+    Dlab,
+    /// Reached while LCR = 0xBF (the 650 register set).
+    Enhanced,
+    /// Read while ACR[7] = 1 (additional status).
+    Status,
+    /// Indexed control register: `offset` is the index written to SPR, the value goes through
+    /// ICR (offset 5); reads need ACR[6].
+    Indexed,
+}
+
+/// A bit field of a register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// Name without the register's prefix, e.g. `BLOCK_EN`.
+    pub name: &'static str,
+    /// Lowest bit.
+    pub lo: u8,
+    /// Highest bit (= `lo` for a one-bit field).
+    pub hi: u8,
+}
+
+impl Field {
+    /// The field's bits in the register.
+    pub fn mask(&self) -> u32 {
+        let width = u32::from(self.hi - self.lo) + 1;
+        let ones = if width >= 32 {
+            u32::MAX
+        } else {
+            (1 << width) - 1
+        };
+        ones << self.lo
+    }
+}
+
+/// One register (or an array of equal registers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reg {
+    /// Name as `monitor io`, traces and reports show it, e.g. `TIMER_CONTROL_0`, `LCR`.
+    pub name: &'static str,
+    /// Byte offset from the block's base (for [`Bank::Indexed`]: the index).
+    pub offset: u32,
+    /// Width in bytes: 1, 2 or 4.
+    pub bytes: u8,
+    /// Number of consecutive registers of this kind (1, or an array such as the pad bytes).
+    pub count: u16,
+    /// Value after power-on.
+    pub reset: Reset,
+    /// What an access does.
+    pub access: Access,
+    /// Which view of a shared offset this is.
+    pub bank: Bank,
+    /// The revisions that have it.
+    pub revs: Revs,
+    /// Bit fields.
+    pub fields: &'static [Field],
+}
+
+impl Reg {
+    /// Bytes the register (array) covers from its offset.
+    pub fn span(&self) -> u32 {
+        u32::from(self.bytes) * u32::from(self.count)
+    }
+
+    /// `true` when byte `offset` lies inside this register (array) and the view is direct.
+    pub fn covers(&self, offset: u32) -> bool {
+        self.bank != Bank::Indexed && (self.offset..self.offset + self.span()).contains(&offset)
+    }
+}
+
+/// What the SoC does with a block's addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// System registers.
+    Sys,
+    /// Interrupt controller.
+    Intc,
+    /// Ethernet MAC.
+    Eth,
+    /// Rev B's counter RTC.
+    Rtc,
+    /// Rev C's calendar RTC.
+    RtcCalendar,
+    /// UART n.
+    Uart(usize),
+    /// Timers and watchdog.
+    Timers,
+    /// I2C master.
+    I2cm,
+    /// Flash controller.
+    Flash,
+    /// The program-memory write port.
+    PmPort,
+    /// The simulator's exit port.
+    Exit,
+    /// A block of the chip that is not simulated: its accesses are reported.
+    NotModelled,
+}
+
+/// One block of the map: where it is, on which revisions, and its registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Name in `monitor io`, traces and reports, e.g. `uart0`, `usb-host`.
+    pub name: &'static str,
+    /// Base address in data space.
+    pub base: u32,
+    /// Bytes of address space it decodes.
+    pub size: u32,
+    /// Revisions on which the block is at this address.
+    pub revs: Revs,
+    /// What the SoC does with it.
+    pub unit: Unit,
+    /// Its registers, in address order (empty for blocks that are not modelled).
+    pub regs: &'static [Reg],
+    /// Name of the base-address macro in the C header, e.g. `UART0_BASE` ("" for none).
+    pub c_base: &'static str,
+    /// How the C header names the registers: `(strip, add)` replaces the prefix `strip` of a
+    /// register's name by `add` (the calendar RTC's `RTC_TIME` is the HAL's `RTCC_TIME`).
+    pub c_rename: (&'static str, &'static str),
+}
+
+impl Block {
+    /// The register `name`.
+    pub fn reg(&self, name: &str) -> Option<&'static Reg> {
+        self.regs.iter().find(|r| r.name == name)
+    }
+
+    /// `true` when `addr` is inside the block.
+    pub fn contains(&self, addr: u32) -> bool {
+        (self.base..self.base + self.size).contains(&addr)
+    }
+
+    /// The registers `chip` has, in address order.
+    pub fn regs_on(&self, chip: ChipRevision) -> impl Iterator<Item = &'static Reg> {
+        self.regs.iter().filter(move |r| r.revs.includes(chip))
+    }
+}
+
+/// The block at `addr` on `chip`: the first entry of [`MAP`] that contains it.
+pub fn decode(addr: u32, chip: ChipRevision) -> Option<&'static Block> {
+    MAP.iter()
+        .find(|b| b.contains(addr) && b.revs.includes(chip))
+}
+
+/// The block called `name` that `chip` has (`rtc` is the RTC of that revision).
+pub fn block(name: &str, chip: ChipRevision) -> Option<&'static Block> {
+    MAP.iter()
+        .find(|b| b.name == name && b.revs.includes(chip))
+        .or_else(|| match name {
+            "rtc" if !chip.is_rev_b() => block("rtc-calendar", chip),
+            _ => None,
+        })
+}
+
+/// Names an access of `bytes` bytes at `offset` inside `block` that the model did not take:
+/// the register there (with what is wrong: width, access, revision), or that no register is
+/// declared there. `None` when the block declares no registers.
+pub fn describe_offset(
+    block: &Block,
+    offset: u32,
+    bytes: u32,
+    write: bool,
+    chip: ChipRevision,
+) -> Option<String> {
+    if block.regs.is_empty() {
+        return None;
+    }
+    let Some(r) = block
+        .regs
+        .iter()
+        .find(|r| {
+            r.covers(offset)
+                && (r.bank == Bank::Always || r.bank == Bank::Read || r.bank == Bank::Write)
+        })
+        .or_else(|| block.regs.iter().find(|r| r.covers(offset)))
+    else {
+        return Some(format!("no register at offset {offset:#x}"));
+    };
+    let index = if r.count > 1 {
+        format!("[{}]", (offset - r.offset) / u32::from(r.bytes))
+    } else {
+        String::new()
+    };
+    let what = if !r.revs.includes(chip) {
+        format!("{}, not on {chip}", r.revs.note())
+    } else if bytes != u32::from(r.bytes) && r.bytes == 4 && r.access == Access::Port {
+        format!("a {bytes}-byte access to a {}-byte port", r.bytes)
+    } else if r.access == Access::Unmodelled {
+        "not modelled".to_string()
+    } else if write && r.access == Access::ReadOnly {
+        "read only".to_string()
+    } else if !write && r.access == Access::WriteOnly {
+        "write only".to_string()
+    } else if bytes > u32::from(r.bytes) {
+        format!("{}-byte register, {bytes}-byte access", r.bytes)
+    } else {
+        r.access.abbrev().to_string()
+    };
+    Some(format!("{}{index}: {what}", r.name))
+}
+
+/// Checks the description: registers inside their blocks, in address order, widths 1/2/4,
+/// fields inside the register and not overlapping, names unique within a block. `Err` lists
+/// every problem.
+pub fn validate() -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    for b in MAP {
+        let mut names = std::collections::HashSet::new();
+        let mut last_direct = 0;
+        for r in b.regs {
+            if !names.insert(r.name) {
+                problems.push(format!("{}: {} declared twice", b.name, r.name));
+            }
+            if ![1, 2, 4].contains(&r.bytes) || r.count == 0 {
+                problems.push(format!(
+                    "{}: {} has width {} x {}",
+                    b.name, r.name, r.bytes, r.count
+                ));
+            }
+            if r.bank != Bank::Indexed {
+                if r.offset + r.span() > b.size || r.offset % u32::from(r.bytes) != 0 {
+                    problems.push(format!(
+                        "{}: {} at {:#x} is outside or misaligned",
+                        b.name, r.name, r.offset
+                    ));
+                }
+                if r.offset < last_direct {
+                    problems.push(format!("{}: {} is out of address order", b.name, r.name));
+                }
+                last_direct = r.offset;
+            }
+            let mut used = 0u32;
+            for f in r.fields {
+                if f.hi < f.lo || u32::from(f.hi) >= 8 * u32::from(r.bytes) {
+                    problems.push(format!(
+                        "{}: {}.{} is outside the register",
+                        b.name, r.name, f.name
+                    ));
+                } else if used & f.mask() != 0 {
+                    problems.push(format!(
+                        "{}: {}.{} overlaps another field",
+                        b.name, r.name, f.name
+                    ));
+                } else {
+                    used |= f.mask();
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Declares a block's registers, one line each:
+///
+/// `ID "NAME" @ OFFSET BYTES RESET [x COUNT], ACCESS [in BANK] [if REVS] [FIELD HI[:LO], ...];`
+///
+/// `RESET` is a literal, `(B value C value)` for a per-revision value, or `(varies "why")`.
+/// It defines `pub const ID: u32 = OFFSET` (what the model's decoding matches on) and `REGS`,
+/// the block's [`Reg`] list.
+macro_rules! registers {
+    ($(
+        $(#[doc = $doc:literal])*
+        $id:ident $name:literal @ $off:literal $bytes:literal $reset:tt $(x $count:literal)?,
+        $access:ident $(in $bank:ident)? $(if $revs:ident)?
+        [$($field:ident $hi:literal $(: $lo:literal)?),* $(,)?];
+    )*) => {
+        $( $(#[doc = $doc])* pub const $id: u32 = $off; )*
+        /// Every register of the block, in address order.
+        pub const REGS: &[Reg] = &[$(
+            Reg {
+                name: $name,
+                offset: $off,
+                bytes: $bytes,
+                count: registers!(@count $($count)?),
+                reset: registers!(@reset $reset),
+                access: Access::$access,
+                bank: registers!(@bank $($bank)?),
+                revs: registers!(@revs $($revs)?),
+                fields: &[$(Field {
+                    name: stringify!($field),
+                    lo: registers!(@lo $hi $($lo)?),
+                    hi: $hi,
+                }),*],
+            },
+        )*];
+    };
+    (@count) => { 1 };
+    (@count $n:literal) => { $n };
+    (@reset (B $b:literal C $c:literal)) => { Reset::PerRev { rev_b: $b, rev_c: $c } };
+    (@reset (varies $why:literal)) => { Reset::Varies($why) };
+    (@reset $v:literal) => { Reset::Value($v) };
+    (@bank) => { Bank::Always };
+    (@bank $b:ident) => { Bank::$b };
+    (@revs) => { Revs::All };
+    (@revs $r:ident) => { Revs::$r };
+    (@lo $hi:literal) => { $hi };
+    (@lo $hi:literal $lo:literal) => { $lo };
+}
+pub(crate) use registers;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_description_is_consistent() {
+        if let Err(problems) = validate() {
+            panic!("{}", problems.join("\n"));
+        }
+    }
+
+    #[test]
+    fn decoding_follows_the_revision() {
+        let b = ChipRevision::Ft900RevB;
+        let c = ChipRevision::Ft900RevC;
+        assert_eq!(decode(0x1_0280, b).unwrap().unit, Unit::Rtc);
+        assert_eq!(decode(0x1_0280, c).unwrap().unit, Unit::NotModelled);
+        assert_eq!(decode(0x1_0904, c).unwrap().unit, Unit::RtcCalendar);
+        assert_eq!(decode(0x1_00B1, c).unwrap().name, "adc-dac");
+        assert_eq!(decode(0x1_0325, c).unwrap().unit, Unit::Uart(0));
+        assert!(decode(0x1_5000, c).is_none());
+        assert_eq!(block("rtc", c).unwrap().name, "rtc-calendar");
+        assert_eq!(block("rtc", b).unwrap().base, 0x1_0280);
+    }
+
+    #[test]
+    fn reports_name_the_register() {
+        let c = ChipRevision::Ft900RevC;
+        let t = block("timers", c).unwrap();
+        assert_eq!(
+            describe_offset(t, 0xF, 1, false, ChipRevision::Ft900RevB).unwrap(),
+            "TIMER_WDG_STATUS: rev C only, not on ft900-revb"
+        );
+        assert_eq!(
+            describe_offset(t, 0xE, 1, false, c).unwrap(),
+            "no register at offset 0xe"
+        );
+        let f = block("flash", c).unwrap();
+        assert_eq!(
+            describe_offset(f, 0x0E, 1, true, c).unwrap(),
+            "CRCL: not modelled"
+        );
+        let e = block("eth", c).unwrap();
+        assert_eq!(
+            describe_offset(e, 0x04, 1, false, c).unwrap(),
+            "ETH_DATA: a 1-byte access to a 4-byte port"
+        );
+    }
+}
