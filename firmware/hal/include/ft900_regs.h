@@ -633,7 +633,17 @@
 #define UART_DLM_RESET 0x00u
 /* ASR: 1 byte, RO, ACR[7] = 1 */
 #define UART_ASR 0x1u
-#define UART_ASR_RESET 0x00u
+#define UART_ASR_RESET 0x80u
+#define UART_ASR_TX_IDLE 0x80u
+#define UART_ASR_TX_IDLE_SHIFT 7
+#define UART_ASR_FIFO_SIZE 0x40u
+#define UART_ASR_FIFO_SIZE_SHIFT 6
+#define UART_ASR_FIFO_SEL 0x20u
+#define UART_ASR_FIFO_SEL_SHIFT 5
+#define UART_ASR_DTR 0x08u
+#define UART_ASR_DTR_SHIFT 3
+#define UART_ASR_RTS 0x04u
+#define UART_ASR_RTS_SHIFT 2
 /* ISR: 1 byte, RO, read view */
 #define UART_ISR 0x2u
 #define UART_ISR_RESET 0x01u
@@ -715,7 +725,7 @@
 #define UART_LSR_TEMT_SHIFT 6
 #define UART_LSR_RX_ERROR 0x80u
 #define UART_LSR_RX_ERROR_SHIFT 7
-/* ICR: 1 byte, RW, write view */
+/* ICR: 1 byte, FIFO port, write view */
 #define UART_ICR 0x5u
 #define UART_ICR_RESET 0x00u
 /* XON2: 1 byte, RW, LCR = 0xBF */

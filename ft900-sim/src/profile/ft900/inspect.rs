@@ -8,7 +8,7 @@ use super::rtc_calendar::{civil_from_days, Calendar};
 use super::Ft900;
 use crate::inspect::{ConsoleLog, Inspect, RegValue};
 
-use super::regs::{self, Access, Reg};
+use super::regs::{self, Access, Bank, Reg};
 
 /// The base address of block `name` on this chip, from the register map (one place).
 fn base(chip: super::ChipRevision, name: &str) -> u32 {
@@ -302,19 +302,23 @@ impl Ft900 {
 
     fn uart_dump(&self, i: usize) -> (Vec<RegValue>, Vec<String>) {
         let u = &self.uart[i];
-        let uart_base = base(self.chip(), u.name());
-        let regs = u
-            .registers()
-            .into_iter()
-            .map(|(name, off, value)| {
-                let addr = if name.starts_with("ICR[") {
-                    uart_base + UART_ICR
-                } else {
-                    uart_base + off
-                };
-                reg(name, addr, value.into(), 1)
+        let sys = self.sys.view();
+        let regs = regs::block(u.name(), self.chip())
+            .map(|b| {
+                b.regs
+                    .iter()
+                    .filter_map(|r| {
+                        let value = u.peek(r, &sys)?;
+                        Some(if r.bank == Bank::Indexed {
+                            let name = format!("ICR[{:02x}] {}", r.offset, r.name);
+                            reg(&name, b.base + UART_ICR, value.into(), 1)
+                        } else {
+                            reg(r.name, b.base + r.offset, value.into(), 1)
+                        })
+                    })
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
         let (rx, tx) = u.fifo_levels();
         let cycles = u.char_cycles();
         let notes = vec![

@@ -135,7 +135,7 @@ pub mod uart {
         DLL "DLL" @ 0 1 0, ReadWrite in Dlab [];
         IER "IER" @ 1 1 0, ReadWrite [RX 0, TX 1, LINE 2, MODEM 3];
         DLM "DLM" @ 1 1 0, ReadWrite in Dlab [];
-        ASR "ASR" @ 1 1 0, ReadOnly in Status [];
+        ASR "ASR" @ 1 1 0x80, ReadOnly in Status [TX_IDLE 7, FIFO_SIZE 6, FIFO_SEL 5, DTR 3, RTS 2];
         ISR "ISR" @ 2 1 0x01, ReadOnly in Read [NONE 0, ID 5:1, FIFO 7:6];
         FCR "FCR" @ 2 1 0, WriteOnly in Write [ENABLE 0, RX_RESET 1, TX_RESET 2, FIFO_128 5, RX_TRIG 7:6];
         EFR "EFR" @ 2 1 0, ReadWrite in Enhanced [ENHANCED 4];
@@ -145,7 +145,7 @@ pub mod uart {
         TFL "TFL" @ 4 1 0, ReadOnly in Status [];
         XON1 "XON1" @ 4 1 0, ReadWrite in Enhanced [];
         LSR "LSR" @ 5 1 0x60, ReadOnly in Read [DR 0, OE 1, PE 2, FE 3, BI 4, THRE 5, TEMT 6, RX_ERROR 7];
-        ICR "ICR" @ 5 1 0, ReadWrite in Write [];
+        ICR "ICR" @ 5 1 0, Port in Write [];
         XON2 "XON2" @ 5 1 0, ReadWrite in Enhanced [];
         MSR "MSR" @ 6 1 0xB0, ReadOnly [DCTS 0, DDSR 1, TERI 2, DDCD 3, CTS 4, DSR 5, RI 6, DCD 7];
         XOFF1 "XOFF1" @ 6 1 0, ReadWrite in Enhanced [];
