@@ -166,12 +166,11 @@ impl Inspect for Ft900 {
                 )],
             ),
             "gpio" => (
-                self.sys
-                    .registers()
-                    .into_iter()
-                    .filter(|(name, _, _)| name.starts_with("GPIO_"))
-                    .map(|(name, off, value)| reg(name, base(self.chip(), "sys") + off, value, 4))
-                    .collect(),
+                table_dump(self.chip(), "sys", |r| {
+                    self.sys
+                        .peek(r.offset)
+                        .filter(|_| r.name.starts_with("GPIO_"))
+                }),
                 self.gpio.describe(&self.sys),
             ),
             "i2cm" => self.i2cm_dump(),

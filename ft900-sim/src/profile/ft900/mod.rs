@@ -524,7 +524,7 @@ impl Ft900 {
     fn sys_read(&mut self, now: u64, offset: u32, width: Width) -> Access<u32> {
         let result = self.sys.read(offset, width);
         let word = offset & !3;
-        if word != 0xA8 || self.chip.is_rev_b() {
+        if word != regs::sys::ETH_PHY_CFG || self.chip.is_rev_b() {
             return result;
         }
         let ctx = Ctx {
@@ -558,11 +558,12 @@ impl Ft900 {
                 .schedule(core.cycles, Source::Sys, SYS_GLOBAL_RESET);
         }
         let divider = self.sys.cpu_divider();
-        if divider != 0 && offset & !3 == 0x08 {
+        if divider != 0 && offset & !3 == regs::sys::CLKCFG {
             let name = format!(
                 "CLKCFG CPU clock divider {divider} (not modelled: the CPU keeps running at 100 MHz)"
             );
-            if self.unmodelled(core, 0x1_0008, true, width, name).is_err() {
+            let addr = regs::block("sys", self.chip).map_or(0, |b| b.base) + regs::sys::CLKCFG;
+            if self.unmodelled(core, addr, true, width, name).is_err() {
                 return Access::Unmodelled;
             }
         }

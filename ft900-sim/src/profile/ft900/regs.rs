@@ -263,6 +263,19 @@ impl Block {
     }
 }
 
+/// The number of registers in the array declared at `offset` of `regs` (1 for a plain
+/// register, 0 when none is declared there): for sizing a model's arrays from the table.
+pub const fn count_at(regs: &[Reg], offset: u32) -> u16 {
+    let mut i = 0;
+    while i < regs.len() {
+        if regs[i].offset == offset && !matches!(regs[i].bank, Bank::Indexed) {
+            return regs[i].count;
+        }
+        i += 1;
+    }
+    0
+}
+
 /// The block at `addr` on `chip`: the first entry of [`MAP`] that contains it.
 pub fn decode(addr: u32, chip: ChipRevision) -> Option<&'static Block> {
     MAP.iter()
