@@ -186,6 +186,18 @@ impl Sys {
         (0..3).any(|i| self.gpio_int_pending[i] & self.gpio_int_enable[i] != 0)
     }
 
+    /// The 32-bit registers of the description ([`regs::sys::REGS`]), read without side
+    /// effects (a read of PTSTNSET through `read` takes the semaphore; this does not): (name,
+    /// offset from the block's base, value). The pad and GPIO-configuration arrays are left
+    /// out.
+    pub fn registers(&self) -> Vec<(&'static str, u32, u32)> {
+        regs::sys::REGS
+            .iter()
+            .filter(|r| r.count == 1)
+            .filter_map(|r| self.peek(r.offset).map(|v| (r.name, r.offset, v)))
+            .collect()
+    }
+
     /// The 32-bit register at `offset` (a name of [`regs::sys`]), read without side effects;
     /// `None` for the byte arrays and offsets with no register on this revision.
     pub fn peek(&self, offset: u32) -> Option<u32> {
