@@ -97,7 +97,7 @@ mod tests {
     use super::*;
 
     mod table {
-        use crate::profile::ft900::regs::{registers, Access, Bank, Field, Reg, Reset, Revs};
+        use crate::profile::ft900::regs::{registers, Access, Bank, Reg, Reset, Revs};
         registers! {
             A "A" @ 0 1 0x12, ReadWrite [];
             B "B" @ 1 1 0xF0, WriteOneToClear [];
@@ -105,21 +105,22 @@ mod tests {
             D "D" @ 3 1 0, Unmodelled [];
         }
     }
+    use table::{A, B, C, D};
     const TABLE: &[RegDef] = table::REGS;
 
     #[test]
     fn access_rules_apply_and_reset_restores_the_table() {
         let mut f = RegFile::new(TABLE);
-        assert_eq!((f.get(0), f.get(1), f.get(2)), (0x12, 0xF0, 7));
-        assert!(f.write(0, 0x34));
-        assert!(f.write(1, 0x30));
-        assert!(f.write(2, 0));
-        assert!(!f.write(3, 1), "unmodelled registers are reported");
+        assert_eq!((f.get(A), f.get(B), f.get(C)), (0x12, 0xF0, 7));
+        assert!(f.write(A, 0x34));
+        assert!(f.write(B, 0x30));
+        assert!(f.write(C, 0));
+        assert!(!f.write(D, 1), "unmodelled registers are reported");
         assert!(!f.write(9, 1), "no register there");
-        assert_eq!((f.get(0), f.get(1), f.get(2)), (0x34, 0xC0, 7));
+        assert_eq!((f.get(A), f.get(B), f.get(C)), (0x34, 0xC0, 7));
         f.reset();
-        assert_eq!((f.get(0), f.get(1)), (0x12, 0xF0));
+        assert_eq!((f.get(A), f.get(B)), (0x12, 0xF0));
         assert_eq!(f.dump().len(), 3);
-        assert_eq!(f.def(2).unwrap().name, "C");
+        assert_eq!(f.def(C).unwrap().name, "C");
     }
 }
