@@ -825,7 +825,11 @@ impl Profile for Ft900 {
     }
 
     fn io_region(addr: u32) -> Option<(&'static str, u32)> {
-        // Names for traces: both revisions' blocks are named.
+        // Names for traces: the register the map declares there, else the block; both
+        // revisions' registers and blocks are named.
+        if let Some(hit) = regs::trace_name(addr) {
+            return Some(hit);
+        }
         let chip = match addr {
             0x1_0280..=0x1_029F => ChipRevision::Ft900RevB,
             _ => ChipRevision::Ft900RevC,

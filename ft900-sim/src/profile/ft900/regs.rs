@@ -292,6 +292,56 @@ pub fn block(name: &str, chip: ChipRevision) -> Option<&'static Block> {
         })
 }
 
+/// The register at `addr` on either revision, as traces name it, and the byte offset inside
+/// it: `TIMER_INT`, `PADCFG[3]`, `uart0.LSR/ICR` (a UART offset shows its read and write
+/// views; the blocks with several instances are prefixed with the instance). `None` where no
+/// register is declared.
+pub fn trace_name(addr: u32) -> Option<(&'static str, u32)> {
+    static NAMES: std::sync::OnceLock<Vec<(u32, u32, &'static str)>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let mut out = Vec::new();
+        for b in MAP.iter().filter(|b| !b.regs.is_empty()) {
+            let shared = MAP.iter().filter(|o| std::ptr::eq(o.regs, b.regs)).count() > 1;
+            let mut offsets: Vec<u32> = b
+                .regs
+                .iter()
+                .filter(|r| matches!(r.bank, Bank::Always | Bank::Read | Bank::Write))
+                .map(|r| r.offset)
+                .collect();
+            offsets.dedup();
+            for off in offsets {
+                let views: Vec<&Reg> = b
+                    .regs
+                    .iter()
+                    .filter(|r| r.offset == off)
+                    .filter(|r| matches!(r.bank, Bank::Always | Bank::Read | Bank::Write))
+                    .collect();
+                let first = views[0];
+                let joined = views.iter().map(|r| r.name).collect::<Vec<_>>().join("/");
+                for i in 0..u32::from(first.count) {
+                    let mut name = if shared {
+                        format!("{}.{joined}", b.name)
+                    } else {
+                        joined.clone()
+                    };
+                    if first.count > 1 {
+                        name = format!("{name}[{i}]");
+                    }
+                    // Built once per process: the names live as long as the program.
+                    let name: &'static str = Box::leak(name.into_boxed_str());
+                    let start = b.base + off + i * u32::from(first.bytes);
+                    out.push((start, start + u32::from(first.bytes), name));
+                }
+            }
+        }
+        out
+    });
+    names
+        .iter()
+        .find(|(start, end, _)| (*start..*end).contains(&addr))
+        .map(|(start, _, name)| (*name, addr - start))
+}
+
 /// Names an access of `bytes` bytes at `offset` inside `block` that the model did not take:
 /// the register there (with what is wrong: width, access, revision), or that no register is
 /// declared there. `None` when the block declares no registers.
@@ -465,6 +515,16 @@ mod tests {
         assert!(decode(0x1_5000, c).is_none());
         assert_eq!(block("rtc", c).unwrap().name, "rtc-calendar");
         assert_eq!(block("rtc", b).unwrap().base, 0x1_0280);
+    }
+
+    #[test]
+    fn traces_name_the_register() {
+        assert_eq!(trace_name(0x1_0345), Some(("TIMER_INT", 0)));
+        assert_eq!(trace_name(0x1_0325), Some(("uart0.LSR/ICR", 0)));
+        assert_eq!(trace_name(0x1_0330), Some(("uart1.RBR/THR", 0)));
+        assert_eq!(trace_name(0x1_001F), Some(("PADCFG[3]", 0)));
+        assert_eq!(trace_name(0x1_00AA), Some(("ETH_PHY_CFG", 2)));
+        assert_eq!(trace_name(0x1_034E), None);
     }
 
     #[test]
