@@ -607,7 +607,7 @@
 #define I2CM_TRIG FT900_REG8(I2CM_TRIG_ADDR)
 #define I2CM_TRIG_RESET 0x00u
 
-/* ---- uart0 ---- */
+/* ---- uart0, uart1 ---- */
 /* RBR: 1 byte, FIFO port, read view */
 #define UART_RBR 0x0u
 #define UART_RBR_RESET 0x00u

@@ -118,7 +118,8 @@ pub mod rx_cntl {
     /// Bits that hold what was written (RX_MEM_SIZE reads 0 = 2048 bytes).
     pub const STORED: u8 = BAD_CRC | PRMS_MODE | ACC_MULTI | RX_ENABLE;
     /// Value after reset (AN_324 bit table; docs/hardware/open-questions.md q9).
-    pub const RESET_VALUE: u8 = BAD_CRC;
+    pub const RESET_VALUE: u8 =
+        crate::profile::ft900::regs::reset_at(super::reg::REGS, super::reg::RX_CNTL, false) as u8;
 }
 
 /// ETH_TX_CNTL bits.
@@ -162,7 +163,8 @@ const PHY_CFG_LEDS_DARK: u32 = 0x3F << 24;
 /// ETH_PHY_CFG: every read-only status bit of rev C.
 pub const PHY_CFG_STATUS_MASK: u32 = PHY_CFG_LINK_STATUS | PHY_CFG_LEDS_DARK;
 /// ETH_MNG_DIV after reset.
-const MNG_DIV_RESET: u8 = 0x80;
+const MNG_DIV_RESET: u8 =
+    crate::profile::ft900::regs::reset_at(reg::REGS, reg::MNG_DIV, false) as u8;
 
 /// Event kinds (low two bits of a token; the rest is a serial number).
 const EV_TX_DONE: u64 = 0;

@@ -276,6 +276,29 @@ pub const fn count_at(regs: &[Reg], offset: u32) -> u16 {
     0
 }
 
+/// The reset value of the register at `offset` of `regs` on rev B (`rev_b`) or rev C, for a
+/// model's power-on state (0 when none is declared there or it depends on the outside).
+pub const fn reset_at(regs: &[Reg], offset: u32, rev_b: bool) -> u32 {
+    let mut i = 0;
+    while i < regs.len() {
+        if regs[i].offset == offset && !matches!(regs[i].bank, Bank::Indexed) {
+            return match regs[i].reset {
+                Reset::Value(v) => v,
+                Reset::PerRev { rev_b: b, rev_c: c } => {
+                    if rev_b {
+                        b
+                    } else {
+                        c
+                    }
+                }
+                Reset::Varies(_) => 0,
+            };
+        }
+        i += 1;
+    }
+    0
+}
+
 /// The block at `addr` on `chip`: the first entry of [`MAP`] that contains it.
 pub fn decode(addr: u32, chip: ChipRevision) -> Option<&'static Block> {
     MAP.iter()

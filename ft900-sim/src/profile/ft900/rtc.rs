@@ -42,7 +42,8 @@ pub const COUNTS_PER_SECOND: u64 = 32;
 /// Cycles per counter increment: 1/32 s of simulated time.
 pub const CYCLES_PER_COUNT: u64 = CPU_HZ / COUNTS_PER_SECOND;
 /// RTC_COMP_VERSION: "2.03*".
-pub const COMP_VERSION: u32 = 0x3230_332A;
+pub const COMP_VERSION: u32 =
+    crate::profile::ft900::regs::reset_at(reg::REGS, reg::COMP_VERSION, true);
 
 /// Register offsets from the block's base, as the register map declares them
 /// ([`crate::profile::ft900::regs::rtc`]).

@@ -15,7 +15,7 @@ use crate::isa::Width;
 
 pub use super::chip::{HIPID_FT900_REV_B, HIPID_FT900_REV_C};
 /// EFCFG of an FT900Q: CAN, MAC, 100-pin, flash readable everywhere.
-pub const EFCFG_FT900Q: u32 = 0xEFFF_FFFF;
+pub const EFCFG_FT900Q: u32 = regs::reset_at(regs::sys::REGS, regs::sys::EFCFG, false);
 
 /// CLKCFG bit of each clocked peripheral (AN_324 §5.2.3).
 pub mod clk {
@@ -132,7 +132,8 @@ impl Sys {
             gpio_value: [0; 3],
             gpio_int_enable: [0; 3],
             gpio_int_pending: [0; 3],
-            eth_phy_cfg: 0x0007_0300,
+            // The register's own bits; rev C's status byte is added by the profile on reads.
+            eth_phy_cfg: regs::reset_at(regs::sys::REGS, regs::sys::ETH_PHY_CFG, true),
             eth_phy_id: 0,
         }
     }

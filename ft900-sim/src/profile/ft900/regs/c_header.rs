@@ -117,8 +117,9 @@ fn emit_fields(out: &mut String, name: &str, reg: &Reg) {
     }
 }
 
-fn emit_block(out: &mut String, block: &Block, shared: bool) {
-    let _ = writeln!(out, "/* ---- {} ---- */", block.name);
+fn emit_block(out: &mut String, block: &Block, instances: &[&str]) {
+    let shared = instances.len() > 1;
+    let _ = writeln!(out, "/* ---- {} ---- */", instances.join(", "));
     for r in block.regs {
         let name = c_ident(block, r);
         let _ = writeln!(out, "/* {} */", describe(r));
@@ -180,12 +181,12 @@ pub fn c_header() -> String {
             continue;
         }
         done.push(b.regs.as_ptr());
-        let shared = blocks
+        let instances: Vec<&str> = blocks
             .iter()
             .filter(|o| std::ptr::eq(o.regs.as_ptr(), b.regs.as_ptr()))
-            .count()
-            > 1;
-        emit_block(&mut out, b, shared);
+            .map(|o| o.name)
+            .collect();
+        emit_block(&mut out, b, &instances);
     }
     out.push_str("#endif /* FT900_REGS_H */\n");
     out
