@@ -11,9 +11,13 @@
 
 mod blocks;
 mod c_header;
+mod check;
+mod names;
 
 pub use self::blocks::*;
 pub use self::c_header::{c_header, c_ident, C_HEADER_PATH};
+pub use self::check::validate;
+pub use self::names::{describe_offset, trace_name};
 
 use super::chip::ChipRevision;
 
@@ -313,158 +317,6 @@ pub fn block(name: &str, chip: ChipRevision) -> Option<&'static Block> {
             "rtc" if !chip.is_rev_b() => block("rtc-calendar", chip),
             _ => None,
         })
-}
-
-/// The register at `addr` on either revision, as traces name it, and the byte offset inside
-/// it: `TIMER_INT`, `PADCFG[3]`, `uart0.LSR/ICR` (a UART offset shows its read and write
-/// views; the blocks with several instances are prefixed with the instance). `None` where no
-/// register is declared.
-pub fn trace_name(addr: u32) -> Option<(&'static str, u32)> {
-    static NAMES: std::sync::OnceLock<Vec<(u32, u32, &'static str)>> = std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        let mut out = Vec::new();
-        for b in MAP.iter().filter(|b| !b.regs.is_empty()) {
-            let shared = MAP.iter().filter(|o| std::ptr::eq(o.regs, b.regs)).count() > 1;
-            let mut offsets: Vec<u32> = b
-                .regs
-                .iter()
-                .filter(|r| matches!(r.bank, Bank::Always | Bank::Read | Bank::Write))
-                .map(|r| r.offset)
-                .collect();
-            offsets.dedup();
-            for off in offsets {
-                let views: Vec<&Reg> = b
-                    .regs
-                    .iter()
-                    .filter(|r| r.offset == off)
-                    .filter(|r| matches!(r.bank, Bank::Always | Bank::Read | Bank::Write))
-                    .collect();
-                let first = views[0];
-                let joined = views.iter().map(|r| r.name).collect::<Vec<_>>().join("/");
-                for i in 0..u32::from(first.count) {
-                    let mut name = if shared {
-                        format!("{}.{joined}", b.name)
-                    } else {
-                        joined.clone()
-                    };
-                    if first.count > 1 {
-                        name = format!("{name}[{i}]");
-                    }
-                    // Built once per process: the names live as long as the program.
-                    let name: &'static str = Box::leak(name.into_boxed_str());
-                    let start = b.base + off + i * u32::from(first.bytes);
-                    out.push((start, start + u32::from(first.bytes), name));
-                }
-            }
-        }
-        out
-    });
-    names
-        .iter()
-        .find(|(start, end, _)| (*start..*end).contains(&addr))
-        .map(|(start, _, name)| (*name, addr - start))
-}
-
-/// Names an access of `bytes` bytes at `offset` inside `block` that the model did not take:
-/// the register there (with what is wrong: width, access, revision), or that no register is
-/// declared there. `None` when the block declares no registers.
-pub fn describe_offset(
-    block: &Block,
-    offset: u32,
-    bytes: u32,
-    write: bool,
-    chip: ChipRevision,
-) -> Option<String> {
-    if block.regs.is_empty() {
-        return None;
-    }
-    let Some(r) = block
-        .regs
-        .iter()
-        .find(|r| {
-            r.covers(offset)
-                && (r.bank == Bank::Always || r.bank == Bank::Read || r.bank == Bank::Write)
-        })
-        .or_else(|| block.regs.iter().find(|r| r.covers(offset)))
-    else {
-        return Some(format!("no register at offset {offset:#x}"));
-    };
-    let index = if r.count > 1 {
-        format!("[{}]", (offset - r.offset) / u32::from(r.bytes))
-    } else {
-        String::new()
-    };
-    let what = if !r.revs.includes(chip) {
-        format!("{}, not on {chip}", r.revs.note())
-    } else if bytes != u32::from(r.bytes) && r.bytes == 4 && r.access == Access::Port {
-        format!("a {bytes}-byte access to a {}-byte port", r.bytes)
-    } else if r.access == Access::Unmodelled {
-        "not modelled".to_string()
-    } else if write && r.access == Access::ReadOnly {
-        "read only".to_string()
-    } else if !write && r.access == Access::WriteOnly {
-        "write only".to_string()
-    } else if bytes > u32::from(r.bytes) {
-        format!("{}-byte register, {bytes}-byte access", r.bytes)
-    } else {
-        r.access.abbrev().to_string()
-    };
-    Some(format!("{}{index}: {what}", r.name))
-}
-
-/// Checks the description: registers inside their blocks, in address order, widths 1/2/4,
-/// fields inside the register and not overlapping, names unique within a block. `Err` lists
-/// every problem.
-pub fn validate() -> Result<(), Vec<String>> {
-    let mut problems = Vec::new();
-    for b in MAP {
-        let mut names = std::collections::HashSet::new();
-        let mut last_direct = 0;
-        for r in b.regs {
-            if !names.insert(r.name) {
-                problems.push(format!("{}: {} declared twice", b.name, r.name));
-            }
-            if ![1, 2, 4].contains(&r.bytes) || r.count == 0 {
-                problems.push(format!(
-                    "{}: {} has width {} x {}",
-                    b.name, r.name, r.bytes, r.count
-                ));
-            }
-            if r.bank != Bank::Indexed {
-                if r.offset + r.span() > b.size || r.offset % u32::from(r.bytes) != 0 {
-                    problems.push(format!(
-                        "{}: {} at {:#x} is outside or misaligned",
-                        b.name, r.name, r.offset
-                    ));
-                }
-                if r.offset < last_direct {
-                    problems.push(format!("{}: {} is out of address order", b.name, r.name));
-                }
-                last_direct = r.offset;
-            }
-            let mut used = 0u32;
-            for f in r.fields {
-                if f.hi < f.lo || u32::from(f.hi) >= 8 * u32::from(r.bytes) {
-                    problems.push(format!(
-                        "{}: {}.{} is outside the register",
-                        b.name, r.name, f.name
-                    ));
-                } else if used & f.mask() != 0 {
-                    problems.push(format!(
-                        "{}: {}.{} overlaps another field",
-                        b.name, r.name, f.name
-                    ));
-                } else {
-                    used |= f.mask();
-                }
-            }
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
-    }
 }
 
 /// Declares a block's registers, one line each:
