@@ -149,6 +149,9 @@ pub struct Field {
     pub lo: u8,
     /// Highest bit (= `lo` for a one-bit field).
     pub hi: u8,
+    /// How the field's bits behave when it differs from the register's access (a read-only
+    /// status bit in a write-1-to-clear register); `None`: as the register.
+    pub access: Option<Access>,
 }
 
 impl Field {
@@ -280,6 +283,36 @@ pub const fn count_at(regs: &[Reg], offset: u32) -> u16 {
     0
 }
 
+/// The bits of the register at `offset` of `regs` whose fields are declared with `access`:
+/// for a model's masks (PMCFG's write-1-to-clear interrupt bits).
+pub const fn fields_with(regs: &[Reg], offset: u32, access: Access) -> u32 {
+    let mut i = 0;
+    while i < regs.len() {
+        if regs[i].offset == offset && !matches!(regs[i].bank, Bank::Indexed) {
+            let mut mask = 0;
+            let mut f = 0;
+            while f < regs[i].fields.len() {
+                let field = &regs[i].fields[f];
+                if let Some(a) = field.access {
+                    if a as u8 == access as u8 {
+                        let width = (field.hi - field.lo) as u32 + 1;
+                        let ones = if width >= 32 {
+                            u32::MAX
+                        } else {
+                            (1 << width) - 1
+                        };
+                        mask |= ones << field.lo;
+                    }
+                }
+                f += 1;
+            }
+            return mask;
+        }
+        i += 1;
+    }
+    0
+}
+
 /// The reset value of the register at `offset` of `regs` on rev B (`rev_b`) or rev C, for a
 /// model's power-on state (0 when none is declared there or it depends on the outside).
 pub const fn reset_at(regs: &[Reg], offset: u32, rev_b: bool) -> u32 {
@@ -321,7 +354,7 @@ pub fn block(name: &str, chip: ChipRevision) -> Option<&'static Block> {
 
 /// Declares a block's registers, one line each:
 ///
-/// `ID "NAME" @ OFFSET BYTES RESET [x COUNT], ACCESS [in BANK] [if REVS] [FIELD HI[:LO], ...];`
+/// `ID "NAME" @ OFFSET BYTES RESET [x COUNT], ACCESS [in BANK] [if REVS] [FIELD HI[:LO] [FACCESS], ...];`
 ///
 /// `RESET` is a literal, `(B value C value)` for a per-revision value, or `(varies "why")`.
 /// It defines `pub const ID: u32 = OFFSET` (what the model's decoding matches on) and `REGS`,
@@ -331,7 +364,7 @@ macro_rules! registers {
         $(#[doc = $doc:literal])*
         $id:ident $name:literal @ $off:literal $bytes:literal $reset:tt $(x $count:literal)?,
         $access:ident $(in $bank:ident)? $(if $revs:ident)?
-        [$($field:ident $hi:literal $(: $lo:literal)?),* $(,)?];
+        [$($field:ident $hi:literal $(: $lo:literal)? $($facc:ident)?),* $(,)?];
     )*) => {
         $( $(#[doc = $doc])* pub const $id: u32 = $off; )*
         /// Every register of the block, in address order.
@@ -349,6 +382,7 @@ macro_rules! registers {
                     name: stringify!($field),
                     lo: registers!(@lo $hi $($lo)?),
                     hi: $hi,
+                    access: registers!(@facc $($facc)?),
                 }),*],
             },
         )*];
@@ -362,6 +396,8 @@ macro_rules! registers {
     (@bank $b:ident) => { Bank::$b };
     (@revs) => { Revs::All };
     (@revs $r:ident) => { Revs::$r };
+    (@facc) => { None };
+    (@facc $a:ident) => { Some(Access::$a) };
     (@lo $hi:literal) => { $hi };
     (@lo $hi:literal $lo:literal) => { $lo };
 }
@@ -376,6 +412,19 @@ mod tests {
         if let Err(problems) = validate() {
             panic!("{}", problems.join("\n"));
         }
+    }
+
+    #[test]
+    fn field_accesses_give_masks() {
+        assert_eq!(
+            fields_with(sys::REGS, sys::PMCFG, Access::WriteOneToClear),
+            0x03FF_0000
+        );
+        assert_eq!(
+            fields_with(eth::REGS, eth::INT_STATUS, Access::ReadOnly),
+            0x01
+        );
+        assert_eq!(fields_with(eth::REGS, eth::INT_ENABLE, Access::ReadOnly), 0);
     }
 
     #[test]

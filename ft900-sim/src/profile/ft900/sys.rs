@@ -71,7 +71,12 @@ pub mod msc0 {
 /// The SDK polls the bit, so any short time works; 10 µs.
 pub const PHY_RESET_CYCLES: u64 = 1_000;
 
-const PMCFG_RW1C: u32 = 0x03FF_0000;
+/// PMCFG's interrupt-pending bits, write 1 to clear.
+const PMCFG_RW1C: u32 = regs::fields_with(
+    regs::sys::REGS,
+    regs::sys::PMCFG,
+    regs::Access::WriteOneToClear,
+);
 const PAD_FIRST: u32 = regs::sys::PADCFG;
 const PAD_COUNT: u32 = regs::count_at(regs::sys::REGS, PAD_FIRST) as u32;
 /// Last byte of the pad array's word-aligned range (the GPIO configuration starts after it).

@@ -14,12 +14,12 @@ pub mod sys {
             UART0_ENA 4, SPIS1_ENA 5, SPIS0_ENA 6, SPIM_ENA 7, I2CS_ENA 8, I2CM_ENA 9,
             CAN1_ENA 10, CAN0_ENA 11, SD_ENA 12, MAC_ENA 13, DEV_ENA 14, EHCI_ENA 15,
             CPU_DIV 19:16];
-        PMCFG "PMCFG" @ 0x0C 4 0, ReadWrite [PM_INT_PENDING 25:16];
+        PMCFG "PMCFG" @ 0x0C 4 0, ReadWrite [PM_INT_PENDING 25:16 WriteOneToClear];
         PTSTNSET "PTSTNSET" @ 0x10 4 0, TestAndSet [LOCKED 0];
         PTSTNSETR "PTSTNSETR" @ 0x14 4 0, TestAndSet [LOCKED 0];
         MSC0CFG "MSC0CFG" @ 0x18 4 0, ReadWrite [MAC_RESET_PHY 8, UART1_INTSEL 16,
             UART1_FIFOSEL 17, UART1_CLKSEL 18, UART0_INTSEL 19, UART0_FIFOSEL 20,
-            UART0_CLKSEL 21, I2C_SWOP 29, PWM_SOFTRESET 30, PERI_SOFTRESET 31];
+            UART0_CLKSEL 21, I2C_SWOP 29, PWM_SOFTRESET 30 WriteOnly, PERI_SOFTRESET 31 WriteOnly];
         /// Pad configuration, one byte per pin.
         PADCFG "PADCFG" @ 0x1C 1 (varies "0x08 for pins 0..2, 0x04 for the others") x 67,
             ReadWrite [SLOW 0, SCHMITT 1, PULL 3:2, DRIVE 5:4, FUNC 7:6];
@@ -36,7 +36,7 @@ pub mod sys {
         GPIO_INT_PENDING2 "GPIO_INT_PENDING2" @ 0xA4 4 0, WriteOneToClear [];
         /// Rev C: bits 31:24 are the PHY's status (link, LEDs; dark LEDs read 1).
         ETH_PHY_CFG "ETH_PHY_CFG" @ 0xA8 4 (B 0x0007_0300 C 0x3F07_0300), ReadWrite [PHYAD 4:0,
-            PWRDN 8, PWRSV 9, LOOPBACK 10, LINK_STATUS 31];
+            PWRDN 8, PWRSV 9, LOOPBACK 10, LINK_STATUS 31 ReadOnly];
         ETH_PHY_ID "ETH_PHY_ID" @ 0xAC 4 0, ReadWrite [];
         /// Rev C: global reset status and soft reset.
         RESET_STATUS "RESET_STATUS" @ 0xBC 4 0x01, ReadWrite if RevC [HW_RESET 0, SOFT_RESET 1];
@@ -63,14 +63,14 @@ pub mod intc {
 pub mod eth {
     use super::*;
     registers! {
-        INT_STATUS "ETH_INT_STATUS" @ 0x00 1 0, WriteOneToClear [RX_INT 0, TX_ERR 1, TX_EMPTY 2,
+        INT_STATUS "ETH_INT_STATUS" @ 0x00 1 0, WriteOneToClear [RX_INT 0 ReadOnly, TX_ERR 1, TX_EMPTY 2,
             FIFO_OV 3, RX_ERR 4, MD_INT 5];
         INT_ENABLE "ETH_INT_ENABLE" @ 0x01 1 0, ReadWrite [RX_INT 0, TX_ERR 1, TX_EMPTY 2,
             FIFO_OV 3, RX_ERR 4, MD_INT 5];
         RX_CNTL "ETH_RX_CNTL" @ 0x02 1 0x08, ReadWrite [RX_ENABLE 0, ACC_MULTI 1, PRMS 2,
-            BAD_CRC 3, RESET_FIFO 4, MEM_SIZE 7:6];
+            BAD_CRC 3, RESET_FIFO 4 WriteOnly, MEM_SIZE 7:6 ReadOnly];
         TX_CNTL "ETH_TX_CNTL" @ 0x03 1 0, ReadWrite [TX_ENABLE 0, PAD_ENABLE 1, CRC_ENABLE 2,
-            DUPLEX 4, MEM_SIZE 7:6];
+            DUPLEX 4, MEM_SIZE 7:6 ReadOnly];
         /// 32-bit accesses only.
         DATA "ETH_DATA" @ 0x04 4 0, Port [];
         ADDR_1 "ETH_ADDR_1" @ 0x08 1 0, ReadWrite [];
@@ -178,11 +178,12 @@ pub mod timers {
     use super::*;
     registers! {
         /// block_en (bit 1), soft_reset (bit 0, self-clearing).
-        CONTROL_0 "TIMER_CONTROL_0" @ 0x0 1 0, ReadWrite [SOFT_RESET 0, BLOCK_EN 1];
+        CONTROL_0 "TIMER_CONTROL_0" @ 0x0 1 0, ReadWrite [SOFT_RESET 0 WriteOnly, BLOCK_EN 1];
         /// stop_t (bit 4+t), start_t (bit t); all self-clearing.
         CONTROL_1 "TIMER_CONTROL_1" @ 0x1 1 0, WriteOnly [START 3:0, STOP 7:4];
         /// prescaler_en (bits 7:4), wdg_int_ien (3), wdg_int (2, RW1C), clear_wdg (1), start_wdg (0).
-        CONTROL_2 "TIMER_CONTROL_2" @ 0x2 1 0, ReadWrite [START_WDG 0, CLEAR_WDG 1, WDG_INT 2,
+        CONTROL_2 "TIMER_CONTROL_2" @ 0x2 1 0, ReadWrite [START_WDG 0, CLEAR_WDG 1 WriteOnly,
+            WDG_INT 2 WriteOneToClear,
             WDG_INT_IEN 3, PRESC_EN 7:4];
         /// direction (bits 7:4, 1 = up), mode (bits 3:0, 1 = one-shot).
         CONTROL_3 "TIMER_CONTROL_3" @ 0x3 1 0, ReadWrite [ONE_SHOT 3:0, DIR_UP 7:4];
