@@ -26,7 +26,7 @@
 #define TIMER_ONE_SHOT(t)           (1u << (t))
 /* TIMER_CONTROL_4 (Table 14.7). */
 #define TIMER_CLEAR(t)              (1u << (t))
-#define TIMER_PRESC_CLEAR           0x10u   /* rev B: the shared prescaler */
+#define TIMER_PRESC_CLEAR           TIMER_CONTROL_4_PRESC_CLEAR /* rev B: the shared prescaler */
 #define TIMER_PRESC_CLEAR_REV_C(t)  (0x10u << (t)) /* rev C: timer t's own prescaler */
 /* TIMER_INT (Table 14.8). */
 #define TIMER_INT_PENDING(t)        (1u << (2 * (t)))

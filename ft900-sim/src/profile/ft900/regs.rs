@@ -152,6 +152,8 @@ pub struct Field {
     /// How the field's bits behave when it differs from the register's access (a read-only
     /// status bit in a write-1-to-clear register); `None`: as the register.
     pub access: Option<Access>,
+    /// The revisions that have the field.
+    pub revs: Revs,
 }
 
 impl Field {
@@ -313,6 +315,46 @@ pub const fn fields_with(regs: &[Reg], offset: u32, access: Access) -> u32 {
     0
 }
 
+/// The bits of field `name` of the register at `offset` of `regs` (0 when not declared).
+pub const fn field_mask(regs: &[Reg], offset: u32, name: &str) -> u32 {
+    let mut i = 0;
+    while i < regs.len() {
+        if regs[i].offset == offset && !matches!(regs[i].bank, Bank::Indexed) {
+            let mut f = 0;
+            while f < regs[i].fields.len() {
+                let field = &regs[i].fields[f];
+                if const_str_eq(field.name, name) {
+                    let width = (field.hi - field.lo) as u32 + 1;
+                    let ones = if width >= 32 {
+                        u32::MAX
+                    } else {
+                        (1 << width) - 1
+                    };
+                    return ones << field.lo;
+                }
+                f += 1;
+            }
+        }
+        i += 1;
+    }
+    0
+}
+
+const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The reset value of the register at `offset` of `regs` on rev B (`rev_b`) or rev C, for a
 /// model's power-on state (0 when none is declared there or it depends on the outside).
 pub const fn reset_at(regs: &[Reg], offset: u32, rev_b: bool) -> u32 {
@@ -354,7 +396,7 @@ pub fn block(name: &str, chip: ChipRevision) -> Option<&'static Block> {
 
 /// Declares a block's registers, one line each:
 ///
-/// `ID "NAME" @ OFFSET BYTES RESET [x COUNT], ACCESS [in BANK] [if REVS] [FIELD HI[:LO] [FACCESS], ...];`
+/// `ID "NAME" @ OFFSET BYTES RESET [x COUNT], ACCESS [in BANK] [if REVS] [FIELD HI[:LO] [FACCESS] [@ REVS], ...];`
 ///
 /// `RESET` is a literal, `(B value C value)` for a per-revision value, or `(varies "why")`.
 /// It defines `pub const ID: u32 = OFFSET` (what the model's decoding matches on) and `REGS`,
@@ -364,7 +406,7 @@ macro_rules! registers {
         $(#[doc = $doc:literal])*
         $id:ident $name:literal @ $off:literal $bytes:literal $reset:tt $(x $count:literal)?,
         $access:ident $(in $bank:ident)? $(if $revs:ident)?
-        [$($field:ident $hi:literal $(: $lo:literal)? $($facc:ident)?),* $(,)?];
+        [$($field:ident $hi:literal $(: $lo:literal)? $($facc:ident)? $(@ $frevs:ident)?),* $(,)?];
     )*) => {
         $( $(#[doc = $doc])* pub const $id: u32 = $off; )*
         /// Every register of the block, in address order.
@@ -383,6 +425,7 @@ macro_rules! registers {
                     lo: registers!(@lo $hi $($lo)?),
                     hi: $hi,
                     access: registers!(@facc $($facc)?),
+                    revs: registers!(@revs $($frevs)?),
                 }),*],
             },
         )*];
@@ -425,6 +468,20 @@ mod tests {
             0x01
         );
         assert_eq!(fields_with(eth::REGS, eth::INT_ENABLE, Access::ReadOnly), 0);
+        assert_eq!(field_mask(sys::REGS, sys::CLKCFG, "CPU_DIV"), 0xF << 16);
+        assert_eq!(field_mask(sys::REGS, sys::CLKCFG, "NONE"), 0);
+        let c4 = timers::REGS
+            .iter()
+            .find(|r| r.offset == timers::CONTROL_4)
+            .unwrap();
+        let on = |chip| {
+            c4.fields
+                .iter()
+                .filter(move |f| f.revs.includes(chip))
+                .map(|f| f.mask())
+        };
+        assert_eq!(on(ChipRevision::Ft900RevB).fold(0, |a, m| a | m), 0x1F);
+        assert_eq!(on(ChipRevision::Ft900RevC).fold(0, |a, m| a | m), 0xFF);
     }
 
     #[test]

@@ -30,7 +30,8 @@ pub mod clk {
 }
 
 /// CLKCFG's CPU clock divider field (rev C).
-pub const CLKCFG_CPU_DIV_MASK: u32 = 0xF << 16;
+pub const CLKCFG_CPU_DIV_MASK: u32 =
+    regs::field_mask(regs::sys::REGS, regs::sys::CLKCFG, "CPU_DIV");
 
 /// RESET_STATUS (0x100BC, rev C) bits.
 pub mod rst {

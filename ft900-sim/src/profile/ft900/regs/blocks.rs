@@ -13,7 +13,7 @@ pub mod sys {
         CLKCFG "CLKCFG" @ 0x08 4 0, ReadWrite [CAM_ENA 0, I2S_ENA 1, PWM_ENA 2, UART1_ENA 3,
             UART0_ENA 4, SPIS1_ENA 5, SPIS0_ENA 6, SPIM_ENA 7, I2CS_ENA 8, I2CM_ENA 9,
             CAN1_ENA 10, CAN0_ENA 11, SD_ENA 12, MAC_ENA 13, DEV_ENA 14, EHCI_ENA 15,
-            CPU_DIV 19:16];
+            CPU_DIV 19:16 @ RevC];
         PMCFG "PMCFG" @ 0x0C 4 0, ReadWrite [PM_INT_PENDING 25:16 WriteOneToClear];
         PTSTNSET "PTSTNSET" @ 0x10 4 0, TestAndSet [LOCKED 0];
         PTSTNSETR "PTSTNSETR" @ 0x14 4 0, TestAndSet [LOCKED 0];
@@ -188,7 +188,8 @@ pub mod timers {
         /// direction (bits 7:4, 1 = up), mode (bits 3:0, 1 = one-shot).
         CONTROL_3 "TIMER_CONTROL_3" @ 0x3 1 0, ReadWrite [ONE_SHOT 3:0, DIR_UP 7:4];
         /// presc_clear (bit 4 on rev B, bits 7:4 per timer on rev C), clear_t (bit t); self-clearing.
-        CONTROL_4 "TIMER_CONTROL_4" @ 0x4 1 0, WriteOnly [CLEAR 3:0, PRESC_CLEAR 7:4];
+        CONTROL_4 "TIMER_CONTROL_4" @ 0x4 1 0, WriteOnly [CLEAR 3:0, PRESC_CLEAR 4 @ RevB,
+            PRESC_CLEAR_T 7:4 @ RevC];
         /// enable_t (bit 2t+1), pending_t (bit 2t, RW1C).
         INT "TIMER_INT" @ 0x5 1 0, ReadWrite [];
         /// read_sel (bits 3:2), write_sel (bits 1:0).

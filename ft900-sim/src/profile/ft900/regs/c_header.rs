@@ -107,6 +107,16 @@ fn emit_reset(out: &mut String, name: &str, reg: &Reg) {
 
 fn emit_fields(out: &mut String, name: &str, reg: &Reg) {
     for f in reg.fields {
+        let mut notes = Vec::new();
+        if let Some(a) = f.access {
+            notes.push(a.abbrev());
+        }
+        if !f.revs.note().is_empty() {
+            notes.push(f.revs.note());
+        }
+        if !notes.is_empty() {
+            let _ = writeln!(out, "/* {name}_{}: {} */", f.name, notes.join(", "));
+        }
         let _ = writeln!(
             out,
             "#define {name}_{} {}",

@@ -1,6 +1,7 @@
 //! Consistency checks of the description itself.
 
 use super::{Bank, MAP};
+use crate::profile::ft900::chip::ChipRevision;
 
 /// Checks the description: registers inside their blocks, in address order, widths 1/2/4,
 /// fields inside the register and not overlapping, names unique within a block. `Err` lists
@@ -32,20 +33,29 @@ pub fn validate() -> Result<(), Vec<String>> {
                 }
                 last_direct = r.offset;
             }
-            let mut used = 0u32;
+            // Fields may overlap only when no revision has both.
+            let mut used = [0u32; 2];
             for f in r.fields {
                 if f.hi < f.lo || u32::from(f.hi) >= 8 * u32::from(r.bytes) {
                     problems.push(format!(
                         "{}: {}.{} is outside the register",
                         b.name, r.name, f.name
                     ));
-                } else if used & f.mask() != 0 {
+                } else if ChipRevision::ALL
+                    .iter()
+                    .enumerate()
+                    .any(|(k, &c)| f.revs.includes(c) && used[k] & f.mask() != 0)
+                {
                     problems.push(format!(
                         "{}: {}.{} overlaps another field",
                         b.name, r.name, f.name
                     ));
                 } else {
-                    used |= f.mask();
+                    for (k, &c) in ChipRevision::ALL.iter().enumerate() {
+                        if f.revs.includes(c) {
+                            used[k] |= f.mask();
+                        }
+                    }
                 }
             }
         }
