@@ -43,7 +43,7 @@ static int mdio_wait_done(void)
 int eth_mdio_read_at(unsigned phy, unsigned reg)
 {
     ETH_MNG_ADDR = (uint8_t)(phy & 0x1Fu);
-    ETH_MNG_CNTL = (uint8_t)(ETH_MNG_CNTL_REG(reg & 0x1Fu) | ETH_MNG_CNTL_START);
+    ETH_MNG_CNTL = (uint8_t)(ETH_MNG_CNTL_PHY_REG_OF(reg & 0x1Fu) | ETH_MNG_CNTL_START);
     int r = mdio_wait_done();
     uint16_t v = ETH_MNG_RX;
     ETH_MNG_CNTL = 0;
@@ -56,7 +56,7 @@ int eth_mdio_write_at(unsigned phy, unsigned reg, uint16_t value)
         ETH_INT_STATUS = ETH_INT_MD;
     ETH_MNG_ADDR = (uint8_t)(phy & 0x1Fu);
     ETH_MNG_TX = value;
-    ETH_MNG_CNTL = (uint8_t)(ETH_MNG_CNTL_REG(reg & 0x1Fu) | ETH_MNG_CNTL_WRITE |
+    ETH_MNG_CNTL = (uint8_t)(ETH_MNG_CNTL_PHY_REG_OF(reg & 0x1Fu) | ETH_MNG_CNTL_WRITE |
                              ETH_MNG_CNTL_START);
     int r = mdio_wait_done();
     ETH_MNG_CNTL = 0;

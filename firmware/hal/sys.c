@@ -11,12 +11,12 @@ uint32_t sys_chip_id(void)
 
 int sys_is_ft900(void)
 {
-    return HIPID_MODEL(HIPID) == HIPID_MODEL_FT900;
+    return HIPID_MODEL_OF(HIPID) == HIPID_MODEL_FT900;
 }
 
 int sys_is_rev_b(void)
 {
-    uint32_t rev = HIPID_REVISION(HIPID);
+    uint32_t rev = HIPID_REVISION_OF(HIPID);
     return rev == 0x0000u || rev == 0x0001u;
 }
 

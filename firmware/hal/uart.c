@@ -67,12 +67,12 @@ int uart_open(unsigned port, uint32_t baud)
     p->irq_mode = 0;
     p->ier = 0;
     REG(p, UART_LCR) = 0;
-    REG(p, UART_INT_ENABLE) = 0;
+    REG(p, UART_IER) = 0;
     icr_write(p, UART_IDX_CPR, 1u << 3); /* prescaler M = 1 (used only with MCR[7]) */
     icr_write(p, UART_IDX_TCR, SAMPLES_PER_BIT);
     REG(p, UART_LCR) = UART_LCR_DLAB;
-    REG(p, UART_DIV_LSB) = (uint8_t)div;
-    REG(p, UART_DIV_MSB) = (uint8_t)(div >> 8);
+    REG(p, UART_DLL) = (uint8_t)div;
+    REG(p, UART_DLM) = (uint8_t)(div >> 8);
     REG(p, UART_LCR) = UART_LCR_8BITS;
     REG(p, UART_MCR) = UART_MCR_RTS;
     REG(p, UART_FCR) = UART_FCR_ENABLE | UART_FCR_RX_RESET | UART_FCR_TX_RESET;
@@ -127,7 +127,7 @@ static void tx_refill(struct uart_port *p)
     }
     if (p->tx_tail == p->tx_head && (p->ier & UART_IER_TX)) {
         p->ier &= (uint8_t)~UART_IER_TX;
-        REG(p, UART_INT_ENABLE) = p->ier;
+        REG(p, UART_IER) = p->ier;
     }
 }
 
@@ -135,7 +135,7 @@ static void uart_isr(struct uart_port *p)
 {
     p->stats.interrupts++;
     for (unsigned guard = 0; guard < 8; guard++) {
-        uint8_t id = REG(p, UART_INT_STATUS) & UART_ISR_ID_MASK;
+        uint8_t id = REG(p, UART_ISR) & UART_ISR_ID_MASK;
         if (id & UART_ISR_NONE)
             break;
         switch (id) {
@@ -181,7 +181,7 @@ int uart_enable_interrupts(unsigned port)
     p->irq_mode = 1;
     rx_take(p); /* bytes that arrived before */
     p->ier = UART_IER_RX | UART_IER_LINE;
-    REG(p, UART_INT_ENABLE) = p->ier;
+    REG(p, UART_IER) = p->ier;
     if (port == UART0) {
         interrupt_attach(IRQ_UART0, IRQ_UART0, uart0_isr);
         MSC0CFG |= MSC0CFG_UART0_INTSEL;
@@ -238,7 +238,7 @@ void uart_putc(unsigned port, char c)
     if (!(p->ier & UART_IER_TX)) {
         /* Enabling the THR-empty interrupt while THR is empty raises it at once. */
         p->ier |= UART_IER_TX;
-        REG(p, UART_INT_ENABLE) = p->ier;
+        REG(p, UART_IER) = p->ier;
     }
     interrupt_restore(s);
 }

@@ -64,10 +64,10 @@ int main(void)
     tprintf("hello from the FT900\n");
 
     uint32_t id = sys_chip_id();
-    tprintf("HIPID %08lx: model %04lx revision %04lx\n", id, HIPID_MODEL(id), HIPID_REVISION(id));
-    CHECK(sys_is_ft900(), "chip is an FT900 (HIPID model %04lx)", HIPID_MODEL(id));
-    CHECK(HIPID_REVISION(id) <= 0x0002u, "revision %s (%04lx)", sys_is_rev_b() ? "B" : "C",
-          HIPID_REVISION(id));
+    tprintf("HIPID %08lx: model %04lx revision %04lx\n", id, HIPID_MODEL_OF(id), HIPID_REVISION_OF(id));
+    CHECK(sys_is_ft900(), "chip is an FT900 (HIPID model %04lx)", HIPID_MODEL_OF(id));
+    CHECK(HIPID_REVISION_OF(id) <= 0x0002u, "revision %s (%04lx)", sys_is_rev_b() ? "B" : "C",
+          HIPID_REVISION_OF(id));
     CHECK((EFCFG & EFCFG_MAC_ACTIVE) != 0, "EFCFG: Ethernet MAC present (%08lx)", EFCFG);
 
     /* .data was copied from program memory. */

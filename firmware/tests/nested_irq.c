@@ -47,7 +47,7 @@ static void raise_timer(void)
 
 static void raise_uart(void)
 {
-    UART_REG(UART1_BASE, UART_INT_ENABLE) = UART_IER_TX;
+    UART_REG(UART1_BASE, UART_IER) = UART_IER_TX;
 }
 
 static void raise_eth(void)
@@ -55,7 +55,7 @@ static void raise_eth(void)
     ETH_INT_STATUS = ETH_INT_MD;
     ETH_INT_ENABLE = ETH_INT_MD;
     ETH_MNG_ADDR = ETH_PHY_ADDRESS;
-    ETH_MNG_CNTL = ETH_MNG_CNTL_REG(1) | ETH_MNG_CNTL_START; /* read BMSR */
+    ETH_MNG_CNTL = ETH_MNG_CNTL_PHY_REG_OF(1) | ETH_MNG_CNTL_START; /* read BMSR */
 }
 
 static void timer_c_done(void)
@@ -73,8 +73,8 @@ static void timer_c_done(void)
 static void uart1_isr(void)
 {
     log_put('U');
-    UART_REG(UART1_BASE, UART_INT_ENABLE) = 0;
-    (void)UART_REG(UART1_BASE, UART_INT_STATUS);
+    UART_REG(UART1_BASE, UART_IER) = 0;
+    (void)UART_REG(UART1_BASE, UART_ISR);
     if (phase == 'C' || phase == 'D') {
         raise_timer();
         spin();

@@ -6,23 +6,13 @@
 #define FT900_ETH_REGS_H
 
 #include "ft900_io.h"
+#include "ft900_regs.h"
 
-#define ETH_BASE            0x10220u
-
-#define ETH_INT_STATUS      FT900_REG8(0x10220)
-#define ETH_INT_ENABLE      FT900_REG8(0x10221)
-#define ETH_RX_CNTL         FT900_REG8(0x10222)
-#define ETH_TX_CNTL         FT900_REG8(0x10223)
-#define ETH_DATA            FT900_REG32(0x10224)   /* 32-bit access only */
-#define ETH_MAC_ADDR(n)     FT900_REG8(0x10228u + (n)) /* n = 0..5: octet 1..6 */
-#define ETH_THRESHOLD       FT900_REG8(0x1022E)
-#define ETH_MNG_CNTL        FT900_REG8(0x1022F)
-#define ETH_MNG_DIV         FT900_REG8(0x10230)
-#define ETH_MNG_ADDR        FT900_REG8(0x10231)
-#define ETH_MNG_TX          FT900_REG16(0x10232)   /* ETH_MNG_TX0/TX1 */
-#define ETH_MNG_RX          FT900_REG16(0x10234)   /* ETH_MNG_RX0/RX1 */
-#define ETH_NUM_PKT         FT900_REG8(0x10236)
-#define ETH_TR_REQ          FT900_REG8(0x10237)
+/* ETH_BASE, the registers (ETH_INT_STATUS ... ETH_TR_REQ), their reset values and fields
+ * (ETH_RX_CNTL_BAD_CRC, ...) come from the generated ft900_regs.h. */
+#define ETH_MAC_ADDR(n)     FT900_REG8(ETH_ADDR_1_ADDR + (n)) /* n = 0..5: octet 1..6 */
+#define ETH_MNG_TX          FT900_REG16(ETH_MNG_TX0_ADDR)   /* ETH_MNG_TX0/TX1 */
+#define ETH_MNG_RX          FT900_REG16(ETH_MNG_RX0_ADDR)   /* ETH_MNG_RX0/RX1 */
 
 /* ETH_INT_STATUS / ETH_INT_ENABLE (Tables 10.3/10.4). */
 #define ETH_INT_MD          0x20u   /* MDIO transaction done, RW1C */
@@ -32,28 +22,9 @@
 #define ETH_INT_TX_ERR      0x02u   /* RW1C; also resets the TX write pointer */
 #define ETH_INT_RX          0x01u   /* RO: at least one packet in the RX FIFO */
 
-/* ETH_RX_CNTL (Table 10.5). */
-#define ETH_RX_CNTL_MEM_SIZE_MASK 0xC0u
-#define ETH_RX_CNTL_RESET_FIFO  0x10u
-#define ETH_RX_CNTL_BAD_CRC     0x08u
-#define ETH_RX_CNTL_PRMS        0x04u
-#define ETH_RX_CNTL_ACC_MULTI   0x02u
-#define ETH_RX_CNTL_RX_ENABLE   0x01u
-
-/* ETH_TX_CNTL (Table 10.6). */
-#define ETH_TX_CNTL_MEM_SIZE_MASK 0xC0u
-#define ETH_TX_CNTL_DUPLEX      0x10u
-#define ETH_TX_CNTL_CRC_ENABLE  0x04u
-#define ETH_TX_CNTL_PAD_ENABLE  0x02u
-#define ETH_TX_CNTL_TX_ENABLE   0x01u
-
-/* ETH_MNG_CNTL. */
-#define ETH_MNG_CNTL_REG(r)     ((uint8_t)((r) << 3))
-#define ETH_MNG_CNTL_WRITE      0x02u
-#define ETH_MNG_CNTL_START      0x01u
-
-/* ETH_TR_REQ. */
-#define ETH_TR_REQ_NEW_TX       0x01u
+#define ETH_RX_CNTL_MEM_SIZE_MASK ETH_RX_CNTL_MEM_SIZE
+#define ETH_TX_CNTL_MEM_SIZE_MASK ETH_TX_CNTL_MEM_SIZE
+#define ETH_MNG_CNTL_PHY_REG_OF(r) ((uint8_t)((r) << ETH_MNG_CNTL_PHY_REG_SHIFT))
 
 /* TX and RX buffers: 2048 bytes each (512 x 32 bits). */
 #define ETH_BUFFER_BYTES        2048u

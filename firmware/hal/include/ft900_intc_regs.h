@@ -5,22 +5,24 @@
 #define FT900_INTC_REGS_H
 
 #include "ft900_io.h"
+#include "ft900_regs.h"
 
-#define INTC_BASE               0x100C0u
+/* INTC_BASE, IRQ00_03_ASSIGNMENT ... IRQ28_31_ASSIGNMENT and IRQ_CONTROL come from the
+ * generated ft900_regs.h. */
 
 /* Tables 6.3-6.10 IRQxx-yy Assignment: one byte per IRQ input, bits [4:0] = priority. */
-#define IRQ_ASSIGN(irq)         FT900_REG8(0x100C0u + (irq))
+#define IRQ_ASSIGN(irq)         FT900_REG8(INTC_BASE + (irq))
 #define IRQ_PRIORITY_MASK       0x1Fu
 
 /* Table 6.11 IRQ Control. */
-#define IRQ_CTRL                FT900_REG32(0x100E0)
-#define IRQ_CTRL_GLOBAL_MASK    (1u << 31)
-#define IRQ_CTRL_NEST_EN        (1u << 7)
-#define IRQ_CTRL_NEST_DEPTH_MASK 0xFu
+#define IRQ_CTRL                IRQ_CONTROL
+#define IRQ_CTRL_GLOBAL_MASK    IRQ_CONTROL_GLOBAL_MASK
+#define IRQ_CTRL_NEST_EN        IRQ_CONTROL_NEST_EN
+#define IRQ_CTRL_NEST_DEPTH_MASK IRQ_CONTROL_NEST_DEPTH
 /* Byte views of IRQ Control used by firmware. */
-#define IRQ_CTRL_NEST           FT900_REG8(0x100E0)  /* bit 7 enable, [3:0] depth */
-#define IRQ_CTRL_MASK_ADDR      0x100E3u
-#define IRQ_CTRL_MASK           FT900_REG8(0x100E3)  /* bit 7 = global mask */
+#define IRQ_CTRL_NEST           FT900_REG8(IRQ_CONTROL_ADDR)  /* bit 7 enable, [3:0] depth */
+#define IRQ_CTRL_MASK_ADDR      (IRQ_CONTROL_ADDR + 3u)
+#define IRQ_CTRL_MASK           FT900_REG8(IRQ_CTRL_MASK_ADDR)  /* bit 7 = global mask */
 #define IRQ_CTRL_MASK_ALL       0x80u
 
 /* Table 6.1 interrupt inputs. */

@@ -1,47 +1,32 @@
 /*
- * ft900_timer_regs.h - timers A-D and watchdog, base 0x10340 (AN_324 section 14).
- * Byte registers. Timer t: A = 0, B = 1, C = 2, D = 3.
+ * ft900_timer_regs.h - timers A-D and watchdog (AN_324 section 14). Byte registers.
+ * Timer t: A = 0, B = 1, C = 2, D = 3.
+ *
+ * TIMER_BASE, the registers (TIMER_CONTROL_0 ... TIMER_READ_MS, rev C's TIMER_WDG_STATUS),
+ * their reset values and fields come from the generated ft900_regs.h; below are the per-timer
+ * bit helpers the HAL uses.
  */
 #ifndef FT900_TIMER_REGS_H
 #define FT900_TIMER_REGS_H
 
 #include "ft900_io.h"
+#include "ft900_regs.h"
 
-#define TIMER_BASE          0x10340u
-
-#define TIMER_CONTROL_0     FT900_REG8(0x10340)
-#define TIMER_CONTROL_1     FT900_REG8(0x10341)
-#define TIMER_CONTROL_2     FT900_REG8(0x10342)
-#define TIMER_CONTROL_3     FT900_REG8(0x10343)
-#define TIMER_CONTROL_4     FT900_REG8(0x10344)
-#define TIMER_INT           FT900_REG8(0x10345)
-#define TIMER_SELECT        FT900_REG8(0x10346)
-#define TIMER_WDG           FT900_REG8(0x10347)
-#define TIMER_WRITE_LS      FT900_REG8(0x10348)
-#define TIMER_WRITE_MS      FT900_REG8(0x10349)
-#define TIMER_PRESC_LS      FT900_REG8(0x1034A)
-#define TIMER_PRESC_MS      FT900_REG8(0x1034B)
-#define TIMER_READ_LS       FT900_REG8(0x1034C)
-#define TIMER_READ_MS       FT900_REG8(0x1034D)
-
-/* TIMER_CONTROL_0 (Table 14.3). */
-#define TIMER_CONTROL_0_SOFT_RESET  0x01u
-#define TIMER_CONTROL_0_BLOCK_EN    0x02u
 /* TIMER_CONTROL_1 (Table 14.4): start/stop, self-clearing. */
 #define TIMER_START(t)              (1u << (t))
 #define TIMER_STOP(t)               (1u << (4 + (t)))
 /* TIMER_CONTROL_2 (Table 14.5). */
 #define TIMER_PRESC_EN(t)           (1u << (4 + (t)))
-#define TIMER_WDG_INT_IEN           0x08u
-#define TIMER_WDG_INT               0x04u
-#define TIMER_CLEAR_WDG             0x02u
-#define TIMER_START_WDG             0x01u
+#define TIMER_WDG_INT_IEN           TIMER_CONTROL_2_WDG_INT_IEN
+#define TIMER_WDG_INT               TIMER_CONTROL_2_WDG_INT
+#define TIMER_CLEAR_WDG             TIMER_CONTROL_2_CLEAR_WDG
+#define TIMER_START_WDG             TIMER_CONTROL_2_START_WDG
 /* TIMER_CONTROL_3 (Table 14.6). */
 #define TIMER_DIR_UP(t)             (1u << (4 + (t)))
 #define TIMER_ONE_SHOT(t)           (1u << (t))
 /* TIMER_CONTROL_4 (Table 14.7). */
 #define TIMER_CLEAR(t)              (1u << (t))
-#define TIMER_PRESC_CLEAR           0x10u   /* rev B: the shared prescaler */
+#define TIMER_PRESC_CLEAR           TIMER_CONTROL_4_PRESC_CLEAR /* rev B: the shared prescaler */
 #define TIMER_PRESC_CLEAR_REV_C(t)  (0x10u << (t)) /* rev C: timer t's own prescaler */
 /* TIMER_INT (Table 14.8). */
 #define TIMER_INT_PENDING(t)        (1u << (2 * (t)))

@@ -76,34 +76,13 @@ use crate::isa::Width;
 
 /// Register offsets from 0x10220.
 pub mod reg {
-    /// ETH_INT_STATUS.
-    pub const INT_STATUS: u32 = 0x00;
-    /// ETH_INT_ENABLE.
-    pub const INT_ENABLE: u32 = 0x01;
-    /// ETH_RX_CNTL.
-    pub const RX_CNTL: u32 = 0x02;
-    /// ETH_TX_CNTL.
-    pub const TX_CNTL: u32 = 0x03;
-    /// ETH_DATA (32-bit only).
-    pub const DATA: u32 = 0x04;
-    /// ETH_ADDR_1 (first octet on the wire); ETH_ADDR_6 is at 0x0D.
-    pub const ADDR: u32 = 0x08;
-    /// ETH_THRESHOLD.
-    pub const THRESHOLD: u32 = 0x0E;
-    /// ETH_MNG_CNTL.
-    pub const MNG_CNTL: u32 = 0x0F;
-    /// ETH_MNG_DIV.
-    pub const MNG_DIV: u32 = 0x10;
-    /// ETH_MNG_ADDR.
-    pub const MNG_ADDR: u32 = 0x11;
-    /// ETH_MNG_TX0 (ETH_MNG_TX1 at 0x13).
-    pub const MNG_TX: u32 = 0x12;
-    /// ETH_MNG_RX0 (ETH_MNG_RX1 at 0x15).
-    pub const MNG_RX: u32 = 0x14;
-    /// ETH_NUM_PKT.
-    pub const NUM_PKT: u32 = 0x16;
-    /// ETH_TR_REQ.
-    pub const TR_REQ: u32 = 0x17;
+    pub use crate::profile::ft900::regs::eth::*;
+    /// ETH_ADDR_1 (first octet on the wire); ETH_ADDR_6 is at [`ADDR_6`].
+    pub const ADDR: u32 = ADDR_1;
+    /// ETH_MNG_TX0 (ETH_MNG_TX1 at [`MNG_TX1`]).
+    pub const MNG_TX: u32 = MNG_TX0;
+    /// ETH_MNG_RX0 (ETH_MNG_RX1 at [`MNG_RX1`]).
+    pub const MNG_RX: u32 = MNG_RX0;
 }
 
 /// ETH_INT_STATUS / ETH_INT_ENABLE bits.
@@ -139,7 +118,8 @@ pub mod rx_cntl {
     /// Bits that hold what was written (RX_MEM_SIZE reads 0 = 2048 bytes).
     pub const STORED: u8 = BAD_CRC | PRMS_MODE | ACC_MULTI | RX_ENABLE;
     /// Value after reset (AN_324 bit table; docs/hardware/open-questions.md q9).
-    pub const RESET_VALUE: u8 = BAD_CRC;
+    pub const RESET_VALUE: u8 =
+        crate::profile::ft900::regs::reset_at(super::reg::REGS, super::reg::RX_CNTL, false) as u8;
 }
 
 /// ETH_TX_CNTL bits.
@@ -183,7 +163,8 @@ const PHY_CFG_LEDS_DARK: u32 = 0x3F << 24;
 /// ETH_PHY_CFG: every read-only status bit of rev C.
 pub const PHY_CFG_STATUS_MASK: u32 = PHY_CFG_LINK_STATUS | PHY_CFG_LEDS_DARK;
 /// ETH_MNG_DIV after reset.
-const MNG_DIV_RESET: u8 = 0x80;
+const MNG_DIV_RESET: u8 =
+    crate::profile::ft900::regs::reset_at(reg::REGS, reg::MNG_DIV, false) as u8;
 
 /// Event kinds (low two bits of a token; the rest is a serial number).
 const EV_TX_DONE: u64 = 0;
@@ -385,7 +366,12 @@ impl Eth {
     /// read these instead of MII registers on rev C (docs/hardware/revisions.md, docs/hardware/ethernet.md §7).
     pub fn phy_cfg_status(&mut self, ctx: &Ctx) -> u32 {
         self.observe(ctx);
-        let up = self.phy.link_up(ctx.now);
+        self.phy_cfg_status_at(ctx.now)
+    }
+
+    /// [`Eth::phy_cfg_status`] without bringing the PHY up to `now` first (for debugger views).
+    pub fn phy_cfg_status_at(&self, now: u64) -> u32 {
+        let up = self.phy.link_up(now);
         let mode = self.phy.mode().filter(|_| up);
         let mut bits = PHY_CFG_LEDS_DARK;
         if up {
@@ -414,37 +400,6 @@ impl Eth {
     /// Words in the RX FIFO.
     pub fn rx_fifo_words(&self) -> usize {
         self.rx_fifo.len()
-    }
-
-    /// The byte registers, read without side effects (ETH_DATA, the FIFO port, is left out):
-    /// (name as in AN_324, offset in the block, value).
-    pub fn registers(&self) -> Vec<(&'static str, u32, u8)> {
-        const NAMES: [(&str, u32); 20] = [
-            ("ETH_INT_STATUS", reg::INT_STATUS),
-            ("ETH_INT_ENABLE", reg::INT_ENABLE),
-            ("ETH_RX_CNTL", reg::RX_CNTL),
-            ("ETH_TX_CNTL", reg::TX_CNTL),
-            ("ETH_ADDR_1", reg::ADDR),
-            ("ETH_ADDR_2", reg::ADDR + 1),
-            ("ETH_ADDR_3", reg::ADDR + 2),
-            ("ETH_ADDR_4", reg::ADDR + 3),
-            ("ETH_ADDR_5", reg::ADDR + 4),
-            ("ETH_ADDR_6", reg::ADDR + 5),
-            ("ETH_THRESHOLD", reg::THRESHOLD),
-            ("ETH_MNG_CNTL", reg::MNG_CNTL),
-            ("ETH_MNG_DIV", reg::MNG_DIV),
-            ("ETH_MNG_ADDR", reg::MNG_ADDR),
-            ("ETH_MNG_TX0", reg::MNG_TX),
-            ("ETH_MNG_TX1", reg::MNG_TX + 1),
-            ("ETH_MNG_RX0", reg::MNG_RX),
-            ("ETH_MNG_RX1", reg::MNG_RX + 1),
-            ("ETH_NUM_PKT", reg::NUM_PKT),
-            ("ETH_TR_REQ", reg::TR_REQ),
-        ];
-        NAMES
-            .iter()
-            .filter_map(|&(name, off)| self.read_reg(off).map(|v| (name, off, v)))
-            .collect()
     }
 
     /// FCS of the last frame transmitted (computed with CRC_ENABLE, else the one the firmware
@@ -720,21 +675,27 @@ impl Eth {
         self.counters.mdio_transactions += 1;
     }
 
+    /// The register byte at `offset`, read without side effects (`None` for the data port
+    /// and offsets with no register).
+    pub fn peek(&self, offset: u32) -> Option<u8> {
+        self.read_reg(offset)
+    }
+
     fn read_reg(&self, offset: u32) -> Option<u8> {
         Some(match offset {
             reg::INT_STATUS => self.int_status(),
             reg::INT_ENABLE => self.int_enable,
             reg::RX_CNTL => self.rx_cntl,
             reg::TX_CNTL => self.tx_cntl,
-            0x08..=0x0D => self.mac[(offset - reg::ADDR) as usize],
+            reg::ADDR_1..=reg::ADDR_6 => self.mac[(offset - reg::ADDR_1) as usize],
             reg::THRESHOLD => self.threshold,
             reg::MNG_CNTL => self.mng_cntl,
             reg::MNG_DIV => self.mng_div,
             reg::MNG_ADDR => self.mng_addr,
-            0x12 => self.mng_tx as u8,
-            0x13 => (self.mng_tx >> 8) as u8,
-            0x14 => self.mng_rx as u8,
-            0x15 => (self.mng_rx >> 8) as u8,
+            reg::MNG_TX0 => self.mng_tx as u8,
+            reg::MNG_TX1 => (self.mng_tx >> 8) as u8,
+            reg::MNG_RX0 => self.mng_rx as u8,
+            reg::MNG_RX1 => (self.mng_rx >> 8) as u8,
             reg::NUM_PKT => self.rx_records.len() as u8,
             reg::TR_REQ => u8::from(self.tr_req),
             _ => return None,
@@ -763,7 +724,7 @@ impl Eth {
                 self.tx_cntl = b & tx_cntl::STORED;
                 self.maybe_start_tx(ctx);
             }
-            0x08..=0x0D => self.mac[(offset - reg::ADDR) as usize] = b,
+            reg::ADDR_1..=reg::ADDR_6 => self.mac[(offset - reg::ADDR_1) as usize] = b,
             reg::THRESHOLD => self.threshold = b & 0x3F,
             reg::MNG_CNTL => {
                 if self.mdio.is_some() {
@@ -779,11 +740,11 @@ impl Eth {
             }
             reg::MNG_DIV => self.mng_div = b,
             reg::MNG_ADDR => self.mng_addr = b & 0x1F,
-            0x12 => self.mng_tx = (self.mng_tx & 0xFF00) | u16::from(b),
-            0x13 => self.mng_tx = (self.mng_tx & 0x00FF) | (u16::from(b) << 8),
+            reg::MNG_TX0 => self.mng_tx = (self.mng_tx & 0xFF00) | u16::from(b),
+            reg::MNG_TX1 => self.mng_tx = (self.mng_tx & 0x00FF) | (u16::from(b) << 8),
             // AN_324 lists MNG_RX0/1 as RW: a write sticks until the next MDIO read.
-            0x14 => self.mng_rx = (self.mng_rx & 0xFF00) | u16::from(b),
-            0x15 => self.mng_rx = (self.mng_rx & 0x00FF) | (u16::from(b) << 8),
+            reg::MNG_RX0 => self.mng_rx = (self.mng_rx & 0xFF00) | u16::from(b),
+            reg::MNG_RX1 => self.mng_rx = (self.mng_rx & 0x00FF) | (u16::from(b) << 8),
             reg::NUM_PKT => {}
             reg::TR_REQ => {
                 if b & 1 != 0 && !self.tr_req {

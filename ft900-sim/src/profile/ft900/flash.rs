@@ -62,20 +62,7 @@ pub const PAGE: u32 = 0x100;
 
 /// Register offsets.
 pub mod reg {
-    /// PM/RAM start (word address), bytes 0..2.
-    pub const RSADDR0: u32 = 0x00;
-    /// Flash start (byte address), bytes 0..2.
-    pub const FSADDR0: u32 = 0x03;
-    /// Length − 1, bytes 0..2.
-    pub const BLENGTH0: u32 = 0x06;
-    /// Command.
-    pub const COMMAND: u32 = 0x09;
-    /// Ownership semaphore.
-    pub const SEMAPHORE: u32 = 0x0B;
-    /// SPI clock.
-    pub const CONFIG: u32 = 0x0C;
-    /// Status.
-    pub const STATUS: u32 = 0x0D;
+    pub use crate::profile::ft900::regs::flash::*;
 }
 
 /// Commands.
@@ -110,38 +97,8 @@ pub mod status {
     pub const CONTROL_BUSY: u8 = 0x40;
 }
 
-const fn r(name: &'static str, offset: u32, access: RegAccess) -> RegDef {
-    RegDef {
-        name,
-        offset,
-        reset: 0,
-        access,
-    }
-}
-
-/// The block's registers (all reset to 0).
-pub const REGISTERS: &[RegDef] = &[
-    r("RSADDR0", 0x00, RegAccess::ReadWrite),
-    r("RSADDR1", 0x01, RegAccess::ReadWrite),
-    r("RSADDR2", 0x02, RegAccess::ReadWrite),
-    r("FSADDR0", 0x03, RegAccess::ReadWrite),
-    r("FSADDR1", 0x04, RegAccess::ReadWrite),
-    r("FSADDR2", 0x05, RegAccess::ReadWrite),
-    r("BLENGTH0", 0x06, RegAccess::ReadWrite),
-    r("BLENGTH1", 0x07, RegAccess::ReadWrite),
-    r("BLENGTH2", 0x08, RegAccess::ReadWrite),
-    r("COMMAND", reg::COMMAND, RegAccess::WriteOnly),
-    r("SEMAPHORE", reg::SEMAPHORE, RegAccess::ReadWrite),
-    r("CONFIG", reg::CONFIG, RegAccess::ReadWrite),
-    r("STATUS", reg::STATUS, RegAccess::ReadOnly),
-    r("CRCL", 0x0E, RegAccess::Unmodelled),
-    r("CRCH", 0x0F, RegAccess::Unmodelled),
-    r("CHIPID0", 0x7C, RegAccess::Unmodelled),
-    r("CHIPID1", 0x7D, RegAccess::Unmodelled),
-    r("CHIPID2", 0x7E, RegAccess::Unmodelled),
-    r("CHIPID3", 0x7F, RegAccess::Unmodelled),
-    r("DRWDATA", 0x80, RegAccess::Unmodelled),
-];
+/// The block's registers (all reset to 0), as the register map declares them.
+pub const REGISTERS: &[RegDef] = reg::REGS;
 
 /// Page program time (1.4 ms).
 const PAGE_PROGRAM_NS: u64 = 1_400_000;

@@ -44,68 +44,12 @@ use crate::isa::Width;
 
 /// Register offsets.
 pub mod reg {
-    /// Target address and R/W bit.
-    pub const SLV_ADDR: u32 = 0;
-    /// Control (write) / status (read).
-    pub const CNTL_STATUS: u32 = 1;
-    /// Data to send / data received.
-    pub const DATA: u32 = 2;
-    /// SCL period (bit 7 selects the high-speed register on writes).
-    pub const TIME_PERIOD: u32 = 3;
-    /// FIFO mode byte count.
-    pub const FIFO_LEN: u32 = 4;
-    /// Interrupt enables.
-    pub const FIFO_INT_ENABLE: u32 = 5;
-    /// Interrupt pending bits.
-    pub const FIFO_INT_PEND: u32 = 6;
-    /// FIFO data port.
-    pub const FIFO_DATA: u32 = 7;
-    /// FIFO operation trigger.
-    pub const TRIG: u32 = 8;
+    pub use crate::profile::ft900::regs::i2cm::*;
 }
 
-const fn r(name: &'static str, offset: u32, reset: u8, access: RegAccess) -> RegDef {
-    RegDef {
-        name,
-        offset,
-        reset,
-        access,
-    }
-}
-
-/// The block's registers. CNTL_STATUS, DATA and TIME_PERIOD have behaviour of their own;
-/// their table entries give name and reset value.
-pub const REGISTERS: &[RegDef] = &[
-    r("I2CM_SLV_ADDR", reg::SLV_ADDR, 0, RegAccess::ReadWrite),
-    r(
-        "I2CM_CNTL_STATUS",
-        reg::CNTL_STATUS,
-        status::IDLE,
-        RegAccess::ReadOnly,
-    ),
-    r("I2CM_DATA", reg::DATA, 0, RegAccess::ReadWrite),
-    r(
-        "I2CM_TIME_PERIOD",
-        reg::TIME_PERIOD,
-        0,
-        RegAccess::ReadWrite,
-    ),
-    r("I2CM_FIFO_LEN", reg::FIFO_LEN, 0, RegAccess::Unmodelled),
-    r(
-        "I2CM_FIFO_INT_ENABLE",
-        reg::FIFO_INT_ENABLE,
-        0,
-        RegAccess::ReadWrite,
-    ),
-    r(
-        "I2CM_FIFO_INT_PEND",
-        reg::FIFO_INT_PEND,
-        0,
-        RegAccess::WriteOneToClear,
-    ),
-    r("I2CM_FIFO_DATA", reg::FIFO_DATA, 0, RegAccess::Unmodelled),
-    r("I2CM_TRIG", reg::TRIG, 0, RegAccess::Unmodelled),
-];
+/// The block's registers, as the register map declares them. CNTL_STATUS, DATA and
+/// TIME_PERIOD have behaviour of their own; their entries give name and reset value.
+pub const REGISTERS: &[RegDef] = reg::REGS;
 
 /// I2CM_CNTL_STATUS bits on writes.
 pub mod cntl {

@@ -8,18 +8,37 @@ use super::rtc_calendar::{civil_from_days, Calendar};
 use super::Ft900;
 use crate::inspect::{ConsoleLog, Inspect, RegValue};
 
-/// Base addresses of the blocks (docs/hardware/memory-map.md §2).
-const SYS_BASE: u32 = 0x1_0000;
-const INTC_BASE: u32 = 0x1_00C0;
-const ETH_BASE: u32 = 0x1_0220;
-const RTC_BASE: u32 = 0x1_0280;
-const RTC_CALENDAR_BASE: u32 = 0x1_0900;
-const UART_BASE: [u32; 2] = [0x1_0320, 0x1_0330];
-const TIMERS_BASE: u32 = 0x1_0340;
-const I2CM_BASE: u32 = 0x1_0300;
-const FLASH_BASE: u32 = 0x1_0800;
+use super::regs::{self, Access, Bank, Reg};
+
+/// The base address of block `name` on this chip, from the register map (one place).
+fn base(chip: super::ChipRevision, name: &str) -> u32 {
+    regs::block(name, chip).map_or(0, |b| b.base)
+}
+
+/// The listing of `block` from its description: every single register of this revision that
+/// `peek` can read without side effects, with the description's name, address and width.
+fn table_dump(
+    chip: super::ChipRevision,
+    block: &str,
+    peek: impl Fn(&Reg) -> Option<u32>,
+) -> Vec<RegValue> {
+    let Some(b) = regs::block(block, chip) else {
+        return Vec::new();
+    };
+    b.regs_on(chip)
+        .filter(|r| r.count == 1)
+        .filter(|r| {
+            !matches!(
+                r.access,
+                Access::Port | Access::ReadLatches | Access::ReadClears | Access::Unmodelled
+            )
+        })
+        .filter_map(|r| peek(r).map(|v| reg(r.name, b.base + r.offset, v, r.bytes)))
+        .collect()
+}
+
 /// ICR data port of a UART (offset 5): where the indexed registers are reached.
-const UART_ICR: u32 = 5;
+const UART_ICR: u32 = regs::uart::ICR;
 
 impl Inspect for Ft900 {
     fn console(&self) -> Vec<ConsoleLog> {
@@ -89,27 +108,24 @@ impl Inspect for Ft900 {
     fn io_dump(&self, block: &str, now: u64) -> Option<(Vec<RegValue>, Vec<String>)> {
         Some(match block {
             "sys" => (
-                self.sys
-                    .registers()
-                    .into_iter()
-                    .map(|(name, off, value)| reg(name, SYS_BASE + off, value, 4))
-                    .collect(),
+                table_dump(self.chip(), "sys", |r| {
+                    let v = self
+                        .sys
+                        .peek(r.offset)
+                        .filter(|_| !r.name.starts_with("GPIO_"))?;
+                    // Rev C: ETH_PHY_CFG's top byte is the PHY's status, as a read shows it.
+                    Some(
+                        if r.offset == regs::sys::ETH_PHY_CFG && !self.chip().is_rev_b() {
+                            (v & !super::eth::PHY_CFG_STATUS_MASK) | self.eth.phy_cfg_status_at(now)
+                        } else {
+                            v
+                        },
+                    )
+                }),
                 vec!["pad and GPIO configuration bytes (0x1001C..0x10083) not shown".into()],
             ),
             "intc" => {
-                let mut regs: Vec<RegValue> = (0..8)
-                    .map(|k| {
-                        let value = self.intc_word(k * 4);
-                        let name = format!("IRQ{:02}-{:02} Assignment", k * 4, k * 4 + 3);
-                        reg(&name, INTC_BASE + k * 4, value, 4)
-                    })
-                    .collect();
-                regs.push(reg(
-                    "IRQ Control",
-                    INTC_BASE + 0x20,
-                    self.intc_word(0x20),
-                    4,
-                ));
+                let regs = table_dump(self.chip(), "intc", |r| Some(self.intc_word(r.offset)));
                 let notes = vec![format!(
                     "global mask {}, in service {:?}",
                     if self.intc.masked() { "set" } else { "clear" },
@@ -118,15 +134,15 @@ impl Inspect for Ft900 {
                 (regs, notes)
             }
             "eth" => (
-                self.eth
-                    .registers()
-                    .into_iter()
-                    .map(|(name, off, value)| reg(name, ETH_BASE + off, value.into(), 1))
-                    .collect(),
+                table_dump(self.chip(), "eth", |r| {
+                    self.eth.peek(r.offset).map(u32::from)
+                }),
                 vec!["ETH_DATA (0x10224) is the FIFO port: not read".into()],
             ),
             "rtc" if self.chip().is_rev_b() => (
-                vec![reg("RTC_CCVR", RTC_BASE, self.rtc.counter(now), 4)],
+                table_dump(self.chip(), "rtc", |r| {
+                    Some(self.rtc.register(r.offset, now))
+                }),
                 vec![format!(
                     "rev B counter in 1/32 s: {} s, {}",
                     self.rtc.counter(now) >> 5,
@@ -141,7 +157,7 @@ impl Inspect for Ft900 {
                 self.rtc_calendar
                     .registers(now)
                     .into_iter()
-                    .map(|(name, off, value)| reg(name, RTC_CALENDAR_BASE + off, value, 4))
+                    .map(|(name, off, value)| reg(name, base(self.chip(), "rtc") + off, value, 4))
                     .collect(),
                 vec![format!(
                     "rev C calendar counters: {}; at power-on {}",
@@ -150,12 +166,11 @@ impl Inspect for Ft900 {
                 )],
             ),
             "gpio" => (
-                self.sys
-                    .registers()
-                    .into_iter()
-                    .filter(|(name, _, _)| name.starts_with("GPIO_"))
-                    .map(|(name, off, value)| reg(name, SYS_BASE + off, value, 4))
-                    .collect(),
+                table_dump(self.chip(), "sys", |r| {
+                    self.sys
+                        .peek(r.offset)
+                        .filter(|_| r.name.starts_with("GPIO_"))
+                }),
                 self.gpio.describe(&self.sys),
             ),
             "i2cm" => self.i2cm_dump(),
@@ -190,12 +205,9 @@ impl Inspect for Ft900 {
                 notes.push(
                     "TIMER_READ_LS/MS (0x1034c) not read: a read latches the counter".to_string(),
                 );
-                let regs = self
-                    .timers
-                    .registers()
-                    .into_iter()
-                    .map(|(name, off, value)| reg(name, TIMERS_BASE + off, value.into(), 1))
-                    .collect();
+                let regs = table_dump(self.chip(), "timers", |r| {
+                    self.timers.peek(r.offset).map(u32::from)
+                });
                 (regs, notes)
             }
             _ => return None,
@@ -244,7 +256,7 @@ impl Ft900 {
         let regs = m
             .registers()
             .into_iter()
-            .map(|(name, off, value)| reg(name, I2CM_BASE + off, value.into(), 1))
+            .map(|(name, off, value)| reg(name, base(self.chip(), "i2cm") + off, value.into(), 1))
             .collect();
         let channel = usize::from(self.sys.view().msc0cfg & super::sys::msc0::I2C_SWOP != 0);
         let scl = m.scl_cycles();
@@ -274,7 +286,7 @@ impl Ft900 {
             .flash
             .registers()
             .into_iter()
-            .map(|(name, off, value)| reg(name, FLASH_BASE + off, value.into(), 1))
+            .map(|(name, off, value)| reg(name, base(self.chip(), "flash") + off, value.into(), 1))
             .collect();
         let c = self.flash.counters();
         let notes = vec![
@@ -289,18 +301,23 @@ impl Ft900 {
 
     fn uart_dump(&self, i: usize) -> (Vec<RegValue>, Vec<String>) {
         let u = &self.uart[i];
-        let regs = u
-            .registers()
-            .into_iter()
-            .map(|(name, off, value)| {
-                let addr = if name.starts_with("ICR[") {
-                    UART_BASE[i] + UART_ICR
-                } else {
-                    UART_BASE[i] + off
-                };
-                reg(name, addr, value.into(), 1)
+        let sys = self.sys.view();
+        let regs = regs::block(u.name(), self.chip())
+            .map(|b| {
+                b.regs
+                    .iter()
+                    .filter_map(|r| {
+                        let value = u.peek(r, &sys)?;
+                        Some(if r.bank == Bank::Indexed {
+                            let name = format!("ICR[{:02x}] {}", r.offset, r.name);
+                            reg(&name, b.base + UART_ICR, value.into(), 1)
+                        } else {
+                            reg(r.name, b.base + r.offset, value.into(), 1)
+                        })
+                    })
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
         let (rx, tx) = u.fifo_levels();
         let cycles = u.char_cycles();
         let notes = vec![

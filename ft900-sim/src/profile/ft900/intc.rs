@@ -6,7 +6,13 @@
 //! return address; `reti` leaves the innermost in-service level.
 
 use super::device::Access;
+use super::regs::intc as reg;
 use crate::isa::Width;
+
+/// The priority bytes, one per input (IRQ00-03 Assignment .. IRQ28-31 Assignment).
+const PRIORITIES: std::ops::RangeInclusive<u32> = reg::IRQ00_03..=reg::IRQ28_31 + 3;
+/// The bytes of IRQ Control.
+const CONTROL: std::ops::RangeInclusive<u32> = reg::CONTROL..=reg::CONTROL + 3;
 
 /// Input 0 (power management) is not blocked by the global mask.
 const NON_MASKABLE: u32 = 1 << 0;
@@ -73,8 +79,8 @@ impl Intc {
         for i in 0..width.bytes() {
             let o = offset + i;
             let byte = match o {
-                0x00..=0x1F => self.priority[o as usize],
-                0x20..=0x23 => (self.control >> (8 * (o - 0x20))) as u8,
+                o if PRIORITIES.contains(&o) => self.priority[(o - reg::IRQ00_03) as usize],
+                o if CONTROL.contains(&o) => (self.control >> (8 * (o - reg::CONTROL))) as u8,
                 _ => return Access::Unmodelled,
             };
             v |= (byte as u32) << (8 * i);
@@ -88,9 +94,11 @@ impl Intc {
             let o = offset + i;
             let byte = (value >> (8 * i)) as u8;
             match o {
-                0x00..=0x1F => self.priority[o as usize] = byte & 0x1F,
-                0x20..=0x23 => {
-                    let shift = 8 * (o - 0x20);
+                o if PRIORITIES.contains(&o) => {
+                    self.priority[(o - reg::IRQ00_03) as usize] = byte & 0x1F
+                }
+                o if CONTROL.contains(&o) => {
+                    let shift = 8 * (o - reg::CONTROL);
                     let mask = 0xFFu32 << shift;
                     self.control =
                         ((self.control & !mask) | ((byte as u32) << shift)) & CONTROL_BITS;

@@ -46,6 +46,7 @@ pub mod i2cm;
 pub mod inspect;
 pub mod intc;
 pub mod pm_port;
+pub mod regs;
 pub mod regtable;
 pub mod rtc;
 pub mod rtc_calendar;
@@ -66,6 +67,7 @@ use self::flash::{FlashCtrl, FlashOutcome};
 use self::i2cm::I2cMaster;
 use self::intc::Intc;
 use self::pm_port::{PmPort, PortWrite};
+use self::regs::Unit;
 use self::rtc::Rtc;
 use self::rtc_calendar::RtcCalendar;
 use self::sys::{clk, msc0, Sys, PHY_RESET_CYCLES};
@@ -77,7 +79,7 @@ use crate::machine::Profile;
 use crate::stop::{Fault, FaultKind, StopReason};
 
 /// Exit port: a write stops the simulation with status `r0`.
-pub const EXIT_PORT: u32 = 0x1_FFFC;
+pub const EXIT_PORT: u32 = regs::EXIT_PORT;
 /// PM address of the program entry in the FT900 vector layout (after the 34 vectors).
 pub const ENTRY_VECTOR: u32 = 0x8C;
 /// Start of the bootloader's area at the top of program memory (4 KiB up to 0x3FFFF): the
@@ -112,6 +114,10 @@ pub struct UnmodelledAccess {
     pub pc: u32,
     /// What lives there, e.g. `usb-host`, `uart0 (clock off)`, `unmapped`.
     pub block: String,
+    /// The register there as the register map names it, and what is wrong with the access
+    /// (e.g. `TIMER_WDG_STATUS: rev C only, not on ft900-revb`), when the block declares its
+    /// registers.
+    pub register: Option<String>,
 }
 
 /// Which block an I/O address belongs to.
@@ -134,45 +140,27 @@ enum Block {
     Hole,
 }
 
-/// Decodes an I/O address into its block and the block's base on a chip of revision `chip`.
+/// Decodes an I/O address into its block and the block's base on a chip of revision `chip`,
+/// from the register map ([`regs::MAP`]).
 fn decode_block(addr: u32, chip: ChipRevision) -> (Block, u32) {
-    match addr {
-        // ADC/DAC registers sit inside the system block's range (the SDK's ADCDAC at
-        // 0x100B0, before SYS_RST at 0x100BC): named on their own so reports say what they are.
-        0x1_00B0..=0x1_00BB => (Block::NotModelled("adc-dac"), 0x1_00B0),
-        0x1_0280..=0x1_029F if !chip.is_rev_b() => {
-            (Block::NotModelled("rtc-legacy (rev B only)"), 0x1_0280)
-        }
-        0x1_0900..=0x1_092B if chip.is_rev_b() => {
-            (Block::NotModelled("rtc-calendar (rev C only)"), 0x1_0900)
-        }
-        0x1_0900..=0x1_092B => (Block::RtcCalendar, 0x1_0900),
-        0x1_0000..=0x1_00BF => (Block::Sys, 0x1_0000),
-        0x1_00C0..=0x1_00FF => (Block::Intc, 0x1_00C0),
-        0x1_0100..=0x1_017F => (Block::NotModelled("usb-host"), 0x1_0100),
-        0x1_0180..=0x1_021F => (Block::NotModelled("usb-device"), 0x1_0180),
-        0x1_0220..=0x1_023F => (Block::Eth, 0x1_0220),
-        0x1_0240..=0x1_025F => (Block::NotModelled("can0"), 0x1_0240),
-        0x1_0260..=0x1_027F => (Block::NotModelled("can1"), 0x1_0260),
-        0x1_0280..=0x1_029F => (Block::Rtc, 0x1_0280),
-        0x1_02A0..=0x1_02BF => (Block::NotModelled("spi-master"), 0x1_02A0),
-        0x1_02C0..=0x1_02DF => (Block::NotModelled("spi-slave0"), 0x1_02C0),
-        0x1_02E0..=0x1_02FF => (Block::NotModelled("spi-slave1"), 0x1_02E0),
-        0x1_0300..=0x1_030F => (Block::I2cm, 0x1_0300),
-        0x1_0310..=0x1_031F => (Block::NotModelled("i2c-slave"), 0x1_0310),
-        0x1_0320..=0x1_032F => (Block::Uart(0), 0x1_0320),
-        0x1_0330..=0x1_033F => (Block::Uart(1), 0x1_0330),
-        0x1_0340..=0x1_034F => (Block::Timers, 0x1_0340),
-        0x1_0350..=0x1_035F => (Block::NotModelled("i2s"), 0x1_0350),
-        0x1_0360..=0x1_036F => (Block::NotModelled("camera"), 0x1_0360),
-        0x1_03C0..=0x1_03FF => (Block::NotModelled("pwm"), 0x1_03C0),
-        0x1_0400..=0x1_07FF => (Block::NotModelled("sd-host"), 0x1_0400),
-        0x1_0800..=0x1_08BF => (Block::Flash, 0x1_0800),
-        0x1_1000..=0x1_2FFF => (Block::NotModelled("usb-host-ram"), 0x1_1000),
-        pm_port::UNLOCK..=0x1_FC8B => (Block::PmPort, pm_port::UNLOCK),
-        EXIT_PORT..=0x1_FFFF => (Block::Exit, EXIT_PORT),
-        _ => (Block::Hole, addr),
-    }
+    let Some(desc) = regs::decode(addr, chip) else {
+        return (Block::Hole, addr);
+    };
+    let block = match desc.unit {
+        Unit::Sys => Block::Sys,
+        Unit::Intc => Block::Intc,
+        Unit::Eth => Block::Eth,
+        Unit::Rtc => Block::Rtc,
+        Unit::RtcCalendar => Block::RtcCalendar,
+        Unit::Uart(i) => Block::Uart(i),
+        Unit::Timers => Block::Timers,
+        Unit::I2cm => Block::I2cm,
+        Unit::Flash => Block::Flash,
+        Unit::PmPort => Block::PmPort,
+        Unit::Exit => Block::Exit,
+        Unit::NotModelled => Block::NotModelled(desc.name),
+    };
+    (block, desc.base)
 }
 
 /// Event token of the system block: the PHY reset pulse is over.
@@ -367,17 +355,18 @@ impl Ft900 {
     }
 
     fn report(&mut self, core: &Core, addr: u32, write: bool, width: Width, block: String) {
-        self.report_as(core, addr, write, width, block, false);
+        self.report_as(core, addr, write, width, (block, None), false);
     }
 
-    /// [`Ft900::report`], saying that the access stops the run when `stops` (`--strict`).
+    /// [`Ft900::report`] of an access to `block` (and the register the map declares there),
+    /// saying that the access stops the run when `stops` (`--strict`).
     fn report_as(
         &mut self,
         core: &Core,
         addr: u32,
         write: bool,
         width: Width,
-        block: String,
+        (block, register): (String, Option<String>),
         stops: bool,
     ) {
         if !self.seen.insert((addr, write)) {
@@ -388,9 +377,12 @@ impl Ft900 {
             (false, true) => "; ignored",
             (false, false) => "; reads as 0",
         };
+        let detail = register
+            .as_ref()
+            .map_or(String::new(), |r| format!(" [{r}]"));
         let _ = writeln!(
             self.diagnostics,
-            "ft900: unmodelled {} of {:#07x} ({block}, {} bytes) at pc {:#010x}{}",
+            "ft900: unmodelled {} of {:#07x} ({block}, {} bytes) at pc {:#010x}{}{detail}",
             if write { "write" } else { "read" },
             addr,
             width.bytes(),
@@ -403,6 +395,7 @@ impl Ft900 {
             bytes: width.bytes(),
             pc: core.pc,
             block,
+            register,
         });
     }
 
@@ -415,7 +408,20 @@ impl Ft900 {
         width: Width,
         block: String,
     ) -> Result<(), StopReason> {
-        self.report_as(core, addr, write, width, block, self.strict);
+        self.unmodelled_at(core, addr, write, width, block, None)
+    }
+
+    /// [`Ft900::unmodelled`] with the register the map declares there (or its absence).
+    fn unmodelled_at(
+        &mut self,
+        core: &Core,
+        addr: u32,
+        write: bool,
+        width: Width,
+        block: String,
+        register: Option<String>,
+    ) -> Result<(), StopReason> {
+        self.report_as(core, addr, write, width, (block, register), self.strict);
         if self.strict {
             let kind = if write {
                 FaultKind::IoWrite { addr }
@@ -425,6 +431,12 @@ impl Ft900 {
             return Err(StopReason::Fault(Fault { kind, pc: core.pc }));
         }
         Ok(())
+    }
+
+    /// What the register map says about an access the model did not take.
+    fn register_at(&self, addr: u32, width: Width, write: bool) -> Option<String> {
+        let block = regs::decode(addr, self.chip)?;
+        regs::describe_offset(block, addr - block.base, width.bytes(), write, self.chip)
     }
 
     /// Clock-enable bit of a block, if it has one.
@@ -512,7 +524,7 @@ impl Ft900 {
     fn sys_read(&mut self, now: u64, offset: u32, width: Width) -> Access<u32> {
         let result = self.sys.read(offset, width);
         let word = offset & !3;
-        if word != 0xA8 || self.chip.is_rev_b() {
+        if word != regs::sys::ETH_PHY_CFG || self.chip.is_rev_b() {
             return result;
         }
         let ctx = Ctx {
@@ -546,11 +558,12 @@ impl Ft900 {
                 .schedule(core.cycles, Source::Sys, SYS_GLOBAL_RESET);
         }
         let divider = self.sys.cpu_divider();
-        if divider != 0 && offset & !3 == 0x08 {
+        if divider != 0 && offset & !3 == regs::sys::CLKCFG {
             let name = format!(
                 "CLKCFG CPU clock divider {divider} (not modelled: the CPU keeps running at 100 MHz)"
             );
-            if self.unmodelled(core, 0x1_0008, true, width, name).is_err() {
+            let addr = regs::block("sys", self.chip).map_or(0, |b| b.base) + regs::sys::CLKCFG;
+            if self.unmodelled(core, addr, true, width, name).is_err() {
                 return Access::Unmodelled;
             }
         }
@@ -731,7 +744,8 @@ impl Profile for Ft900 {
             Access::Done(v) => Ok(v & width.mask()),
             Access::Unmodelled => {
                 let name = block_name(block);
-                self.unmodelled(core, addr, false, width, name)?;
+                let register = self.register_at(addr, width, false);
+                self.unmodelled_at(core, addr, false, width, name, register)?;
                 Ok(0)
             }
         }
@@ -796,7 +810,8 @@ impl Profile for Ft900 {
             Access::Done(()) => Ok(()),
             Access::Unmodelled => {
                 let name = block_name(block);
-                self.unmodelled(core, addr, true, width, name)
+                let register = self.register_at(addr, width, true);
+                self.unmodelled_at(core, addr, true, width, name, register)
             }
         }
     }
@@ -810,7 +825,11 @@ impl Profile for Ft900 {
     }
 
     fn io_region(addr: u32) -> Option<(&'static str, u32)> {
-        // Names for traces: both revisions' blocks are named.
+        // Names for traces: the register the map declares there, else the block; both
+        // revisions' registers and blocks are named.
+        if let Some(hit) = regs::trace_name(addr) {
+            return Some(hit);
+        }
         let chip = match addr {
             0x1_0280..=0x1_029F => ChipRevision::Ft900RevB,
             _ => ChipRevision::Ft900RevC,

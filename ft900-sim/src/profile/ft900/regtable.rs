@@ -1,34 +1,20 @@
 //! Register tables: a block's registers declared as data (name, offset, reset value, access)
 //! rather than decoded by hand in long matches. A block keeps its register values in a
 //! [`RegFile`] built from its table and writes code only for the side effects of an access.
-//! The table is what a later declarative description of every block can take over as is.
+//! The tables are the blocks' register descriptions ([`super::regs`]).
 
-/// How the CPU may access a register.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegAccess {
-    /// Read and write; a read returns what was written.
-    ReadWrite,
-    /// Read only; writes are ignored (the silicon has no flip-flop to take them).
-    ReadOnly,
-    /// Write only; reads return the value given by the block (often 0).
-    WriteOnly,
-    /// Read; writing 1 to a bit clears it.
-    WriteOneToClear,
-    /// Listed so that the address is known, but not modelled: accesses are reported.
-    Unmodelled,
-}
+pub use super::regs::Access as RegAccess;
+pub use super::regs::Reg as RegDef;
+use super::regs::Reset;
 
-/// One register of a block whose registers are bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RegDef {
-    /// Name as the vendor's register header spells it.
-    pub name: &'static str,
-    /// Byte offset from the block's base.
-    pub offset: u32,
-    /// Value after power-on and after a peripheral reset.
-    pub reset: u8,
-    /// What an access does by default.
-    pub access: RegAccess,
+/// A byte register's reset value as the table gives it (rev C's when the revisions differ;
+/// 0 when it depends on the outside).
+fn reset_byte(r: &RegDef) -> u8 {
+    match r.reset {
+        Reset::Value(v) => v as u8,
+        Reset::PerRev { rev_c, .. } => rev_c as u8,
+        Reset::Varies(_) => 0,
+    }
 }
 
 /// The values of a table's registers.
@@ -43,14 +29,14 @@ impl RegFile {
     pub fn new(table: &'static [RegDef]) -> RegFile {
         RegFile {
             table,
-            values: table.iter().map(|r| r.reset).collect(),
+            values: table.iter().map(reset_byte).collect(),
         }
     }
 
     /// Back to the reset values.
     pub fn reset(&mut self) {
         for (v, r) in self.values.iter_mut().zip(self.table) {
-            *v = r.reset;
+            *v = reset_byte(r);
         }
     }
 
@@ -78,7 +64,12 @@ impl RegFile {
             return false;
         };
         match self.table[i].access {
-            RegAccess::ReadWrite | RegAccess::WriteOnly => self.values[i] = value,
+            RegAccess::ReadWrite
+            | RegAccess::WriteOnly
+            | RegAccess::ReadClears
+            | RegAccess::ReadLatches
+            | RegAccess::Port
+            | RegAccess::TestAndSet => self.values[i] = value,
             RegAccess::WriteOneToClear => self.values[i] &= !value,
             RegAccess::ReadOnly => {}
             RegAccess::Unmodelled => return false,
@@ -105,46 +96,31 @@ impl RegFile {
 mod tests {
     use super::*;
 
-    const TABLE: &[RegDef] = &[
-        RegDef {
-            name: "A",
-            offset: 0,
-            reset: 0x12,
-            access: RegAccess::ReadWrite,
-        },
-        RegDef {
-            name: "B",
-            offset: 1,
-            reset: 0xF0,
-            access: RegAccess::WriteOneToClear,
-        },
-        RegDef {
-            name: "C",
-            offset: 2,
-            reset: 7,
-            access: RegAccess::ReadOnly,
-        },
-        RegDef {
-            name: "D",
-            offset: 3,
-            reset: 0,
-            access: RegAccess::Unmodelled,
-        },
-    ];
+    mod table {
+        use crate::profile::ft900::regs::{registers, Access, Bank, Reg, Reset, Revs};
+        registers! {
+            A "A" @ 0 1 0x12, ReadWrite [];
+            B "B" @ 1 1 0xF0, WriteOneToClear [];
+            C "C" @ 2 1 7, ReadOnly [];
+            D "D" @ 3 1 0, Unmodelled [];
+        }
+    }
+    use table::{A, B, C, D};
+    const TABLE: &[RegDef] = table::REGS;
 
     #[test]
     fn access_rules_apply_and_reset_restores_the_table() {
         let mut f = RegFile::new(TABLE);
-        assert_eq!((f.get(0), f.get(1), f.get(2)), (0x12, 0xF0, 7));
-        assert!(f.write(0, 0x34));
-        assert!(f.write(1, 0x30));
-        assert!(f.write(2, 0));
-        assert!(!f.write(3, 1), "unmodelled registers are reported");
+        assert_eq!((f.get(A), f.get(B), f.get(C)), (0x12, 0xF0, 7));
+        assert!(f.write(A, 0x34));
+        assert!(f.write(B, 0x30));
+        assert!(f.write(C, 0));
+        assert!(!f.write(D, 1), "unmodelled registers are reported");
         assert!(!f.write(9, 1), "no register there");
-        assert_eq!((f.get(0), f.get(1), f.get(2)), (0x34, 0xC0, 7));
+        assert_eq!((f.get(A), f.get(B), f.get(C)), (0x34, 0xC0, 7));
         f.reset();
-        assert_eq!((f.get(0), f.get(1)), (0x12, 0xF0));
+        assert_eq!((f.get(A), f.get(B)), (0x12, 0xF0));
         assert_eq!(f.dump().len(), 3);
-        assert_eq!(f.def(2).unwrap().name, "C");
+        assert_eq!(f.def(C).unwrap().name, "C");
     }
 }

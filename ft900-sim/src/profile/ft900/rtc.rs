@@ -42,26 +42,13 @@ pub const COUNTS_PER_SECOND: u64 = 32;
 /// Cycles per counter increment: 1/32 s of simulated time.
 pub const CYCLES_PER_COUNT: u64 = CPU_HZ / COUNTS_PER_SECOND;
 /// RTC_COMP_VERSION: "2.03*".
-pub const COMP_VERSION: u32 = 0x3230_332A;
+pub const COMP_VERSION: u32 =
+    crate::profile::ft900::regs::reset_at(reg::REGS, reg::COMP_VERSION, true);
 
-/// Register offsets from 0x10280.
+/// Register offsets from the block's base, as the register map declares them
+/// ([`crate::profile::ft900::regs::rtc`]).
 pub mod reg {
-    /// Current counter value (RO).
-    pub const CCVR: u32 = 0x00;
-    /// Counter match value.
-    pub const CMR: u32 = 0x04;
-    /// Counter load value: writing loads the counter.
-    pub const CLR: u32 = 0x08;
-    /// Control: WEN, EN, MASK, IEN.
-    pub const CCR: u32 = 0x0C;
-    /// Masked interrupt status (RO).
-    pub const STAT: u32 = 0x10;
-    /// Raw interrupt status (RO).
-    pub const RSTAT: u32 = 0x14;
-    /// End of interrupt: reading clears the match interrupt.
-    pub const EOI: u32 = 0x18;
-    /// Component version (RO).
-    pub const COMP_VERSION: u32 = 0x1C;
+    pub use crate::profile::ft900::regs::rtc::*;
 }
 
 /// RTC_CCR bits.
@@ -75,6 +62,9 @@ pub mod ccr {
     /// Interrupt enable.
     pub const IEN: u32 = 1 << 0;
 }
+
+/// Bytes of registers: the last one's offset plus its width.
+const BLOCK_SIZE: u32 = reg::COMP_VERSION + 4;
 
 /// 2^32, the counter's natural period.
 const WRAP: u64 = 1 << 32;
@@ -241,7 +231,8 @@ impl Rtc {
         self.reschedule(ctx);
     }
 
-    fn register(&self, offset: u32, now: u64) -> u32 {
+    /// The register at word `offset` at cycle `now`, read without side effects.
+    pub fn register(&self, offset: u32, now: u64) -> u32 {
         match offset {
             reg::CCVR => self.counter(now),
             reg::CMR => self.cmr,
@@ -261,7 +252,7 @@ impl Device for Rtc {
     }
 
     fn read(&mut self, offset: u32, width: Width, ctx: &mut Ctx) -> Access<u32> {
-        if offset >= 0x20 {
+        if offset >= BLOCK_SIZE {
             return Access::Unmodelled;
         }
         let word = offset & !3;
@@ -275,7 +266,7 @@ impl Device for Rtc {
     }
 
     fn write(&mut self, offset: u32, width: Width, value: u32, ctx: &mut Ctx) -> Access<()> {
-        if offset >= 0x20 {
+        if offset >= BLOCK_SIZE {
             return Access::Unmodelled;
         }
         let word = offset & !3;

@@ -51,62 +51,27 @@ pub const CYCLES_PER_SECOND: u64 = CPU_HZ;
 /// periods of that clock (61 µs; choice, the SDK only polls the bits).
 pub const SYNC_CYCLES: u64 = 6_104;
 
-/// How firmware may access a register.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegAccess {
-    /// Read and write.
-    ReadWrite,
-    /// Read only: writes are ignored.
-    ReadOnly,
-    /// Write 1 to clear.
-    WriteOneToClear,
+pub use super::regs::Access as RegAccess;
+pub use super::regs::Reg as RegDef;
+
+/// The registers, in address order (32-bit each), as the register map declares them
+/// ([`super::regs::rtc_calendar`]).
+pub const REGISTERS: &[RegDef] = super::regs::rtc_calendar::REGS;
+
+/// Writes to TIME, DATE and the alarms land in the wrapper and reach the counters with
+/// `CTRL.WRST`.
+fn buffered(i: usize) -> bool {
+    i <= idx::AALARM2
 }
 
-/// One register of the block.
-#[derive(Clone, Copy, Debug)]
-pub struct RegDef {
-    /// Name as in the SDK's `ft900_rtc_regs_t`.
-    pub name: &'static str,
-    /// Offset from 0x10900.
-    pub offset: u32,
-    /// Value after power-on (see the module docs for TIME and DATE).
-    pub reset: u32,
-    /// Access.
-    pub access: RegAccess,
-    /// Writes land in the wrapper and reach the counters with `CTRL.WRST`.
-    pub buffered: bool,
-}
-
-const fn def(
-    name: &'static str,
-    offset: u32,
-    reset: u32,
-    access: RegAccess,
-    buffered: bool,
-) -> RegDef {
-    RegDef {
-        name,
-        offset,
-        reset,
-        access,
-        buffered,
+/// A register's value after power-on (TIME and DATE: see the module docs).
+fn reset_value(r: &RegDef) -> u32 {
+    match r.reset {
+        super::regs::Reset::Value(v) => v,
+        super::regs::Reset::PerRev { rev_c, .. } => rev_c,
+        super::regs::Reset::Varies(_) => 0,
     }
 }
-
-/// The registers, in address order (32-bit each).
-pub const REGISTERS: [RegDef; 11] = [
-    def("RTC_TIME", 0x00, 0, RegAccess::ReadWrite, true),
-    def("RTC_DATE", 0x04, 0, RegAccess::ReadWrite, true),
-    def("RTC_AALARM1", 0x08, 0, RegAccess::ReadWrite, true),
-    def("RTC_AALARM2", 0x0C, 0, RegAccess::ReadWrite, true),
-    def("RTC_CTRL", 0x10, ctrl::RTCEN, RegAccess::ReadWrite, false),
-    def("RTC_STA", 0x14, 0, RegAccess::WriteOneToClear, false),
-    def("RTC_TRIM", 0x18, 0x03E8_0000, RegAccess::ReadWrite, false),
-    def("RTC_SLEEP_TIME", 0x1C, 0, RegAccess::ReadOnly, false),
-    def("RTC_SLEEP_DATE", 0x20, 0, RegAccess::ReadOnly, false),
-    def("RTC_COMP_PER", 0x24, 0, RegAccess::ReadWrite, false),
-    def("RTC_MISC", 0x28, 0, RegAccess::ReadWrite, false),
-];
 
 /// Register indices into [`REGISTERS`].
 mod idx {
@@ -119,7 +84,7 @@ mod idx {
 }
 
 /// Size of the block in bytes.
-pub const SIZE: u32 = 0x2C;
+pub const SIZE: u32 = super::regs::rtc_calendar::MISC + 4;
 
 /// RTC_CTRL bits.
 pub mod ctrl {
@@ -417,7 +382,7 @@ impl RtcCalendar {
     /// The RTC at power-on, its counters holding Unix time `start_unix` (see the module docs).
     pub fn new(start_unix: u64) -> RtcCalendar {
         let start = Calendar::from_unix(start_unix);
-        let mut regs = REGISTERS.map(|r| r.reset);
+        let mut regs: [u32; REGISTERS.len()] = std::array::from_fn(|i| reset_value(&REGISTERS[i]));
         regs[idx::TIME] = start.time;
         regs[idx::DATE] = start.date;
         RtcCalendar {
@@ -608,15 +573,16 @@ impl Device for RtcCalendar {
         let bits = (value << shift) & lanes;
         let def = REGISTERS[i];
         match def.access {
-            RegAccess::ReadOnly => {}
+            RegAccess::ReadOnly | RegAccess::Unmodelled => {}
             RegAccess::WriteOneToClear => self.regs[i] &= !(bits & sta::ALL),
-            RegAccess::ReadWrite if i == idx::CTRL => {
+            _ if i == idx::CTRL => {
                 let merged = (self.ctrl() & !lanes) | bits;
                 self.write_ctrl(merged, ctx);
             }
-            RegAccess::ReadWrite => {
+            // Every other register of this block is read-write.
+            _ => {
                 self.regs[i] = (self.regs[i] & !lanes) | bits;
-                if def.buffered {
+                if buffered(i) {
                     self.dirty |= 1 << i;
                 }
             }

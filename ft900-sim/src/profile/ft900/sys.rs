@@ -10,11 +10,12 @@
 //! whole chip resets to its power-on state and the bit then reads 1; write 0 to clear it).
 
 use super::device::{Access, SysView};
+use super::regs;
 use crate::isa::Width;
 
 pub use super::chip::{HIPID_FT900_REV_B, HIPID_FT900_REV_C};
 /// EFCFG of an FT900Q: CAN, MAC, 100-pin, flash readable everywhere.
-pub const EFCFG_FT900Q: u32 = 0xEFFF_FFFF;
+pub const EFCFG_FT900Q: u32 = regs::reset_at(regs::sys::REGS, regs::sys::EFCFG, false);
 
 /// CLKCFG bit of each clocked peripheral (AN_324 §5.2.3).
 pub mod clk {
@@ -29,7 +30,8 @@ pub mod clk {
 }
 
 /// CLKCFG's CPU clock divider field (rev C).
-pub const CLKCFG_CPU_DIV_MASK: u32 = 0xF << 16;
+pub const CLKCFG_CPU_DIV_MASK: u32 =
+    regs::field_mask(regs::sys::REGS, regs::sys::CLKCFG, "CPU_DIV");
 
 /// RESET_STATUS (0x100BC, rev C) bits.
 pub mod rst {
@@ -70,11 +72,18 @@ pub mod msc0 {
 /// The SDK polls the bit, so any short time works; 10 µs.
 pub const PHY_RESET_CYCLES: u64 = 1_000;
 
-const PMCFG_RW1C: u32 = 0x03FF_0000;
-const PAD_FIRST: u32 = 0x1C;
-const PAD_COUNT: u32 = 67;
-const GPIO_CFG_FIRST: u32 = 0x60;
-const GPIO_CFG_END: u32 = 0x84;
+/// PMCFG's interrupt-pending bits, write 1 to clear.
+const PMCFG_RW1C: u32 = regs::fields_with(
+    regs::sys::REGS,
+    regs::sys::PMCFG,
+    regs::Access::WriteOneToClear,
+);
+const PAD_FIRST: u32 = regs::sys::PADCFG;
+const PAD_COUNT: u32 = regs::count_at(regs::sys::REGS, PAD_FIRST) as u32;
+/// Last byte of the pad array's word-aligned range (the GPIO configuration starts after it).
+const PAD_LAST: u32 = GPIO_CFG_FIRST - 1;
+const GPIO_CFG_FIRST: u32 = regs::sys::GPIO_CFG;
+const GPIO_CFG_END: u32 = GPIO_CFG_FIRST + regs::count_at(regs::sys::REGS, GPIO_CFG_FIRST) as u32;
 
 /// What a write asked the rest of the chip to do.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -129,7 +138,8 @@ impl Sys {
             gpio_value: [0; 3],
             gpio_int_enable: [0; 3],
             gpio_int_pending: [0; 3],
-            eth_phy_cfg: 0x0007_0300,
+            // The register's own bits; rev C's status byte is added by the profile on reads.
+            eth_phy_cfg: regs::reset_at(regs::sys::REGS, regs::sys::ETH_PHY_CFG, true),
             eth_phy_id: 0,
         }
     }
@@ -183,30 +193,43 @@ impl Sys {
         (0..3).any(|i| self.gpio_int_pending[i] & self.gpio_int_enable[i] != 0)
     }
 
-    /// The 32-bit registers, read without side effects (a read of PTSTNSET through `read`
-    /// takes the semaphore; this does not): (name as in AN_324, offset from 0x10000, value).
-    /// The pad and GPIO-configuration byte arrays are left out.
+    /// The 32-bit registers of the description ([`regs::sys::REGS`]), read without side
+    /// effects (a read of PTSTNSET through `read` takes the semaphore; this does not): (name,
+    /// offset from the block's base, value). The pad and GPIO-configuration arrays are left
+    /// out.
     pub fn registers(&self) -> Vec<(&'static str, u32, u32)> {
-        vec![
-            ("HIPID", 0x00, self.hipid),
-            ("EFCFG", 0x04, self.efcfg),
-            ("CLKCFG", 0x08, self.clkcfg),
-            ("PMCFG", 0x0C, self.pmcfg),
-            ("PTSTNSET", 0x10, self.tstnset[0]),
-            ("PTSTNSETR", 0x14, self.tstnset[1]),
-            ("MSC0CFG", 0x18, self.msc0cfg),
-            ("GPIO_VALUE0", 0x84, self.gpio_value[0]),
-            ("GPIO_VALUE1", 0x88, self.gpio_value[1]),
-            ("GPIO_VALUE2", 0x8C, self.gpio_value[2]),
-            ("GPIO_INT_ENABLE0", 0x90, self.gpio_int_enable[0]),
-            ("GPIO_INT_ENABLE1", 0x94, self.gpio_int_enable[1]),
-            ("GPIO_INT_ENABLE2", 0x98, self.gpio_int_enable[2]),
-            ("GPIO_INT_PENDING0", 0x9C, self.gpio_int_pending[0]),
-            ("GPIO_INT_PENDING1", 0xA0, self.gpio_int_pending[1]),
-            ("GPIO_INT_PENDING2", 0xA4, self.gpio_int_pending[2]),
-            ("ETH_PHY_CFG", 0xA8, self.eth_phy_cfg),
-            ("ETH_PHY_ID", 0xAC, self.eth_phy_id),
-        ]
+        regs::sys::REGS
+            .iter()
+            .filter(|r| r.count == 1)
+            .filter_map(|r| self.peek(r.offset).map(|v| (r.name, r.offset, v)))
+            .collect()
+    }
+
+    /// The 32-bit register at `offset` (a name of [`regs::sys`]), read without side effects;
+    /// `None` for the byte arrays and offsets with no register on this revision.
+    pub fn peek(&self, offset: u32) -> Option<u32> {
+        Some(match offset {
+            regs::sys::HIPID => self.hipid,
+            regs::sys::EFCFG => self.efcfg,
+            regs::sys::CLKCFG => self.clkcfg,
+            regs::sys::PMCFG => self.pmcfg,
+            regs::sys::PTSTNSET => self.tstnset[0],
+            regs::sys::PTSTNSETR => self.tstnset[1],
+            regs::sys::MSC0CFG => self.msc0cfg,
+            regs::sys::GPIO_VALUE0..=regs::sys::GPIO_VALUE2 => {
+                self.gpio_value[((offset - regs::sys::GPIO_VALUE0) / 4) as usize]
+            }
+            regs::sys::GPIO_INT_ENABLE0..=regs::sys::GPIO_INT_ENABLE2 => {
+                self.gpio_int_enable[((offset - regs::sys::GPIO_INT_ENABLE0) / 4) as usize]
+            }
+            regs::sys::GPIO_INT_PENDING0..=regs::sys::GPIO_INT_PENDING2 => {
+                self.gpio_int_pending[((offset - regs::sys::GPIO_INT_PENDING0) / 4) as usize]
+            }
+            regs::sys::ETH_PHY_CFG => self.eth_phy_cfg,
+            regs::sys::ETH_PHY_ID => self.eth_phy_id,
+            regs::sys::RESET_STATUS if !self.rev_b => self.reset_status.into(),
+            _ => return None,
+        })
     }
 
     /// Reads a register; `offset` is relative to 0x10000 and aligned to `width`.
@@ -214,38 +237,44 @@ impl Sys {
         let word_off = offset & !3;
         let shift = (offset & 3) * 8;
         let word = match word_off {
-            0x00 => self.hipid,
-            0x04 => self.efcfg,
-            0x08 => self.clkcfg,
-            0x0C => self.pmcfg,
-            0x10 | 0x14 => {
+            regs::sys::HIPID => self.hipid,
+            regs::sys::EFCFG => self.efcfg,
+            regs::sys::CLKCFG => self.clkcfg,
+            regs::sys::PMCFG => self.pmcfg,
+            regs::sys::PTSTNSET | regs::sys::PTSTNSETR => {
                 // Test-and-set: a read that covers bit 0 returns the old value and takes the
                 // semaphore.
-                let i = ((word_off - 0x10) / 4) as usize;
+                let i = ((word_off - regs::sys::PTSTNSET) / 4) as usize;
                 let old = self.tstnset[i];
                 if shift == 0 {
                     self.tstnset[i] |= 1;
                 }
                 old
             }
-            0x18 => self.msc0cfg,
-            PAD_FIRST..=0x5F => {
+            regs::sys::MSC0CFG => self.msc0cfg,
+            PAD_FIRST..=PAD_LAST => {
                 return Access::Done(self.read_byte_array(offset, width, |s, o| {
                     let pin = o - PAD_FIRST;
                     s.pads.get(pin as usize).copied().unwrap_or(0)
                 }))
             }
-            GPIO_CFG_FIRST..=0x83 => {
+            GPIO_CFG_FIRST..GPIO_CFG_END => {
                 return Access::Done(self.read_byte_array(offset, width, |s, o| {
                     s.gpio_cfg[(o - GPIO_CFG_FIRST) as usize]
                 }))
             }
-            0x84..=0x8C => self.gpio_value[((word_off - 0x84) / 4) as usize],
-            0x90..=0x98 => self.gpio_int_enable[((word_off - 0x90) / 4) as usize],
-            0x9C..=0xA4 => self.gpio_int_pending[((word_off - 0x9C) / 4) as usize],
-            0xA8 => self.eth_phy_cfg,
-            0xAC => self.eth_phy_id,
-            0xBC if !self.rev_b => self.reset_status as u32,
+            regs::sys::GPIO_VALUE0..=regs::sys::GPIO_VALUE2 => {
+                self.gpio_value[((word_off - regs::sys::GPIO_VALUE0) / 4) as usize]
+            }
+            regs::sys::GPIO_INT_ENABLE0..=regs::sys::GPIO_INT_ENABLE2 => {
+                self.gpio_int_enable[((word_off - regs::sys::GPIO_INT_ENABLE0) / 4) as usize]
+            }
+            regs::sys::GPIO_INT_PENDING0..=regs::sys::GPIO_INT_PENDING2 => {
+                self.gpio_int_pending[((word_off - regs::sys::GPIO_INT_PENDING0) / 4) as usize]
+            }
+            regs::sys::ETH_PHY_CFG => self.eth_phy_cfg,
+            regs::sys::ETH_PHY_ID => self.eth_phy_id,
+            regs::sys::RESET_STATUS if !self.rev_b => self.reset_status as u32,
             _ => return Access::Unmodelled,
         };
         Access::Done((word >> shift) & width.mask())
@@ -264,26 +293,26 @@ impl Sys {
         let merge = |old: u32| (old & !mask) | val;
         let mut fx = SysEffects::default();
         match word_off {
-            0x00 | 0x04 => {} // read-only identification
-            0x08 => {
+            regs::sys::HIPID | regs::sys::EFCFG => {} // read-only identification
+            regs::sys::CLKCFG => {
                 self.clkcfg = merge(self.clkcfg);
                 if self.rev_b {
                     self.clkcfg &= !CLKCFG_CPU_DIV_MASK;
                 }
             }
-            0x0C => {
+            regs::sys::PMCFG => {
                 let cleared = val & PMCFG_RW1C;
                 self.pmcfg = (merge(self.pmcfg) & !PMCFG_RW1C) | (self.pmcfg & PMCFG_RW1C);
                 self.pmcfg &= !cleared;
             }
-            0x10 | 0x14 => {
+            regs::sys::PTSTNSET | regs::sys::PTSTNSETR => {
                 // Writing 1 releases the semaphore.
-                let i = ((word_off - 0x10) / 4) as usize;
+                let i = ((word_off - regs::sys::PTSTNSET) / 4) as usize;
                 if mask & 1 != 0 && val & 1 != 0 {
                     self.tstnset[i] = 0;
                 }
             }
-            0x18 => {
+            regs::sys::MSC0CFG => {
                 let old = self.msc0cfg;
                 let new = merge(old);
                 fx.peripheral_reset = val & msc0::PERI_SOFTRESET != 0;
@@ -291,7 +320,7 @@ impl Sys {
                     new & msc0::MAC_RESET_PHY != 0 && old & msc0::MAC_RESET_PHY == 0;
                 self.msc0cfg = new & !msc0::SELF_CLEARING;
             }
-            PAD_FIRST..=0x5F => {
+            PAD_FIRST..=PAD_LAST => {
                 for i in 0..width.bytes() {
                     let pin = (offset + i - PAD_FIRST) as usize;
                     if let Some(p) = self.pads.get_mut(pin) {
@@ -299,30 +328,30 @@ impl Sys {
                     }
                 }
             }
-            GPIO_CFG_FIRST..=0x83 => {
+            GPIO_CFG_FIRST..GPIO_CFG_END => {
                 for i in 0..width.bytes() {
                     self.gpio_cfg[(offset + i - GPIO_CFG_FIRST) as usize] =
                         (value >> (8 * i)) as u8;
                 }
             }
-            0x84..=0x8C => {
-                let i = ((word_off - 0x84) / 4) as usize;
+            regs::sys::GPIO_VALUE0..=regs::sys::GPIO_VALUE2 => {
+                let i = ((word_off - regs::sys::GPIO_VALUE0) / 4) as usize;
                 self.gpio_value[i] = merge(self.gpio_value[i]);
             }
-            0x90..=0x98 => {
-                let i = ((word_off - 0x90) / 4) as usize;
+            regs::sys::GPIO_INT_ENABLE0..=regs::sys::GPIO_INT_ENABLE2 => {
+                let i = ((word_off - regs::sys::GPIO_INT_ENABLE0) / 4) as usize;
                 self.gpio_int_enable[i] = merge(self.gpio_int_enable[i]);
             }
-            0x9C..=0xA4 => {
-                let i = ((word_off - 0x9C) / 4) as usize;
+            regs::sys::GPIO_INT_PENDING0..=regs::sys::GPIO_INT_PENDING2 => {
+                let i = ((word_off - regs::sys::GPIO_INT_PENDING0) / 4) as usize;
                 self.gpio_int_pending[i] &= !val;
             }
-            0xA8 => {
+            regs::sys::ETH_PHY_CFG => {
                 self.eth_phy_cfg = merge(self.eth_phy_cfg);
                 fx.phy_cfg_written = true;
             }
-            0xAC => self.eth_phy_id = merge(self.eth_phy_id),
-            0xBC if !self.rev_b => {
+            regs::sys::ETH_PHY_ID => self.eth_phy_id = merge(self.eth_phy_id),
+            regs::sys::RESET_STATUS if !self.rev_b => {
                 if mask & 0xFF != 0 {
                     let v = val as u8;
                     if v & rst::HW_RESET != 0 {

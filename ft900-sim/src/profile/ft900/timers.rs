@@ -67,38 +67,10 @@
 use super::device::{read_bytes, write_bytes, Access, Ctx, Device};
 use crate::isa::Width;
 
-/// Register offsets from 0x10340 (WDG_STATUS: rev C only).
+/// Register offsets from the block's base (WDG_STATUS: rev C only), as the register map
+/// declares them ([`crate::profile::ft900::regs::timers`]).
 pub mod reg {
-    /// block_en (bit 1), soft_reset (bit 0, self-clearing).
-    pub const CONTROL_0: u32 = 0x0;
-    /// stop_t (bit 4+t), start_t (bit t); all self-clearing.
-    pub const CONTROL_1: u32 = 0x1;
-    /// prescaler_en (bits 7:4), wdg_int_ien (3), wdg_int (2, RW1C), clear_wdg (1), start_wdg (0).
-    pub const CONTROL_2: u32 = 0x2;
-    /// direction (bits 7:4, 1 = up), mode (bits 3:0, 1 = one-shot).
-    pub const CONTROL_3: u32 = 0x3;
-    /// presc_clear (bit 4), clear_t (bit t); all self-clearing.
-    pub const CONTROL_4: u32 = 0x4;
-    /// enable_t (bit 2t+1), pending_t (bit 2t, RW1C).
-    pub const INT: u32 = 0x5;
-    /// read_sel (bits 3:2), write_sel (bits 1:0).
-    pub const SELECT: u32 = 0x6;
-    /// Watchdog exponent N (bits 4:0): timeout 2^N cycles.
-    pub const WDG: u32 = 0x7;
-    /// Start value of the timer selected by write_sel, bits 7:0.
-    pub const WRITE_LS: u32 = 0x8;
-    /// Start value, bits 15:8.
-    pub const WRITE_MS: u32 = 0x9;
-    /// Prescaler value, bits 7:0.
-    pub const PRESC_LS: u32 = 0xA;
-    /// Prescaler value, bits 15:8.
-    pub const PRESC_MS: u32 = 0xB;
-    /// Current value of the timer selected by read_sel, bits 7:0.
-    pub const READ_LS: u32 = 0xC;
-    /// Current value, bits 15:8.
-    pub const READ_MS: u32 = 0xD;
-    /// Rev C: bit 0 = the last reset was the watchdog's second roll-over; cleared by a read.
-    pub const WDG_STATUS: u32 = 0xF;
+    pub use crate::profile::ft900::regs::timers::*;
 }
 
 /// CONTROL_2 bits.
@@ -635,29 +607,12 @@ impl Timers {
         }
     }
 
-    /// The registers as a debugger may look at them, without side effects: every byte but
-    /// TIMER_READ_LS/MS (whose read latches the counter): (name as in AN_324, offset, value).
-    pub fn registers(&self) -> Vec<(&'static str, u32, u8)> {
-        [
-            ("TIMER_CONTROL_0", reg::CONTROL_0),
-            ("TIMER_CONTROL_1", reg::CONTROL_1),
-            ("TIMER_CONTROL_2", reg::CONTROL_2),
-            ("TIMER_CONTROL_3", reg::CONTROL_3),
-            ("TIMER_CONTROL_4", reg::CONTROL_4),
-            ("TIMER_INT", reg::INT),
-            ("TIMER_SELECT", reg::SELECT),
-            ("TIMER_WDG", reg::WDG),
-            ("TIMER_WRITE_LS", reg::WRITE_LS),
-            ("TIMER_WRITE_MS", reg::WRITE_MS),
-            ("TIMER_PRESC_LS", reg::PRESC_LS),
-            ("TIMER_PRESC_MS", reg::PRESC_MS),
-        ]
-        .into_iter()
-        .filter_map(|(name, off)| self.peek_byte(off).map(|v| (name, off, v)))
-        .collect()
+    /// A register byte whose read has no side effect (`None` for the READ bytes, WDG_STATUS and
+    /// holes): what `monitor io` lists.
+    pub fn peek(&self, offset: u32) -> Option<u8> {
+        self.peek_byte(offset)
     }
 
-    /// A register byte whose read has no side effect (`None` for the READ bytes and holes).
     fn peek_byte(&self, offset: u32) -> Option<u8> {
         Some(match offset {
             reg::CONTROL_0 => (self.block_en as u8) << 1,

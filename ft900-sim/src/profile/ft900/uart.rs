@@ -55,7 +55,9 @@
 
 use std::collections::VecDeque;
 
-use super::device::{read_bytes, write_bytes, Access, Ctx, Device, NS_PER_CYCLE};
+use super::device::{read_bytes, write_bytes, Access, Ctx, Device, SysView, NS_PER_CYCLE};
+use super::regs::uart as reg;
+use super::regs::{Bank, Reg};
 use super::serial::{Disconnected, SerialBackend};
 use super::sys::{clk, msc0};
 use super::txlog::TxLog;
@@ -97,24 +99,25 @@ const ACR_STATUS: u8 = 0x80;
 /// MSR with no loopback: CTS, DSR and DCD asserted, no change (docs/hardware/uart.md §3).
 const MSR_IDLE: u8 = 0xB0;
 
-// Indexed control registers (index in SPR, data at offset 5).
-const ICR_ACR: u8 = 0x00;
-const ICR_CPR: u8 = 0x01;
-const ICR_TCR: u8 = 0x02;
-const ICR_CKS: u8 = 0x03;
-const ICR_TTL: u8 = 0x04;
-const ICR_RTL: u8 = 0x05;
-const ICR_FCL: u8 = 0x06;
-const ICR_FCH: u8 = 0x07;
-const ICR_ID1: u8 = 0x08;
-const ICR_REV: u8 = 0x0B;
-const ICR_CSR: u8 = 0x0C;
-const ICR_NMR: u8 = 0x0D;
-const ICR_MDM: u8 = 0x0E;
-const ICR_RFC: u8 = 0x0F;
-const ICR_GDS: u8 = 0x10;
-const ICR_PIDX: u8 = 0x12;
-const ICR_CKA: u8 = 0x13;
+// Indexed control registers (index in SPR, data at offset 5), as the register map declares
+// them.
+const ICR_ACR: u8 = reg::ACR as u8;
+const ICR_CPR: u8 = reg::CPR as u8;
+const ICR_TCR: u8 = reg::TCR as u8;
+const ICR_CKS: u8 = reg::CKS as u8;
+const ICR_TTL: u8 = reg::TTL as u8;
+const ICR_RTL: u8 = reg::RTL as u8;
+const ICR_FCL: u8 = reg::FCL as u8;
+const ICR_FCH: u8 = reg::FCH as u8;
+const ICR_ID1: u8 = reg::ID1 as u8;
+const ICR_REV: u8 = reg::REV as u8;
+const ICR_CSR: u8 = reg::CSR as u8;
+const ICR_NMR: u8 = reg::NMR as u8;
+const ICR_MDM: u8 = reg::MDM as u8;
+const ICR_RFC: u8 = reg::RFC as u8;
+const ICR_GDS: u8 = reg::GDS as u8;
+const ICR_PIDX: u8 = reg::PIDX as u8;
+const ICR_CKA: u8 = reg::CKA as u8;
 
 /// CPR after reset (AN_324 Tables 13.1 and 13.30; used only while MCR[7] = 1).
 const CPR_RESET: u8 = 0x00;
@@ -326,29 +329,33 @@ impl Uart {
         self.tx.len() + usize::from(self.shifter.is_some())
     }
 
-    /// The registers as the firmware configured them, read without side effects (no FIFO
-    /// pops, no status clears): (name, offset in the block or ICR index, value). The indexed
-    /// registers are named `ICR[xx] NAME`.
-    pub fn registers(&self) -> Vec<(&'static str, u32, u8)> {
-        let r = &self.r;
-        vec![
-            ("DLL", 0, r.dll),
-            ("DLM", 1, r.dlm),
-            ("IER", 1, r.ier),
-            ("ISR", 2, self.interrupt_id()),
-            ("FCR", 2, r.fcr),
-            ("EFR", 2, r.efr),
-            ("LCR", 3, r.lcr),
-            ("MCR", 4, r.mcr),
-            ("LSR", 5, self.lsr()),
-            ("MSR", 6, self.msr()),
-            ("SPR", 7, r.spr),
-            ("ICR[00] ACR", ICR_ACR as u32, r.acr),
-            ("ICR[01] CPR", ICR_CPR as u32, r.cpr),
-            ("ICR[02] TCR", ICR_TCR as u32, r.tcr),
-            ("ICR[04] TTL", ICR_TTL as u32, r.ttl),
-            ("ICR[05] RTL", ICR_RTL as u32, r.rtl),
-        ]
+    /// Register `r` of the UART's description ([`reg::REGS`]) as the firmware configured it,
+    /// read without side effects (no FIFO pops, no status clears, whatever LCR/ACR select);
+    /// `None` for the data ports (RBR, THR, ICR).
+    pub fn peek(&self, r: &Reg, sys: &SysView) -> Option<u8> {
+        let regs = &self.r;
+        Some(match (r.bank, r.offset) {
+            (Bank::Indexed, index) => self.icr_value(index as u8),
+            (Bank::Dlab, reg::DLL) => regs.dll,
+            (Bank::Dlab, reg::DLM) => regs.dlm,
+            (Bank::Always, reg::IER) => regs.ier,
+            (Bank::Status, reg::ASR) => self.asr_in(sys),
+            (Bank::Read, reg::ISR) => self.interrupt_id(),
+            (Bank::Write, reg::FCR) => regs.fcr,
+            (Bank::Enhanced, reg::EFR) => regs.efr,
+            (Bank::Always, reg::LCR) => regs.lcr,
+            (Bank::Status, reg::RFL) => self.rx.len().min(255) as u8,
+            (Bank::Always, reg::MCR) => regs.mcr,
+            (Bank::Status, reg::TFL) => self.tx.len().min(255) as u8,
+            (Bank::Enhanced, reg::XON1) => regs.xon1,
+            (Bank::Read, reg::LSR) => self.lsr(),
+            (Bank::Enhanced, reg::XON2) => regs.xon2,
+            (Bank::Always, reg::MSR) => self.msr(),
+            (Bank::Enhanced, reg::XOFF1) => regs.xoff1,
+            (Bank::Always, reg::SPR) => regs.spr,
+            (Bank::Enhanced, reg::XOFF2) => regs.xoff2,
+            _ => return None,
+        })
     }
 
     /// Levels of the RX and TX FIFOs (what RFL and TFL would read).
@@ -370,13 +377,13 @@ impl Uart {
         ctx.sys.clkcfg & self.clock_bit() != 0
     }
 
-    fn fifosel(&self, ctx: &Ctx) -> bool {
+    fn fifosel_in(&self, sys: &SysView) -> bool {
         let bit = if self.index == 0 {
             msc0::UART0_FIFOSEL
         } else {
             msc0::UART1_FIFOSEL
         };
-        ctx.sys.msc0cfg & bit != 0
+        sys.msc0cfg & bit != 0
     }
 
     fn fifo_enabled(&self) -> bool {
@@ -395,7 +402,11 @@ impl Uart {
 
     /// 128-byte FIFOs: FCR[5] (750 mode), EFR[4] (650 mode) or the FIFOSEL pin (MSC0CFG).
     fn deep(&self, ctx: &Ctx) -> bool {
-        self.mode_650() || self.r.fcr & FCR_750_FIFO != 0 || self.fifosel(ctx)
+        self.deep_in(&ctx.sys)
+    }
+
+    fn deep_in(&self, sys: &SysView) -> bool {
+        self.mode_650() || self.r.fcr & FCR_750_FIFO != 0 || self.fifosel_in(sys)
     }
 
     /// FIFO depth: 1 with FIFOs off (the holding registers), else 16 or 128.
@@ -505,14 +516,18 @@ impl Uart {
 
     /// ASR (950 status, offset 1 with ACR[7]).
     fn asr(&self, ctx: &Ctx) -> u8 {
+        self.asr_in(&ctx.sys)
+    }
+
+    fn asr_in(&self, sys: &SysView) -> u8 {
         let mut v = 0;
         if self.lsr() & LSR_TEMT != 0 {
             v |= 0x80;
         }
-        if self.fifo_enabled() && self.deep(ctx) {
+        if self.fifo_enabled() && self.deep_in(sys) {
             v |= 0x40;
         }
-        if self.fifosel(ctx) {
+        if self.fifosel_in(sys) {
             v |= 0x20;
         }
         if self.r.mcr & 0x01 != 0 {
@@ -725,17 +740,17 @@ impl Uart {
         let r650 = self.r.lcr_650;
         let acr = self.r.acr;
         Some(match offset {
-            0 if dlab => self.r.dll,
-            0 => {
+            reg::DLL if dlab => self.r.dll,
+            reg::RBR => {
                 let byte = self.rx.pop_front().unwrap_or(0);
                 self.rx_activity_at(ctx);
                 byte
             }
-            1 if dlab => self.r.dlm,
-            1 if acr & ACR_STATUS != 0 => self.asr(ctx),
-            1 => self.r.ier,
-            2 if r650 => self.r.efr,
-            2 => {
+            reg::DLM if dlab => self.r.dlm,
+            reg::ASR if acr & ACR_STATUS != 0 => self.asr(ctx),
+            reg::IER => self.r.ier,
+            reg::EFR if r650 => self.r.efr,
+            reg::ISR => {
                 let id = self.interrupt_id();
                 if id == ISR_THRE {
                     self.r.thre_pending = false;
@@ -743,32 +758,37 @@ impl Uart {
                 // ISR[7:6] read 0 on the FT900 (AN_324), whatever the FIFO mode.
                 id
             }
-            3 if acr & ACR_STATUS != 0 => self.rx.len().min(255) as u8,
-            3 => self.r.lcr,
-            4 if r650 => self.r.xon1,
-            4 if acr & ACR_STATUS != 0 => self.tx.len().min(255) as u8,
-            4 => self.r.mcr,
-            5 if r650 => self.r.xon2,
-            5 if acr & ACR_ICR_READ != 0 => self.read_icr(),
-            5 => {
+            reg::RFL if acr & ACR_STATUS != 0 => self.rx.len().min(255) as u8,
+            reg::LCR => self.r.lcr,
+            reg::XON1 if r650 => self.r.xon1,
+            reg::TFL if acr & ACR_STATUS != 0 => self.tx.len().min(255) as u8,
+            reg::MCR => self.r.mcr,
+            reg::XON2 if r650 => self.r.xon2,
+            reg::ICR if acr & ACR_ICR_READ != 0 => self.read_icr(),
+            reg::LSR => {
                 let v = self.lsr();
                 self.r.lsr_errors = 0;
                 v
             }
-            6 if r650 => self.r.xoff1,
-            6 => {
+            reg::XOFF1 if r650 => self.r.xoff1,
+            reg::MSR => {
                 let v = self.msr();
                 self.r.msr_delta = 0;
                 v
             }
-            7 if r650 => self.r.xoff2,
-            7 => self.r.spr,
+            reg::XOFF2 if r650 => self.r.xoff2,
+            reg::SPR => self.r.spr,
             _ => return None,
         })
     }
 
     fn read_icr(&self) -> u8 {
-        match self.r.spr {
+        self.icr_value(self.r.spr)
+    }
+
+    /// The indexed control register `index`, without side effects.
+    fn icr_value(&self, index: u8) -> u8 {
+        match index {
             ICR_ACR => self.r.acr,
             ICR_CPR => self.r.cpr,
             ICR_TCR => self.r.tcr,
@@ -796,16 +816,16 @@ impl Uart {
         let r650 = self.r.lcr_650;
         let old_cycles = self.char_cycles();
         match offset {
-            0 if dlab => {
+            reg::DLL if dlab => {
                 self.r.dll = v;
                 self.retime(ctx, old_cycles);
             }
-            0 => self.write_thr(v, ctx),
-            1 if dlab => {
+            reg::THR => self.write_thr(v, ctx),
+            reg::DLM if dlab => {
                 self.r.dlm = v;
                 self.retime(ctx, old_cycles);
             }
-            1 => {
+            reg::IER => {
                 let old = self.r.ier;
                 self.r.ier = v;
                 if old & IER_ETBEI == 0 && v & IER_ETBEI != 0 && self.tx.len() <= self.tx_trigger()
@@ -813,22 +833,22 @@ impl Uart {
                     self.r.thre_pending = true;
                 }
             }
-            2 if r650 => self.r.efr = v,
-            2 => self.write_fcr(v, ctx),
-            3 => {
+            reg::EFR if r650 => self.r.efr = v,
+            reg::FCR => self.write_fcr(v, ctx),
+            reg::LCR => {
                 self.r.lcr = v;
                 self.r.lcr_650 = v == LCR_650;
                 self.retime(ctx, old_cycles);
             }
-            4 if r650 => self.r.xon1 = v,
-            4 => self.write_mcr(v, ctx, old_cycles),
-            5 if r650 => self.r.xon2 = v,
-            5 => self.write_icr(v, ctx, old_cycles),
-            6 if r650 => self.r.xoff1 = v,
+            reg::XON1 if r650 => self.r.xon1 = v,
+            reg::MCR => self.write_mcr(v, ctx, old_cycles),
+            reg::XON2 if r650 => self.r.xon2 = v,
+            reg::ICR => self.write_icr(v, ctx, old_cycles),
+            reg::XOFF1 if r650 => self.r.xoff1 = v,
             // MSR is read-only: the write is ignored.
-            6 => {}
-            7 if r650 => self.r.xoff2 = v,
-            7 => self.r.spr = v,
+            reg::MSR => {}
+            reg::XOFF2 if r650 => self.r.xoff2 = v,
+            reg::SPR => self.r.spr = v,
             _ => return false,
         }
         true
