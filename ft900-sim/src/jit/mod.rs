@@ -108,8 +108,8 @@ pub(crate) const HOT: u32 = 4;
 const BLOCK_BASE: u32 = 0x100;
 
 /// The dispatcher's way into compiled code (host calling convention): context, block
-/// function, PC, instructions left, cycles left in; exit word out.
-type EnterFn = unsafe extern "C" fn(*mut Ctx, usize, u32, u64, u64) -> u64;
+/// function, PC, instructions left, cycles left, next ring slot in; exit word out.
+type EnterFn = unsafe extern "C" fn(*mut Ctx, usize, u32, u64, u64, u64) -> u64;
 
 /// What the dispatcher needs to know about the code at a PC.
 #[derive(Clone, Copy)]
@@ -131,8 +131,13 @@ const INTERP: Blk = Blk {
     id: 0,
 };
 
-const SEGMENTS: usize = crate::machine::TRAIL_LEN;
-const _: () = assert!(SEGMENTS.is_power_of_two());
+/// Entries of the ring of recent block runs: enough for the trail even when every other
+/// entry marks a return to the dispatcher.
+const RING: usize = 2 * crate::machine::TRAIL_LEN;
+const _: () = assert!(RING.is_power_of_two());
+
+/// Ring entry id of a return to the dispatcher (an entry's id is its upper half).
+const RING_RETURN: u64 = 0xFFFF_FFFF;
 
 /// The state compiled code reads and writes besides registers and memory. Its layout is known
 /// to the translator (the `CTX_*` offsets).
@@ -144,11 +149,13 @@ pub(crate) struct Ctx {
     /// Instructions and cycles left when a chain returned.
     left_insns: u64,
     left_cycles: u64,
-    /// Next slot of `segs`.
-    seg_next: u64,
-    /// The most recent block runs, for the fault-report trail: instructions left when the
-    /// block started, and `id << 32 | instructions run` (0 instructions: an empty slot).
-    segs: [[u64; 2]; SEGMENTS],
+    /// Next slot of `ring`.
+    ring_next: u64,
+    /// The most recent block runs, for the fault-report trail: `id << 32 | instructions left`
+    /// when the block started, or [`RING_RETURN`]` << 32 | instructions left` where a chain
+    /// returned; a block ran as many instructions as the counts of it and of the next entry
+    /// differ by. 0: an empty slot.
+    ring: [u64; RING],
 }
 
 const CTX_REGS: i32 = std::mem::offset_of!(Ctx, regs) as i32;
@@ -156,8 +163,8 @@ const CTX_RAM: i32 = std::mem::offset_of!(Ctx, ram) as i32;
 const CTX_PM: i32 = std::mem::offset_of!(Ctx, pm) as i32;
 const CTX_LEFT_INSNS: i32 = std::mem::offset_of!(Ctx, left_insns) as i32;
 const CTX_LEFT_CYCLES: i32 = std::mem::offset_of!(Ctx, left_cycles) as i32;
-const CTX_SEG_NEXT: i32 = std::mem::offset_of!(Ctx, seg_next) as i32;
-const CTX_SEGS: i32 = std::mem::offset_of!(Ctx, segs) as i32;
+const CTX_RING_NEXT: i32 = std::mem::offset_of!(Ctx, ring_next) as i32;
+const CTX_RING: i32 = std::mem::offset_of!(Ctx, ring) as i32;
 
 /// Compiled blocks of one machine and the Cranelift state to make more.
 pub(crate) struct Jit {
@@ -269,8 +276,8 @@ impl Jit {
                 pm: std::ptr::null(),
                 left_insns: 0,
                 left_cycles: 0,
-                seg_next: 0,
-                segs: [[0; 2]; SEGMENTS],
+                ring_next: 0,
+                ring: [0; RING],
             }),
             compiled: 0,
             hot,
@@ -445,8 +452,12 @@ impl Jit {
         // SAFETY: `enter` and `blk.f` are code compiled for this host with the signatures
         // `translate` documents; the blocks only touch the memories the caller vouches for
         // and the context.
-        let word = unsafe { (self.enter)(st, blk.f, pc, insns_left, cycles_left) };
-        let st = &*self.state;
+        let ring = st.ring_next;
+        let word = unsafe { (self.enter)(st, blk.f, pc, insns_left, cycles_left, ring) };
+        let st = &mut *self.state;
+        let i = st.ring_next as usize % RING;
+        st.ring[i] = RING_RETURN << 32 | st.left_insns;
+        st.ring_next = ((i + 1) % RING) as u64;
         (
             Exit::decode(word),
             insns_left - st.left_insns,
@@ -460,13 +471,21 @@ impl Jit {
     /// the run's budget was `budget` (the ring records instructions left of that budget).
     pub(crate) fn fill_trail(&mut self, trail: &mut [u32], insns: u64, base: u64, budget: u64) {
         let n = trail.len() as u64;
-        for s in &self.state.segs {
-            let (left, meta) = (s[0], s[1]);
-            let len = meta as u32;
-            let Some(trace) = self.traces.get((meta >> 32) as usize) else {
+        let st = &mut *self.state;
+        let next = st.ring_next as usize;
+        for k in 0..RING - 1 {
+            let e = st.ring[(next + k) % RING];
+            let after = st.ring[(next + k + 1) % RING];
+            let id = e >> 32;
+            if e == 0 || id == RING_RETURN || after == 0 {
+                continue;
+            }
+            let (left, left_after) = (e & 0xFFFF_FFFF, after & 0xFFFF_FFFF);
+            let Some(trace) = self.traces.get(id as usize) else {
                 continue;
             };
             let first = base + (budget - left);
+            let len = left.saturating_sub(left_after);
             for (k, &pc) in trace.iter().take(len as usize).enumerate() {
                 let i = first + k as u64;
                 if i < insns && i + n >= insns {
@@ -474,6 +493,6 @@ impl Jit {
                 }
             }
         }
-        self.state.segs = [[0; 2]; SEGMENTS];
+        st.ring = [0; RING];
     }
 }

@@ -6,16 +6,16 @@
 //! back to one of its own instructions, or at [`MAX_LEN`] instructions.
 //!
 //! Every block function uses Cranelift's `tail` calling convention with the signature
-//! `fn(ctx: *mut Ctx, pc: u32, insns_left: u64, cycles_left: u64) -> u64`. It first checks
-//! that its whole trace fits what is left of the instruction budget and of the cycles before the
-//! deadline (else it returns at once, having done nothing). Where the trace leaves for another
+//! `fn(ctx: *mut Ctx, pc: u32, insns_left: u64, cycles_left: u64, ring_next: u64) -> u64`.
+//! It first checks that its whole trace fits what is left of the instruction budget and of the
+//! cycles before the deadline (else it returns at once, having done nothing). Where the trace leaves for another
 //! PC it *chains*: it loads the code pointer for the target from the engine's per-word table
 //! (a stub that returns to the dispatcher where nothing is compiled) and tail-calls it with
 //! the counters left, so a hot loop runs from block to block without going back to Rust.
 //! The final exit stores the counters left into the context and returns the PC, with bit 63
 //! set when the interpreter must execute the instruction there first (see [`Exit`]). Every
-//! block exit also records which block ran how many instructions in the context's ring, for
-//! the fault-report trail.
+//! block that runs records its id and the instructions left in the context's ring, for the
+//! fault-report trail.
 //!
 //! Registers are loaded from memory on first use and kept in SSA values; a register write is
 //! stored at once, so exits only return. Data accesses go straight to RAM; an access that at run time
@@ -259,6 +259,7 @@ pub(crate) fn block_signature(isa: &dyn TargetIsa) -> Signature {
     sig.params.push(AbiParam::new(I32));
     sig.params.push(AbiParam::new(I64));
     sig.params.push(AbiParam::new(I64));
+    sig.params.push(AbiParam::new(I64));
     sig.returns.push(AbiParam::new(I64));
     sig
 }
@@ -272,7 +273,7 @@ pub(crate) fn build_stub(isa: &dyn TargetIsa, fctx: &mut FunctionBuilderContext)
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let p = b.block_params(entry).to_vec();
-    store_counters(&mut b, p[0], p[2], p[3]);
+    store_counters(&mut b, p[0], p[2], p[3], p[4]);
     let pc = b.ins().uextend(I64, p[1]);
     b.ins().return_(&[pc]);
     b.seal_all_blocks();
@@ -281,11 +282,12 @@ pub(crate) fn build_stub(isa: &dyn TargetIsa, fctx: &mut FunctionBuilderContext)
 }
 
 /// The entry the dispatcher calls (host calling convention):
-/// `fn(ctx, block, pc, insns_left, cycles_left) -> exit word`; it calls the block function.
+/// `fn(ctx, block, pc, insns_left, cycles_left, ring_next) -> exit word`; it calls the block
+/// function.
 pub(crate) fn build_enter(isa: &dyn TargetIsa, fctx: &mut FunctionBuilderContext) -> Function {
     let ptr = isa.pointer_type();
     let mut sig = Signature::new(isa.default_call_conv());
-    for t in [ptr, ptr, I32, I64, I64] {
+    for t in [ptr, ptr, I32, I64, I64, I64] {
         sig.params.push(AbiParam::new(t));
     }
     sig.returns.push(AbiParam::new(I64));
@@ -296,7 +298,9 @@ pub(crate) fn build_enter(isa: &dyn TargetIsa, fctx: &mut FunctionBuilderContext
     b.switch_to_block(entry);
     let p = b.block_params(entry).to_vec();
     let bsig = b.import_signature(block_signature(isa));
-    let call = b.ins().call_indirect(bsig, p[1], &[p[0], p[2], p[3], p[4]]);
+    let call = b
+        .ins()
+        .call_indirect(bsig, p[1], &[p[0], p[2], p[3], p[4], p[5]]);
     let r = b.inst_results(call)[0];
     b.ins().return_(&[r]);
     b.seal_all_blocks();
@@ -304,12 +308,13 @@ pub(crate) fn build_enter(isa: &dyn TargetIsa, fctx: &mut FunctionBuilderContext
     func
 }
 
-/// Stores the counters left into the context (before a return to the dispatcher).
-fn store_counters(b: &mut FunctionBuilder, ctx: Value, li: Value, lc: Value) {
-    b.ins()
-        .store(MemFlags::trusted(), li, ctx, super::CTX_LEFT_INSNS);
-    b.ins()
-        .store(MemFlags::trusted(), lc, ctx, super::CTX_LEFT_CYCLES);
+/// Stores the counters left and the next ring slot into the context (before a return to the
+/// dispatcher).
+fn store_counters(b: &mut FunctionBuilder, ctx: Value, li: Value, lc: Value, ring: Value) {
+    let f = MemFlags::trusted();
+    b.ins().store(f, li, ctx, super::CTX_LEFT_INSNS);
+    b.ins().store(f, lc, ctx, super::CTX_LEFT_CYCLES);
+    b.ins().store(f, ring, ctx, super::CTX_RING_NEXT);
 }
 
 /// Builds the Cranelift function of a planned block.
@@ -334,7 +339,7 @@ pub(crate) fn build(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
-    let (ctx, li, lc) = (params[0], params[2], params[3]);
+    let (ctx, li, lc, ring) = (params[0], params[2], params[3], params[4]);
     let helper_sig = b.import_signature(helper);
     let block_sig = b.import_signature(block_signature(isa));
     let start = plan.insns[0].0;
@@ -356,10 +361,20 @@ pub(crate) fn build(
     b.ins().brif(fits, body, &[], no_room, &[]);
     b.switch_to_block(no_room);
     b.set_cold_block(no_room);
-    store_counters(&mut b, ctx, li, lc);
+    store_counters(&mut b, ctx, li, lc, ring);
     let pcw = b.ins().iconst(I64, start as i64);
     b.ins().return_(&[pcw]);
     b.switch_to_block(body);
+
+    // Record the run in the ring (for the trail): this block's id and the instructions left
+    // when it started. The dispatcher derives how many it ran from the next entry.
+    let off = b.ins().ishl_imm(ring, 3);
+    let slot = b.ins().iadd(ctx, off);
+    let entry = b.ins().bor_imm(li, ((env.id as u64) << 32) as i64);
+    b.ins()
+        .store(MemFlags::trusted(), entry, slot, super::CTX_RING);
+    let ring = b.ins().iadd_imm(ring, 1);
+    let ring = b.ins().band_imm(ring, (super::RING - 1) as i64);
 
     let regs = b.ins().load(ptr, MemFlags::trusted(), ctx, super::CTX_REGS);
     let ram = b.ins().load(ptr, MemFlags::trusted(), ctx, super::CTX_RAM);
@@ -378,6 +393,7 @@ pub(crate) fn build(
         ctx,
         li,
         lc,
+        ring,
         regs,
         ram,
         pm,
@@ -414,6 +430,8 @@ struct Tr<'a> {
     /// Instructions and cycles left when the block started.
     li: Value,
     lc: Value,
+    /// The ring slot after this block's entry.
+    ring: Value,
     regs: Value,
     ram: Value,
     pm: Value,
@@ -466,25 +484,9 @@ impl Tr<'_> {
             .store(MemFlags::trusted(), v, self.regs, (r * 4) as i32);
     }
 
-    /// Counts `insns` instructions and `cycles` cycles of this block as done: records the
-    /// segment for the trail and returns the counters left.
+    /// Counts `insns` instructions and `cycles` cycles of this block as done: the counters
+    /// left.
     fn account(&mut self, insns: u32, cycles: u32) -> (Value, Value) {
-        let f = MemFlags::trusted();
-        if insns > 0 {
-            let ctx = self.ctx;
-            let idx = self.b.ins().load(I64, f, ctx, super::CTX_SEG_NEXT);
-            let off = self.b.ins().ishl_imm(idx, 4);
-            let slot = self.b.ins().iadd(ctx, off);
-            self.b.ins().store(f, self.li, slot, super::CTX_SEGS);
-            let meta = self
-                .b
-                .ins()
-                .iconst(I64, ((self.env.id as u64) << 32 | insns as u64) as i64);
-            self.b.ins().store(f, meta, slot, super::CTX_SEGS + 8);
-            let next = self.b.ins().iadd_imm(idx, 1);
-            let next = self.b.ins().band_imm(next, (super::SEGMENTS - 1) as i64);
-            self.b.ins().store(f, next, ctx, super::CTX_SEG_NEXT);
-        }
         let li = self.b.ins().iadd_imm(self.li, -(insns as i64));
         let lc = self.b.ins().iadd_imm(self.lc, -(cycles as i64));
         (li, lc)
@@ -494,7 +496,7 @@ impl Tr<'_> {
     /// (registers are already stored).
     fn leave(&mut self, pc: Value, insns: u32, cycles: u32, interp: bool) {
         let (li, lc) = self.account(insns, cycles);
-        store_counters(&mut self.b, self.ctx, li, lc);
+        store_counters(&mut self.b, self.ctx, li, lc, self.ring);
         let pc64 = self.b.ins().uextend(I64, pc);
         let word = if interp {
             self.b.ins().bor_imm(pc64, INTERP_BIT as i64)
@@ -522,7 +524,7 @@ impl Tr<'_> {
         let t = self.k(target);
         self.b
             .ins()
-            .return_call_indirect(self.block_sig, f, &[self.ctx, t, li, lc]);
+            .return_call_indirect(self.block_sig, f, &[self.ctx, t, li, lc, self.ring]);
     }
 
     /// Goes on at the run-time `target` after `insns` instructions: an unaligned target or one
@@ -542,9 +544,11 @@ impl Tr<'_> {
         let base = self.b.ins().iconst(self.ptr, self.env.table as i64);
         let slot = self.b.ins().iadd(base, off);
         let f = self.b.ins().load(self.ptr, MemFlags::trusted(), slot, 0);
-        self.b
-            .ins()
-            .return_call_indirect(self.block_sig, f, &[self.ctx, target, li, lc]);
+        self.b.ins().return_call_indirect(
+            self.block_sig,
+            f,
+            &[self.ctx, target, li, lc, self.ring],
+        );
     }
 
     /// Leaves the block before instruction `k` (at `pc`) unless `ok` holds.
@@ -652,6 +656,9 @@ impl Tr<'_> {
 
     /// The CMP flag word ([`flag_word`]) for widths 0..=2, inline.
     fn flag_word(&mut self, op: AluOp, dw: u8, a: Value, b: Value, res: Value) -> Value {
+        if op == AluOp::Sub && dw == 2 {
+            return self.flags_sub32(a, b, res);
+        }
         if dw > 2 {
             let opdw = self.k((op as u32) << 8 | dw as u32);
             return self.call_helper(helper_flags, [opdw, a, b]);
@@ -722,6 +729,38 @@ impl Tr<'_> {
             or_shift(self, nz, 6);
         }
         word
+    }
+
+    /// The flag word of the common `cmp.l` (a 32-bit subtraction), where each flag but
+    /// overflow is one comparison: zero `a == b`, carry (borrow) `a < b`, sign bit 31 of the
+    /// result, overflow from the operands' and the result's signs, "greater or equal"
+    /// (sign == overflow) `a >= b` signed, "greater" `a > b` signed, "above" `a > b` unsigned.
+    fn flags_sub32(&mut self, a: Value, b: Value, res: Value) -> Value {
+        let mut word = {
+            let z = self.b.ins().icmp(IntCC::Equal, a, b);
+            self.b.ins().uextend(I32, z)
+        };
+        for (cc, bit) in [
+            (IntCC::UnsignedLessThan, 1),
+            (IntCC::SignedGreaterThanOrEqual, 4),
+            (IntCC::SignedGreaterThan, 5),
+            (IntCC::UnsignedGreaterThan, 6),
+        ] {
+            let c = self.b.ins().icmp(cc, a, b);
+            let c = self.b.ins().uextend(I32, c);
+            let c = self.b.ins().ishl_imm(c, bit);
+            word = self.b.ins().bor(word, c);
+        }
+        // Overflow: the operands' signs differ and the result's differs from a's.
+        let ab = self.b.ins().bxor(a, b);
+        let ar = self.b.ins().bxor(a, res);
+        let ov = self.b.ins().band(ab, ar);
+        let ov = self.b.ins().ushr_imm(ov, 31);
+        let ov = self.b.ins().ishl_imm(ov, 2);
+        word = self.b.ins().bor(word, ov);
+        let sign = self.b.ins().ushr_imm(res, 31);
+        let sign = self.b.ins().ishl_imm(sign, 3);
+        self.b.ins().bor(word, sign)
     }
 
     /// Host address of RAM offset `a` (an i32 value below the RAM size).

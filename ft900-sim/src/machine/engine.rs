@@ -21,6 +21,9 @@ impl<P: Profile> Machine<P> {
             return self.exec_block::<false>(budget, deadline, None, false);
         }
         jit.sync(&mut self.core);
+        // Compiled code keeps the instructions left in 32 bits of its trail ring; returning
+        // early is allowed (the run loop calls again).
+        let budget = budget.min(u32::MAX as u64);
         let start = self.core.insns;
         // Reach counts make block starts of the PCs where control arrives: the targets of
         // exits from compiled code and of interpreted instructions. Where the previous call
