@@ -17,7 +17,8 @@
 //! - A block runs only when it fits entirely in the instruction budget and cannot cross the
 //!   cycle deadline (the next device event or the run's limit), so events and interrupts are
 //!   seen at the same instruction boundaries as the interpreter sees them; otherwise the
-//!   interpreter runs the instructions one by one.
+//!   interpreter runs the instructions left before the budget's end or the deadline. Each
+//!   block checks this at its entry, so it holds for chained blocks too.
 //! - Everything with a side effect beyond registers and RAM (I/O accesses, `reti`, `halt`,
 //!   breakpoints, illegal words, the string/stream FFU operations, idle `jmp .`) and every
 //!   access that would fault is left to the interpreter: a block ends before it, or leaves with
@@ -31,9 +32,21 @@
 //!   (after every interpreted instruction too, so an I/O write to the flash controller is
 //!   seen at once).
 //!
+//! # Chaining
+//!
+//! A block that leaves for another PC does not return to the dispatcher: it tail-calls the
+//! code the per-word table `Jit::code` holds for the target, a compiled block or a stub that
+//! returns (see [`translate`]). A hot loop thus runs from block to block in host code, with
+//! one well-predicted indirect jump per block exit instead of a return, a table lookup and an
+//! indirect call from one site in Rust. Invalidation stays simple: dropping a block puts the
+//! stub back in its table word, so no link to it survives; code is only freed with the whole
+//! table.
+//!
 //! Code is compiled only once a block start has been reached [`HOT`] times; colder code is
-//! interpreted, which keeps start-up compile time small. Hooks, `until`, single steps and gdb
-//! always use the interpreter (the reference).
+//! interpreted, which keeps start-up compile time small. Only PCs where control arrives count
+//! (exits of compiled code, interpreted instructions), not where a run's budget happened to
+//! end, so traces start at branch targets rather than at every instruction of a hot loop.
+//! Hooks, `until`, single steps and gdb always use the interpreter (the reference).
 
 mod code_mem;
 mod translate;
@@ -190,8 +203,6 @@ pub(crate) struct Jit {
     state: Box<Ctx>,
     /// Blocks compiled since creation (for statistics and tests).
     compiled: u64,
-    /// Reach count that makes a block start hot.
-    hot: u32,
     /// The PC where the dispatcher last returned (see `Machine::exec_jit`).
     pub(crate) stopped_at: u32,
 }
@@ -214,11 +225,9 @@ impl Jit {
             f.set(k, v)
                 .map_err(|e| JitUnavailable(format!("cranelift setting {k}={v}: {e}")))
         };
-        let opt = std::env::var("FT900_JIT_OPT").unwrap_or_else(|_| "none".into());
-        set(&mut flags, "opt_level", &opt)?;
-        if let Ok(ra) = std::env::var("FT900_JIT_REGALLOC") {
-            set(&mut flags, "regalloc_algorithm", &ra)?;
-        }
+        // Measured: `speed` makes no faster code for these short blocks and compiles slower;
+        // the single-pass register allocator compiles faster but the code runs slower.
+        set(&mut flags, "opt_level", "none")?;
         // Cranelift's x86-64 tail calls (block chaining) rely on frame pointers.
         set(&mut flags, "preserve_frame_pointers", "true")?;
         let verify = if cfg!(debug_assertions) {
@@ -253,10 +262,6 @@ impl Jit {
         // SAFETY: Cranelift compiled this function for this host with the host calling
         // convention and exactly this signature (`translate::build_enter`).
         let enter = unsafe { std::mem::transmute::<*const u8, EnterFn>(enter) };
-        let hot = std::env::var("FT900_JIT_HOT")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(HOT);
         Ok(Jit {
             isa,
             fctx,
@@ -280,7 +285,6 @@ impl Jit {
                 ring: [0; RING],
             }),
             compiled: 0,
-            hot,
             stopped_at: u32::MAX,
         })
     }
@@ -353,7 +357,7 @@ impl Jit {
             return INTERP;
         }
         *e += 1;
-        if *e < self.hot {
+        if *e < HOT {
             return INTERP;
         }
         self.compile(pc, core)
@@ -486,7 +490,14 @@ impl Jit {
             };
             let first = base + (budget - left);
             let len = left.saturating_sub(left_after);
-            for (k, &pc) in trace.iter().take(len as usize).enumerate() {
+            // Only the instructions among the last `n` matter.
+            let skip = (insns.saturating_sub(n)).saturating_sub(first);
+            for (k, &pc) in trace
+                .iter()
+                .enumerate()
+                .take(len as usize)
+                .skip(skip as usize)
+            {
                 let i = first + k as u64;
                 if i < insns && i + n >= insns {
                     trail[(i % n) as usize] = pc;
