@@ -351,15 +351,19 @@ pub(crate) fn build(
         li,
         plan.insns.len() as i64,
     );
+    // Two branches rather than one on the conjunction: each comparison then fuses into its
+    // branch.
+    let body = b.create_block();
+    let room_i = b.create_block();
+    let no_room = b.create_block();
+    b.ins().brif(fits_i, room_i, &[], no_room, &[]);
+    b.switch_to_block(room_i);
     let fits_c = b.ins().icmp_imm(
         IntCC::UnsignedGreaterThanOrEqual,
         lc,
         plan.max_cycles as i64,
     );
-    let fits = b.ins().band(fits_i, fits_c);
-    let body = b.create_block();
-    let no_room = b.create_block();
-    b.ins().brif(fits, body, &[], no_room, &[]);
+    b.ins().brif(fits_c, body, &[], no_room, &[]);
     b.switch_to_block(no_room);
     b.set_cold_block(no_room);
     store_counters(&mut b, ctx, li, lc, ring);
