@@ -319,3 +319,86 @@ fn jit_compiles_hot_code() {
         m.jit_blocks_compiled()
     );
 }
+
+/// A hot loop of calls and branches (compiled and chained block to block) that ends in a fault
+/// of the interpreter: the fault report's trail then holds the PCs of compiled code.
+const HOT_THEN_FAULT: &str = r#"
+	.text
+	.global main
+main:
+	ldk.l $r5,5000
+loop:
+	call bump
+	add.l $r5,$r5,-1
+	cmp.l $r5,0
+	jmpc nz,loop
+	ldk.l $r6,7
+	cmp.l $r6,7
+	jmpc z,after
+	ldk.l $r6,8
+after:
+	add.l $r6,$r6,1
+	lda.l $r1,0x10004
+	return
+bump:
+	add.l $r2,$r2,3
+	cmp.l $r2,100
+	jmpc lt,small
+	add.l $r2,$r2,-100
+small:
+	return
+"#;
+
+/// Runs the program in quanta of `quantum` instructions (`None`: one run) under `engine`,
+/// checking after each that the run stopped where the other engine's did.
+fn run_quanta(elf: &Path, engine: Engine, quantum: Option<u64>) -> (Vec<State>, u64) {
+    let bytes = std::fs::read(elf).unwrap();
+    let program = Program::parse(&bytes).unwrap();
+    let mut m = Machine::with_standard_memory(GdbSim::with_output(Box::new(std::io::sink())));
+    m.set_engine(engine).unwrap();
+    program.load_into(&mut m.core, LoadPolicy::Vma).unwrap();
+    m.profile.reset(&mut m.core, program.entry);
+    let mut states = Vec::new();
+    loop {
+        let stop = m.run(RunLimits {
+            max_insns: Some(quantum.unwrap_or(MAX_INSNS)),
+            ..RunLimits::default()
+        });
+        states.push(state(&m, stop));
+        if stop != StopReason::CountReached || quantum.is_none() {
+            break;
+        }
+    }
+    (states, m.jit_blocks_compiled())
+}
+
+#[test]
+fn chained_blocks_keep_budgets_and_the_fault_trail() {
+    let dir = support::target_dir().join("engines");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("hot_then_fault.S");
+    std::fs::write(&src, HOT_THEN_FAULT).unwrap();
+    let elf = compile(&src, "-O0");
+    // Whole runs, and quanta that end inside blocks (37, 1000) or at every instruction (1).
+    for quantum in [None, Some(37), Some(1000), Some(1)] {
+        let (a, _) = run_quanta(&elf, Engine::Interp, quantum);
+        let (b, compiled) = run_quanta(&elf, Engine::Jit, quantum);
+        let last = b.last().unwrap();
+        assert!(
+            matches!(last.stop, StopReason::Fault(_)),
+            "quantum {quantum:?}: {last:?}"
+        );
+        assert_eq!(last.trail.len(), 16, "quantum {quantum:?}");
+        assert_eq!(a.len(), b.len(), "quantum {quantum:?}: number of quanta");
+        for (k, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert_eq!(x, y, "quantum {quantum:?}: state after quantum {k}");
+        }
+        if quantum != Some(1) {
+            // Budgets of one instruction never fit a block; the others must run compiled code.
+            assert!(
+                compiled >= 2,
+                "quantum {quantum:?}: {compiled} blocks compiled"
+            );
+        }
+    }
+}

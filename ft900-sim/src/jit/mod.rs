@@ -17,7 +17,8 @@
 //! - A block runs only when it fits entirely in the instruction budget and cannot cross the
 //!   cycle deadline (the next device event or the run's limit), so events and interrupts are
 //!   seen at the same instruction boundaries as the interpreter sees them; otherwise the
-//!   interpreter runs the instructions one by one.
+//!   interpreter runs the instructions left before the budget's end or the deadline. Each
+//!   block checks this at its entry, so it holds for chained blocks too.
 //! - Everything with a side effect beyond registers and RAM (I/O accesses, `reti`, `halt`,
 //!   breakpoints, illegal words, the string/stream FFU operations, idle `jmp .`) and every
 //!   access that would fault is left to the interpreter: a block ends before it, or leaves with
@@ -31,9 +32,21 @@
 //!   (after every interpreted instruction too, so an I/O write to the flash controller is
 //!   seen at once).
 //!
+//! # Chaining
+//!
+//! A block that leaves for another PC does not return to the dispatcher: it tail-calls the
+//! code the per-word table `Jit::code` holds for the target, a compiled block or a stub that
+//! returns (see [`translate`]). A hot loop thus runs from block to block in host code, with
+//! one well-predicted indirect jump per block exit instead of a return, a table lookup and an
+//! indirect call from one site in Rust. Invalidation stays simple: dropping a block puts the
+//! stub back in its table word, so no link to it survives; code is only freed with the whole
+//! table.
+//!
 //! Code is compiled only once a block start has been reached [`HOT`] times; colder code is
-//! interpreted, which keeps start-up compile time small. Hooks, `until`, single steps and gdb
-//! always use the interpreter (the reference).
+//! interpreted, which keeps start-up compile time small. Only PCs where control arrives count
+//! (exits of compiled code, interpreted instructions), not where a run's budget happened to
+//! end, so traces start at branch targets rather than at every instruction of a hot loop.
+//! Hooks, `until`, single steps and gdb always use the interpreter (the reference).
 
 mod code_mem;
 mod translate;
@@ -47,7 +60,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 
 use crate::core::Core;
-pub(crate) use translate::Exit;
+use translate::Exit;
 
 /// Which engine executes code when no hook, `until` address or single step needs the
 /// interpreter's per-instruction checks.
@@ -107,14 +120,15 @@ pub(crate) const HOT: u32 = 4;
 /// how often the address was reached.
 const BLOCK_BASE: u32 = 0x100;
 
-/// A compiled block: `regs`, `ram`, `pm` base pointers in, exit word out.
-pub(crate) type BlockFn = unsafe extern "C" fn(*mut u32, *mut u8, *const u8) -> u64;
+/// The dispatcher's way into compiled code (host calling convention): context, block
+/// function, PC, instructions left, cycles left, next ring slot in; exit word out.
+type EnterFn = unsafe extern "C" fn(*mut Ctx, usize, u32, u64, u64, u64) -> u64;
 
 /// What the dispatcher needs to know about the code at a PC.
 #[derive(Clone, Copy)]
 pub(crate) struct Blk {
-    /// Compiled code; `None`: interpret the instruction at this PC.
-    pub f: Option<BlockFn>,
+    /// Address of the compiled code; 0: interpret the instruction at this PC.
+    pub f: usize,
     /// Instructions in the block.
     pub len: u32,
     /// Upper bound of the cycles one run of the block takes.
@@ -124,23 +138,46 @@ pub(crate) struct Blk {
 }
 
 const INTERP: Blk = Blk {
-    f: None,
+    f: 0,
     len: 1,
     max_cycles: 2,
     id: 0,
 };
 
-/// The first `len` instructions of a block's trace executed by compiled code, for the
-/// fault-report trail.
-#[derive(Clone, Copy, Default)]
-struct Segment {
-    id: u32,
-    len: u32,
-    /// Instruction count before the first of them.
-    first: u64,
+/// Entries of the ring of recent block runs: enough for the trail even when every other
+/// entry marks a return to the dispatcher.
+const RING: usize = 2 * crate::machine::TRAIL_LEN;
+const _: () = assert!(RING.is_power_of_two());
+
+/// Ring entry id of a return to the dispatcher (an entry's id is its upper half).
+const RING_RETURN: u64 = 0xFFFF_FFFF;
+
+/// The state compiled code reads and writes besides registers and memory. Its layout is known
+/// to the translator (the `CTX_*` offsets).
+#[repr(C)]
+pub(crate) struct Ctx {
+    regs: *mut u32,
+    ram: *mut u8,
+    pm: *const u8,
+    /// Instructions and cycles left when a chain returned.
+    left_insns: u64,
+    left_cycles: u64,
+    /// Next slot of `ring`.
+    ring_next: u64,
+    /// The most recent block runs, for the fault-report trail: `id << 32 | instructions left`
+    /// when the block started, or [`RING_RETURN`]` << 32 | instructions left` where a chain
+    /// returned; a block ran as many instructions as the counts of it and of the next entry
+    /// differ by. 0: an empty slot.
+    ring: [u64; RING],
 }
 
-const SEGMENTS: usize = crate::machine::TRAIL_LEN;
+const CTX_REGS: i32 = std::mem::offset_of!(Ctx, regs) as i32;
+const CTX_RAM: i32 = std::mem::offset_of!(Ctx, ram) as i32;
+const CTX_PM: i32 = std::mem::offset_of!(Ctx, pm) as i32;
+const CTX_LEFT_INSNS: i32 = std::mem::offset_of!(Ctx, left_insns) as i32;
+const CTX_LEFT_CYCLES: i32 = std::mem::offset_of!(Ctx, left_cycles) as i32;
+const CTX_RING_NEXT: i32 = std::mem::offset_of!(Ctx, ring_next) as i32;
+const CTX_RING: i32 = std::mem::offset_of!(Ctx, ring) as i32;
 
 /// Compiled blocks of one machine and the Cranelift state to make more.
 pub(crate) struct Jit {
@@ -148,18 +185,30 @@ pub(crate) struct Jit {
     fctx: FunctionBuilderContext,
     ctx: cranelift_codegen::Context,
     mem: code_mem::CodeMem,
+    /// The stub and the entry function, kept apart from `mem` (never flushed).
+    _fixed: code_mem::CodeMem,
+    enter: EnterFn,
+    stub: usize,
     /// Per program-memory word: a reach count or a block index (see [`BLOCK_BASE`]).
     table: Vec<u32>,
+    /// Per program-memory word plus one: the code compiled code chains to for that PC (a
+    /// block function or the stub). Compiled code holds its address, so it is only
+    /// reallocated together with a flush of all code.
+    code: Box<[usize]>,
     blocks: Vec<Blk>,
     /// The PCs of each block's trace (index `Blk::id`), for the trail and invalidation.
     traces: Vec<Box<[u32]>>,
     /// PM size the blocks were compiled for.
     pm_len: u32,
-    segments: [Segment; SEGMENTS],
-    seg_next: usize,
+    state: Box<Ctx>,
     /// Blocks compiled since creation (for statistics and tests).
     compiled: u64,
+    /// The PC where the dispatcher last returned (see `Machine::exec_jit`).
+    pub(crate) stopped_at: u32,
 }
+
+// The raw pointers in `state` are only set and used during one `run`.
+unsafe impl Send for Jit {}
 
 impl Jit {
     /// The engine for this host, or why there is none.
@@ -176,7 +225,11 @@ impl Jit {
             f.set(k, v)
                 .map_err(|e| JitUnavailable(format!("cranelift setting {k}={v}: {e}")))
         };
+        // Measured: `speed` makes no faster code for these short blocks and compiles slower;
+        // the single-pass register allocator compiles faster but the code runs slower.
         set(&mut flags, "opt_level", "none")?;
+        // Cranelift's x86-64 tail calls (block chaining) rely on frame pointers.
+        set(&mut flags, "preserve_frame_pointers", "true")?;
         let verify = if cfg!(debug_assertions) {
             "true"
         } else {
@@ -187,18 +240,52 @@ impl Jit {
             .map_err(|e| JitUnavailable(e.to_string()))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| JitUnavailable(e.to_string()))?;
+        let mut fctx = FunctionBuilderContext::new();
+        let mut ctx = cranelift_codegen::Context::new();
+        let mut fixed = code_mem::CodeMem::new();
+        let mut install = |func| {
+            ctx.clear();
+            ctx.func = func;
+            let code = ctx
+                .compile(&*isa, &mut ControlPlane::default())
+                .map_err(|e| JitUnavailable(format!("cranelift: {:?}", e.inner)))?;
+            if !code.buffer.relocs().is_empty() {
+                return Err(JitUnavailable("relocations in fixed code".into()));
+            }
+            let bytes = code.code_buffer().to_vec();
+            fixed
+                .install(&bytes)
+                .ok_or_else(|| JitUnavailable("no executable memory".into()))
+        };
+        let stub = install(translate::build_stub(&*isa, &mut fctx))? as usize;
+        let enter = install(translate::build_enter(&*isa, &mut fctx))?;
+        // SAFETY: Cranelift compiled this function for this host with the host calling
+        // convention and exactly this signature (`translate::build_enter`).
+        let enter = unsafe { std::mem::transmute::<*const u8, EnterFn>(enter) };
         Ok(Jit {
             isa,
-            fctx: FunctionBuilderContext::new(),
-            ctx: cranelift_codegen::Context::new(),
+            fctx,
+            ctx,
             mem: code_mem::CodeMem::new(),
+            _fixed: fixed,
+            enter,
+            stub,
             table: Vec::new(),
+            code: Box::new([stub]),
             blocks: Vec::new(),
             traces: Vec::new(),
             pm_len: 0,
-            segments: [Segment::default(); SEGMENTS],
-            seg_next: 0,
+            state: Box::new(Ctx {
+                regs: std::ptr::null_mut(),
+                ram: std::ptr::null_mut(),
+                pm: std::ptr::null(),
+                left_insns: 0,
+                left_cycles: 0,
+                ring_next: 0,
+                ring: [0; RING],
+            }),
             compiled: 0,
+            stopped_at: u32::MAX,
         })
     }
 
@@ -230,6 +317,7 @@ impl Jit {
             self.pm_len = core.pm_len();
             self.table.clear();
             self.table.resize(words, 0);
+            self.code = vec![self.stub; words + 1].into_boxed_slice();
             self.blocks.clear();
             self.traces.clear();
             self.mem.clear();
@@ -238,12 +326,13 @@ impl Jit {
         // Traces follow jumps, so any block may hold a word of the range: look at them all
         // (program-memory writes are rare; a table scan is microseconds).
         let (lo, hi) = (lo & !3, hi);
-        for e in self.table.iter_mut() {
+        for (e, f) in self.table.iter_mut().zip(self.code.iter_mut()) {
             if *e >= BLOCK_BASE {
                 let blk = &self.blocks[(*e - BLOCK_BASE) as usize];
                 let trace = &self.traces[blk.id as usize];
                 if trace.iter().any(|&p| p >= lo && p < hi) {
                     *e = 0;
+                    *f = self.stub;
                 }
             }
         }
@@ -251,8 +340,10 @@ impl Jit {
 
     /// The block at `pc`: compiled code, or [`INTERP`] when the instruction there is to be
     /// interpreted (cold code, an unaligned PC, or an instruction compiled code leaves alone).
+    /// With `count`, a PC without a block counts as reached once more, and the block is
+    /// compiled when that makes it hot.
     #[inline(always)]
-    pub(crate) fn lookup(&mut self, pc: u32, core: &Core) -> Blk {
+    pub(crate) fn lookup(&mut self, pc: u32, core: &Core, count: bool) -> Blk {
         if pc & 3 != 0 {
             return INTERP;
         }
@@ -261,6 +352,9 @@ impl Jit {
         };
         if *e >= BLOCK_BASE {
             return self.blocks[(*e - BLOCK_BASE) as usize];
+        }
+        if !count {
+            return INTERP;
         }
         *e += 1;
         if *e < HOT {
@@ -285,15 +379,16 @@ impl Jit {
                 ..INTERP
             }
         } else {
-            match self.emit(&plan, pc) {
+            let id = self.traces.len() as u32;
+            match self.emit(&plan, pc, id) {
                 Some(f) => {
                     self.traces
                         .push(plan.insns.iter().map(|&(p, _)| p).collect());
                     Blk {
-                        f: Some(f),
+                        f,
                         len: plan.insns.len() as u32,
                         max_cycles: plan.max_cycles,
-                        id: (self.traces.len() - 1) as u32,
+                        id,
                     }
                 }
                 // Cranelift refused (should not happen): this PC stays interpreted.
@@ -304,14 +399,23 @@ impl Jit {
             return blk;
         }
         self.blocks.push(blk);
-        if let Some(e) = self.table.get_mut((pc >> 2) as usize) {
+        let i = (pc >> 2) as usize;
+        if let Some(e) = self.table.get_mut(i) {
             *e = BLOCK_BASE + (self.blocks.len() - 1) as u32;
+            if blk.f != 0 {
+                self.code[i] = blk.f;
+            }
         }
         blk
     }
 
-    fn emit(&mut self, plan: &translate::Plan, pc: u32) -> Option<BlockFn> {
-        let func = translate::build(&*self.isa, &mut self.fctx, plan, self.pm_len);
+    fn emit(&mut self, plan: &translate::Plan, pc: u32, id: u32) -> Option<usize> {
+        let env = translate::Env {
+            table: self.code.as_ptr() as usize,
+            words: self.pm_len / 4,
+            id,
+        };
+        let func = translate::build(&*self.isa, &mut self.fctx, plan, self.pm_len, env);
         self.ctx.clear();
         self.ctx.func = func;
         let code = match self.ctx.compile(&*self.isa, &mut ControlPlane::default()) {
@@ -327,34 +431,79 @@ impl Jit {
         let bytes = code.code_buffer().to_vec();
         let p = self.mem.install(&bytes)?;
         self.compiled += 1;
-        // SAFETY: `p` holds a function Cranelift compiled for this host with this signature.
-        Some(unsafe { std::mem::transmute::<*const u8, BlockFn>(p) })
+        Some(p as usize)
     }
 
-    /// Records that compiled code ran the first `len` instructions of block `id`'s trace after
-    /// `first` instructions.
+    /// Runs compiled code from block `blk` at `pc` until a chain of blocks returns, with
+    /// `insns_left` instructions of budget and `cycles_left` cycles before the deadline.
+    /// Returns the exit and the instructions and cycles executed.
+    ///
+    /// # Safety
+    /// `regs`, `ram` and `pm` must be the base pointers of the core the blocks were compiled
+    /// for (register file, RAM of at least [`translate::NEEDS_RAM`] bytes, program memory of
+    /// the size the table was made for), valid for reads and writes during the call.
     #[inline(always)]
-    pub(crate) fn record(&mut self, id: u32, len: u32, first: u64) {
-        self.segments[self.seg_next] = Segment { id, len, first };
-        self.seg_next = (self.seg_next + 1) % SEGMENTS;
+    pub(crate) unsafe fn run(
+        &mut self,
+        blk: Blk,
+        pc: u32,
+        ptrs: (*mut u32, *mut u8, *const u8),
+        insns_left: u64,
+        cycles_left: u64,
+    ) -> (Exit, u64, u64) {
+        let st = &mut *self.state;
+        (st.regs, st.ram, st.pm) = ptrs;
+        // SAFETY: `enter` and `blk.f` are code compiled for this host with the signatures
+        // `translate` documents; the blocks only touch the memories the caller vouches for
+        // and the context.
+        let ring = st.ring_next;
+        let word = unsafe { (self.enter)(st, blk.f, pc, insns_left, cycles_left, ring) };
+        let st = &mut *self.state;
+        let i = st.ring_next as usize % RING;
+        st.ring[i] = RING_RETURN << 32 | st.left_insns;
+        st.ring_next = ((i + 1) % RING) as u64;
+        (
+            Exit::decode(word),
+            insns_left - st.left_insns,
+            cycles_left - st.left_cycles,
+        )
     }
 
     /// Writes the PCs of recently compiled-code instructions into `trail` (indexed by
     /// instruction count modulo its length, as the interpreter writes it), for the last
-    /// `trail.len()` instructions before `insns`.
-    pub(crate) fn fill_trail(&mut self, trail: &mut [u32], insns: u64) {
+    /// `trail.len()` instructions before `insns`. `base` is the instruction count at which
+    /// the run's budget was `budget` (the ring records instructions left of that budget).
+    pub(crate) fn fill_trail(&mut self, trail: &mut [u32], insns: u64, base: u64, budget: u64) {
         let n = trail.len() as u64;
-        for s in &self.segments {
-            let Some(trace) = self.traces.get(s.id as usize) else {
+        let st = &mut *self.state;
+        let next = st.ring_next as usize;
+        for k in 0..RING - 1 {
+            let e = st.ring[(next + k) % RING];
+            let after = st.ring[(next + k + 1) % RING];
+            let id = e >> 32;
+            if e == 0 || id == RING_RETURN || after == 0 {
+                continue;
+            }
+            let (left, left_after) = (e & 0xFFFF_FFFF, after & 0xFFFF_FFFF);
+            let Some(trace) = self.traces.get(id as usize) else {
                 continue;
             };
-            for (k, &pc) in trace.iter().take(s.len as usize).enumerate() {
-                let i = s.first + k as u64;
+            let first = base + (budget - left);
+            let len = left.saturating_sub(left_after);
+            // Only the instructions among the last `n` matter.
+            let skip = (insns.saturating_sub(n)).saturating_sub(first);
+            for (k, &pc) in trace
+                .iter()
+                .enumerate()
+                .take(len as usize)
+                .skip(skip as usize)
+            {
+                let i = first + k as u64;
                 if i < insns && i + n >= insns {
                     trail[(i % n) as usize] = pc;
                 }
             }
         }
-        self.segments = [Segment::default(); SEGMENTS];
+        st.ring = [0; RING];
     }
 }

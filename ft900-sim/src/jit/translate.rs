@@ -1,12 +1,23 @@
-//! Translation of one FT32 basic block into a Cranelift function.
+//! Translation of one FT32 trace into a Cranelift function.
 //!
-//! A block is a straight run of instructions from one PC, ending after a control transfer,
-//! before an instruction the compiled code leaves to the interpreter, or at [`MAX_LEN`]
-//! instructions. The function has the signature
-//! `extern "C" fn(regs: *mut u32, ram: *mut u8, pm: *const u8) -> u64` and returns an exit
-//! word (see [`Exit`]).
+//! A trace is a straight run of instructions from one PC that follows direct jumps, calls and
+//! the fall-through path of conditional branches; it ends after an indirect transfer or a
+//! `return`, before an instruction the compiled code leaves to the interpreter, when it comes
+//! back to one of its own instructions, or at [`MAX_LEN`] instructions.
 //!
-//! Registers are loaded from `regs` on first use and kept in SSA values; a register write is
+//! Every block function uses Cranelift's `tail` calling convention with the signature
+//! `fn(ctx: *mut Ctx, pc: u32, insns_left: u64, cycles_left: u64, ring_next: u64) -> u64`.
+//! It first checks that its whole trace fits what is left of the instruction budget and of the
+//! cycles before the deadline (else it returns at once, having done nothing). Where the trace leaves for another
+//! PC it *chains*: it loads the code pointer for the target from the engine's per-word table
+//! (a stub that returns to the dispatcher where nothing is compiled) and tail-calls it with
+//! the counters left, so a hot loop runs from block to block without going back to Rust.
+//! The final exit stores the counters left into the context and returns the PC, with bit 63
+//! set when the interpreter must execute the instruction there first (see [`Exit`]). Every
+//! block that runs records its id and the instructions left in the context's ring, for the
+//! fault-report trail.
+//!
+//! Registers are loaded from memory on first use and kept in SSA values; a register write is
 //! stored at once, so exits only return. Data accesses go straight to RAM; an access that at run time
 //! turns out to touch the I/O space (or anything but RAM) leaves the block *before* that
 //! instruction with the "interpret next" flag, so the interpreter performs it with its device
@@ -15,9 +26,10 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, Endianness, Function, InstBuilder, MemFlags, SigRef, Signature, UserFuncName, Value,
+    AbiParam, BlockArg, Endianness, Function, InstBuilder, MemFlags, SigRef, Signature,
+    UserFuncName, Value,
 };
-use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use crate::core::{Core, RAM_BIAS, RAM_SIZE};
@@ -28,34 +40,40 @@ use crate::machine::IO_BASE;
 /// short).
 pub(crate) const MAX_LEN: u32 = 48;
 
-/// Decoded exit word of a compiled block.
+/// Decoded exit word of a chain of compiled blocks (the counters are in the context).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Exit {
     /// PC after the instructions executed.
     pub pc: u32,
-    /// Instructions executed.
-    pub insns: u32,
-    /// Cycles they took.
-    pub cycles: u32,
     /// The instruction at `pc` must be executed by the interpreter before any compiled code.
     pub interp: bool,
 }
 
-impl Exit {
-    fn meta(insns: u32, cycles: u32, interp: bool) -> i64 {
-        ((insns as u64) << 32 | (cycles as u64) << 40 | (interp as u64) << 63) as i64
-    }
+/// Bit of the exit word that says "interpret next".
+const INTERP_BIT: u64 = 1 << 63;
 
-    /// Decodes the word a block returned.
+impl Exit {
+    /// Decodes the word a chain returned.
     #[inline(always)]
     pub(crate) fn decode(word: u64) -> Exit {
         Exit {
             pc: word as u32,
-            insns: ((word >> 32) & 0xFF) as u32,
-            cycles: ((word >> 40) & 0xFFFF) as u32,
-            interp: word >> 63 != 0,
+            interp: word & INTERP_BIT != 0,
         }
     }
+}
+
+/// Where compiled code finds the engine's state (see [`super::Ctx`]) and the table of code
+/// pointers it chains through.
+#[derive(Clone, Copy)]
+pub(crate) struct Env {
+    /// Address of the code-pointer table: one `usize` per program-memory word, and one more
+    /// (index `words`) holding the stub that returns to the dispatcher.
+    pub table: usize,
+    /// Program-memory words the table covers.
+    pub words: u32,
+    /// This block's index in the engine's trace list (recorded for the trail).
+    pub id: u32,
 }
 
 /// How the compiled code treats one instruction.
@@ -235,21 +253,82 @@ fn alu_of(n: u32) -> AluOp {
     ][n as usize % 15]
 }
 
+/// The signature of every block function (and of the stub): see the module documentation.
+pub(crate) fn block_signature(isa: &dyn TargetIsa) -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.push(AbiParam::new(isa.pointer_type()));
+    sig.params.push(AbiParam::new(I32));
+    sig.params.push(AbiParam::new(I64));
+    sig.params.push(AbiParam::new(I64));
+    sig.params.push(AbiParam::new(I64));
+    sig.returns.push(AbiParam::new(I64));
+    sig
+}
+
+/// The stub the table holds where nothing is compiled: returns to the dispatcher with the PC
+/// and the counters unchanged.
+pub(crate) fn build_stub(isa: &dyn TargetIsa, fctx: &mut FunctionBuilderContext) -> Function {
+    let mut func = Function::with_name_signature(UserFuncName::default(), block_signature(isa));
+    let mut b = FunctionBuilder::new(&mut func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let p = b.block_params(entry).to_vec();
+    store_counters(&mut b, p[0], p[2], p[3], p[4]);
+    let pc = b.ins().uextend(I64, p[1]);
+    b.ins().return_(&[pc]);
+    b.seal_all_blocks();
+    b.finalize();
+    func
+}
+
+/// The entry the dispatcher calls (host calling convention):
+/// `fn(ctx, block, pc, insns_left, cycles_left, ring_next) -> exit word`; it calls the block
+/// function.
+pub(crate) fn build_enter(isa: &dyn TargetIsa, fctx: &mut FunctionBuilderContext) -> Function {
+    let ptr = isa.pointer_type();
+    let mut sig = Signature::new(isa.default_call_conv());
+    for t in [ptr, ptr, I32, I64, I64, I64] {
+        sig.params.push(AbiParam::new(t));
+    }
+    sig.returns.push(AbiParam::new(I64));
+    let mut func = Function::with_name_signature(UserFuncName::default(), sig);
+    let mut b = FunctionBuilder::new(&mut func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let p = b.block_params(entry).to_vec();
+    let bsig = b.import_signature(block_signature(isa));
+    let call = b
+        .ins()
+        .call_indirect(bsig, p[1], &[p[0], p[2], p[3], p[4], p[5]]);
+    let r = b.inst_results(call)[0];
+    b.ins().return_(&[r]);
+    b.seal_all_blocks();
+    b.finalize();
+    func
+}
+
+/// Stores the counters left and the next ring slot into the context (before a return to the
+/// dispatcher).
+fn store_counters(b: &mut FunctionBuilder, ctx: Value, li: Value, lc: Value, ring: Value) {
+    let f = MemFlags::trusted();
+    b.ins().store(f, li, ctx, super::CTX_LEFT_INSNS);
+    b.ins().store(f, lc, ctx, super::CTX_LEFT_CYCLES);
+    b.ins().store(f, ring, ctx, super::CTX_RING_NEXT);
+}
+
 /// Builds the Cranelift function of a planned block.
 pub(crate) fn build(
     isa: &dyn TargetIsa,
     fctx: &mut FunctionBuilderContext,
     plan: &Plan,
     pm_len: u32,
+    env: Env,
 ) -> Function {
     let ptr = isa.pointer_type();
     let cc = isa.default_call_conv();
-    let mut sig = Signature::new(cc);
-    for _ in 0..3 {
-        sig.params.push(AbiParam::new(ptr));
-    }
-    sig.returns.push(AbiParam::new(I64));
-    let mut func = Function::with_name_signature(UserFuncName::default(), sig);
+    let mut func = Function::with_name_signature(UserFuncName::default(), block_signature(isa));
     let mut helper = Signature::new(cc);
     for _ in 0..3 {
         helper.params.push(AbiParam::new(I32));
@@ -261,15 +340,73 @@ pub(crate) fn build(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
+    let (ctx, li, lc, ring) = (params[0], params[2], params[3], params[4]);
     let helper_sig = b.import_signature(helper);
+    let block_sig = b.import_signature(block_signature(isa));
+    let start = plan.insns[0].0;
+
+    // Run only if the whole trace fits the budget and cannot cross the deadline.
+    let fits_i = b.ins().icmp_imm(
+        IntCC::UnsignedGreaterThanOrEqual,
+        li,
+        plan.insns.len() as i64,
+    );
+    // Two branches rather than one on the conjunction: each comparison then fuses into its
+    // branch.
+    let body = b.create_block();
+    let room_i = b.create_block();
+    let no_room = b.create_block();
+    b.ins().brif(fits_i, room_i, &[], no_room, &[]);
+    b.switch_to_block(room_i);
+    let fits_c = b.ins().icmp_imm(
+        IntCC::UnsignedGreaterThanOrEqual,
+        lc,
+        plan.max_cycles as i64,
+    );
+    b.ins().brif(fits_c, body, &[], no_room, &[]);
+    b.switch_to_block(no_room);
+    b.set_cold_block(no_room);
+    store_counters(&mut b, ctx, li, lc, ring);
+    let pcw = b.ins().iconst(I64, start as i64);
+    b.ins().return_(&[pcw]);
+    b.switch_to_block(body);
+
+    // Record the run in the ring (for the trail): this block's id and the instructions left
+    // when it started. The dispatcher derives how many it ran from the next entry.
+    let off = b.ins().ishl_imm(ring, 3);
+    let slot = b.ins().iadd(ctx, off);
+    let entry = b.ins().bor_imm(li, ((env.id as u64) << 32) as i64);
+    b.ins()
+        .store(MemFlags::trusted(), entry, slot, super::CTX_RING);
+    let ring = b.ins().iadd_imm(ring, 1);
+    let ring = b.ins().band_imm(ring, (super::RING - 1) as i64);
+
+    let regs = b.ins().load(ptr, MemFlags::trusted(), ctx, super::CTX_REGS);
+    let ram = b.ins().load(ptr, MemFlags::trusted(), ctx, super::CTX_RAM);
+    let reads_pm = plan
+        .insns
+        .iter()
+        .any(|(_, i)| matches!(i.op, Op::Lpm(_) | Op::Lpmi(_)));
+    let pm = if reads_pm {
+        b.ins().load(ptr, MemFlags::trusted(), ctx, super::CTX_PM)
+    } else {
+        regs // never used
+    };
     let mut t = Tr {
         b,
         ptr,
-        regs: params[0],
-        ram: params[1],
-        pm: params[2],
+        ctx,
+        li,
+        lc,
+        ring,
+        regs,
+        ram,
+        pm,
         cache: [None; 32],
         helper_sig,
+        block_sig,
+        env,
+        guard_exit: None,
     };
     let mut cycles = 0u32;
     let mut ended = false;
@@ -279,9 +416,14 @@ pub(crate) fn build(
     }
     if !ended {
         let n = plan.insns.len() as u32;
-        let next = t.k(plan.next);
-        t.exit(next, n, cycles, plan.interp_next);
+        if plan.interp_next {
+            let next = t.k(plan.next);
+            t.leave(next, n, cycles, true);
+        } else {
+            t.chain_static(plan.next, n, cycles);
+        }
     }
+    t.guard_exit();
     t.b.seal_all_blocks();
     t.b.finalize();
     func
@@ -291,11 +433,21 @@ pub(crate) fn build(
 struct Tr<'a> {
     b: FunctionBuilder<'a>,
     ptr: cranelift_codegen::ir::Type,
+    ctx: Value,
+    /// Instructions and cycles left when the block started.
+    li: Value,
+    lc: Value,
+    /// The ring slot after this block's entry.
+    ring: Value,
     regs: Value,
     ram: Value,
     pm: Value,
     cache: [Option<Value>; 32],
     helper_sig: SigRef,
+    block_sig: SigRef,
+    env: Env,
+    /// The guards' shared exit block, once there is a guard.
+    guard_exit: Option<cranelift_codegen::ir::Block>,
 }
 
 /// Operand `b` of an ALU/CMP/FFU instruction: a constant or a register's value.
@@ -341,27 +493,112 @@ impl Tr<'_> {
             .store(MemFlags::trusted(), v, self.regs, (r * 4) as i32);
     }
 
-    /// Returns the exit word (registers are already stored).
-    fn exit(&mut self, pc: Value, insns: u32, cycles: u32, interp: bool) {
+    /// Counts `insns` instructions and `cycles` cycles of this block as done: the counters
+    /// left.
+    fn account(&mut self, insns: u32, cycles: u32) -> (Value, Value) {
+        let li = self.b.ins().iadd_imm(self.li, -(insns as i64));
+        let lc = self.b.ins().iadd_imm(self.lc, -(cycles as i64));
+        (li, lc)
+    }
+
+    /// Leaves for the dispatcher after `insns` instructions that took `cycles`, at `pc`
+    /// (registers are already stored).
+    fn leave(&mut self, pc: Value, insns: u32, cycles: u32, interp: bool) {
+        let (li, lc) = self.account(insns, cycles);
+        store_counters(&mut self.b, self.ctx, li, lc, self.ring);
         let pc64 = self.b.ins().uextend(I64, pc);
-        let word = self
-            .b
-            .ins()
-            .bor_imm(pc64, Exit::meta(insns, cycles, interp));
+        let word = if interp {
+            self.b.ins().bor_imm(pc64, INTERP_BIT as i64)
+        } else {
+            pc64
+        };
         self.b.ins().return_(&[word]);
     }
 
+    /// Goes on at the constant `target` after `insns` instructions: tail-calls whatever the
+    /// table holds for it (a block or the stub).
+    fn chain_static(&mut self, target: u32, insns: u32, cycles: u32) {
+        if target & 3 != 0 || target / 4 >= self.env.words {
+            // Not a word of program memory: the interpreter reports the fetch fault.
+            let t = self.k(target);
+            self.leave(t, insns, cycles, false);
+            return;
+        }
+        let (li, lc) = self.account(insns, cycles);
+        let slot = self.b.ins().iconst(
+            self.ptr,
+            (self.env.table + (target / 4) as usize * 8) as i64,
+        );
+        let f = self.b.ins().load(self.ptr, MemFlags::trusted(), slot, 0);
+        let t = self.k(target);
+        self.b
+            .ins()
+            .return_call_indirect(self.block_sig, f, &[self.ctx, t, li, lc, self.ring]);
+    }
+
+    /// Goes on at the run-time `target` after `insns` instructions: an unaligned target or one
+    /// beyond program memory takes the table's last entry (the stub).
+    fn chain_dynamic(&mut self, target: Value, insns: u32, cycles: u32) {
+        let (li, lc) = self.account(insns, cycles);
+        // Rotating makes an unaligned address huge, so one comparison checks both.
+        let idx = self.b.ins().rotr_imm(target, 2);
+        let inside = self
+            .b
+            .ins()
+            .icmp_imm(IntCC::UnsignedLessThan, idx, self.env.words as i64);
+        let stub = self.k(self.env.words);
+        let idx = self.b.ins().select(inside, idx, stub);
+        let idx = self.b.ins().uextend(self.ptr, idx);
+        let off = self.b.ins().ishl_imm(idx, 3);
+        let base = self.b.ins().iconst(self.ptr, self.env.table as i64);
+        let slot = self.b.ins().iadd(base, off);
+        let f = self.b.ins().load(self.ptr, MemFlags::trusted(), slot, 0);
+        self.b.ins().return_call_indirect(
+            self.block_sig,
+            f,
+            &[self.ctx, target, li, lc, self.ring],
+        );
+    }
+
     /// Leaves the block before instruction `k` (at `pc`) unless `ok` holds.
+    /// All guards of the block share one exit, which gets the PC and the counts packed in
+    /// one word (fewer instructions to compile than an exit per guard).
     fn guard(&mut self, ok: Value, k: u32, pc: u32, cycles: u32) {
+        let exit = match self.guard_exit {
+            Some(e) => e,
+            None => {
+                let e = self.b.create_block();
+                self.b.append_block_param(e, I64);
+                self.guard_exit = Some(e);
+                e
+            }
+        };
         let cont = self.b.create_block();
-        let out = self.b.create_block();
-        self.b.ins().brif(ok, cont, &[], out, &[]);
-        self.b.switch_to_block(out);
-        self.b.set_cold_block(out);
-        let word = (pc as u64 | Exit::meta(k, cycles, true) as u64) as i64;
-        let w = self.b.ins().iconst(I64, word);
-        self.b.ins().return_(&[w]);
+        let w = self.b.ins().iconst(
+            I64,
+            (pc as u64 | (k as u64) << 32 | (cycles as u64) << 40) as i64,
+        );
+        self.b.ins().brif(ok, cont, &[], exit, &[BlockArg::from(w)]);
         self.b.switch_to_block(cont);
+    }
+
+    /// Emits the guards' shared exit (see [`Tr::guard`]), if there are guards.
+    fn guard_exit(&mut self) {
+        let Some(exit) = self.guard_exit else {
+            return;
+        };
+        self.b.switch_to_block(exit);
+        self.b.set_cold_block(exit);
+        let w = self.b.block_params(exit)[0];
+        let insns = self.b.ins().ushr_imm(w, 32);
+        let insns = self.b.ins().band_imm(insns, 0xFF);
+        let cycles = self.b.ins().ushr_imm(w, 40);
+        let li = self.b.ins().isub(self.li, insns);
+        let lc = self.b.ins().isub(self.lc, cycles);
+        store_counters(&mut self.b, self.ctx, li, lc, self.ring);
+        let pc = self.b.ins().band_imm(w, 0xFFFF_FFFF);
+        let word = self.b.ins().bor_imm(pc, INTERP_BIT as i64);
+        self.b.ins().return_(&[word]);
     }
 
     fn operand(&mut self, insn: &Insn) -> Operand {
@@ -457,6 +694,9 @@ impl Tr<'_> {
 
     /// The CMP flag word ([`flag_word`]) for widths 0..=2, inline.
     fn flag_word(&mut self, op: AluOp, dw: u8, a: Value, b: Value, res: Value) -> Value {
+        if op == AluOp::Sub && dw == 2 {
+            return self.flags_sub32(a, b, res);
+        }
         if dw > 2 {
             let opdw = self.k((op as u32) << 8 | dw as u32);
             return self.call_helper(helper_flags, [opdw, a, b]);
@@ -527,6 +767,38 @@ impl Tr<'_> {
             or_shift(self, nz, 6);
         }
         word
+    }
+
+    /// The flag word of the common `cmp.l` (a 32-bit subtraction), where each flag but
+    /// overflow is one comparison: zero `a == b`, carry (borrow) `a < b`, sign bit 31 of the
+    /// result, overflow from the operands' and the result's signs, "greater or equal"
+    /// (sign == overflow) `a >= b` signed, "greater" `a > b` signed, "above" `a > b` unsigned.
+    fn flags_sub32(&mut self, a: Value, b: Value, res: Value) -> Value {
+        let mut word = {
+            let z = self.b.ins().icmp(IntCC::Equal, a, b);
+            self.b.ins().uextend(I32, z)
+        };
+        for (cc, bit) in [
+            (IntCC::UnsignedLessThan, 1),
+            (IntCC::SignedGreaterThanOrEqual, 4),
+            (IntCC::SignedGreaterThan, 5),
+            (IntCC::UnsignedGreaterThan, 6),
+        ] {
+            let c = self.b.ins().icmp(cc, a, b);
+            let c = self.b.ins().uextend(I32, c);
+            let c = self.b.ins().ishl_imm(c, bit);
+            word = self.b.ins().bor(word, c);
+        }
+        // Overflow: the operands' signs differ and the result's differs from a's.
+        let ab = self.b.ins().bxor(a, b);
+        let ar = self.b.ins().bxor(a, res);
+        let ov = self.b.ins().band(ab, ar);
+        let ov = self.b.ins().ushr_imm(ov, 31);
+        let ov = self.b.ins().ishl_imm(ov, 2);
+        word = self.b.ins().bor(word, ov);
+        let sign = self.b.ins().ushr_imm(res, 31);
+        let sign = self.b.ins().ishl_imm(sign, 3);
+        self.b.ins().bor(word, sign)
     }
 
     /// Host address of RAM offset `a` (an i32 value below the RAM size).
@@ -737,7 +1009,7 @@ impl Tr<'_> {
             }
             Op::Return => {
                 let target = self.pop(k, pc, cycles);
-                self.exit(target, done, after, false);
+                self.chain_dynamic(target, done, after);
                 return true;
             }
             // Direct jumps and calls: the trace goes on at the target (`plan` followed it).
@@ -752,7 +1024,7 @@ impl Tr<'_> {
                     let nv = self.k(next);
                     self.push(nv);
                 }
-                self.exit(t, done, after + 1, false);
+                self.chain_dynamic(t, done, after + 1);
                 return true;
             }
             Op::JmpC | Op::CallC | Op::JmpIC | Op::CallIC => {
@@ -765,16 +1037,16 @@ impl Tr<'_> {
                 self.b.ins().brif(taken, yes, &[], no, &[]);
                 let cache = self.cache;
                 self.b.switch_to_block(yes);
-                let t = if matches!(insn.op, Op::JmpC | Op::CallC) {
-                    self.k(insn.imm)
-                } else {
-                    self.get(insn.rb)
-                };
+                // The target register is read before the call pushes (it may be SP).
+                let t = matches!(insn.op, Op::JmpIC | Op::CallIC).then(|| self.get(insn.rb));
                 if matches!(insn.op, Op::CallC | Op::CallIC) {
                     let nv = self.k(next);
                     self.push(nv);
                 }
-                self.exit(t, done, after + 1, false);
+                match t {
+                    Some(t) => self.chain_dynamic(t, done, after + 1),
+                    None => self.chain_static(insn.imm, done, after + 1),
+                }
                 self.cache = cache;
                 self.b.switch_to_block(no);
                 // Not taken: the trace goes on.

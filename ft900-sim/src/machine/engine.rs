@@ -3,7 +3,7 @@
 //! `exec_block` (see [`crate::jit`] for why the two agree).
 
 use super::{Machine, Profile};
-use crate::jit::{Exit, Jit};
+use crate::jit::Jit;
 use crate::stop::StopReason;
 
 impl<P: Profile> Machine<P> {
@@ -21,7 +21,15 @@ impl<P: Profile> Machine<P> {
             return self.exec_block::<false>(budget, deadline, None, false);
         }
         jit.sync(&mut self.core);
+        // Compiled code keeps the instructions left in 32 bits of its trail ring; returning
+        // early is allowed (the run loop calls again).
+        let budget = budget.min(u32::MAX as u64);
         let start = self.core.insns;
+        // Reach counts make block starts of the PCs where control arrives: the targets of
+        // exits from compiled code and of interpreted instructions. Where the previous call
+        // stopped (at the end of a budget or at a deadline, usually the middle of a trace) is
+        // no such place, unless something moved the PC since (an interrupt entry, the API).
+        let mut count = self.core.pc != jit.stopped_at;
         let outcome = loop {
             let done = self.core.insns - start;
             if done >= budget {
@@ -31,25 +39,47 @@ impl<P: Profile> Machine<P> {
                 break Some(StopReason::CycleLimit);
             }
             let pc = self.core.pc;
-            let blk = jit.lookup(pc, &self.core);
+            let blk = jit.lookup(pc, &self.core, count);
+            count = true;
             let fits = blk.len as u64 <= budget - done
                 && self.core.cycles + blk.max_cycles as u64 <= deadline;
-            let interp_next = match blk.f {
-                Some(f) if fits => {
-                    let (regs, ram, pm) = self.core.jit_pointers();
-                    // SAFETY: the block was compiled for this core's memory sizes (the table
-                    // is reset when program memory is remapped, and `usable` checked RAM);
-                    // it only touches registers and in-bounds RAM/PM bytes.
-                    let exit = Exit::decode(unsafe { f(regs, ram, pm) });
-                    if exit.insns > 0 {
-                        jit.record(blk.id, exit.insns, self.core.insns);
-                    }
-                    self.core.pc = exit.pc;
-                    self.core.insns += exit.insns as u64;
-                    self.core.cycles += exit.cycles as u64;
-                    exit.interp
+            if blk.f != 0 && !fits {
+                if done > 0 && blk.len as u64 > budget - done {
+                    // The run loop calls again with a fresh budget, in which the block fits
+                    // unless the run's own limit is this close.
+                    break Some(StopReason::CountReached);
                 }
-                _ => true,
+                // Too close to the end of the run's budget or to the deadline for this block:
+                // the interpreter runs what is left of them (less than a block's worth).
+                // Looking up each PC on the way would count the middle of traces as block
+                // starts and compile a trace from each of them.
+                break loop {
+                    let done = self.core.insns - start;
+                    if done >= budget {
+                        break Some(StopReason::CountReached);
+                    }
+                    if self.core.cycles >= deadline {
+                        break Some(StopReason::CycleLimit);
+                    }
+                    match self.exec_block::<false>(budget - done, deadline, None, false) {
+                        Some(StopReason::CountReached) => {}
+                        other => break other,
+                    }
+                };
+            }
+            let interp_next = if blk.f != 0 && fits {
+                let ptrs = self.core.jit_pointers();
+                // SAFETY: the block was compiled for this core's memory sizes (the table is
+                // reset when program memory is remapped, and `usable` checked RAM); compiled
+                // code only touches registers and in-bounds RAM/PM bytes.
+                let (exit, insns, cycles) =
+                    unsafe { jit.run(blk, pc, ptrs, budget - done, deadline - self.core.cycles) };
+                self.core.pc = exit.pc;
+                self.core.insns += insns;
+                self.core.cycles += cycles;
+                exit.interp
+            } else {
+                true
             };
             if interp_next {
                 if self.core.insns - start >= budget || self.core.cycles >= deadline {
@@ -64,7 +94,8 @@ impl<P: Profile> Machine<P> {
                 jit.sync(&mut self.core);
             }
         };
-        jit.fill_trail(&mut self.trail, self.core.insns);
+        jit.fill_trail(&mut self.trail, self.core.insns, start, budget);
+        jit.stopped_at = self.core.pc;
         self.jit = Some(jit);
         outcome
     }
