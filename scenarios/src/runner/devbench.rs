@@ -1,0 +1,306 @@
+//! The device bench (`scenarios bench` on a one-device scenario): how fast a device runs in its
+//! scenario compared with its bench speed.
+//!
+//! "Its bench MIPS" is measured on exactly the same work: the scenario's device runs a second
+//! time, alone, on the same engine, with a recording of what its cable answered in the
+//! scenario as its only input ([`super::linklog`]) — no gateway, no endpoint, no pcap, no
+//! synchronisation. It executes exactly the same instructions (the bench checks the cycles,
+//! instructions and idle-loop skips), so busy MIPS in the scenario ÷ busy MIPS alone is the
+//! share of host time the scenario leaves to the device. The `cargo bench` guests are the
+//! wrong yardstick for that: their code mix (and, under the compiling engine, their compile
+//! time per instruction run) differ from the firmware's, so their MIPS would mix the scenario's
+//! cost with the engine's speed on other code.
+//!
+//! Host time is CPU time of the running thread (a single device's world runs on one thread,
+//! its gateway and endpoint included), each figure the median of interleaved runs.
+
+use std::fmt::Write as _;
+
+use anyhow::{bail, Context, Result};
+
+use ft900_sim::elf::Program;
+use ft900_sim::{RunLimits, StopReason};
+
+use super::fleet::{self, RunOptions, HZ};
+use super::linklog::{LinkLog, Recorder, Replay};
+use super::spec::Scenario;
+use super::table::mips;
+use super::{cputime, run_scenario, Options};
+
+/// The device bench's result.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeviceBench {
+    /// Scenario name.
+    pub scenario: String,
+    /// The device's id.
+    pub device: String,
+    /// Engine name.
+    pub engine: String,
+    /// Instructions executed, idle-loop iterations included.
+    pub insns: u64,
+    /// Busy instructions (idle-loop iterations the simulator skipped not counted).
+    pub busy_insns: u64,
+    /// CPU seconds of each run in the scenario (the run's span).
+    pub scenario_cpu_s: Vec<f64>,
+    /// CPU seconds of each run alone.
+    pub alone_cpu_s: Vec<f64>,
+    /// Busy MIPS in the scenario (median run).
+    pub scenario_mips: f64,
+    /// Busy MIPS alone: the bench MIPS (median run).
+    pub alone_mips: f64,
+    /// `scenario_mips ÷ alone_mips`.
+    pub ratio: f64,
+    /// Whether every scenario run passed its expectations.
+    pub passed: bool,
+    /// What differs between the runs (empty: every run executed the same instructions).
+    pub differences: Vec<String>,
+}
+
+impl DeviceBench {
+    /// Every run passed and executed the same instructions.
+    pub fn ok(&self) -> bool {
+        self.passed && self.differences.is_empty()
+    }
+
+    /// The report as text.
+    pub fn text(&self) -> String {
+        let runs = |v: &[f64]| {
+            v.iter()
+                .map(|s| format!("{:.0}", mips(self.busy_insns, *s)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut out = format!(
+            "device bench {}: device {}, engine {}, {:.2} M busy instructions (of {:.2} M), {} \
+             runs each\n\
+             where            cpu s   busy MIPS   (each run)\n",
+            self.scenario,
+            self.device,
+            self.engine,
+            self.busy_insns as f64 / 1e6,
+            self.insns as f64 / 1e6,
+            self.scenario_cpu_s.len()
+        );
+        for (name, cpu, m) in [
+            ("in scenario", &self.scenario_cpu_s, self.scenario_mips),
+            ("alone (bench)", &self.alone_cpu_s, self.alone_mips),
+        ] {
+            let _ = writeln!(
+                out,
+                "{name:<14} {:>7.3}   {m:>9.1}   ({})",
+                median(cpu),
+                runs(cpu)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "ratio {:.2}: busy MIPS in the scenario ÷ the same instructions on the same engine \
+             alone{}",
+            self.ratio,
+            if self.passed { "" } else { "   (scenario FAILED)" }
+        );
+        if self.differences.is_empty() {
+            let _ = writeln!(
+                out,
+                "alone, the device executed exactly the scenario's instructions (same cycles, \
+                 instructions and idle skips)"
+            );
+        } else {
+            let _ = writeln!(out, "the runs DIFFER: {}", self.differences.join("; "));
+        }
+        out
+    }
+}
+
+/// The median of `v` (0 when empty).
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    match s.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => s[n / 2],
+        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
+    }
+}
+
+/// What a device did, as the bench compares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    cycles: u64,
+    insns: u64,
+    idle_insns: u64,
+}
+
+/// Runs the device bench on a one-device scenario: `reps` runs in the scenario interleaved
+/// with `reps` runs alone.
+pub fn bench(scenario: &Scenario, opts: &Options, reps: usize) -> Result<DeviceBench> {
+    let mut s = scenario.clone();
+    if let Some(elf) = &opts.firmware {
+        s.firmware = elf.clone();
+    }
+    if s.devices.len() != 1 {
+        bail!(
+            "the device bench needs a one-device scenario ({} has {})",
+            s.name,
+            s.devices.len()
+        );
+    }
+    if s.endpoint.external.is_some() {
+        bail!(
+            "{}: the endpoint is outside the simulation (paced by the wall clock)",
+            s.name
+        );
+    }
+    let seed = opts.seed.unwrap_or(s.seed);
+    let engine = s.engine()?;
+    let quiet = Options {
+        jobs: 1,
+        progress_every: 0.0,
+        gdb: None,
+        profile: None,
+        report: None,
+        ..opts.clone()
+    };
+
+    // The recording: one more run in the scenario, its cable's answers kept.
+    let recorder = Recorder::new();
+    let recorded = fleet::run_world(
+        &s,
+        seed,
+        &RunOptions {
+            out_dir: opts.out_root.join(&s.name).join("recording"),
+            jobs: 1,
+            progress_every: 0.0,
+            gdb: None,
+            profile: None,
+            record: Some(recorder.clone()),
+        },
+    )
+    .with_context(|| format!("scenario {} (recording)", s.name))?;
+    let d = &recorded.devices[0];
+    let want = Counts {
+        cycles: d.cycles,
+        insns: d.insns,
+        idle_insns: d.idle_insns,
+    };
+    let want_stop = d.stop;
+    let log = recorder.take(0);
+    let _ = std::fs::remove_dir_all(opts.out_root.join(&s.name).join("recording"));
+
+    let program = Program::read_file(&s.firmware)
+        .with_context(|| format!("{}: cannot read the firmware", s.firmware.display()))?;
+    let endpoint = fleet::endpoint_for(&s, seed)?;
+    let creds = fleet::credentials_for(&s, seed).remove(0);
+    let limit = (s.max_virtual_seconds * HZ as f64) as u64;
+
+    let mut differences = Vec::new();
+    let mut passed = true;
+    let (mut in_scenario, mut alone) = (Vec::new(), Vec::new());
+    for rep in 0..reps.max(1) {
+        let r = run_scenario(s.clone(), &quiet)
+            .with_context(|| format!("scenario {} (run {})", s.name, rep + 1))?;
+        passed &= r.passed();
+        let d = &r.outcome.devices[0];
+        let got = Counts {
+            cycles: d.cycles,
+            insns: d.insns,
+            idle_insns: d.idle_insns,
+        };
+        if got != want {
+            differences.push(format!("scenario run {}: {got:?}, recorded {want:?}", rep + 1));
+        }
+        in_scenario.push(r.outcome.span.as_secs_f64());
+
+        let (cpu, got, stop, exact) =
+            run_alone(&s, &program, &endpoint, &creds, seed, limit, log.clone())?;
+        if got != want || stop != want_stop {
+            differences.push(format!(
+                "alone run {}: {got:?} stop {stop:?}, in the scenario {want:?} stop {want_stop:?}",
+                rep + 1
+            ));
+        }
+        if !exact {
+            differences.push(format!(
+                "alone run {}: the device did not ask its cable what it asked in the scenario",
+                rep + 1
+            ));
+        }
+        alone.push(cpu);
+    }
+    let busy = want.insns.saturating_sub(want.idle_insns);
+    let scenario_mips = mips(busy, median(&in_scenario));
+    let alone_mips = mips(busy, median(&alone));
+    Ok(DeviceBench {
+        scenario: s.name.clone(),
+        device: s.devices[0].id.clone(),
+        engine: engine.to_string(),
+        insns: want.insns,
+        busy_insns: busy,
+        scenario_cpu_s: in_scenario,
+        alone_cpu_s: alone,
+        scenario_mips,
+        alone_mips,
+        ratio: if alone_mips > 0.0 {
+            scenario_mips / alone_mips
+        } else {
+            0.0
+        },
+        passed,
+        differences,
+    })
+}
+
+/// The device alone with its recorded cable: CPU seconds, what it did, how it stopped
+/// (`None`: still running at the limit), whether it asked its cable exactly what it asked in
+/// the scenario.
+fn run_alone(
+    s: &Scenario,
+    program: &Program,
+    endpoint: &crate::endpoint::Endpoint,
+    creds: &crate::endpoint::Credentials,
+    seed: u64,
+    limit: u64,
+    log: Option<LinkLog>,
+) -> Result<(f64, Counts, Option<StopReason>, bool)> {
+    let (link, end) = match log {
+        Some(log) => {
+            let (replay, end) = Replay::new(log);
+            (Some(Box::new(replay) as Box<dyn net_bridge::Link>), Some(end))
+        }
+        None => (None, None),
+    };
+    let (mut machine, _uart) = fleet::build_device(s, program, endpoint, creds, 0, seed, link)?;
+    let started = cputime::thread();
+    let stop = machine.run(RunLimits {
+        cycle_deadline: Some(limit),
+        ..RunLimits::default()
+    });
+    let cpu = cputime::thread().saturating_sub(started).as_secs_f64();
+    let counts = Counts {
+        cycles: machine.core.cycles,
+        insns: machine.core.insns,
+        idle_insns: machine.idle_cycles() / 2,
+    };
+    drop(machine);
+    let exact = match end {
+        Some(end) => end
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|e| e.exact()),
+        None => true,
+    };
+    let stop = (stop != StopReason::CycleLimit).then_some(stop);
+    Ok((cpu, counts, stop, exact))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn the_median_of_runs() {
+        assert_eq!(median(&[]), 0.0);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}
