@@ -37,8 +37,11 @@ pub struct BenchArgs {
     /// Run every device on this engine (`interp` or `jit`) instead of the scenario's.
     #[arg(long, value_name = "ENGINE")]
     pub engine: Option<String>,
-    /// One-device scenarios (the device bench): runs in the scenario and alone, each figure
-    /// the median.
+    /// The device bench for a fleet too: the scenario on one thread against its devices run
+    /// alone, one after another (a one-device scenario always gets the device bench).
+    #[arg(long)]
+    pub alone: bool,
+    /// The device bench: runs in the scenario and alone, each figure the median.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
     pub reps: u16,
 }
@@ -202,13 +205,11 @@ pub fn bench(scenario: &Scenario, threads: usize, opts: &Options) -> Result<Benc
 pub fn run(args: &BenchArgs) -> Result<u8> {
     let mut scenario = Scenario::load(&args.scenario)?;
     if let Some(engine) = &args.engine {
-        engine
-            .parse::<ft900_sim::Engine>()
-            .context("--engine")?;
+        engine.parse::<ft900_sim::Engine>().context("--engine")?;
         scenario.engine = Some(engine.clone());
     }
     let defaults = Options::default();
-    if scenario.devices.len() == 1 {
+    if scenario.devices.len() == 1 || args.alone {
         // One device: nothing to spread over threads; compare it with itself alone.
         let opts = Options {
             seed: args.seed,

@@ -21,19 +21,20 @@ use anyhow::{bail, Context, Result};
 use ft900_sim::elf::Program;
 use ft900_sim::{RunLimits, StopReason};
 
-use super::fleet::{self, RunOptions, HZ};
+use super::fleet::{self, DeviceOutcome, RunOptions, HZ};
 use super::linklog::{LinkLog, Recorder, Replay};
 use super::spec::Scenario;
 use super::table::mips;
 use super::{cputime, run_scenario, Options};
+use crate::endpoint::{Credentials, Endpoint};
 
 /// The device bench's result.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DeviceBench {
     /// Scenario name.
     pub scenario: String,
-    /// The device's id.
-    pub device: String,
+    /// The devices' ids.
+    pub devices: Vec<String>,
     /// Engine name.
     pub engine: String,
     /// Instructions executed, idle-loop iterations included.
@@ -42,7 +43,7 @@ pub struct DeviceBench {
     pub busy_insns: u64,
     /// CPU seconds of each run in the scenario (the run's span).
     pub scenario_cpu_s: Vec<f64>,
-    /// CPU seconds of each run alone.
+    /// CPU seconds of each run alone (every device, one after another).
     pub alone_cpu_s: Vec<f64>,
     /// Busy MIPS in the scenario (median run).
     pub scenario_mips: f64,
@@ -54,6 +55,9 @@ pub struct DeviceBench {
     pub passed: bool,
     /// What differs between the runs (empty: every run executed the same instructions).
     pub differences: Vec<String>,
+    /// Blocks the compiling engine compiled in a run alone, all devices (0 with the
+    /// interpreter).
+    pub jit_blocks: u64,
 }
 
 impl DeviceBench {
@@ -70,12 +74,15 @@ impl DeviceBench {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
+        let who = match self.devices.as_slice() {
+            [one] => format!("device {one}"),
+            all => format!("{} devices (on one host thread in the scenario)", all.len()),
+        };
         let mut out = format!(
-            "device bench {}: device {}, engine {}, {:.2} M busy instructions (of {:.2} M), {} \
+            "device bench {}: {who}, engine {}, {:.2} M busy instructions (of {:.2} M), {} \
              runs each\n\
              where            cpu s   busy MIPS   (each run)\n",
             self.scenario,
-            self.device,
             self.engine,
             self.busy_insns as f64 / 1e6,
             self.insns as f64 / 1e6,
@@ -92,7 +99,11 @@ impl DeviceBench {
                 runs(cpu)
             );
         }
-        let _ = writeln!(
+        if self.jit_blocks > 0 {
+            let _ = writeln!(out, "blocks compiled per run: {}", self.jit_blocks);
+        }
+        let _ =
+            writeln!(
             out,
             "ratio {:.2}: busy MIPS in the scenario ÷ the same instructions on the same engine \
              alone{}",
@@ -102,8 +113,8 @@ impl DeviceBench {
         if self.differences.is_empty() {
             let _ = writeln!(
                 out,
-                "alone, the device executed exactly the scenario's instructions (same cycles, \
-                 instructions and idle skips)"
+                "alone, every device executed exactly its instructions in the scenario (same \
+                 cycles, instructions and idle skips)"
             );
         } else {
             let _ = writeln!(out, "the runs DIFFER: {}", self.differences.join("; "));
@@ -131,19 +142,25 @@ struct Counts {
     idle_insns: u64,
 }
 
-/// Runs the device bench on a one-device scenario: `reps` runs in the scenario interleaved
-/// with `reps` runs alone.
+impl Counts {
+    fn of(d: &DeviceOutcome) -> Counts {
+        Counts {
+            cycles: d.cycles,
+            insns: d.insns,
+            idle_insns: d.idle_insns,
+        }
+    }
+}
+
+/// Runs the device bench: `reps` runs of the scenario (its devices on one host thread)
+/// interleaved with `reps` runs of each of its devices alone, one after another.
 pub fn bench(scenario: &Scenario, opts: &Options, reps: usize) -> Result<DeviceBench> {
     let mut s = scenario.clone();
     if let Some(elf) = &opts.firmware {
         s.firmware = elf.clone();
     }
-    if s.devices.len() != 1 {
-        bail!(
-            "the device bench needs a one-device scenario ({} has {})",
-            s.name,
-            s.devices.len()
-        );
+    if s.devices.is_empty() {
+        bail!("{}: no device", s.name);
     }
     if s.endpoint.external.is_some() {
         bail!(
@@ -162,13 +179,14 @@ pub fn bench(scenario: &Scenario, opts: &Options, reps: usize) -> Result<DeviceB
         ..opts.clone()
     };
 
-    // The recording: one more run in the scenario, its cable's answers kept.
+    // The recording: one more run in the scenario, every cable's answers kept.
     let recorder = Recorder::new();
+    let recording_dir = opts.out_root.join(&s.name).join("recording");
     let recorded = fleet::run_world(
         &s,
         seed,
         &RunOptions {
-            out_dir: opts.out_root.join(&s.name).join("recording"),
+            out_dir: recording_dir.clone(),
             jobs: 1,
             progress_every: 0.0,
             gdb: None,
@@ -177,15 +195,14 @@ pub fn bench(scenario: &Scenario, opts: &Options, reps: usize) -> Result<DeviceB
         },
     )
     .with_context(|| format!("scenario {} (recording)", s.name))?;
-    let d = &recorded.devices[0];
-    let want = Counts {
-        cycles: d.cycles,
-        insns: d.insns,
-        idle_insns: d.idle_insns,
-    };
-    let want_stop = d.stop;
-    let log = recorder.take(0);
-    let _ = std::fs::remove_dir_all(opts.out_root.join(&s.name).join("recording"));
+    let _ = std::fs::remove_dir_all(&recording_dir);
+    let want: Vec<(Counts, Option<StopReason>)> = recorded
+        .devices
+        .iter()
+        .map(|d| (Counts::of(d), d.stop))
+        .collect();
+    let logs: Vec<Option<LinkLog>> = (0..s.devices.len()).map(|i| recorder.take(i)).collect();
+    drop(recorded);
 
     let program = Program::read_file(&s.firmware)
         .with_context(|| format!("{}: cannot read the firmware", s.firmware.display()))?;
@@ -194,47 +211,68 @@ pub fn bench(scenario: &Scenario, opts: &Options, reps: usize) -> Result<DeviceB
     let limit = (s.max_virtual_seconds * HZ as f64) as u64;
 
     let mut differences = Vec::new();
+    let mut jit_blocks = 0;
     let mut passed = true;
     let (mut in_scenario, mut alone) = (Vec::new(), Vec::new());
-    for rep in 0..reps.max(1) {
+    for rep in 1..=reps.max(1) {
         let r = run_scenario(s.clone(), &quiet)
-            .with_context(|| format!("scenario {} (run {})", s.name, rep + 1))?;
+            .with_context(|| format!("scenario {} (run {rep})", s.name))?;
         passed &= r.passed();
-        let d = &r.outcome.devices[0];
-        let got = Counts {
-            cycles: d.cycles,
-            insns: d.insns,
-            idle_insns: d.idle_insns,
-        };
-        if got != want {
-            differences.push(format!("scenario run {}: {got:?}, recorded {want:?}", rep + 1));
+        for (d, (w, _)) in r.outcome.devices.iter().zip(&want) {
+            let got = Counts::of(d);
+            if got != *w {
+                differences.push(format!(
+                    "scenario run {rep}, device {}: {got:?}, recorded {w:?}",
+                    d.id
+                ));
+            }
         }
         in_scenario.push(r.outcome.span.as_secs_f64());
+        drop(r);
 
-        let (cpu, got, stop, exact) =
-            run_alone(&s, &program, &endpoint, &creds, seed, limit, log.clone())?;
-        if got != want || stop != want_stop {
-            differences.push(format!(
-                "alone run {}: {got:?} stop {stop:?}, in the scenario {want:?} stop {want_stop:?}",
-                rep + 1
-            ));
-        }
-        if !exact {
-            differences.push(format!(
-                "alone run {}: the device did not ask its cable what it asked in the scenario",
-                rep + 1
-            ));
+        let mut cpu = 0.0;
+        jit_blocks = 0;
+        for (index, (w, want_stop)) in want.iter().enumerate() {
+            let a = run_alone(
+                &s,
+                &program,
+                (&endpoint, &creds),
+                seed,
+                index,
+                limit,
+                logs[index].clone(),
+            )?;
+            let id = &s.devices[index].id;
+            if a.counts != *w || a.stop != *want_stop {
+                differences.push(format!(
+                    "alone run {rep}, device {id}: {:?} stop {:?}, in the scenario {w:?} stop \
+                     {want_stop:?}",
+                    a.counts, a.stop
+                ));
+            }
+            if !a.exact {
+                differences.push(format!(
+                    "alone run {rep}, device {id}: did not ask its cable what it asked in the \
+                     scenario"
+                ));
+            }
+            cpu += a.cpu_s;
+            jit_blocks += a.jit_blocks;
         }
         alone.push(cpu);
     }
-    let busy = want.insns.saturating_sub(want.idle_insns);
+    let insns = want.iter().map(|(c, _)| c.insns).sum();
+    let busy = want
+        .iter()
+        .map(|(c, _)| c.insns.saturating_sub(c.idle_insns))
+        .sum();
     let scenario_mips = mips(busy, median(&in_scenario));
     let alone_mips = mips(busy, median(&alone));
     Ok(DeviceBench {
         scenario: s.name.clone(),
-        device: s.devices[0].id.clone(),
+        devices: s.devices.iter().map(|d| d.id.clone()).collect(),
         engine: engine.to_string(),
-        insns: want.insns,
+        insns,
         busy_insns: busy,
         scenario_cpu_s: in_scenario,
         alone_cpu_s: alone,
@@ -247,29 +285,45 @@ pub fn bench(scenario: &Scenario, opts: &Options, reps: usize) -> Result<DeviceB
         },
         passed,
         differences,
+        jit_blocks,
     })
 }
 
-/// The device alone with its recorded cable: CPU seconds, what it did, how it stopped
-/// (`None`: still running at the limit), whether it asked its cable exactly what it asked in
-/// the scenario.
+/// One device's run alone.
+struct Alone {
+    /// CPU seconds.
+    cpu_s: f64,
+    /// What it did.
+    counts: Counts,
+    /// How it stopped (`None`: still running at the limit).
+    stop: Option<StopReason>,
+    /// It asked its cable exactly what it asked in the scenario.
+    exact: bool,
+    /// Blocks compiled.
+    jit_blocks: u64,
+}
+
+/// Device `index` alone with its recorded cable as its only input.
 fn run_alone(
     s: &Scenario,
     program: &Program,
-    endpoint: &crate::endpoint::Endpoint,
-    creds: &crate::endpoint::Credentials,
+    (endpoint, creds): (&Endpoint, &Credentials),
     seed: u64,
+    index: usize,
     limit: u64,
     log: Option<LinkLog>,
-) -> Result<(f64, Counts, Option<StopReason>, bool)> {
+) -> Result<Alone> {
     let (link, end) = match log {
         Some(log) => {
             let (replay, end) = Replay::new(log);
-            (Some(Box::new(replay) as Box<dyn net_bridge::Link>), Some(end))
+            (
+                Some(Box::new(replay) as Box<dyn net_bridge::Link>),
+                Some(end),
+            )
         }
         None => (None, None),
     };
-    let (mut machine, _uart) = fleet::build_device(s, program, endpoint, creds, 0, seed, link)?;
+    let (mut machine, _uart) = fleet::build_device(s, program, endpoint, creds, index, seed, link)?;
     let started = cputime::thread();
     let stop = machine.run(RunLimits {
         cycle_deadline: Some(limit),
@@ -281,6 +335,7 @@ fn run_alone(
         insns: machine.core.insns,
         idle_insns: machine.idle_cycles() / 2,
     };
+    let blocks = machine.jit_blocks_compiled();
     drop(machine);
     let exact = match end {
         Some(end) => end
@@ -289,8 +344,13 @@ fn run_alone(
             .is_some_and(|e| e.exact()),
         None => true,
     };
-    let stop = (stop != StopReason::CycleLimit).then_some(stop);
-    Ok((cpu, counts, stop, exact))
+    Ok(Alone {
+        cpu_s: cpu,
+        counts,
+        stop: (stop != StopReason::CycleLimit).then_some(stop),
+        exact,
+        jit_blocks: blocks,
+    })
 }
 
 #[cfg(test)]

@@ -35,8 +35,8 @@ use net_bridge::{
     Impaired, Impairments, Link, Nanos, Pacer, PcapLink, Switch, UserNet, UserNetConfig,
 };
 
-use super::spec::{self, NetMode, Scenario};
 use super::linklog::Recorder;
+use super::spec::{self, NetMode, Scenario};
 use super::{cputime, lockstep};
 use crate::endpoint::{
     Credentials, Endpoint, EndpointConfig, FaultPlan, KeyType, Restart, ServerKey, TableSpec,

@@ -228,7 +228,10 @@ mod tests {
         let recorder = Recorder::new();
         let mut rec = recorder.wrap(3, Box::new(LoopbackLink::new(50)));
         let live = drive(&mut *rec);
-        assert!(recorder.take(3).is_none(), "the log comes when the link is dropped");
+        assert!(
+            recorder.take(3).is_none(),
+            "the log comes when the link is dropped"
+        );
         drop(rec);
         let log = recorder.take(3).expect("log");
         assert_eq!(log.transmits, 2);
