@@ -1,9 +1,9 @@
 //! What a device's cable told it, recorded in a scenario and replayed without the network:
-//! the device bench (`scenarios bench` on a one-device scenario, [`super::devbench`]) runs the
-//! same firmware on the same engine twice — once in its scenario, once alone with this
-//! recording as its cable — so the two runs execute exactly the same instructions (checked:
-//! same cycles, instructions and idle-loop skips) and the difference in host time is what the
-//! scenario adds: gateway, endpoint, pcap, synchronisation.
+//! the device bench (`scenarios bench` on a one-device scenario, or `--alone`,
+//! [`super::devbench`]) runs the same firmware on the same engine twice — once in its
+//! scenario, once alone with this recording as its cable — so the two runs execute exactly the
+//! same instructions (checked: same cycles and instructions) and the difference in host time is
+//! what the scenario adds: gateway, endpoint, pcap, synchronisation.
 //!
 //! The Ethernet model's only inputs from outside are the answers of its [`Link`]: when the
 //! next frame arrives, the frames themselves, and the carrier. A device given the same answers
