@@ -29,7 +29,8 @@ enum Cmd {
     /// Run scenario files (or directories of them) and check their expectations.
     Run(scenarios::runner::cli::RunArgs),
     /// The fleet benchmark: a scenario on 1 host thread and on N; readings per host second,
-    /// the threads' efficiency, and whether both runs agree.
+    /// the threads' efficiency, and whether both runs agree. On a one-device scenario, the
+    /// device bench: its busy MIPS in the scenario ÷ the same instructions run alone.
     Bench(scenarios::runner::bench::BenchArgs),
     /// Serve the DynamoDB-compatible endpoint (HTTPS, SigV4 enforced) on a TCP port.
     Serve(ServeArgs),

@@ -448,6 +448,29 @@ pub struct UserNet {
     /// Addresses in the guest subnet the gateway answers ARP for.
     arp_addrs: BTreeSet<Ipv4Addr>,
     fin_rescue: FinRescue,
+    /// The wakeups [`Link::next_arrival`] last computed (interface, flows, FIN rescue), while
+    /// nothing has happened since: until the earliest of them, a step does nothing, so the
+    /// gateway need not step (nor ask smoltcp, whose `poll_at` scans every socket's
+    /// neighbour) on every poll of a fleet's quantum. `None` after any step.
+    quiet: Option<Wakeups>,
+}
+
+/// A gateway's timer wakeups, as of its last step.
+#[derive(Debug, Clone, Copy)]
+struct Wakeups {
+    iface: Option<Nanos>,
+    nat: Option<Nanos>,
+    rescue: Option<Nanos>,
+}
+
+impl Wakeups {
+    /// A step at `now` would do nothing: no timer is due (nor asked for "now").
+    fn quiet_at(&self, now: Nanos) -> bool {
+        [self.iface, self.nat, self.rescue]
+            .into_iter()
+            .flatten()
+            .all(|t| now < t)
+    }
 }
 
 fn udp_socket(packets: usize, bytes: usize) -> udp::Socket<'static> {
@@ -573,6 +596,7 @@ impl UserNet {
             shared,
             forward_addrs,
             leases_dirty: false,
+            quiet: None,
         })
     }
 
@@ -603,6 +627,7 @@ impl UserNet {
     fn step(&mut self, now: Nanos) {
         let now = now.max(self.now);
         self.now = now;
+        self.quiet = None;
         let t = instant(now);
         self.poll_host(now);
         for _ in 0..32 {
@@ -893,7 +918,28 @@ impl Link for UserNet {
     }
 
     fn next_arrival(&mut self, now: Nanos) -> Option<Nanos> {
-        self.step(now);
+        let wake = match self.quiet {
+            Some(w) if w.quiet_at(now.max(self.now)) => {
+                self.now = now.max(self.now);
+                w
+            }
+            _ => {
+                self.step(now);
+                let w = Wakeups {
+                    iface: self
+                        .iface
+                        .poll_at(instant(self.now), &self.sockets)
+                        .map(nanos),
+                    nat: self.nat.next_wakeup(&self.cfg.limits),
+                    rescue: self.fin_rescue.next_wakeup(),
+                };
+                // Host sockets and lookups are polled on the wall clock: never quiet.
+                if !self.nat.has_host_io() && self.dns_pending.is_empty() {
+                    self.quiet = Some(w);
+                }
+                w
+            }
+        };
         let now = self.now;
         let mut next = self.out.front().map(|(t, _)| *t);
         let mut consider = |t: Option<Nanos>| {
@@ -903,13 +949,9 @@ impl Link for UserNet {
         };
         // Timers never ask for "now" again: we just polled at now.
         let floor = now + 1000;
-        consider(
-            self.iface
-                .poll_at(instant(now), &self.sockets)
-                .map(|t| nanos(t).max(floor)),
-        );
-        consider(self.nat.next_wakeup(&self.cfg.limits).map(|t| t.max(floor)));
-        consider(self.fin_rescue.next_wakeup().map(|t| t.max(floor)));
+        consider(wake.iface.map(|t| t.max(floor)));
+        consider(wake.nat.map(|t| t.max(floor)));
+        consider(wake.rescue.map(|t| t.max(floor)));
         if self.nat.has_host_io() || !self.dns_pending.is_empty() {
             consider(Some(now + self.cfg.limits.host_poll_interval.max(1000)));
         }
@@ -918,7 +960,10 @@ impl Link for UserNet {
 
     fn receive(&mut self, now: Nanos) -> Option<Vec<u8>> {
         if self.out.front().is_none_or(|(t, _)| *t > now) {
-            self.step(now);
+            match self.quiet {
+                Some(w) if w.quiet_at(now.max(self.now)) => self.now = now.max(self.now),
+                _ => self.step(now),
+            }
         }
         match self.out.front() {
             Some((t, _)) if *t <= now => self.out.pop_front().map(|(_, f)| f),

@@ -1,4 +1,6 @@
-//! `scenarios bench`: the fleet benchmark. Runs one scenario on 1 host thread and on N, checks
+//! `scenarios bench`: the fleet benchmark (a one-device scenario gets the device bench
+//! instead, [`super::devbench`]: the device in its scenario against the same device alone).
+//! The fleet benchmark runs one scenario on 1 host thread and on N, checks
 //! that both runs pass and agree (cycles, pcap and request-log digests), and reports readings
 //! stored (devices × readings) per host second and the threads' efficiency: busy MIPS on N
 //! threads ÷ busy MIPS on one.
@@ -13,7 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::{determinism, run_scenario, table::mips, Options, Scenario, ScenarioResult};
+use super::{determinism, devbench, run_scenario, table::mips, Options, Scenario, ScenarioResult};
 
 /// Arguments of `scenarios bench`.
 #[derive(clap::Args, Debug)]
@@ -32,6 +34,16 @@ pub struct BenchArgs {
     /// Also write the figures as JSON here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Run every device on this engine (`interp` or `jit`) instead of the scenario's.
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<String>,
+    /// The device bench for a fleet too: the scenario on one thread against its devices run
+    /// alone, one after another (a one-device scenario always gets the device bench).
+    #[arg(long)]
+    pub alone: bool,
+    /// The device bench: runs in the scenario and alone, each figure the median.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    pub reps: u16,
 }
 
 /// The figures of one run.
@@ -191,8 +203,27 @@ pub fn bench(scenario: &Scenario, threads: usize, opts: &Options) -> Result<Benc
 
 /// `scenarios bench`: exit status 0 if both runs passed and agree.
 pub fn run(args: &BenchArgs) -> Result<u8> {
-    let scenario = Scenario::load(&args.scenario)?;
+    let mut scenario = Scenario::load(&args.scenario)?;
+    if let Some(engine) = &args.engine {
+        engine.parse::<ft900_sim::Engine>().context("--engine")?;
+        scenario.engine = Some(engine.clone());
+    }
     let defaults = Options::default();
+    if scenario.devices.len() == 1 || args.alone {
+        // One device: nothing to spread over threads; compare it with itself alone.
+        let opts = Options {
+            seed: args.seed,
+            out_root: args.out.clone(),
+            ..defaults
+        };
+        let report = devbench::bench(&scenario, &opts, usize::from(args.reps))?;
+        print!("{}", report.text());
+        if let Some(path) = &args.json {
+            std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+        }
+        return Ok(if report.ok() { 0 } else { 1 });
+    }
     let threads = args.threads.map_or(defaults.jobs, usize::from);
     let opts = Options {
         seed: args.seed,

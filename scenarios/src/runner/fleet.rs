@@ -35,6 +35,7 @@ use net_bridge::{
     Impaired, Impairments, Link, Nanos, Pacer, PcapLink, Switch, UserNet, UserNetConfig,
 };
 
+use super::linklog::Recorder;
 use super::spec::{self, NetMode, Scenario};
 use super::{cputime, lockstep};
 use crate::endpoint::{
@@ -68,6 +69,9 @@ pub struct RunOptions {
     /// Profile this device (index) over the whole run; the flat profile goes to this file,
     /// folded stacks to the same path + `.folded`.
     pub profile: Option<(usize, PathBuf)>,
+    /// Record what each device's cable answers it, for a replay without the network
+    /// ([`super::linklog`]; the device bench).
+    pub record: Option<Recorder>,
 }
 
 /// What one device did.
@@ -277,7 +281,7 @@ pub fn endpoint_for(s: &Scenario, seed: u64) -> Result<Endpoint> {
 }
 
 /// The scenario's credentials, or one test key derived from the seed.
-fn credentials_for(s: &Scenario, seed: u64) -> Vec<Credentials> {
+pub(crate) fn credentials_for(s: &Scenario, seed: u64) -> Vec<Credentials> {
     if !s.endpoint.credentials.is_empty() {
         return s
             .endpoint
@@ -472,6 +476,39 @@ fn impairments_for(spec: &spec::ImpairmentSpec) -> Impairments {
     }
 }
 
+/// Device `index` of the scenario at reset: firmware loaded, configuration block written,
+/// UART0 captured, `link` as its cable. (The device bench builds its replay this way too.)
+pub(crate) fn build_device(
+    s: &Scenario,
+    program: &Program,
+    endpoint: &Endpoint,
+    creds: &Credentials,
+    index: usize,
+    seed: u64,
+    link: Option<Box<dyn Link>>,
+) -> Result<(Machine<Ft900>, Capture)> {
+    let d = &s.devices[index];
+    let mut profile = Ft900::new(Ft900Config {
+        chip: d.chip_in(s),
+        rtc_start_seconds: u32::try_from(s.epoch_unix).unwrap_or(u32::MAX),
+        ..Ft900Config::default()
+    });
+    let uart = Capture::new();
+    profile.uart[0].set_backend(Box::new(uart.clone()));
+    if let Some(link) = link {
+        profile.eth.attach_link(link);
+    }
+    let mut machine = Machine::with_standard_memory(profile);
+    machine.set_engine(s.engine()?).context("engine")?;
+    program
+        .load_into(&mut machine.core, LoadPolicy::Rom)
+        .with_context(|| format!("{}", s.firmware.display()))?;
+    let block = config_for(s, endpoint, creds, index, seed)?;
+    provision::write_into(&mut machine, &block).with_context(|| format!("device {:?}", d.id))?;
+    machine.profile.reset(&mut machine.core, program.entry);
+    Ok((machine, uart))
+}
+
 /// Builds the world and runs it until every device has stopped or the time limit.
 pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutcome> {
     let program = match Program::read_file(&s.firmware) {
@@ -531,25 +568,11 @@ pub fn run_world(s: &Scenario, seed: u64, opts: &RunOptions) -> Result<WorldOutc
 
     let mut devices = Vec::new();
     for (index, d) in s.devices.iter().enumerate() {
-        let mut profile = Ft900::new(Ft900Config {
-            chip: d.chip_in(s),
-            rtc_start_seconds: u32::try_from(s.epoch_unix).unwrap_or(u32::MAX),
-            ..Ft900Config::default()
-        });
-        let uart = Capture::new();
-        profile.uart[0].set_backend(Box::new(uart.clone()));
-        if let Some(link) = links[index].take() {
-            profile.eth.attach_link(link);
+        let mut link = links[index].take();
+        if let Some(recorder) = &opts.record {
+            link = link.map(|l| recorder.wrap(index, l));
         }
-        let mut machine = Machine::with_standard_memory(profile);
-        machine.set_engine(s.engine()?).context("engine")?;
-        program
-            .load_into(&mut machine.core, LoadPolicy::Rom)
-            .with_context(|| format!("{}", s.firmware.display()))?;
-        let block = config_for(s, &endpoint, &creds, index, seed)?;
-        provision::write_into(&mut machine, &block)
-            .with_context(|| format!("device {:?}", d.id))?;
-        machine.profile.reset(&mut machine.core, program.entry);
+        let (machine, uart) = build_device(s, &program, &endpoint, &creds, index, seed, link)?;
         devices.push(Device {
             id: d.id.clone(),
             machine,

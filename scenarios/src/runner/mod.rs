@@ -14,8 +14,10 @@ pub mod bench;
 pub mod cli;
 pub mod cputime;
 pub mod determinism;
+pub mod devbench;
 pub mod expect;
 pub mod fleet;
+pub mod linklog;
 pub mod lockstep;
 pub mod readings;
 pub mod report;
@@ -142,6 +144,7 @@ pub fn run_scenario(mut scenario: Scenario, opts: &Options) -> Result<ScenarioRe
         progress_every: opts.progress_every,
         gdb,
         profile,
+        record: None,
     };
     let outcome = fleet::run_world(&scenario, seed, &run_opts)
         .with_context(|| format!("scenario {}", scenario.name))?;
