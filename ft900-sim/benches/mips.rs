@@ -9,7 +9,11 @@
 //!
 //! The guests (`benches/guest/*.c`) are compiled with `ft32-elf-gcc -msim -O2` into
 //! `target/bench-guests/` (recompiled only when the source or the compiler command changed).
-//! Each guest checks its own result against a value computed on the host and exits 0 only if it
+//! The `mbedtls` guest runs mbedTLS 2.28's own P-256, AES and SHA-256 self tests (the work of a
+//! TLS handshake and its records), compiled from `.cache/third_party/mbedtls`
+//! (`firmware/third_party/fetch.sh`) with `benches/guest/mbedtls/bench_config.h`; it checks
+//! mbedTLS's known answers. Each other guest checks its own result against a value computed on
+//! the host and exits 0 only if it
 //! matches; the benchmark also requires both simulators to print identical console output.
 //!
 //! Ours runs in-process through the library API (parse + load + run timed), once per engine
@@ -36,7 +40,47 @@ use ft900_sim::profile::gdbsim::GdbSim;
 use ft900_sim::{Engine, Machine, Profile, RunLimits, StopReason};
 
 /// Guest programs (file stems in `benches/guest/`), in table order.
-const GUESTS: &[&str] = &["sha256", "crc32", "modexp", "qsort"];
+const GUESTS: &[&str] = &["sha256", "crc32", "modexp", "qsort", "mbedtls"];
+
+/// mbedTLS sources the `mbedtls` guest is linked with (from `.cache/third_party/mbedtls`).
+const MBEDTLS_SOURCES: &[&str] = &[
+    "aes",
+    "bignum",
+    "constant_time",
+    "ctr_drbg",
+    "ecp",
+    "ecp_curves",
+    "platform",
+    "platform_util",
+    "sha256",
+];
+
+/// Extra compiler arguments of a guest: the `mbedtls` guest is built with mbedTLS's sources,
+/// fetched by `firmware/third_party/fetch.sh` (a missing tree is an error, never a skip).
+fn guest_args(name: &str) -> Result<Vec<String>> {
+    if name != "mbedtls" {
+        return Ok(Vec::new());
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/third_party/mbedtls");
+    if !root.join("library/ecp.c").is_file() {
+        return Err(format!(
+            "the mbedtls guest needs mbedTLS's sources in {}; fetch them with \
+             `firmware/third_party/fetch.sh` (from the repository root)",
+            root.display()
+        ));
+    }
+    let mut args = vec![
+        format!("-I{}", guest_dir().join("mbedtls").display()),
+        format!("-I{}", root.join("include").display()),
+        "-DMBEDTLS_CONFIG_FILE=\"bench_config.h\"".to_string(),
+    ];
+    args.extend(
+        MBEDTLS_SOURCES
+            .iter()
+            .map(|s| root.join(format!("library/{s}.c")).display().to_string()),
+    );
+    Ok(args)
+}
 
 /// Compiler flags for every guest.
 const CFLAGS: &[&str] = &["-msim", "-O2"];
@@ -138,14 +182,25 @@ fn compile(tc: &Toolchain, name: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let elf = dir.join(format!("{name}.elf"));
     let stamp = dir.join(format!("{name}.cmd"));
+    let extra = guest_args(name)?;
     let cmdline = format!(
-        "{} {} {}",
+        "{} {} {} {}",
         tc.gcc.display(),
         CFLAGS.join(" "),
-        src.display()
+        src.display(),
+        extra.join(" ")
     );
 
-    let src_time = mtime(&src).ok_or_else(|| format!("cannot read {}", src.display()))?;
+    let mut src_time = mtime(&src).ok_or_else(|| format!("cannot read {}", src.display()))?;
+    // A guest's own headers (the mbedtls guest's configuration) make it stale too.
+    let own_headers = guest_dir().join(name);
+    if let Ok(dir) = std::fs::read_dir(&own_headers) {
+        for entry in dir.flatten() {
+            if let Some(t) = mtime(&entry.path()) {
+                src_time = src_time.max(t);
+            }
+        }
+    }
     let fresh = matches!(mtime(&elf), Some(t) if t >= src_time)
         && std::fs::read_to_string(&stamp).ok().as_deref() == Some(cmdline.as_str());
     if fresh {
@@ -157,6 +212,7 @@ fn compile(tc: &Toolchain, name: &str) -> Result<PathBuf> {
     let out = Command::new(&tc.gcc)
         .args(CFLAGS)
         .arg(&src)
+        .args(&extra)
         .arg("-o")
         .arg(&tmp)
         .env("LC_ALL", "C")

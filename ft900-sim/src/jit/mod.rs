@@ -114,7 +114,15 @@ impl FromStr for Engine {
 pub struct JitUnavailable(pub String);
 
 /// Times a block start is reached (interpreted) before its block is compiled.
-pub(crate) const HOT: u32 = 4;
+///
+/// Compiling a block costs about 0.3 ms of host time, the time the interpreter takes for some
+/// 30 000 instructions, so a block must run many times to pay for itself. The bench guests
+/// (a few hot loops, 200 M instructions) do not care; the product firmware does: an upload in
+/// `single-device` executes 123 M busy instructions over thousands of distinct blocks. Measured
+/// there with `scenarios bench scenarios/single-device.toml --engine jit` (busy MIPS alone, one
+/// loaded 2-core host): 4 → 51 (4332 blocks compiled, slower than the interpreter's 81–90),
+/// 32 → 99 (2611), 128 → 112 (2242), 250 → 116 (2154). Counts must stay below [`BLOCK_BASE`].
+pub(crate) const HOT: u32 = 128;
 
 /// Table entries at or above this value hold a block index (`entry - BLOCK_BASE`); below it,
 /// how often the address was reached.
