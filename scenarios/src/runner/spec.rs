@@ -534,7 +534,7 @@ impl Scenario {
     /// The execution engine the scenario asks for (the default when it names none).
     pub fn engine(&self) -> Result<ft900_sim::Engine> {
         match &self.engine {
-            None => Ok(ft900_sim::Engine::default()),
+            None => Ok(ft900_sim::Engine::from_env()?),
             Some(name) => Ok(name.parse().context("engine")?),
         }
     }
