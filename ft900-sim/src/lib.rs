@@ -43,7 +43,7 @@ pub mod stop;
 pub mod trace;
 
 pub use crate::core::{Core, Reg, PM_SIZE, RAM_BIAS, RAM_SIZE};
-pub use crate::jit::{Engine, JitUnavailable, UnknownEngine};
+pub use crate::jit::{Engine, EngineEnvError, JitUnavailable, UnknownEngine, ENGINE_ENV};
 pub use crate::machine::{
     HookAction, HookId, IntrEvent, Machine, MemAccess, MemError, MemHookKind, Profile, RunLimits,
     StopHandle,

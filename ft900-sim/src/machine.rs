@@ -267,7 +267,8 @@ type Step = Result<(), StopReason>;
 
 impl<P: Profile> Machine<P> {
     /// A machine with nothing mapped; use [`Machine::mem_map`] (or a profile's constructor that
-    /// maps the standard memories).
+    /// maps the standard memories). Its engine is [`Engine::default`] (which panics on a bad
+    /// `FT900_ENGINE`; see there).
     pub fn new(profile: P) -> Machine<P> {
         Machine {
             core: Core::new(),
@@ -343,7 +344,8 @@ impl<P: Profile> Machine<P> {
         Ok(())
     }
 
-    /// The engine chosen with [`Machine::set_engine`].
+    /// The engine chosen with [`Machine::set_engine`], else the default ([`Engine::default`]:
+    /// `FT900_ENGINE`, else the JIT where the host has it).
     pub fn engine(&self) -> Engine {
         self.engine
     }

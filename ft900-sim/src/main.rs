@@ -156,9 +156,9 @@ struct RunArgs {
     max_insns: Option<u64>,
     /// Execution engine: `interp` (the reference interpreter) or `jit` (hot blocks compiled
     /// to host code; identical results). Traces, profiles and gdb's stepping use the
-    /// interpreter either way.
-    #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
-    engine: EngineArg,
+    /// interpreter either way. Default: $FT900_ENGINE, else `jit` on x86-64 hosts.
+    #[arg(long, value_enum, env = ft900_sim::ENGINE_ENV)]
+    engine: Option<EngineArg>,
     /// Trace what the guest does, a comma list of insn, mem, irq, eth, gpio; each line has the
     /// cycle, the PC and `function+offset (file:line)`. See --trace-file.
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -732,7 +732,8 @@ fn execute<P: Profile>(
     net_realtime: bool,
 ) -> Result<u8> {
     let symbols = &program.symbols;
-    m.set_engine(args.engine.into()).context("--engine")?;
+    m.set_engine(args.engine.map_or(m.engine(), Engine::from))
+        .context("--engine")?;
     if let Some(trace) = trace {
         trace.install(m);
     }

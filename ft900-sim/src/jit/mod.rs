@@ -53,6 +53,7 @@ mod translate;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -64,10 +65,18 @@ use translate::Exit;
 
 /// Which engine executes code when no hook, `until` address or single step needs the
 /// interpreter's per-instruction checks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+///
+/// The default ([`Engine::default`], what [`crate::Machine::new`] starts with) is the engine
+/// named by the environment variable [`ENGINE_ENV`] (`FT900_ENGINE=interp|jit`) when it is set
+/// and not empty, and otherwise [`Engine::Jit`] where the host supports it
+/// ([`Engine::host_default`]). The variable is the one switch that moves the whole tool and
+/// test suite to the other engine (the CLI's `--engine` and a scenario's `engine` key still
+/// win); it is read once per process. The library reads it itself, rather than leaving it to
+/// each program, so that every machine made anywhere — tests, the scenario runner, lockstep,
+/// provisioning — follows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Engine {
     /// The interpreter: executes pre-decoded instructions one at a time (the reference).
-    #[default]
     Interp,
     /// Compiles hot basic blocks to host code with Cranelift (x86-64 hosts).
     Jit,
@@ -83,6 +92,69 @@ impl Engine {
             Engine::Interp => "interp",
             Engine::Jit => "jit",
         }
+    }
+}
+
+/// The environment variable that chooses the default [`Engine`]: `interp` or `jit`.
+pub const ENGINE_ENV: &str = "FT900_ENGINE";
+
+impl Engine {
+    /// [`Engine::Jit`] on hosts that can run compiled code (x86-64), [`Engine::Interp`]
+    /// elsewhere: the default when [`ENGINE_ENV`] is not set.
+    pub const fn host_default() -> Engine {
+        if Jit::AVAILABLE {
+            Engine::Jit
+        } else {
+            Engine::Interp
+        }
+    }
+
+    /// The default engine per [`ENGINE_ENV`] (read once per process), or why its value is
+    /// not usable: not an engine's name, or `jit` on a host without compiled code. Programs
+    /// call this up front to report a bad value as an error.
+    pub fn from_env() -> Result<Engine, EngineEnvError> {
+        static CONFIGURED: OnceLock<Result<Engine, EngineEnvError>> = OnceLock::new();
+        CONFIGURED
+            .get_or_init(|| Engine::parse_env(std::env::var_os(ENGINE_ENV)))
+            .clone()
+    }
+
+    /// [`Engine::from_env`]'s decision for a value of the variable.
+    fn parse_env(value: Option<std::ffi::OsString>) -> Result<Engine, EngineEnvError> {
+        let Some(value) = value.filter(|v| !v.is_empty()) else {
+            return Ok(Engine::host_default());
+        };
+        let text = value.to_str().ok_or_else(|| {
+            EngineEnvError::Unknown(UnknownEngine(value.to_string_lossy().into()))
+        })?;
+        let engine: Engine = text.parse().map_err(EngineEnvError::Unknown)?;
+        if engine == Engine::Jit && !Jit::AVAILABLE {
+            return Err(EngineEnvError::Unavailable(Jit::unavailable()));
+        }
+        Ok(engine)
+    }
+}
+
+/// Why [`ENGINE_ENV`] cannot choose the default engine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineEnvError {
+    /// The value names no engine.
+    #[error("{ENGINE_ENV}: {0}")]
+    Unknown(UnknownEngine),
+    /// `jit` on a host without compiled code.
+    #[error("{ENGINE_ENV}: {0}")]
+    Unavailable(JitUnavailable),
+}
+
+impl Default for Engine {
+    /// [`Engine::from_env`].
+    ///
+    /// # Panics
+    /// When [`ENGINE_ENV`] holds a value [`Engine::from_env`] rejects: a misconfigured
+    /// environment must not silently run the other engine. The CLI and the scenario runner
+    /// check the variable first and report it as an error instead.
+    fn default() -> Engine {
+        Engine::from_env().unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
@@ -221,12 +293,8 @@ unsafe impl Send for Jit {}
 impl Jit {
     /// The engine for this host, or why there is none.
     pub(crate) fn new() -> Result<Jit, JitUnavailable> {
-        if !cfg!(target_arch = "x86_64") {
-            // Other hosts need an instruction-cache flush after writing code, not done here.
-            return Err(JitUnavailable(format!(
-                "compiled code is supported on x86-64 hosts only, not {}",
-                std::env::consts::ARCH
-            )));
+        if !Jit::AVAILABLE {
+            return Err(Jit::unavailable());
         }
         let mut flags = settings::builder();
         let set = |f: &mut settings::Builder, k: &str, v: &str| {
@@ -295,6 +363,18 @@ impl Jit {
             compiled: 0,
             stopped_at: u32::MAX,
         })
+    }
+
+    /// Whether this host can run compiled code. Other hosts than x86-64 need an
+    /// instruction-cache flush after writing code, not done here.
+    pub(crate) const AVAILABLE: bool = cfg!(target_arch = "x86_64");
+
+    /// Why compiled code cannot run here.
+    fn unavailable() -> JitUnavailable {
+        JitUnavailable(format!(
+            "compiled code is supported on x86-64 hosts only, not {}",
+            std::env::consts::ARCH
+        ))
     }
 
     /// Whether compiled code can run on `core`: it assumes the full 64 KiB of RAM.
@@ -513,5 +593,41 @@ impl Jit {
             }
         }
         st.ring = [0; RING];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_chooses_the_default_engine() {
+        let parse = |v: Option<&str>| Engine::parse_env(v.map(Into::into));
+        assert_eq!(parse(None), Ok(Engine::host_default()));
+        assert_eq!(parse(Some("")), Ok(Engine::host_default()));
+        assert_eq!(parse(Some("interp")), Ok(Engine::Interp));
+        let jit = parse(Some("jit"));
+        if Jit::AVAILABLE {
+            assert_eq!(jit, Ok(Engine::Jit));
+        } else {
+            let err = jit.unwrap_err().to_string();
+            assert!(
+                err.starts_with("FT900_ENGINE: the jit engine is not available"),
+                "{err}"
+            );
+        }
+        let err = parse(Some("JIT")).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "FT900_ENGINE: unknown engine \"JIT\": expected `interp` or `jit`"
+        );
+    }
+
+    #[test]
+    fn the_host_default_is_the_jit_where_it_runs() {
+        assert_eq!(
+            Engine::host_default() == Engine::Jit,
+            cfg!(target_arch = "x86_64")
+        );
     }
 }

@@ -13,7 +13,8 @@ impl<P: Profile> Machine<P> {
     /// the devices looked at, or the reason the run stops.
     #[inline(never)]
     pub(super) fn exec_jit(&mut self, budget: u64, deadline: u64) -> Option<StopReason> {
-        let Some(mut jit) = self.jit.take() else {
+        // A machine made with the default engine compiles nothing until it first runs here.
+        let Some(mut jit) = self.jit.take().or_else(|| Jit::new().ok().map(Box::new)) else {
             return self.exec_block::<false>(budget, deadline, None, false);
         };
         if !Jit::usable(&self.core) {

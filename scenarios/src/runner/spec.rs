@@ -68,7 +68,8 @@ pub struct Scenario {
     /// The firmware every device runs (relative to the scenario file).
     pub firmware: PathBuf,
     /// Execution engine of every device: `"interp"` or `"jit"` (default: the simulator's
-    /// default, [`ft900_sim::Engine::default`]). Results are identical; only speed differs.
+    /// default, [`ft900_sim::Engine::from_env`]: `FT900_ENGINE`, else the JIT where the host
+    /// has it; a bad `FT900_ENGINE` is an error). Results are identical; only speed differs.
     #[serde(default)]
     pub engine: Option<String>,
     /// Virtual time after which the run stops and unfinished devices count as timed out.
@@ -534,7 +535,7 @@ impl Scenario {
     /// The execution engine the scenario asks for (the default when it names none).
     pub fn engine(&self) -> Result<ft900_sim::Engine> {
         match &self.engine {
-            None => Ok(ft900_sim::Engine::default()),
+            None => Ok(ft900_sim::Engine::from_env()?),
             Some(name) => Ok(name.parse().context("engine")?),
         }
     }
