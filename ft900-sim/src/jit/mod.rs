@@ -626,10 +626,8 @@ mod tests {
     }
 
     #[test]
-    fn the_host_default_is_the_jit_where_it_runs() {
-        assert_eq!(
-            Engine::host_default() == Engine::Jit,
-            cfg!(target_arch = "x86_64")
-        );
+    fn the_default_without_the_variable_is_the_interpreter() {
+        // Until a fleet's machines share compiled code (see `Engine::host_default`).
+        assert_eq!(Engine::host_default(), Engine::Interp);
     }
 }
