@@ -21,7 +21,7 @@
 //!   simulator's default engine). `tests/engines.rs` compares the two engines directly.
 //!
 //! The full run is one command:
-//! `FT900_TORTURE=full cargo test --release -p ft900-sim --test differential -- --nocapture`
+//! `FT900_TORTURE=full cargo test --release -p ft900-host --test differential -- --nocapture`
 //!
 //! A report (disagreements, exclusions, skipped files with reasons) is written to
 //! `target/differential-report.txt`.

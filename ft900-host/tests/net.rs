@@ -658,7 +658,7 @@ impl Netns {
         if unsafe { libc::geteuid() } != 0 {
             panic!(
                 "this test creates a network namespace with a TAP device, which needs root \
-                 (CI runs as root): `sudo -E cargo test --release -p ft900-sim --test net`"
+                 (CI runs as root): `sudo -E cargo test --release -p ft900-host --test net`"
             );
         }
         let ns = Netns(format!("ft9-sim-{}-{tag}", std::process::id()));
