@@ -1,7 +1,7 @@
 /* A first guest program: build it for the reference simulator's conventions and run it.
  *
  *   ft32-elf-gcc -msim -O2 examples/hello.c -o hello.elf
- *   cargo run --release -p ft900-sim -- run --stats hello.elf
+ *   cargo run --release -p ft900-host -- run --stats hello.elf
  */
 #include <stdio.h>
 #include <string.h>

@@ -12,7 +12,7 @@
 //! time goes on from where it stood at the wall clock's present, without a burst of
 //! accelerated time (which would fire every pending timer at once and flood the peers).
 
-use net_bridge::pace::{Clock, Pacer};
+use sim_link::{Clock, Pacer};
 
 use crate::machine::{Machine, Profile, RunLimits};
 use crate::profile::ft900::cycles_to_ns;

@@ -23,7 +23,7 @@ use std::io::Write;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use net_bridge::{Link, Nanos};
+use sim_link::{Link, Nanos};
 
 use crate::core::{Core, RAM_BIAS};
 use crate::debuginfo::Symbolizer;

@@ -20,7 +20,7 @@ use ft900_sim::elf::{LoadPolicy, Program};
 use ft900_sim::profile::ft900::serial::Capture;
 use ft900_sim::profile::ft900::{ChipRevision, Ft900, Ft900Config};
 use ft900_sim::{HookAction, Machine, Profile, RunLimits, StopReason};
-use net_bridge::{test_link, wire_time_100m, Nanos, TestLinkHandle};
+use sim_link::{test_link, wire_time_100m, Nanos, TestLinkHandle};
 
 /// The firmware tests `make` builds (firmware/Makefile `TESTS`).
 const TESTS: &[&str] = &[

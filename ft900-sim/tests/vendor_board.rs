@@ -10,7 +10,7 @@ mod vendor_support;
 use ft900_sim::board::Board;
 use ft900_sim::profile::ft900::device::Device;
 use ft900_sim::profile::ft900::serial::LoopbackPlug;
-use vendor_support::{build_example, Chip, RunOpts, Session, SECOND};
+use vendor_support::{build_example, dump_line, Chip, RunOpts, Session, SECOND};
 
 /// Example `name` on `chip`, on the built-in MM900EV1A board, with `secs` of virtual time.
 fn on_mm900ev1a(name: &str, chip: Chip, secs: u64) -> Session {
@@ -20,22 +20,6 @@ fn on_mm900ev1a(name: &str, chip: Chip, secs: u64) -> Session {
     let mut s = Session::new(&elf, opts);
     Board::load("mm900ev1a").unwrap().attach(&mut s.m.profile);
     s
-}
-
-/// A line of the example's hexdump: `0x0010: 72 20 ... | r sit amet, cons`.
-fn dump_line(offset: usize, bytes: &[u8]) -> String {
-    let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
-    let text: String = bytes
-        .iter()
-        .map(|&b| {
-            if (b' '..=b'~').contains(&b) {
-                b as char
-            } else {
-                '.'
-            }
-        })
-        .collect();
-    format!("0x{offset:04x}: {}  | {text}", hex.join(" "))
 }
 
 // ---- I2C Master Example 1 -----------------------------------------------------------------
@@ -231,93 +215,4 @@ fn freertos_example_1_passes_its_checks_with_the_loopback_plug_rev_b() {
 #[test]
 fn freertos_example_1_passes_its_checks_with_the_loopback_plug_rev_c() {
     freertos_example_1(Chip::RevC);
-}
-
-// ---- the command line ---------------------------------------------------------------------
-
-/// `--board` with a name that is no board, and with a file that is not a board, ends with a
-/// one-line error naming what is wrong (exit 2), before anything runs; a good board file and
-/// `--trace gpio` are taken.
-#[test]
-fn the_cli_refuses_bad_boards_with_a_clear_message() {
-    let elf = build_example("I2C Master Example 1");
-    let elf = elf.to_str().unwrap();
-    let out = vendor_support::run_cli(
-        &["run", "--machine", "ft900", "--board", "no-such-board", elf],
-        b"",
-        60,
-    );
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.and_then(|s| s.code()), Some(2), "{err}");
-    assert!(
-        err.contains("no board \"no-such-board\"") && err.contains("mm900ev1a"),
-        "{err}"
-    );
-
-    let dir = support::target_dir().join("vendor_board");
-    std::fs::create_dir_all(&dir).unwrap();
-    let bad = dir.join("bad-board.toml");
-    std::fs::write(
-        &bad,
-        "name = \"b\"\n[[i2c]]\nchannel = 3\npart = \"24LC01\"\naddress = 0x50\n",
-    )
-    .unwrap();
-    let out = vendor_support::run_cli(
-        &[
-            "run",
-            "--machine",
-            "ft900",
-            "--board",
-            bad.to_str().unwrap(),
-            elf,
-        ],
-        b"",
-        60,
-    );
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.and_then(|s| s.code()), Some(2), "{err}");
-    assert!(err.contains("i2c device 1: channel 3"), "{err}");
-
-    let out = vendor_support::run_cli(&["run", "--board", "mm900ev1a", elf], b"", 60);
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        err.contains("--board puts a board around the FT900"),
-        "{err}"
-    );
-
-    // A board file of our own: the EEPROM on channel 1 with a given EUI-48, GPIO traced; the
-    // example's first dump comes out on UART0 (a file) within 100 M instructions.
-    let good = dir.join("good-board.toml");
-    std::fs::write(
-        &good,
-        "name = \"mine\"\nchip = \"ft900-revb\"\nuart1 = \"loopback\"\n[[i2c]]\nchannel = 1\n\
-         part = \"24AA02E48\"\naddress = 0x50\neui48 = \"00:04:a3:00:00:01\"\n",
-    )
-    .unwrap();
-    let uart0 = dir.join("uart0.txt");
-    let uart0_arg = format!("file:{}", uart0.display());
-    let out = vendor_support::run_cli(
-        &[
-            "run",
-            "--machine",
-            "ft900",
-            "--board",
-            good.to_str().unwrap(),
-            "--uart0",
-            &uart0_arg,
-            "--trace",
-            "gpio",
-            "--max-insns",
-            "100000000",
-            elf,
-        ],
-        b"",
-        120,
-    );
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(err.contains("board mine: ft900-revb"), "{err}");
-    assert!(err.contains("EUI-48 00:04:a3:00:00:01 at 0xfa"), "{err}");
-    assert!(err.contains("uart1: loop-back plug"), "{err}");
-    let text = std::fs::read_to_string(&uart0).unwrap();
-    assert!(text.contains(&dump_line(0, &[0xFF; 16])), "{text}\n{err}");
 }

@@ -22,7 +22,7 @@
 mod support;
 mod vendor_support;
 
-use net_bridge::Nanos;
+use sim_link::Nanos;
 use vendor_support::{build_example, Chip, RunOpts, Session, Transcript, SECOND};
 
 /// UART0's output split at every `\r` or `\n` (the RTC examples redraw one line with `\r`),

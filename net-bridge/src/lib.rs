@@ -2,7 +2,8 @@
 //! impairments.
 //!
 //! - [`Link`]: the one interface between a device's MAC and the outside (frames without FCS,
-//!   virtual time in nanoseconds), with [`LoopbackLink`] and the test-driven [`TestLink`].
+//!   virtual time in nanoseconds), with [`LoopbackLink`] and the test-driven [`TestLink`];
+//!   these, [`Nanos`] and the [`Pacer`] come from the `sim-link` crate and are re-exported.
 //! - [`UserNet`]: a QEMU-slirp-class gateway on smoltcp — DHCP, DNS, SNTP, NAT of TCP/UDP to
 //!   in-process [`service`]s or host sockets, host forwards — running on virtual time.
 //! - [`GuestStack`]: a smoltcp interface on a link, standing in for a device in tests and
@@ -24,8 +25,6 @@
 
 pub mod guest;
 pub mod impair;
-pub mod link;
-pub mod pace;
 pub mod pcap;
 pub mod phy;
 mod rescue;
@@ -38,9 +37,14 @@ pub mod wire;
 
 pub use guest::{run_lockstep, GuestLease, GuestStack};
 pub use impair::{Impaired, Impairments};
-pub use link::{test_link, wire_time_100m, Link, LoopbackLink, Nanos, TestLink, TestLinkHandle};
-pub use pace::{Clock, Pacer, WallClock};
 pub use pcap::PcapLink;
+/// Virtual time, the frame port and pacing live in `sim-link` (shared with the simulator, which
+/// has no network stack); re-exported here under their old paths.
+pub use sim_link::{link, pace};
+pub use sim_link::{
+    test_link, wire_time_100m, Clock, Link, LoopbackLink, Nanos, Pacer, TestLink, TestLinkHandle,
+    WallClock,
+};
 pub use switch::{Switch, SwitchPort};
 #[cfg(target_os = "linux")]
 pub use tap::{TapError, TapLink};

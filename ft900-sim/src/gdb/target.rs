@@ -34,7 +34,7 @@ use gdbstub::target::ext::monitor_cmd::{
     output, outputln, ConsoleOutput, MonitorCmd, MonitorCmdOps,
 };
 use gdbstub::target::{Target, TargetError, TargetResult};
-use net_bridge::Pacer;
+use sim_link::Pacer;
 
 use super::arch::{Ft32, Ft32RegId, Ft32Regs, NUM_REGS};
 use super::conn::RspConnection;

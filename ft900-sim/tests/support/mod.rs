@@ -124,14 +124,6 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
-/// The simulator under test: `$FT900_SIM_BIN` if set, else the binary cargo built for this package.
-pub fn sim_binary() -> PathBuf {
-    match std::env::var_os("FT900_SIM_BIN") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_BIN_EXE_ft900-sim")),
-    }
-}
-
 /// Result of running a child process with a wall-clock limit.
 #[derive(Debug, Clone)]
 pub struct ProcOutput {

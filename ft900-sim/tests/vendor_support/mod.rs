@@ -23,7 +23,7 @@ use ft900_sim::elf::{LoadPolicy, Program};
 use ft900_sim::profile::ft900::serial::Capture;
 use ft900_sim::profile::ft900::{ChipRevision, Ft900, Ft900Config, UnmodelledAccess};
 use ft900_sim::{Machine, Profile, RunLimits, StopReason};
-use net_bridge::{Link, Nanos};
+use sim_link::{Link, Nanos};
 
 use crate::support;
 
@@ -466,16 +466,18 @@ pub fn run_example(elf: &Path, opts: RunOpts) -> Transcript {
     Session::new(elf, opts).finish()
 }
 
-/// Runs the `ft900-sim` binary with `args` (a wall-clock limit of `limit_secs` against hangs;
-/// the program's own limits are in virtual time, e.g. `--max-insns`).
-pub fn run_cli(args: &[&str], stdin: &[u8], limit_secs: u64) -> support::ProcOutput {
-    let mut cmd = Command::new(support::sim_binary());
-    cmd.args(args);
-    support::run_with_timeout(
-        &mut cmd,
-        stdin,
-        std::time::Duration::from_secs(limit_secs),
-        1 << 20,
-    )
-    .unwrap_or_else(|e| panic!("cannot run {}: {e}", support::sim_binary().display()))
+/// A line of the example's hexdump: `0x0010: 72 20 ... | r sit amet, cons`.
+pub fn dump_line(offset: usize, bytes: &[u8]) -> String {
+    let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    let text: String = bytes
+        .iter()
+        .map(|&b| {
+            if (b' '..=b'~').contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("0x{offset:04x}: {}  | {text}", hex.join(" "))
 }

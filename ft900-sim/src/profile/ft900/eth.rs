@@ -13,7 +13,7 @@
 //! TX_ERR). Setting ETH_TR_REQ (with TX_ENABLE, or later when TX_ENABLE is set) reads the
 //! "Data Length" L from word 0 (payload bytes after the 14-byte header); L > 2032 fails at once
 //! with TX_ERR. Otherwise the frame (14 + L bytes from the RAM, padded to 60 if PAD_ENABLE)
-//! takes its wire time at the PHY's speed (net-bridge's [`wire_time_100m`], ×10 at 10 Mbit/s),
+//! takes its wire time at the PHY's speed (sim-link's [`wire_time_100m`], ×10 at 10 Mbit/s),
 //! and at the end of it goes to the [`Link`] (without FCS), TR_REQ clears, TX_EMPTY is set and
 //! the write pointer returns to 0. With CRC_ENABLE the FCS is computed (kept for inspection);
 //! without it the last four bytes the firmware wrote are the FCS, and a frame whose FCS is wrong
@@ -67,7 +67,7 @@ pub mod phy;
 
 use std::collections::VecDeque;
 
-use net_bridge::{wire_time_100m, Link};
+use sim_link::{wire_time_100m, Link};
 
 pub use self::phy::{Mode, Phy, AN_CYCLES};
 use super::device::{read_bytes, write_bytes, Access, Ctx, Device, NS_PER_CYCLE};
@@ -861,7 +861,7 @@ impl Device for Eth {
 
 #[cfg(test)]
 mod tests {
-    use net_bridge::{test_link, LoopbackLink, TestLinkHandle};
+    use sim_link::{test_link, LoopbackLink, TestLinkHandle};
 
     use super::phy::reg as mii;
     use super::*;

@@ -1,32 +1,23 @@
-//! Where a UART's bytes go and come from on the host.
+//! What is at the far end of a UART's cable.
 //!
 //! A [`SerialBackend`] is the far end of the cable. The UART model calls
 //! [`transmit`](SerialBackend::transmit) when a character has finished on the wire and polls
 //! [`receive`](SerialBackend::receive) once per character time, so the host can never deliver
 //! bytes faster than the programmed baud rate allows.
 //!
-//! Backends: [`Disconnected`], [`Capture`] (in memory, for tests and embedding),
-//! [`StdioSerial`], [`FileSerial`], [`TcpSerial`] (127.0.0.1 only), [`PtySerial`] and
-//! [`LoopbackPlug`] (TX wired to RX). [`open`]
-//! builds one from a command-line [`SerialSpec`]. Backends print nothing: the caller shows
-//! [`describe`](SerialBackend::describe) (e.g. `listening on 127.0.0.1:4000`, `pty /dev/pts/5`).
+//! In-process backends live here: [`Disconnected`], [`Capture`] (in memory, for tests and
+//! embedding) and [`LoopbackPlug`] (TX wired to RX). Backends that touch the host (standard
+//! I/O, a file, a TCP port, a pseudo-terminal) and the function that opens one from a
+//! [`SerialSpec`] are in the `ft900-host` crate, outside the SoC model. Backends print nothing:
+//! the caller shows [`describe`](SerialBackend::describe) (e.g. `listening on
+//! 127.0.0.1:4000`, `pty /dev/pts/5`).
 
-mod file;
 mod loopback;
-#[cfg(unix)]
-mod pty;
-mod stdio;
-mod tcp;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-pub use self::file::FileSerial;
 pub use self::loopback::LoopbackPlug;
-#[cfg(unix)]
-pub use self::pty::PtySerial;
-pub use self::stdio::StdioSerial;
-pub use self::tcp::TcpSerial;
 
 /// The host side of a UART. Times are virtual nanoseconds.
 pub trait SerialBackend: Send {
@@ -134,7 +125,8 @@ impl SerialBackend for Capture {
     }
 }
 
-/// Where a UART is connected, as given on the command line (`--uart0 SPEC`).
+/// Where a UART is connected, as given on the command line (`--uart0 SPEC`) or in a board file;
+/// `ft900-host` opens the host side it names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SerialSpec {
     /// Not connected: output discarded, no input.
@@ -178,29 +170,6 @@ impl std::str::FromStr for SerialSpec {
             }
         }
     }
-}
-
-/// Opens the host side described by `spec`. Errors name what could not be opened.
-pub fn open(spec: &SerialSpec) -> std::io::Result<Box<dyn SerialBackend>> {
-    Ok(match spec {
-        SerialSpec::None => Box::new(Disconnected),
-        SerialSpec::Stdio => Box::new(StdioSerial::new()),
-        SerialSpec::Loopback => Box::new(LoopbackPlug::new()),
-        SerialSpec::File(path) => Box::new(FileSerial::create(path)?),
-        SerialSpec::Tcp(port) => Box::new(TcpSerial::bind(std::net::SocketAddr::from((
-            [127, 0, 0, 1],
-            *port,
-        )))?),
-        #[cfg(unix)]
-        SerialSpec::Pty => Box::new(PtySerial::open()?),
-        #[cfg(not(unix))]
-        SerialSpec::Pty => {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::Unsupported,
-                "pty: pseudo-terminals need a Unix host; use tcp:PORT instead",
-            ))
-        }
-    })
 }
 
 #[cfg(test)]
@@ -253,19 +222,10 @@ mod spec_tests {
 
     #[test]
     fn disconnected_discards_and_never_receives() {
-        let mut b = open(&SerialSpec::None).unwrap();
+        let mut b: Box<dyn SerialBackend> = Box::new(Disconnected);
         b.transmit(0, b'x');
         assert_eq!(b.receive(0), None);
         assert!(!b.may_receive());
         assert_eq!(b.describe(), None);
-    }
-
-    #[test]
-    fn open_tcp_binds_loopback_and_says_where() {
-        // Port 0: the system picks a free port; the description names the real one.
-        let b = open(&SerialSpec::Tcp(0)).unwrap();
-        let d = b.describe().unwrap();
-        assert!(d.starts_with("listening on 127.0.0.1:"), "{d}");
-        assert!(!d.ends_with(":0"), "{d}");
     }
 }

@@ -2,7 +2,7 @@
 """Regenerate tests/torture-ci.txt, the torture subset run by default (FT900_TORTURE unset or `ci`).
 
 Usage (after a full run, which writes target/differential-report.txt):
-    FT900_TORTURE=full cargo test --release -p ft900-sim --test differential -- --nocapture
+    FT900_TORTURE=full cargo test --release -p ft900-host --test differential -- --nocapture
     python3 ft900-sim/tests/guest/tools/pick_torture_ci.py .cache/gcc-torture/execute \
         target/differential-report.txt > ft900-sim/tests/torture-ci.txt
 Deterministic: the same directory and report give the same list.

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 
-use super::SerialBackend;
+use ft900_sim::profile::ft900::serial::SerialBackend;
 
 /// Output to standard output (written out at each newline and on flush), input from standard
 /// input. Standard input is read by a background thread, started the first time the UART

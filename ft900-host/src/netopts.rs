@@ -1,4 +1,4 @@
-//! The `run` command's network options (part of the CLI binary): what the Ethernet port is
+//! The `run` command's network options: what the Ethernet port is
 //! plugged into (`--net`) and the seeded impairments applied to it (`--net-loss` ...), checked
 //! here so that a bad value is a one-line usage error.
 

@@ -3,7 +3,7 @@
 //! same exit status (the reference's guest signal n ⇔ our exit status 128+n).
 //!
 //! Programs:
-//! * the project's guest tests `tests/guest/*.c` / `*.S`, each compiled at -O0, -O2 and -Os (directives
+//! * the project's guest tests `ft900-sim/tests/guest/*.c` / `*.S`, each compiled at -O0, -O2 and -Os (directives
 //!   in the file can restrict that, see [`GuestDirectives`]); they are self-checking, so the reference
 //!   must also produce the expected status (0 unless the file says otherwise);
 //! * the GCC C torture suite (`gcc.c-torture/execute`) at -O0/-O2/-Os, from `$GCC_TORTURE_DIR`
@@ -21,11 +21,13 @@
 //!   simulator's default engine). `tests/engines.rs` compares the two engines directly.
 //!
 //! The full run is one command:
-//! `FT900_TORTURE=full cargo test --release -p ft900-sim --test differential -- --nocapture`
+//! `FT900_TORTURE=full cargo test --release -p ft900-host --test differential -- --nocapture`
 //!
 //! A report (disagreements, exclusions, skipped files with reasons) is written to
 //! `target/differential-report.txt`.
 
+mod cli;
+#[path = "../../ft900-sim/tests/support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;
@@ -132,7 +134,7 @@ fn parse_guest_directives(text: &str, is_asm: bool) -> Result<GuestDirectives, S
 }
 
 fn guest_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest")
+    support::workspace_root().join("ft900-sim/tests/guest")
 }
 
 fn guest_programs() -> Result<Vec<Program>, String> {
@@ -814,7 +816,7 @@ fn engine() -> Option<&'static str> {
 }
 
 fn run_ours(elf: &Path) -> Run {
-    let mut cmd = Command::new(support::sim_binary());
+    let mut cmd = Command::new(cli::sim_binary());
     cmd.args([
         "run",
         "--machine",
@@ -1092,7 +1094,7 @@ fn run_suite(tc: &Toolchain, label: &str, progs: Vec<Program>) -> (Vec<Result1>,
 fn differential() {
     let wall = Instant::now();
     let tc = Toolchain::require();
-    let sim = support::sim_binary();
+    let sim = cli::sim_binary();
     assert!(
         sim.is_file(),
         "simulator binary {} does not exist",

@@ -1,7 +1,7 @@
 //! Traces and profiles (`--trace insn,mem,irq,eth`, `--trace-func`, `--trace-range`,
 //! `--profile`), through the CLI and the library:
 //!
-//! * `tests/guest/calls.c` (built here at -O1 -g for the `gdb-sim` machine) has a known call
+//! * `ft900-sim/tests/guest/calls.c` (built here at -O1 -g for the `gdb-sim` machine) has a known call
 //!   structure: `middle` calls `leaf` in a loop, `through_pointer` calls it through `calli`,
 //!   `bail` recurses and leaves by `longjmp`, and `main` stores 0x5EED1234 to a global. The
 //!   traces must name functions with their source lines, the filters must keep exactly the
@@ -16,6 +16,8 @@
 //! Virtual time only. Needs the ft32-elf toolchain, GNU make, lwIP and mbedTLS sources (the
 //! firmware build fetches them) and the SigV4 test vectors in `../shared/testdata/sigv4`.
 
+mod cli;
+#[path = "../../ft900-sim/tests/support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;
@@ -44,7 +46,7 @@ fn work_dir() -> PathBuf {
 }
 
 fn calls_source() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest/calls.c")
+    support::workspace_root().join("ft900-sim/tests/guest/calls.c")
 }
 
 /// `calls.c` built with `ft32-elf-gcc -msim -O1 -g` (-O1: no sibling-call optimisation, so the
@@ -121,7 +123,7 @@ fn function(p: &Program, name: &str) -> (u32, u32) {
 // ---- running ------------------------------------------------------------------------------
 
 fn sim(args: &[&str], elf: &Path) -> Output {
-    Command::new(support::sim_binary())
+    Command::new(cli::sim_binary())
         .args(args)
         .arg(elf)
         .stdin(Stdio::null())
@@ -543,7 +545,7 @@ fn library_trace_wraps_links_and_rejects_unknown_functions() {
         ..TraceOptions::default()
     };
     let trace = Trace::new(options, symbolizer(elf), Box::new(out.clone())).unwrap();
-    let mut link = trace.wrap_link(Box::new(net_bridge::LoopbackLink::new(1_000)));
+    let mut link = trace.wrap_link(Box::new(sim_link::LoopbackLink::new(1_000)));
     let mut frame = vec![0xFF; 6];
     frame.extend_from_slice(&[0x02, 0, 0, 0, 0, 1, 0x08, 0x06]);
     frame.resize(60, 0);

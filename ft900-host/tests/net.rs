@@ -12,6 +12,8 @@
 //! `NET_DHCP_ELF=path` runs that ELF instead of building one, e.g. a build with lwIP's
 //! assertions: `make -C firmware BUILD=/tmp/fw NET_DEFS=-DNET_LWIP_ASSERTS net_dhcp`.
 
+mod cli;
+#[path = "../../ft900-sim/tests/support/mod.rs"]
 mod support;
 
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -479,7 +481,7 @@ fn the_cli_gateway_serves_dhcp_dns_and_sntp_and_writes_a_pcap() {
     let (elf, _) = build();
     let pcap = support::target_dir().join("net-cli-test.pcap");
     let _ = std::fs::remove_file(&pcap);
-    let out = std::process::Command::new(support::sim_binary())
+    let out = std::process::Command::new(cli::sim_binary())
         .args([
             "run",
             "--machine",
@@ -522,7 +524,7 @@ fn the_cli_gateway_serves_dhcp_dns_and_sntp_and_writes_a_pcap() {
 /// (e.g. `ip netns exec NS`) if given.
 fn cli_net_dhcp(prefix: &[&str], args: &[&str]) -> std::process::Output {
     let (elf, _) = build();
-    let sim = support::sim_binary();
+    let sim = cli::sim_binary();
     let mut cmd = match prefix.split_first() {
         Some((first, rest)) => {
             let mut c = std::process::Command::new(first);
@@ -656,7 +658,7 @@ impl Netns {
         if unsafe { libc::geteuid() } != 0 {
             panic!(
                 "this test creates a network namespace with a TAP device, which needs root \
-                 (CI runs as root): `sudo -E cargo test --release -p ft900-sim --test net`"
+                 (CI runs as root): `sudo -E cargo test --release -p ft900-host --test net`"
             );
         }
         let ns = Netns(format!("ft9-sim-{}-{tag}", std::process::id()));
@@ -957,7 +959,7 @@ fn cli_tap_run_halted_in_gdb_goes_on_without_making_up_the_halt() {
     let mut sim = KillOnDrop(
         Command::new("ip")
             .args(["netns", "exec", &name])
-            .arg(support::sim_binary())
+            .arg(cli::sim_binary())
             .args(["run", "--machine", "ft900", "--uart0", "stdio"])
             .args(["--rtc-start", &EPOCH.to_string()])
             .args(["--net", "tap:ft9tap0", "--gdb", "127.0.0.1:0", "--gdb-wait"])

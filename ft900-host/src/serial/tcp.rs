@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 
-use super::SerialBackend;
+use ft900_sim::profile::ft900::serial::SerialBackend;
 
 /// A TCP server: one client at a time is the other end of the line. Bytes the UART sends go to
 /// the client (and are lost while none is connected, like on an unplugged cable); bytes from the

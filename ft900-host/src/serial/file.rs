@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::SerialBackend;
+use ft900_sim::profile::ft900::serial::SerialBackend;
 
 /// Output to a file, created or truncated when opened; no input. Each line is written out when
 /// it ends, so `tail -f` follows the guest.
@@ -79,7 +79,8 @@ impl SerialBackend for FileSerial {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::ft900::serial::{open, SerialSpec};
+    use crate::serial::open;
+    use ft900_sim::profile::ft900::serial::SerialSpec;
 
     fn scratch_dir(tag: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(

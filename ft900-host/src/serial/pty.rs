@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::SerialBackend;
+use ft900_sim::profile::ft900::serial::SerialBackend;
 
 /// A pseudo-terminal: the simulator keeps the master, a terminal program (`screen`, `picocom`,
 /// `minicom`) or a script opens the slave path given by [`path`](PtySerial::path) and
