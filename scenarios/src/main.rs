@@ -55,7 +55,7 @@ struct IdentityArgs {
 fn identity(a: IdentityArgs) -> anyhow::Result<()> {
     let s = scenarios::runner::Scenario::load(&a.scenario)?;
     let seed = a.seed.unwrap_or(s.seed);
-    let ep = scenarios::runner::fleet::endpoint_for(&s, seed)?;
+    let ep = scenarios::runner::world::endpoint_for(&s, seed)?;
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("{}: cannot create", a.out.display()))?;
     let (cert, key) = ep.server_identity_pem();

@@ -22,7 +22,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use moto::{helper, moto_present, start_moto};
 
 use scenarios::runner::spec::{CredentialSpec, Expectations, UartExpectation};
-use scenarios::runner::{fleet, report, run_scenario, Options, Scenario};
+use scenarios::runner::{report, run_scenario, world, Options, Scenario};
 use serde_json::Value;
 
 const TABLE: &str = "SensorReadings";
@@ -80,7 +80,7 @@ fn firmware_readings_land_in_moto_server_and_a_wrong_secret_stores_nothing() {
 
     // The scenario's identity, exactly as the runner derives it from the seed: moto presents
     // it, the devices trust its CA.
-    let ep = fleet::endpoint_for(&s, s.seed).unwrap();
+    let ep = world::endpoint_for(&s, s.seed).unwrap();
     let (cert, key) = ep.server_identity_pem();
     std::fs::write(dir.join("ca.pem"), ep.ca_cert_pem()).unwrap();
     std::fs::write(dir.join("server.pem"), cert).unwrap();

@@ -28,8 +28,8 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde_json::Value;
 
-use super::fleet::DeviceOutcome;
 use super::spec::BackoffExpectation;
+use super::world::DeviceOutcome;
 use crate::endpoint::RequestRecord;
 
 /// Error types the firmware retries (`ddb_classify`).

@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-use super::fleet::WorldOutcome;
+use super::world::WorldOutcome;
 use crate::endpoint::RequestRecord;
 
 /// One device's counters at the end of a run.

@@ -22,10 +22,10 @@ use anyhow::{bail, Context, Result};
 use ft900_sim::elf::Program;
 use ft900_sim::{RunLimits, StopReason};
 
-use super::fleet::{self, DeviceOutcome, RunOptions, HZ};
 use super::linklog::{LinkLog, Recorder, Replay};
 use super::spec::Scenario;
 use super::table::mips;
+use super::world::{self, DeviceOutcome, RunOptions, HZ};
 use super::{cputime, run_scenario, Options};
 use crate::endpoint::{Credentials, Endpoint};
 
@@ -192,7 +192,7 @@ pub fn bench(scenario: &Scenario, opts: &Options, reps: usize) -> Result<DeviceB
     // The recording: one more run in the scenario, every cable's answers kept.
     let recorder = Recorder::new();
     let recording_dir = opts.out_root.join(&s.name).join("recording");
-    let recorded = fleet::run_world(
+    let recorded = world::run_world(
         &s,
         seed,
         &RunOptions {
@@ -216,8 +216,8 @@ pub fn bench(scenario: &Scenario, opts: &Options, reps: usize) -> Result<DeviceB
 
     let program = Program::read_file(&s.firmware)
         .with_context(|| format!("{}: cannot read the firmware", s.firmware.display()))?;
-    let endpoint = fleet::endpoint_for(&s, seed)?;
-    let creds = fleet::credentials_for(&s, seed).remove(0);
+    let endpoint = world::endpoint_for(&s, seed)?;
+    let creds = world::credentials_for(&s, seed).remove(0);
     let limit = (s.max_virtual_seconds * HZ as f64) as u64;
 
     let mut differences = Vec::new();
@@ -333,7 +333,7 @@ fn run_alone(
         }
         None => (None, None),
     };
-    let (mut machine, _uart) = fleet::build_device(s, program, endpoint, creds, index, seed, link)?;
+    let (mut machine, _uart) = world::build_device(s, program, endpoint, creds, index, seed, link)?;
     let started = cputime::thread();
     let stop = machine.run(RunLimits {
         cycle_deadline: Some(limit),

@@ -7,10 +7,10 @@ use serde_json::Value;
 
 use ft900_sim::StopReason;
 
-use super::fleet::{DeviceOutcome, WorldOutcome};
 use super::spec::{
     self, BackoffExpectation, ItemsExpectation, RequestsExpectation, Scenario, UartExpectation,
 };
+use super::world::{DeviceOutcome, WorldOutcome};
 use super::{backoff, readings};
 
 /// One expectation's verdict.

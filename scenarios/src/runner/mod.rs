@@ -1,5 +1,5 @@
 //! The scenario runner: reads a scenario file ([`spec`]), builds and runs its world on virtual
-//! time ([`fleet`]), checks the expectations ([`expect`]), keeps the evidence and reports
+//! time ([`world`]), checks the expectations ([`expect`]), keeps the evidence and reports
 //! ([`report`]).
 //!
 //! Artefacts go to `OUT/<scenario name>/`: `<device>.uart.log` (each line with its virtual
@@ -16,7 +16,6 @@ pub mod cputime;
 pub mod determinism;
 pub mod devbench;
 pub mod expect;
-pub mod fleet;
 pub mod linklog;
 pub mod lockstep;
 pub mod readings;
@@ -24,6 +23,10 @@ pub mod report;
 pub mod report_html;
 pub mod spec;
 pub mod table;
+pub mod world;
+
+/// The former name of [`world`], kept for code written against it.
+pub use world as fleet;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,8 +36,8 @@ use anyhow::{Context, Result};
 
 pub use determinism::Fingerprint;
 pub use expect::Check;
-pub use fleet::{RunOptions, WorldOutcome};
 pub use spec::Scenario;
+pub use world::{RunOptions, WorldOutcome};
 
 /// How to run scenarios.
 #[derive(Debug, Clone)]
@@ -146,7 +149,7 @@ pub fn run_scenario(mut scenario: Scenario, opts: &Options) -> Result<ScenarioRe
         profile,
         record: None,
     };
-    let outcome = fleet::run_world(&scenario, seed, &run_opts)
+    let outcome = world::run_world(&scenario, seed, &run_opts)
         .with_context(|| format!("scenario {}", scenario.name))?;
     let mut checks = expect::check_all(&scenario, &outcome);
     let fingerprint = Fingerprint::of(&outcome)?;
@@ -157,7 +160,7 @@ pub fn run_scenario(mut scenario: Scenario, opts: &Options) -> Result<ScenarioRe
         // schedules the devices shows up as a difference.
         let rerun_dir = out_dir.join("rerun");
         let jobs = if run_opts.jobs > 1 { 1 } else { 2 };
-        let again = fleet::run_world(
+        let again = world::run_world(
             &scenario,
             seed,
             &RunOptions {

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use super::fleet::DeviceOutcome;
+use super::world::DeviceOutcome;
 use crate::endpoint::Number;
 
 /// One reading as the device printed it.

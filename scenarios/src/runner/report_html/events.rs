@@ -11,7 +11,7 @@ use regex::Regex;
 
 use crate::endpoint::RequestRecord;
 use crate::runner::backoff::device_of;
-use crate::runner::fleet::DeviceOutcome;
+use crate::runner::world::DeviceOutcome;
 use net_bridge::Nanos;
 
 /// What a span or point on a device's lane is.

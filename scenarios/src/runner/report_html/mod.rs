@@ -102,7 +102,7 @@ pub fn render(r: &ScenarioResult, dir: &Path) -> String {
         out.virtual_ns,
     );
     let macs: Vec<String> = (0..s.devices.len())
-        .map(|i| super::fleet::device_mac(s, i))
+        .map(|i| super::world::device_mac(s, i))
         .collect();
     let frames = out.pcap.as_ref().map(|path| {
         let parsed: Vec<[u8; 6]> = macs

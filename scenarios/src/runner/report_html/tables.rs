@@ -8,8 +8,8 @@ use super::events::{Activity, UNATTRIBUTED};
 use super::pcap::FrameCounts;
 use super::timeline::{printable, status_class};
 use crate::runner::expect::Check;
-use crate::runner::fleet::DeviceOutcome;
 use crate::runner::table::{mips, Row};
+use crate::runner::world::DeviceOutcome;
 
 /// The expectations, one line each, failures with their detail.
 pub fn checks(checks: &[Check]) -> Markup {
