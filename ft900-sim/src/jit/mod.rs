@@ -76,7 +76,8 @@ use translate::Exit;
 ///
 /// The default ([`Engine::default`], what [`crate::Machine::new`] starts with) is the engine
 /// named by the environment variable [`ENGINE_ENV`] (`FT900_ENGINE=interp|jit`) when it is set
-/// and not empty, and otherwise the interpreter ([`Engine::host_default`] says why). The variable is the one switch that moves the whole tool and
+/// and not empty, and otherwise the JIT where the host has it ([`Engine::host_default`]). The
+/// variable is the one switch that moves the whole tool and
 /// test suite to the other engine (the CLI's `--engine` and a scenario's `engine` key still
 /// win); it is read once per process. The library reads it itself, rather than leaving it to
 /// each program, so that every machine made anywhere — tests, the scenario runner, lockstep,
@@ -106,17 +107,21 @@ impl Engine {
 pub const ENGINE_ENV: &str = "FT900_ENGINE";
 
 impl Engine {
-    /// The default when [`ENGINE_ENV`] is not set: the interpreter, on every host.
+    /// The default when [`ENGINE_ENV`] is not set: the JIT where the host has compiled code
+    /// ([`Jit::AVAILABLE`], x86-64), else the interpreter.
     ///
     /// The JIT is the faster engine on one device (bench guests 15-40x `ft32-elf-run` against
-    /// the interpreter's 3.5x; the product firmware's upload in `single-device` 112 against 90
-    /// busy MIPS), but each machine compiles its own code: in `fleet-200` the 200 devices
-    /// compile the same firmware 200 times and the fleet ran at 91 busy MIPS on 2 threads
-    /// against the interpreter's 151, holding 1.2 GB. Until a fleet's devices share compiled
-    /// code per firmware image, the interpreter stays the default and the JIT is chosen with
-    /// `FT900_ENGINE=jit`, `--engine jit` or a scenario's `engine = "jit"`.
+    /// the interpreter's 3.5x) and, since the machines running one program share their
+    /// compiled code ([`cache`]), on fleets too: `fleet-200` on 2 threads ran at 122 busy MIPS
+    /// against the interpreter's 71 (206 against 113 per CPU second), holding 383 MB against
+    /// 333 MB. Should the JIT fail to start on a host that should have it, machines made with
+    /// the default run the interpreter (with one warning).
     pub const fn host_default() -> Engine {
-        Engine::Interp
+        if Jit::AVAILABLE {
+            Engine::Jit
+        } else {
+            Engine::Interp
+        }
     }
 
     /// The default engine per [`ENGINE_ENV`] (read once per process), or why its value is
@@ -576,8 +581,12 @@ mod tests {
     }
 
     #[test]
-    fn the_default_without_the_variable_is_the_interpreter() {
-        // Until a fleet's machines share compiled code (see `Engine::host_default`).
-        assert_eq!(Engine::host_default(), Engine::Interp);
+    fn the_default_without_the_variable_is_the_jit_where_the_host_has_it() {
+        let want = if cfg!(target_arch = "x86_64") {
+            Engine::Jit
+        } else {
+            Engine::Interp
+        };
+        assert_eq!(Engine::host_default(), want);
     }
 }
