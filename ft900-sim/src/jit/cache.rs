@@ -171,8 +171,8 @@ pub(crate) struct Cache {
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The protected state stays consistent at every await-free step; a panic elsewhere must
-    // not take the engine down with it.
+    // Nothing under these locks panics half-way through an update (a panic in Cranelift
+    // leaves at most an unpublished block), so a poisoned lock's state is still sound.
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
