@@ -114,7 +114,7 @@ impl Engine {
     /// the interpreter's 3.5x) and, since the machines running one program share their
     /// compiled code ([`cache`]), on fleets too: `fleet-200` on 2 threads ran at 122 busy MIPS
     /// against the interpreter's 71 (206 against 113 per CPU second), holding 383 MB against
-    /// 333 MB. Should the JIT fail to start on a host that should have it, machines made with
+    /// 333 MB; on 1 thread 175 against 84 busy MIPS. Should the JIT fail to start on a host that should have it, machines made with
     /// the default run the interpreter (with one warning).
     pub const fn host_default() -> Engine {
         if Jit::AVAILABLE {
