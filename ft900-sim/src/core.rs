@@ -233,6 +233,17 @@ impl Core {
         self.code_dirty.take()
     }
 
+    /// Whether program memory changed since the last [`Core::take_code_dirty`].
+    #[inline(always)]
+    pub(crate) fn code_dirty(&self) -> bool {
+        self.code_dirty.is_some()
+    }
+
+    /// Words of program memory instructions can be fetched from (see [`Core::limit_fetch`]).
+    pub(crate) fn fetch_words(&self) -> u32 {
+        self.decoded.len() as u32
+    }
+
     /// Base pointers of registers, RAM and program memory for compiled code.
     #[inline(always)]
     pub(crate) fn jit_pointers(&mut self) -> (*mut u32, *mut u8, *const u8) {

@@ -350,9 +350,29 @@ impl<P: Profile> Machine<P> {
         self.engine
     }
 
-    /// Blocks the compiling engine has compiled so far (0 with the interpreter).
+    /// Blocks this machine's compiling engine compiled itself (0 with the interpreter).
+    ///
+    /// Machines running the same program in one process share compiled code (see
+    /// [`crate::jit`]): each block is compiled once, by the first machine that makes it hot,
+    /// so with machines on several threads this count depends on scheduling; use
+    /// [`Machine::jit_blocks_cached`] for the code a machine has at hand.
     pub fn jit_blocks_compiled(&self) -> u64 {
         self.jit.as_ref().map_or(0, |j| j.compiled())
+    }
+
+    /// Blocks compiled (by any machine) into the code cache this machine uses: 0 with the
+    /// interpreter or before it ran compiled code.
+    pub fn jit_blocks_cached(&self) -> u64 {
+        self.jit.as_ref().map_or(0, |j| j.cached())
+    }
+
+    /// Whether this machine runs the same compiled code as `other` (both use the compiling
+    /// engine and one code cache for their program).
+    pub fn shares_jit_code_with<Q: Profile>(&self, other: &Machine<Q>) -> bool {
+        match (&self.jit, &other.jit) {
+            (Some(a), Some(b)) => a.shares_code_with(b),
+            _ => false,
+        }
     }
 
     /// Reads a register (Unicorn's `reg_read`).

@@ -9,7 +9,10 @@
 //!   executed through the PM write port, so stale compiled blocks would show);
 //! * the firmware tests and mbedTLS's self test on the FT900 machine (timers, interrupts, idle
 //!   skipping, I/O), compared every 10 ms of virtual time, so a divergence is reported near where
-//!   it happens.
+//!   it happens;
+//! * machines sharing compiled code: a second machine with the same program compiles nothing,
+//!   machines on several threads compile each block once between them, and a machine whose
+//!   program memory is rewritten leaves the shared code; all against the interpreter.
 //!
 //! The comparison against the reference simulator `ft32-elf-run` is `tests/differential.rs`
 //! (which runs the default engine); this file is the cheap engine-vs-engine check.
@@ -401,4 +404,160 @@ fn chained_blocks_keep_budgets_and_the_fault_trail() {
             );
         }
     }
+}
+
+// ---- compiled code shared between machines ------------------------------------------------
+
+/// A hot loop of calls whose exit status depends on `{K}` (the immediate the sharing tests
+/// patch into a machine's program memory).
+const SHARED_LOOP: &str = r#"
+	.text
+	.global main
+main:
+	ldk.l $r5,3001
+	ldk.l $r2,0
+loop:
+	call bump
+	add.l $r5,$r5,-1
+	cmp.l $r5,0
+	jmpc nz,loop
+	move.l $r0,$r2
+	return
+bump:
+	add.l $r2,$r2,{K}
+	cmp.l $r2,100
+	jmpc lt,small
+	add.l $r2,$r2,-100
+small:
+	return
+"#;
+
+/// [`SHARED_LOOP`] with `k` (a distinct `tag` keeps each test's program, and so its code
+/// cache, its own: the tests of this file run in one process).
+fn shared_loop(tag: &str, k: u32) -> Program {
+    let dir = support::target_dir().join("engines");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join(format!("shared_loop_{tag}_{k}.S"));
+    let text = SHARED_LOOP.replace("{K}", &k.to_string())
+        + &format!("\t.section .text.tag\n\t.global tag_{tag}\ntag_{tag}:\n");
+    // Distinct code per tag: as many filler words as the tag has bytes, times 64.
+    let filler = "\tadd.l $r7,$r7,1\n".repeat(64 * (1 + tag.len()));
+    std::fs::write(&src, text + &filler + "\treturn\n").unwrap();
+    let elf = compile(&src, "-O0");
+    Program::parse(&std::fs::read(elf).unwrap()).unwrap()
+}
+
+/// A gdb-sim machine on `engine` with `program` loaded and reset.
+fn loaded(program: &Program, engine: Engine) -> Machine<GdbSim> {
+    let mut m = Machine::with_standard_memory(GdbSim::with_output(Box::new(std::io::sink())));
+    m.set_engine(engine).unwrap();
+    program.load_into(&mut m.core, LoadPolicy::Vma).unwrap();
+    m.profile.reset(&mut m.core, program.entry);
+    m
+}
+
+/// Runs `m` in quanta of 1000 instructions to its end: the state after each quantum.
+fn quanta(m: &mut Machine<GdbSim>) -> Vec<State> {
+    let mut states = Vec::new();
+    loop {
+        let stop = m.run(RunLimits {
+            max_insns: Some(1000),
+            ..RunLimits::default()
+        });
+        states.push(state(m, stop));
+        if stop != StopReason::CountReached {
+            return states;
+        }
+    }
+}
+
+/// The interpreter's states for `program`.
+fn reference(program: &Program) -> Vec<State> {
+    quanta(&mut loaded(program, Engine::Interp))
+}
+
+#[test]
+fn machines_with_one_program_share_compiled_code() {
+    let program = shared_loop("two", 3);
+    let want = reference(&program);
+    assert!(matches!(want.last().unwrap().stop, StopReason::Exited(_)));
+    let mut a = loaded(&program, Engine::Jit);
+    assert_eq!(quanta(&mut a), want, "first machine");
+    assert!(a.jit_blocks_compiled() >= 2, "{}", a.jit_blocks_compiled());
+    // A second machine with the same program, while the first is alive: it runs the first
+    // one's code and compiles nothing of its own.
+    let mut b = loaded(&program, Engine::Jit);
+    assert_eq!(quanta(&mut b), want, "second machine");
+    assert!(b.shares_jit_code_with(&a));
+    assert_eq!(b.jit_blocks_compiled(), 0);
+    assert_eq!(b.jit_blocks_cached(), a.jit_blocks_compiled());
+    // The interpreter has no compiled code to share.
+    let c = loaded(&program, Engine::Interp);
+    assert!(!c.shares_jit_code_with(&a));
+}
+
+#[test]
+fn machines_on_threads_share_compiled_code_and_agree_with_the_interpreter() {
+    const THREADS: usize = 4;
+    let program = shared_loop("threads", 7);
+    let want = reference(&program);
+    let start = std::sync::Barrier::new(THREADS);
+    let end = std::sync::Barrier::new(THREADS);
+    let results: Vec<(Vec<State>, u64, u64)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut m = loaded(&program, Engine::Jit);
+                    start.wait();
+                    let states = quanta(&mut m);
+                    // Every machine stays alive until all ran: one cache all along.
+                    end.wait();
+                    (states, m.jit_blocks_compiled(), m.jit_blocks_cached())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (t, (states, _, _)) in results.iter().enumerate() {
+        assert_eq!(*states, want, "thread {t}");
+    }
+    let cached = results[0].2;
+    assert!(cached >= 2, "{cached} blocks in the cache");
+    assert!(results.iter().all(|r| r.2 == cached), "one cache for all");
+    // Each block was compiled once, by one of the machines.
+    let compiled: u64 = results.iter().map(|r| r.1).sum();
+    assert_eq!(compiled, cached);
+}
+
+#[test]
+fn a_machine_that_rewrites_its_program_leaves_the_shared_code() {
+    let old = shared_loop("rewrite", 3);
+    let new = shared_loop("rewrite", 5);
+    let (want_old, want_new) = (reference(&old), reference(&new));
+    assert_ne!(want_old.last().unwrap().stop, want_new.last().unwrap().stop);
+    let mut a = loaded(&old, Engine::Jit);
+    let mut b = loaded(&old, Engine::Jit);
+    assert_eq!(quanta(&mut a), want_old);
+    assert_eq!(quanta(&mut b), want_old);
+    assert!(a.shares_jit_code_with(&b));
+    // B's program memory is rewritten over compiled code (a loader, gdb, a debugger): B runs
+    // its new program right, on code of its own; A keeps the old program's code.
+    let rewrite = |m: &mut Machine<GdbSim>, p: &Program| {
+        m.core.ram_mut().fill(0);
+        p.load_into(&mut m.core, LoadPolicy::Vma).unwrap();
+        m.core.regs = [0; 32];
+        m.core.insns = 0;
+        m.core.cycles = 0;
+        m.profile.reset(&mut m.core, p.entry);
+    };
+    rewrite(&mut b, &new);
+    assert_eq!(quanta(&mut b), want_new, "rewritten machine");
+    assert!(!a.shares_jit_code_with(&b));
+    assert!(b.jit_blocks_compiled() >= 2);
+    rewrite(&mut a, &old);
+    assert_eq!(quanta(&mut a), want_old, "the other machine");
+    // B alone uses its cache now: rewriting back drops the stale blocks in place.
+    rewrite(&mut b, &old);
+    assert_eq!(quanta(&mut b), want_old, "rewritten back");
+    assert!(!a.shares_jit_code_with(&b));
 }

@@ -2,8 +2,12 @@
 //! read-write and executed while read-execute (never both at once, so W^X kernels accept it).
 //!
 //! Code is only appended. Blocks invalidated by a program-memory write leave their code behind
-//! (it is small and such writes to code are rare); [`CodeMem::clear`] returns everything when
-//! the whole cache is flushed.
+//! (it is small and such writes to code are rare); dropping the arena returns everything.
+//!
+//! A page, once executable, is never made writable again: other threads may be running code
+//! on it (a code cache is shared by the machines of a fleet, see `super::cache`), and a page
+//! made read-write under them would fault. So each function starts on a fresh page, which
+//! costs some memory (a block is a few hundred bytes to a few KiB) but needs no dual mapping.
 
 use std::ptr::NonNull;
 
@@ -24,7 +28,8 @@ pub(crate) struct CodeMem {
     page: usize,
 }
 
-// The arena owns its mappings; the pointers are not shared with other threads.
+// The arena owns its mappings; it is only changed through `&mut self` (its owner serialises
+// installs), and the code it hands out is immutable once installed.
 unsafe impl Send for CodeMem {}
 
 impl CodeMem {
@@ -48,9 +53,10 @@ impl CodeMem {
         if code.is_empty() || code.len() > CHUNK {
             return None;
         }
-        // Start each function on a 16-byte boundary, as compilers align functions.
+        // Each function starts on a page of its own (see the module documentation).
+        let page = self.page;
         let need_new = match self.chunks.last() {
-            Some(c) => c.used.next_multiple_of(16) + code.len() > CHUNK,
+            Some(c) => c.used.next_multiple_of(page) + code.len() > CHUNK,
             None => true,
         };
         if need_new {
@@ -73,30 +79,27 @@ impl CodeMem {
                 used: 0,
             });
         }
-        let page = self.page;
         let chunk = self.chunks.last_mut()?;
-        let start = chunk.used.next_multiple_of(16);
+        let start = chunk.used.next_multiple_of(page);
         let end = start + code.len();
-        let first_page = start / page * page;
         let last_page = end.next_multiple_of(page).min(CHUNK);
-        // SAFETY: the range lies inside this chunk's mapping; no compiled code runs while the
-        // pages are writable (the engine is single-threaded per machine).
+        // SAFETY: the range lies inside this chunk's mapping, on pages no code was installed
+        // on before: still read-write from `mmap`, never executable, so no thread runs there.
         unsafe {
-            let region = chunk.base.as_ptr().add(first_page);
-            let len = last_page - first_page;
-            if libc::mprotect(region.cast(), len, libc::PROT_READ | libc::PROT_WRITE) != 0 {
-                return None;
-            }
-            std::ptr::copy_nonoverlapping(
-                code.as_ptr(),
-                chunk.base.as_ptr().add(start),
-                code.len(),
-            );
-            if libc::mprotect(region.cast(), len, libc::PROT_READ | libc::PROT_EXEC) != 0 {
+            let region = chunk.base.as_ptr().add(start);
+            std::ptr::copy_nonoverlapping(code.as_ptr(), region, code.len());
+            // mprotect also orders the write before any execution by another thread: the
+            // address is only published (an atomic store) after it returns.
+            if libc::mprotect(
+                region.cast(),
+                last_page - start,
+                libc::PROT_READ | libc::PROT_EXEC,
+            ) != 0
+            {
                 return None;
             }
         }
-        chunk.used = end;
+        chunk.used = last_page;
         // SAFETY: start is inside the mapping.
         Some(unsafe { chunk.base.as_ptr().add(start) })
     }

@@ -169,8 +169,10 @@ pub(crate) struct Plan {
 }
 
 /// Plans the block starting at `pc`: which instructions it holds and its cycle bound.
-/// Compiled code requires the full 64 KiB of RAM (the caller checks).
-pub(crate) fn plan(core: &Core, pc: u32) -> Plan {
+/// Compiled code requires the full 64 KiB of RAM (the caller checks). The trace stops before
+/// a PC for which `excluded` holds (left to the interpreter: a word whose contents differ
+/// between the machines sharing the code, see `super::cache`).
+pub(crate) fn plan(core: &Core, pc: u32, excluded: impl Fn(u32) -> bool) -> Plan {
     let mut insns: Vec<(u32, Insn)> = Vec::new();
     let mut max_cycles = 0;
     let mut at = pc;
@@ -182,6 +184,10 @@ pub(crate) fn plan(core: &Core, pc: u32) -> Plan {
         }
         if insns.iter().any(|&(p, _)| p == at) {
             // Back to an instruction of the trace (a loop): a new block run starts there.
+            break;
+        }
+        if excluded(at) {
+            interp_next = true;
             break;
         }
         let Some(insn) = core.fetch(at) else {

@@ -13,9 +13,22 @@ impl<P: Profile> Machine<P> {
     /// the devices looked at, or the reason the run stops.
     #[inline(never)]
     pub(super) fn exec_jit(&mut self, budget: u64, deadline: u64) -> Option<StopReason> {
-        // A machine made with the default engine compiles nothing until it first runs here.
-        let Some(mut jit) = self.jit.take().or_else(|| Jit::new().ok().map(Box::new)) else {
-            return self.exec_block::<false>(budget, deadline, None, false);
+        // A machine made with the default engine gets its engine when it first runs here.
+        let mut jit = match self.jit.take() {
+            Some(jit) => jit,
+            None => match Jit::new() {
+                Ok(jit) => Box::new(jit),
+                Err(e) => {
+                    // Only the default engine gets here (`set_engine` reports the error): fall
+                    // back to the interpreter once, for good.
+                    static WARNED: std::sync::Once = std::sync::Once::new();
+                    WARNED.call_once(|| {
+                        tracing::warn!("{e}; running the interpreter instead");
+                    });
+                    self.engine = crate::jit::Engine::Interp;
+                    return self.exec_block::<false>(budget, deadline, None, false);
+                }
+            },
         };
         if !Jit::usable(&self.core) {
             self.jit = Some(jit);
@@ -91,8 +104,12 @@ impl<P: Profile> Machine<P> {
                     other => break other,
                 }
                 // The instruction may have written program memory (gdb-sim's PM port, the
-                // flash controller).
-                jit.sync(&mut self.core);
+                // flash controller): return, so that the trail is filled from the blocks of
+                // the cache that ran them, and the next call brings the cache up to date
+                // before any compiled code runs (returning early is allowed).
+                if self.core.code_dirty() {
+                    break Some(StopReason::CountReached);
+                }
             }
         };
         jit.fill_trail(&mut self.trail, self.core.insns, start, budget);

@@ -128,7 +128,8 @@ pub struct RunArgs {
     pub max_insns: Option<u64>,
     /// Execution engine: `interp` (the reference interpreter) or `jit` (hot blocks compiled
     /// to host code; identical results). Traces, profiles and gdb's stepping use the
-    /// interpreter either way. Default: $FT900_ENGINE, else the library's default engine.
+    /// interpreter either way. Default: $FT900_ENGINE, else `jit` on x86-64 hosts (`interp`
+    /// elsewhere).
     #[arg(long, value_enum, env = ft900_sim::ENGINE_ENV)]
     pub engine: Option<EngineArg>,
     /// Trace what the guest does, a comma list of insn, mem, irq, eth, gpio; each line has the
