@@ -406,6 +406,23 @@ impl Switch {
         self.core().flush_capture(false);
     }
 
+    /// The run ends with every device's clock at `now`: like [`Switch::sync_all`], but the
+    /// uplink runs only through the events before `now + latency` — the frames the devices
+    /// sent until `now` reach it and its answers reach the capture — whatever the safe time.
+    /// Once no port is attached the safe time is unbounded, and a gateway left to itself keeps
+    /// timers for hours of virtual time (an idle flow is reset after 10 minutes; an RST to a
+    /// device that has gone asks ARP for it every second): nothing a device could see, but
+    /// host time spent on the run's last thread and frames in the capture after the run.
+    pub fn finish(&self, now: Nanos) {
+        self.mark_all(now);
+        {
+            let mut c = self.core();
+            let end = now.saturating_add(c.latency);
+            c.uplink_limit = Some(c.uplink_limit.map_or(end, |l| l.min(end)));
+        }
+        self.advance_uplink();
+    }
+
     /// Port-to-port latency; devices advanced in lockstep must use quanta shorter than this.
     pub fn latency(&self) -> Nanos {
         self.core().latency
@@ -644,6 +661,40 @@ mod tests {
         };
         assert_eq!(run(true), vec![1, 2]);
         assert_eq!(run(false), vec![1, 2]);
+    }
+
+    #[test]
+    fn finish_runs_the_uplink_to_the_end_of_the_run_and_no_further() {
+        // An uplink with one event inside the run's last latency and one long after it (a
+        // gateway's timer for a device that has gone). Every port is detached at the end, so
+        // the safe time is unbounded: `sync_all` would run the uplink through both.
+        let run = |finish: bool| {
+            let (up, uph) = test_link();
+            let sw = Switch::new(1000);
+            sw.set_uplink(Box::new(up));
+            let mut a = sw.add_port();
+            uph.inject(2500, frame(BCAST, [2, 0, 0, 0, 0, 0xc], 1));
+            uph.inject(600_000_000_000, frame(BCAST, [2, 0, 0, 0, 0, 0xc], 2));
+            a.transmit(1900, &frame(BCAST, A, 3));
+            drop(a);
+            if finish {
+                sw.finish(2000);
+            } else {
+                sw.sync_all(2000);
+            }
+            (uph.sent(), sw.stats().frames)
+        };
+        let (sent, frames) = run(true);
+        // The device's frame reached the uplink (at 2900) and the uplink's event at 2500 ran;
+        // the one 600 s later did not.
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, 2900);
+        assert_eq!(frames, 2);
+        let (_, frames) = run(false);
+        assert_eq!(
+            frames, 3,
+            "without finish the uplink runs on to its last event"
+        );
     }
 
     #[test]

@@ -68,6 +68,44 @@ fn idle_tcp_flows_are_reset_and_reclaimed() {
     assert_eq!((st.flows_expired, st.flows_active), (1, 0));
 }
 
+#[test]
+fn a_flow_reset_for_a_guest_that_has_gone_does_not_poll_the_gateway_every_microsecond() {
+    // The idle limit is past the neighbour cache's lifetime (60 s): when the flow is reset,
+    // the RST waits for an ARP answer that never comes, and the flow stays. The reset counts
+    // as activity, so its idle deadline comes round once more, 120 s later, and then stays in
+    // the past: as a wakeup, it had the gateway ask to be polled every µs from then on.
+    let cfg = UserNetConfig {
+        limits: FlowLimits {
+            tcp_idle: 120 * SEC,
+            ..FlowLimits::default()
+        },
+        ..UserNetConfig::default().with_tcp_service(SVC, Echo::factory())
+    };
+    let (net, mon) = gateway(cfg);
+    let mut g = leased_guest(Box::new(net), GUEST_MAC, 23);
+    let h = connect(&mut g, SVC, 42200);
+    g.run_until(g.now() + SEC, |_| false);
+    assert_eq!(state(&g, h), tcp::State::Established);
+    // The guest goes away: only the gateway runs on, at the times it asks for.
+    let mut now = g.now();
+    let end = now + 300 * SEC;
+    let link = g.link_mut();
+    let mut polls = 0;
+    while let Some(t) = link.next_arrival(now) {
+        if t > end {
+            break;
+        }
+        now = now.max(t);
+        while link.receive(now).is_some() {}
+        polls += 1;
+        assert!(
+            polls < 10_000,
+            "the gateway asked to be polled {polls} times by {now} ns"
+        );
+    }
+    assert_eq!(mon.stats().flows_expired, 1, "the idle flow was not reset");
+}
+
 /// Sends a greeting one virtual second after the connection opens, then closes.
 struct DelayedGreeting {
     at: Nanos,

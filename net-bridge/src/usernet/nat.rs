@@ -163,7 +163,7 @@ impl Nat {
 
     /// The earliest service wakeup or flow expiry.
     pub(super) fn next_wakeup(&self, limits: &FlowLimits) -> Option<Nanos> {
-        let tcp = self.tcp.values().map(|f| {
+        let tcp = self.tcp.values().filter_map(|f| {
             let wake = match &f.peer {
                 TcpPeer::Service(s) => s.next_wakeup(),
                 TcpPeer::Connecting { started, .. } => {
@@ -171,8 +171,16 @@ impl Nat {
                 }
                 TcpPeer::Host { .. } => None,
             };
-            let idle = f.last_activity.saturating_add(limits.tcp_idle);
-            wake.map_or(idle, |w| w.min(idle))
+            // Only a flow that `expire` may still reset has an idle deadline. One that is
+            // already being closed or reset keeps its last activity: its deadline would stay
+            // in the past (an RST to a guest that is gone waits for ARP for ever) and the
+            // gateway would be polled every microsecond for nothing.
+            let idle = (f.reason.is_none() && !matches!(f.peer, TcpPeer::Connecting { .. }))
+                .then(|| f.last_activity.saturating_add(limits.tcp_idle));
+            match (wake, idle) {
+                (Some(w), Some(i)) => Some(w.min(i)),
+                (w, i) => w.or(i),
+            }
         });
         let udp = self.udp.values().map(|f| {
             let wake = match &f.peer {

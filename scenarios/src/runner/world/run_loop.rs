@@ -120,14 +120,16 @@ fn run_fleet(
     };
     // Every device has reached `t`: the switch learns it (see `Switch::sync_all`) before
     // anyone runs on. The gateway and the endpoint then run to the next horizon while the
-    // devices run the next quantum (`Switch::mark_all`), or at once after the last one.
+    // devices run the next quantum (`Switch::mark_all`), or after the last one at once, to the
+    // run's end (`Switch::finish`).
     let between = |t: u64| {
         let still = running.load(Ordering::Relaxed);
         let next = (still > 0 && t < limit).then(|| (t + quantum).min(limit));
         if let Some(sw) = switch {
-            sw.mark_all(t * NS_PER_CYCLE);
             if next.is_none() {
-                sw.advance_uplink();
+                sw.finish(t * NS_PER_CYCLE);
+            } else {
+                sw.mark_all(t * NS_PER_CYCLE);
             }
         }
         if let Some(p) = pacer.as_deref_mut() {
