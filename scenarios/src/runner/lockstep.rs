@@ -2,10 +2,11 @@
 //!
 //! Every unit (a device) is advanced to the quantum's deadline before any is advanced further;
 //! between two quanta one thread runs the serial work (the switch learns that everyone got
-//! there, the pacer, progress) and picks the next deadline. Inside a quantum the threads take
-//! units from a shared cursor, one at a time, so a quantum in which a few devices are busy (a
-//! TLS handshake) and the rest sleep keeps every thread busy until the work runs out, whichever
-//! devices the busy ones are. Which thread runs a unit cannot change the result: the switch
+//! there, the pacer, progress) and picks the next deadline. Inside a quantum each thread takes
+//! the units of its own share, one at a time, then those left in the others' shares, so a
+//! quantum in which a few devices are busy (a TLS handshake) and the rest sleep keeps every
+//! thread busy until the work runs out, whichever devices the busy ones are, while a device
+//! mostly stays on one core (see [`Shares`]). Which thread runs a unit cannot change the result: the switch
 //! delivers nothing sent inside a quantum before the next one (see `net_bridge::Switch`).
 //!
 //! The threads meet once per quantum, at a [`Rendezvous`] whose last arrival runs the serial
@@ -75,6 +76,58 @@ impl Rendezvous {
     }
 }
 
+/// Which thread advances which unit in a quantum: each thread owns a contiguous share of the
+/// units and takes them in order, then helps the others with what is left of theirs (from
+/// the front, one unit at a time). A unit thus runs on the same thread quantum after quantum
+/// unless the load is uneven, and its state (registers, RAM, peripherals: tens of KiB per
+/// device) stays in that core's caches; a single shared cursor would hand each unit to
+/// whichever thread came first and move that state between the cores' caches every quantum.
+struct Shares {
+    /// Thread `k` owns units `bounds[k]..bounds[k + 1]`.
+    bounds: Vec<usize>,
+    /// The next unit of each share, each on a cache line of its own.
+    next: Vec<Padded>,
+}
+
+/// An atomic on a cache line of its own, so that one thread's cursor does not slow another's.
+#[repr(align(128))]
+struct Padded(AtomicUsize);
+
+impl Shares {
+    fn new(units: usize, threads: usize) -> Shares {
+        Shares {
+            bounds: (0..=threads).map(|k| k * units / threads).collect(),
+            next: (0..threads)
+                .map(|k| Padded(AtomicUsize::new(k * units / threads)))
+                .collect(),
+        }
+    }
+
+    /// The next unit for thread `k`: its own first, then the others', or `None` when the
+    /// quantum's units are all taken.
+    fn take(&self, k: usize) -> Option<usize> {
+        let threads = self.next.len();
+        (0..threads).map(|j| (k + j) % threads).find_map(|share| {
+            let end = self.bounds[share + 1];
+            // A cursor past its end stays there: a load first keeps a thread that finished
+            // its share from writing to the others' lines for nothing.
+            if self.next[share].0.load(Ordering::Relaxed) >= end {
+                return None;
+            }
+            let i = self.next[share].0.fetch_add(1, Ordering::Relaxed);
+            (i < end).then_some(i)
+        })
+    }
+
+    /// Every share untaken again, for the next quantum (by the thread that runs `between`,
+    /// while the others wait).
+    fn reset(&self) {
+        for (k, next) in self.next.iter().enumerate() {
+            next.0.store(self.bounds[k], Ordering::Relaxed);
+        }
+    }
+}
+
 /// Locks a mutex; a thread that panicked does not poison the run for the others (its panic is
 /// passed on when the run ends).
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -115,7 +168,7 @@ pub fn run<U: Send>(
     }
 
     let cells: Vec<Mutex<&mut U>> = units.iter_mut().map(Mutex::new).collect();
-    let cursor = AtomicUsize::new(0);
+    let shares = Shares::new(cells.len(), threads);
     let deadline = AtomicU64::new(first);
     let done = AtomicBool::new(false);
     // CPU nanoseconds each thread worked in the current quantum.
@@ -130,9 +183,9 @@ pub fn run<U: Send>(
     };
     std::thread::scope(|scope| {
         for k in 0..threads {
-            let (cells, cursor, deadline, done, worked, span, between, rendezvous, advance) = (
+            let (cells, shares, deadline, done, worked, span, between, rendezvous, advance) = (
                 &cells,
-                &cursor,
+                &shares,
                 &deadline,
                 &done,
                 &worked,
@@ -153,10 +206,8 @@ pub fn run<U: Send>(
                     if std::mem::take(&mut led) {
                         overlap();
                     }
-                    loop {
-                        let i = cursor.fetch_add(1, Ordering::Relaxed);
-                        let Some(cell) = cells.get(i) else { break };
-                        advance(&mut lock(cell), t);
+                    while let Some(i) = shares.take(k) {
+                        advance(&mut lock(&cells[i]), t);
                     }
                 }));
                 if let Err(p) = work {
@@ -183,7 +234,7 @@ pub fn run<U: Send>(
                         None => done.store(true, Ordering::Relaxed),
                     }
                     led = true;
-                    cursor.store(0, Ordering::Relaxed);
+                    shares.reset();
                     let serial = cputime::thread().saturating_sub(serial);
                     span.fetch_add(
                         busiest.unwrap_or(0) + serial.as_nanos() as u64,
