@@ -311,6 +311,41 @@ mod tests {
     }
 
     #[test]
+    fn a_thread_takes_its_own_share_in_order_then_what_is_left_of_the_others() {
+        let s = Shares::new(10, 3); // shares 0..3, 3..6, 6..10
+        let take = |k| s.take(k);
+        assert_eq!([take(1), take(1), take(1)], [Some(3), Some(4), Some(5)]);
+        // Share 1 is done: thread 1 helps share 2, from its front.
+        assert_eq!(take(1), Some(6));
+        assert_eq!([take(2), take(0)], [Some(7), Some(0)]);
+        let rest: Vec<_> = std::iter::from_fn(|| take(2)).collect();
+        assert_eq!(rest, [8, 9, 1, 2], "its own first, then share 0");
+        assert_eq!([take(0), take(1), take(2)], [None, None, None]);
+        s.reset();
+        assert_eq!([take(2), take(0), take(1)], [Some(6), Some(0), Some(3)]);
+    }
+
+    #[test]
+    fn threads_racing_for_the_shares_take_every_unit_exactly_once() {
+        let s = Shares::new(1000, 4);
+        for _ in 0..3 {
+            let taken: Vec<Vec<usize>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..4)
+                    .map(|k| {
+                        let s = &s;
+                        scope.spawn(move || std::iter::from_fn(|| s.take(k)).collect())
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let mut all: Vec<usize> = taken.concat();
+            all.sort_unstable();
+            assert_eq!(all, (0..1000).collect::<Vec<_>>());
+            s.reset();
+        }
+    }
+
+    #[test]
     fn more_threads_than_units_and_no_units_are_fine() {
         assert_eq!(
             lockstep_run(5, 2),
