@@ -520,23 +520,35 @@ impl Jit {
     /// the run's budget was `budget` (the ring records instructions left of that budget).
     pub(crate) fn fill_trail(&mut self, trail: &mut [u32], insns: u64, base: u64, budget: u64) {
         let n = trail.len() as u64;
+        // The first instruction number the trail keeps.
+        let window = insns.saturating_sub(n);
         let st = &mut *self.state;
         let next = st.ring_next as usize;
-        for k in 0..RING - 1 {
+        // Pairs of consecutive entries, newest first (the newest entry is always a return,
+        // so it only ends a pair). This call's entries are the only non-zero ones (the ring
+        // is cleared at the end of each call); once a block ended before the window, every
+        // older one did too, so a call that ran thousands of blocks looks at a few.
+        for k in (0..RING - 1).rev() {
             let e = st.ring[(next + k) % RING];
+            if e == 0 {
+                break;
+            }
             let after = st.ring[(next + k + 1) % RING];
             let id = e >> 32;
-            if e == 0 || id == RING_RETURN || after == 0 {
+            if id == RING_RETURN || after == 0 {
                 continue;
             }
             let (left, left_after) = (e & 0xFFFF_FFFF, after & 0xFFFF_FFFF);
+            let first = base + (budget - left);
+            let len = left.saturating_sub(left_after);
+            if first + len <= window {
+                break;
+            }
             let Some(trace) = self.cache.as_ref().and_then(|c| c.trace(id as u32)) else {
                 continue;
             };
-            let first = base + (budget - left);
-            let len = left.saturating_sub(left_after);
             // Only the instructions among the last `n` matter.
-            let skip = (insns.saturating_sub(n)).saturating_sub(first);
+            let skip = window.saturating_sub(first);
             for (k, &pc) in trace
                 .iter()
                 .enumerate()
@@ -544,7 +556,7 @@ impl Jit {
                 .skip(skip as usize)
             {
                 let i = first + k as u64;
-                if i < insns && i + n >= insns {
+                if i < insns {
                     trail[(i % n) as usize] = pc;
                 }
             }

@@ -1814,6 +1814,17 @@ mod tests {
         assert!(rig.queue.is_empty(), "no polling of a disconnected line");
         rig.w(THR, b'x');
         assert_eq!(rig.queue.len(), 1, "just the TX completion");
+
+        // An output-only capture: its output is kept, and it is not polled either.
+        let out = Capture::output_only();
+        rig.uart.set_backend(Box::new(out.clone()));
+        rig.run_for(100_000_000);
+        assert!(rig.queue.is_empty(), "no polling of an output-only capture");
+        assert_eq!(out.output(), b"x");
+        rig.w(THR, b'y');
+        rig.run_for(100_000_000);
+        assert_eq!(out.output(), b"xy");
+        assert!(rig.queue.is_empty());
     }
 
     #[test]

@@ -145,7 +145,7 @@ pub(crate) fn build_device(
         rtc_start_seconds: u32::try_from(s.epoch_unix).unwrap_or(u32::MAX),
         ..Ft900Config::default()
     });
-    let uart = Capture::new();
+    let uart = Capture::output_only();
     profile.uart[0].set_backend(Box::new(uart.clone()));
     if let Some(link) = link {
         profile.eth.attach_link(link);
