@@ -518,7 +518,13 @@ impl Jit {
     /// instruction count modulo its length, as the interpreter writes it), for the last
     /// `trail.len()` instructions before `insns`. `base` is the instruction count at which
     /// the run's budget was `budget` (the ring records instructions left of that budget).
-    pub(crate) fn fill_trail(&mut self, trail: &mut [u32], insns: u64, base: u64, budget: u64) {
+    pub(crate) fn fill_trail(
+        &mut self,
+        trail: &mut [u32; crate::machine::TRAIL_LEN],
+        insns: u64,
+        base: u64,
+        budget: u64,
+    ) {
         let n = trail.len() as u64;
         // The first instruction number the trail keeps.
         let window = insns.saturating_sub(n);
@@ -547,18 +553,12 @@ impl Jit {
             let Some(trace) = self.cache.as_ref().and_then(|c| c.trace(id as u32)) else {
                 continue;
             };
-            // Only the instructions among the last `n` matter.
-            let skip = window.saturating_sub(first);
-            for (k, &pc) in trace
-                .iter()
-                .enumerate()
-                .take(len as usize)
-                .skip(skip as usize)
-            {
-                let i = first + k as u64;
-                if i < insns {
-                    trail[(i % n) as usize] = pc;
-                }
+            // Only the instructions among the last `n` (and before `insns`) matter.
+            let from = window.saturating_sub(first) as usize;
+            let to = (len.min(insns.saturating_sub(first)) as usize).min(trace.len());
+            for (k, &pc) in trace.iter().enumerate().take(to).skip(from) {
+                // `n` is a power of two: the modulo is a mask.
+                trail[((first + k as u64) % n) as usize] = pc;
             }
         }
         st.ring = [0; RING];
