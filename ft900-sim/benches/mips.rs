@@ -91,8 +91,8 @@ const MAX_INSNS: u64 = 4_000_000_000;
 /// Repetitions by default (median of).
 const DEFAULT_REPS: usize = 5;
 
-/// The acceptance target for the geometric-mean ratio (ours / reference MIPS) of the default
-/// engine (issue 15: ten times the reference).
+/// The acceptance target for the ratio (ours / reference MIPS) of the default engine on every
+/// guest (issue 15: ten times the reference).
 const TARGET_RATIO: f64 = 10.0;
 
 type Result<T> = std::result::Result<T, String>;
@@ -424,13 +424,26 @@ fn print_table(rows: &[Row], reps: usize) {
     }
     for (e, engine) in Engine::ALL.iter().enumerate() {
         let geo = (rows.iter().map(|r| r.ratio(e).ln()).sum::<f64>() / rows.len() as f64).exp();
+        let lowest = rows
+            .iter()
+            .map(|r| r.ratio(e))
+            .fold(f64::INFINITY, f64::min);
+        // The target is the default engine's, on every guest (issue 15); the other engine's
+        // line is for comparison.
+        let verdict = if *engine == Engine::host_default() {
+            format!(
+                "the default engine; target >= {TARGET_RATIO}x on every guest: {}",
+                if lowest >= TARGET_RATIO {
+                    "met"
+                } else {
+                    "NOT MET"
+                }
+            )
+        } else {
+            "not the default engine".to_string()
+        };
         println!(
-            "geometric-mean ratio {engine} / reference: {geo:.2}x  (target >= {TARGET_RATIO}x: {})",
-            if geo >= TARGET_RATIO {
-                "met"
-            } else {
-                "NOT MET"
-            }
+            "geometric-mean ratio {engine} / reference: {geo:.2}x, lowest {lowest:.2}x  ({verdict})"
         );
     }
     println!();

@@ -228,23 +228,27 @@ impl Core {
 
     /// The program-memory range changed since the last call (`None`: nothing), for the
     /// compiling engine's invalidation.
+    #[cfg(feature = "jit")]
     #[inline(always)]
     pub(crate) fn take_code_dirty(&mut self) -> Option<(u32, u32)> {
         self.code_dirty.take()
     }
 
     /// Whether program memory changed since the last [`Core::take_code_dirty`].
+    #[cfg(feature = "jit")]
     #[inline(always)]
     pub(crate) fn code_dirty(&self) -> bool {
         self.code_dirty.is_some()
     }
 
     /// Words of program memory instructions can be fetched from (see [`Core::limit_fetch`]).
+    #[cfg(feature = "jit")]
     pub(crate) fn fetch_words(&self) -> u32 {
         self.decoded.len() as u32
     }
 
     /// Base pointers of registers, RAM and program memory for compiled code.
+    #[cfg(feature = "jit")]
     #[inline(always)]
     pub(crate) fn jit_pointers(&mut self) -> (*mut u32, *mut u8, *const u8) {
         (

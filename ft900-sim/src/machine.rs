@@ -7,7 +7,18 @@
 //! With [`Engine::Jit`], the hook-free path runs compiled blocks instead ([`crate::jit`];
 //! the dispatcher is in `machine/engine.rs`).
 
+#[cfg(feature = "jit")]
 mod engine;
+
+#[cfg(not(feature = "jit"))]
+impl<P: Profile> Machine<P> {
+    /// A build without the compiling engine: no machine can choose [`Engine::Jit`]
+    /// ([`Machine::set_engine`] and the environment refuse it), so this is never reached with
+    /// it; the interpreter, should it be.
+    fn exec_jit(&mut self, budget: u64, deadline: u64) -> Option<StopReason> {
+        self.exec_block::<false>(budget, deadline, None, false)
+    }
+}
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -17,6 +17,9 @@
 //! The comparison against the reference simulator `ft32-elf-run` is `tests/differential.rs`
 //! (which runs the default engine); this file is the cheap engine-vs-engine check.
 
+// Both engines are needed: nothing to compare in a build without the `jit` feature.
+#![cfg(feature = "jit")]
+
 mod support;
 
 use std::io::{Cursor, Write};

@@ -5,6 +5,9 @@
 //! the runner computes for `expect.deterministic`). Both runs must also meet the scenario's
 //! own expectations.
 
+// Both engines are needed: nothing to compare in a build without the `jit` feature.
+#![cfg(feature = "jit")]
+
 mod fwbuild;
 
 use ft900_sim::Engine;
