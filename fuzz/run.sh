@@ -31,10 +31,6 @@ export CARGO_PROFILE_RELEASE_OPT_LEVEL=${FUZZ_OPT_LEVEL:-$opt_default}
 t0=$SECONDS
 cargo fuzz build "${flags[@]}"
 echo "fuzz: built all targets in $((SECONDS - t0)) s"
-# FUZZ_BUILD_ONLY=1: stop here (CI builds beside its tests, then runs the targets).
-if [[ ${FUZZ_BUILD_ONLY:-0} == 1 ]]; then
-    exit 0
-fi
 
 if [[ $# -gt 0 ]]; then
     targets=("$@")
