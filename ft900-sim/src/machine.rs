@@ -10,6 +10,14 @@
 #[cfg(feature = "jit")]
 mod engine;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::core::{Core, Reg, PM_SIZE, RAM_BIAS, RAM_SIZE};
+use crate::isa::{flag_word, FfuOp, Illegal, Insn, Op, Width, IMM};
+use crate::jit::{Engine, Jit, JitUnavailable};
+use crate::stop::{Fault, FaultKind, StopReason};
+
 #[cfg(not(feature = "jit"))]
 impl<P: Profile> Machine<P> {
     /// A build without the compiling engine: no machine can choose [`Engine::Jit`]
@@ -19,14 +27,6 @@ impl<P: Profile> Machine<P> {
         self.exec_block::<false>(budget, deadline, None, false)
     }
 }
-
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
-use crate::core::{Core, Reg, PM_SIZE, RAM_BIAS, RAM_SIZE};
-use crate::isa::{flag_word, FfuOp, Illegal, Insn, Op, Width, IMM};
-use crate::jit::{Engine, Jit, JitUnavailable};
-use crate::stop::{Fault, FaultKind, StopReason};
 
 /// The data-space address where I/O registers start; below it is RAM.
 pub const IO_BASE: u32 = 0x1_0000;

@@ -6,8 +6,9 @@
 //! the units of its own share, one at a time, then those left in the others' shares, so a
 //! quantum in which a few devices are busy (a TLS handshake) and the rest sleep keeps every
 //! thread busy until the work runs out, whichever devices the busy ones are, while a device
-//! mostly stays on one core (see [`Shares`]). Which thread runs a unit cannot change the result: the switch
-//! delivers nothing sent inside a quantum before the next one (see `net_bridge::Switch`).
+//! mostly stays on one core (see [`Shares`]). Which thread runs a unit cannot change the
+//! result: the switch delivers nothing sent inside a quantum before the next one (see
+//! `net_bridge::Switch`).
 //!
 //! The threads meet once per quantum, at a [`Rendezvous`] whose last arrival runs the serial
 //! work before it lets the others go; they spin briefly before they sleep, since most quanta
